@@ -1,0 +1,1 @@
+"""Pure domain code for implanting an SIAE in a prison: no Prefect import allowed here."""

@@ -1,0 +1,126 @@
+"""The one place that turns dates into due dates, working days and launch verdicts.
+
+Holidays depend on the establishment's département: Alsace-Moselle has two more days and each
+overseas département has its own (abolition of slavery, etc.), so a calendar is always asked for
+a département, never for "France" in general.
+"""
+
+import calendar as _stdlib_calendar
+from datetime import date, timedelta
+from functools import lru_cache
+
+import holidays
+from vacances_scolaires_france import SchoolHolidayDates, UnsupportedYearException
+
+from implantation.config.schema import CalendarFile, StagesFile
+
+ALSACE = {"67", "68"}
+OVERSEAS = {"971", "972", "973", "974", "976"}
+
+
+def holiday_subdivision(departement: str) -> str | None:
+    """Map an INSEE département code to the subdivision the `holidays` package expects."""
+    if departement == "57":
+        return "57"
+    if departement in ALSACE:
+        return "6AE"
+    if departement in OVERSEAS:
+        return departement
+    return None
+
+
+@lru_cache(maxsize=64)
+def _holidays(departement: str) -> holidays.HolidayBase:
+    return holidays.France(subdiv=holiday_subdivision(departement), language="fr")
+
+
+def public_holiday(day: date, departement: str) -> str | None:
+    """Name of the public holiday on that day in that département, in French, or None."""
+    return _holidays(departement).get(day)
+
+
+def is_working_day(day: date, departement: str) -> bool:
+    return day.weekday() < 5 and public_holiday(day, departement) is None
+
+
+def next_working_day(day: date, departement: str) -> date:
+    """The day itself if worked, otherwise the first worked day after it."""
+    while not is_working_day(day, departement):
+        day += timedelta(days=1)
+    return day
+
+
+def add_working_days(day: date, count: int, departement: str) -> date:
+    step = 1 if count >= 0 else -1
+    remaining = abs(count)
+    while remaining:
+        day += timedelta(days=step)
+        if is_working_day(day, departement):
+            remaining -= 1
+    return day
+
+
+def add_months(day: date, months: int) -> date:
+    month_index = day.month - 1 + months
+    year, month = day.year + month_index // 12, month_index % 12 + 1
+    return date(year, month, min(day.day, _stdlib_calendar.monthrange(year, month)[1]))
+
+
+def stage_due_date(opened_on: date, max_months: int, departement: str) -> date:
+    """Due date of a stage: the guide's upper duration, moved forward to a worked day."""
+    return next_working_day(add_months(opened_on, max_months), departement)
+
+
+def reminder_date(due_on: date, calendar_cfg: CalendarFile, departement: str) -> date:
+    return add_working_days(due_on, -calendar_cfg.rappel_jours_ouvres_avant_echeance, departement)
+
+
+_SCHOOL = SchoolHolidayDates()
+
+
+def _school_holiday_name(day: date, zone: str) -> str | None:
+    try:
+        info = _SCHOOL.holidays_for_year_and_zone(day.year, zone).get(day)
+    except UnsupportedYearException:
+        raise ValueError(
+            f"Les dates de vacances scolaires de {day.year} ne sont pas encore connues : "
+            "impossible de vérifier la date de lancement."
+        ) from None
+    return info["nom_vacances"] if info else None
+
+
+def launch_date_problems(
+    day: date, departement: str, calendar_cfg: CalendarFile, school_zone: str | None
+) -> list[str]:
+    """Every reason why an activity may not start that day (empty list: allowed).
+
+    The guide asks for a start outside leave periods so that key people are present.
+    """
+    problems: list[str] = []
+    if day.weekday() >= 5:
+        problems.append(f"le {day:%d/%m/%Y} tombe un week-end")
+    holiday = public_holiday(day, departement)
+    if holiday:
+        problems.append(f"le {day:%d/%m/%Y} est un jour férié ({holiday})")
+    for period in calendar_cfg.periodes_a_eviter_pour_lancement:
+        if period.debut_mois_jour and period.fin_mois_jour:
+            if period.debut_mois_jour <= f"{day:%m-%d}" <= period.fin_mois_jour:
+                problems.append(f"le {day:%d/%m/%Y} est dans la période « {period.nom} »")
+        # Christmas holidays are the same in every metropolitan zone; overseas uses zone A's.
+        elif period.vacances_scolaires and (
+            _school_holiday_name(day, school_zone or "A") == period.vacances_scolaires
+        ):
+            problems.append(f"le {day:%d/%m/%Y} est dans la période « {period.nom} »")
+    return problems
+
+
+def minimum_duration_warning(started_on: date, contract_on: date, stages: StagesFile) -> str | None:
+    """The guide's 6-8 months minimum from idea to contract: a warning, never a refusal."""
+    minimum = stages.duree_minimale_projet_mois.min
+    if contract_on < add_months(started_on, minimum):
+        return (
+            f"Attention : {(contract_on - started_on).days} jours seulement entre le lancement du projet "
+            f"({started_on:%d/%m/%Y}) et la contractualisation ({contract_on:%d/%m/%Y}) ; le guide recommande "
+            f"au moins {minimum} mois."
+        )
+    return None

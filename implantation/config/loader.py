@@ -1,0 +1,109 @@
+"""Loads and validates ``config/*.toml``; a broken file stops everything with one French message."""
+
+import tomllib
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+
+from implantation.config.schema import (
+    CalendarFile,
+    DocumentsFile,
+    EligibilityFile,
+    MoneyFile,
+    ProcessConfig,
+    StagesFile,
+    TerritoryFile,
+)
+
+FILES: dict[str, tuple[str, type[BaseModel]]] = {
+    "stages": ("etapes.toml", StagesFile),
+    "documents": ("documents.toml", DocumentsFile),
+    "money": ("montants.toml", MoneyFile),
+    "calendar": ("calendrier.toml", CalendarFile),
+    "eligibility": ("eligibilite.toml", EligibilityFile),
+    "territory": ("territoires.toml", TerritoryFile),
+}
+
+_FRENCH = {
+    "missing": "valeur obligatoire manquante",
+    "extra_forbidden": "clé inconnue",
+    "int_parsing": "nombre entier attendu",
+    "int_type": "nombre entier attendu",
+    "decimal_parsing": "nombre décimal attendu",
+    "decimal_type": "nombre décimal attendu",
+    "string_type": "texte attendu",
+    "list_type": "liste attendue",
+    "dict_type": "table attendue",
+    "date_from_datetime_parsing": "date attendue (AAAA-MM-JJ)",
+    "date_type": "date attendue (AAAA-MM-JJ)",
+    "date_parsing": "date attendue (AAAA-MM-JJ)",
+    "enum": "valeur non reconnue",
+    "greater_than_equal": "valeur trop petite",
+    "less_than_equal": "valeur trop grande",
+    "too_short": "liste trop courte",
+    "too_long": "liste trop longue",
+    "string_pattern_mismatch": "format invalide",
+    "bool_type": "booléen attendu (true ou false)",
+    "bool_parsing": "booléen attendu (true ou false)",
+}
+
+
+class ConfigError(Exception):
+    """Invalid configuration; ``str(err)`` names the file, the key and the problem in French."""
+
+
+def _french(error: Any) -> str:
+    kind = error["type"]
+    if kind == "value_error":
+        return str(error.get("ctx", {}).get("error", error["msg"]))
+    text = _FRENCH.get(kind, "valeur invalide")
+    if kind == "enum":
+        text += f" (valeurs possibles : {error.get('ctx', {}).get('expected', '')})"
+    elif kind in ("greater_than_equal", "less_than_equal") and "ctx" in error:
+        bound = error["ctx"].get("ge", error["ctx"].get("le"))
+        text += f" (limite : {bound})"
+    return text
+
+
+def _key(loc: tuple[Any, ...]) -> str:
+    out = ""
+    for part in loc:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out or "(racine)"
+
+
+def load_file(path: Path, model: type[BaseModel]) -> BaseModel:
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(f"Configuration : fichier introuvable « {path} ».") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"Configuration : « {path.name} » n'est pas un TOML valide ({exc}).") from None
+    try:
+        return model.model_validate(raw)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        more = f" (et {exc.error_count() - 1} autre(s) erreur(s))" if exc.error_count() > 1 else ""
+        raise ConfigError(
+            f"Configuration : fichier « {path.name} », clé « {_key(first['loc'])} » : {_french(first)}{more}."
+        ) from None
+
+
+def load_process_config(config_dir: Path) -> ProcessConfig:
+    parts = {name: load_file(config_dir / filename, model) for name, (filename, model) in FILES.items()}
+    return ProcessConfig(**parts)  # type: ignore[arg-type]
+
+
+@lru_cache
+def _cached(config_dir: str) -> ProcessConfig:
+    return load_process_config(Path(config_dir))
+
+
+def get_process_config(config_dir: Path | None = None) -> ProcessConfig:
+    if config_dir is None:
+        from implantation.settings import get_settings
+
+        config_dir = get_settings().config_dir
+    return _cached(str(config_dir))

@@ -1,0 +1,189 @@
+"""Pydantic schema of the process configuration.
+
+Every figure carries its source so that an analyst can check it against the guide or the law.
+"""
+
+from datetime import date
+from decimal import Decimal
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from implantation.enums import DocumentKind, PartyAction, Role, SiaeKind
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Range(Strict):
+    min: Annotated[int, Field(ge=0)]
+    max: Annotated[int, Field(ge=0)]
+
+    @model_validator(mode="after")
+    def _ordered(self) -> "Range":
+        if self.min > self.max:
+            raise ValueError(f"le minimum ({self.min}) dépasse le maximum ({self.max})")
+        return self
+
+
+class Deliverable(Strict):
+    id: str
+    titre: str
+
+
+class StageDecision(Strict):
+    id: str
+    titre: str
+    roles: Annotated[list[Role], Field(min_length=1)]
+    attendus: list[str] = []
+
+
+class Stage(Strict):
+    numero: Annotated[int, Field(ge=1, le=6)]
+    id: str
+    titre: str
+    pilotes: Annotated[list[Role], Field(min_length=1)]
+    participants: list[Role] = []
+    informes: list[Role] = []
+    objectifs: list[str] = []
+    actions: list[str] = []
+    livrables: list[Deliverable] = []
+    copil: Range | None = None
+    duree_mois: Range
+    source_duree: str
+    decisions: Annotated[list[StageDecision], Field(min_length=1)]
+
+
+class StagesFile(Strict):
+    duree_minimale_projet_mois: Range
+    source_duree_minimale: str
+    etape: Annotated[list[Stage], Field(min_length=6, max_length=6)]
+
+    @model_validator(mode="after")
+    def _numbered(self) -> "StagesFile":
+        numbers = [s.numero for s in self.etape]
+        if numbers != [1, 2, 3, 4, 5, 6]:
+            raise ValueError(f"les étapes doivent être numérotées de 1 à 6 dans l'ordre (lu : {numbers})")
+        return self
+
+
+class DocumentSpec(Strict):
+    titre: str
+    base_legale: list[str]
+    parties: dict[Role, list[PartyAction]]
+    duree_max_annees: int | None = None
+    par_operateur: bool = False
+
+    @model_validator(mode="after")
+    def _has_signers(self) -> "DocumentSpec":
+        if not self.signers:
+            raise ValueError("au moins une partie doit signer")
+        return self
+
+    @property
+    def signers(self) -> list[Role]:
+        return [role for role, actions in self.parties.items() if PartyAction.SIGNS in actions]
+
+    @property
+    def recipients(self) -> list[Role]:
+        return [role for role, actions in self.parties.items() if PartyAction.RECEIVES in actions]
+
+
+class DocumentsFile(Strict):
+    document: dict[DocumentKind, DocumentSpec]
+    destinataires_documents_signes: list[Role] = []
+
+    @model_validator(mode="after")
+    def _complete(self) -> "DocumentsFile":
+        missing = set(DocumentKind) - set(self.document)
+        if missing:
+            raise ValueError("documents manquants : " + ", ".join(sorted(missing)))
+        return self
+
+
+class Amount(Strict):
+    valeur: Decimal
+    debut: date
+    source: str
+
+
+class MoneyFile(Strict):
+    smic_horaire_brut: Annotated[list[Amount], Field(min_length=1)]
+    part_smic_remuneration_minimale: Annotated[list[Amount], Field(min_length=1)]
+    aide_au_poste_socle: dict[SiaeKind, Annotated[list[Amount], Field(min_length=1)]]
+    part_modulee_max_detention: Annotated[list[Amount], Field(min_length=1)]
+    aide_au_demarrage_atigip: Annotated[list[Amount], Field(min_length=1)]
+    heures_temps_plein_annuel: Annotated[list[Amount], Field(min_length=1)]
+
+
+class LeavePeriod(Strict):
+    nom: str
+    debut_mois_jour: str | None = Field(default=None, pattern=r"^\d{2}-\d{2}$")
+    fin_mois_jour: str | None = Field(default=None, pattern=r"^\d{2}-\d{2}$")
+    vacances_scolaires: str | None = None
+
+    @model_validator(mode="after")
+    def _one_kind(self) -> "LeavePeriod":
+        fixed = self.debut_mois_jour is not None and self.fin_mois_jour is not None
+        if fixed == (self.vacances_scolaires is not None):
+            raise ValueError(
+                "indiquer soit debut_mois_jour et fin_mois_jour, soit vacances_scolaires (nom des vacances)"
+            )
+        return self
+
+
+class CalendarFile(Strict):
+    periodes_a_eviter_pour_lancement: list[LeavePeriod]
+    source_periodes: str
+    rappel_jours_ouvres_avant_echeance: Annotated[int, Field(ge=0)]
+    relance_intervalle_jours: Annotated[int, Field(ge=1)]
+
+
+class EligibilityFile(Strict):
+    quantum_min_mois: Annotated[int, Field(ge=0)]
+    quantum_max_mois: Annotated[int, Field(ge=0)]
+    accord_conjoint: list[Role]
+    types_siae_implantables: list[SiaeKind]
+    source: str
+
+
+class Departement(Strict):
+    nom: str
+    region: str
+    disp: str
+    ddets: str
+    zone_vacances: str | None = None
+
+
+class Region(Strict):
+    nom: str
+    dreets: str
+
+
+class TerritoryFile(Strict):
+    source: str
+    disp: dict[str, str]
+    region: dict[str, Region]
+    departement: dict[str, Departement]
+
+    @model_validator(mode="after")
+    def _references(self) -> "TerritoryFile":
+        for code, dep in self.departement.items():
+            if dep.region not in self.region:
+                raise ValueError(f"département {code} : région inconnue « {dep.region} »")
+            if dep.disp not in self.disp:
+                raise ValueError(f"département {code} : DISP inconnue « {dep.disp} »")
+        return self
+
+
+class ProcessConfig(Strict):
+    stages: StagesFile
+    documents: DocumentsFile
+    money: MoneyFile
+    calendar: CalendarFile
+    eligibility: EligibilityFile
+    territory: TerritoryFile
+
+    def stage(self, number: int) -> Stage:
+        return self.stages.etape[number - 1]

@@ -1,0 +1,239 @@
+"""Application tables: the record of truth, whatever Prefect keeps or forgets.
+
+Detainees appear only as :class:`Operateur` with an opaque id; their identity sits in
+:class:`OperateurIdentity`, read only when a CEP is rendered.
+"""
+
+import uuid
+from datetime import UTC, date, datetime
+
+from sqlalchemy import Column, DateTime, Text, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from implantation.db.types import StrEnumType
+from implantation.enums import (
+    DocumentKind,
+    DocumentStatus,
+    EstablishmentType,
+    LegalStatus,
+    OperateurStatus,
+    ProjectStatus,
+    Role,
+    SiaeKind,
+    StageStatus,
+)
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def _ts(nullable: bool = False) -> Column:  # type: ignore[type-arg]
+    return Column(DateTime(timezone=True), nullable=nullable)
+
+
+class Establishment(SQLModel, table=True):
+    __tablename__ = "establishment"
+    id: int | None = Field(default=None, primary_key=True)
+    code: str = Field(max_length=32, unique=True, index=True)
+    name: str = Field(max_length=200)
+    type: EstablishmentType = Field(sa_type=StrEnumType(EstablishmentType, 8))
+    departement: str = Field(max_length=3, index=True)
+    city: str = Field(max_length=120)
+    address: str | None = Field(default=None, max_length=300)
+    capacity: int | None = Field(default=None, ge=0)
+    premises: str | None = Field(default=None, max_length=1000)
+
+
+class Siae(SQLModel, table=True):
+    __tablename__ = "siae"
+    id: int | None = Field(default=None, primary_key=True)
+    siret: str = Field(max_length=14, unique=True, index=True)
+    name: str = Field(max_length=200)
+    kind: SiaeKind = Field(sa_type=StrEnumType(SiaeKind, 8))
+    address: str = Field(max_length=300)
+    postal_code: str = Field(max_length=5)
+    city: str = Field(max_length=120)
+    network: str | None = Field(default=None, max_length=200)
+    naf_code: str | None = Field(default=None, max_length=6)
+    idcc: str | None = Field(default=None, max_length=4)
+    legal_form: str | None = Field(default=None, max_length=100)
+    president: str | None = Field(default=None, max_length=200)
+    director: str | None = Field(default=None, max_length=200)
+    email: str | None = Field(default=None, max_length=254)
+
+
+class Person(SQLModel, table=True):
+    """A professional contact (never a detainee)."""
+
+    __tablename__ = "person"
+    id: int | None = Field(default=None, primary_key=True)
+    full_name: str = Field(max_length=200)
+    email: str = Field(max_length=254, index=True)
+    organisation: str = Field(max_length=200)
+    role: Role = Field(sa_type=StrEnumType(Role, 20))
+    territory: str = Field(max_length=32, description="Code DISP, région ou département selon le rôle")
+    siae_id: int | None = Field(default=None, foreign_key="siae.id")
+    manager_id: int | None = Field(
+        default=None, foreign_key="person.id", description="Hiérarchie pour les relances"
+    )
+
+
+class ImplantationProject(SQLModel, table=True):
+    __tablename__ = "implantation_project"
+    id: int | None = Field(default=None, primary_key=True)
+    reference: str = Field(max_length=40, unique=True, index=True)
+    establishment_id: int = Field(foreign_key="establishment.id", index=True)
+    lead_id: int = Field(foreign_key="person.id")
+    siae_id: int | None = Field(default=None, foreign_key="siae.id")
+    activity: str | None = Field(default=None, max_length=300)
+    status: ProjectStatus = Field(default=ProjectStatus.IN_PROGRESS, sa_type=StrEnumType(ProjectStatus, 20))
+    current_stage: int = Field(default=1, ge=1, le=6)
+    started_on: date
+    launch_date: date | None = None
+    insertion_posts_etp: float | None = Field(default=None, ge=0)
+    created_at: datetime = Field(default_factory=utcnow, sa_column=_ts())
+
+
+class StageRecord(SQLModel, table=True):
+    __tablename__ = "stage_record"
+    __table_args__ = (UniqueConstraint("project_id", "stage", name="uq_stage_record_project_stage"),)
+    id: int | None = Field(default=None, primary_key=True)
+    project_id: int = Field(foreign_key="implantation_project.id", index=True)
+    stage: int = Field(ge=1, le=6)
+    status: StageStatus = Field(default=StageStatus.PENDING, sa_type=StrEnumType(StageStatus, 20))
+    opened_on: date | None = None
+    due_on: date | None = None
+    closed_on: date | None = None
+    attempt: int = Field(default=0, description="Incrémenté à chaque (ré)ouverture")
+
+
+class TransitionLog(SQLModel, table=True):
+    """Who decided what, when and why; written in the same transaction as the state change."""
+
+    __tablename__ = "transition_log"
+    id: int | None = Field(default=None, primary_key=True)
+    project_id: int = Field(foreign_key="implantation_project.id", index=True)
+    stage: int | None = Field(default=None, ge=1, le=6)
+    transition: str = Field(max_length=40)
+    from_state: str | None = Field(default=None, max_length=20)
+    to_state: str | None = Field(default=None, max_length=20)
+    accepted: bool = True
+    actor_id: int | None = Field(default=None, foreign_key="person.id")
+    actor_label: str = Field(max_length=200)
+    actor_role: str | None = Field(default=None, max_length=20)
+    reason: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    idempotency_key: str | None = Field(default=None, max_length=200, unique=True)
+    at: datetime = Field(default_factory=utcnow, sa_column=_ts())
+
+
+class CopilMeeting(SQLModel, table=True):
+    __tablename__ = "copil_meeting"
+    id: int | None = Field(default=None, primary_key=True)
+    project_id: int = Field(foreign_key="implantation_project.id", index=True)
+    stage: int = Field(ge=1, le=6)
+    kind: str = Field(default="COPIL", max_length=10)
+    held_on: date
+    attendees: str = Field(sa_column=Column(Text, nullable=False))
+    decisions: str = Field(sa_column=Column(Text, nullable=False))
+    minutes_ref: str | None = Field(default=None, max_length=300)
+
+
+class DeliverableRecord(SQLModel, table=True):
+    __tablename__ = "deliverable"
+    __table_args__ = (UniqueConstraint("project_id", "stage", "kind", name="uq_deliverable"),)
+    id: int | None = Field(default=None, primary_key=True)
+    project_id: int = Field(foreign_key="implantation_project.id", index=True)
+    stage: int = Field(ge=1, le=6)
+    kind: str = Field(max_length=60)
+    received_on: date
+    reference: str | None = Field(default=None, max_length=300)
+
+
+class CandidateSiae(SQLModel, table=True):
+    """SIAEs sourced at stage 2."""
+
+    __tablename__ = "candidate_siae"
+    __table_args__ = (UniqueConstraint("project_id", "siae_id", name="uq_candidate_siae"),)
+    id: int | None = Field(default=None, primary_key=True)
+    project_id: int = Field(foreign_key="implantation_project.id", index=True)
+    siae_id: int = Field(foreign_key="siae.id")
+    proposed_activity: str | None = Field(default=None, max_length=300)
+
+
+def new_operateur_id() -> str:
+    return "OP-" + uuid.uuid4().hex[:12].upper()
+
+
+class Operateur(SQLModel, table=True):
+    """A detainee worker, known to the workflow only by an opaque id."""
+
+    __tablename__ = "operateur"
+    id: str = Field(default_factory=new_operateur_id, primary_key=True, max_length=20)
+    project_id: int = Field(foreign_key="implantation_project.id", index=True)
+    status: OperateurStatus = Field(
+        default=OperateurStatus.IDENTIFIED, sa_type=StrEnumType(OperateurStatus, 20)
+    )
+    legal_status: LegalStatus = Field(sa_type=StrEnumType(LegalStatus, 20))
+    quantum_months: int = Field(ge=0)
+    work_authorised: bool = True
+    volunteer: bool = True
+    joint_agreement: bool = False
+    assigned_on: date | None = None
+    post_title: str | None = Field(default=None, max_length=200)
+    rome_code: str | None = Field(default=None, max_length=5)
+    weekly_hours: float | None = Field(default=None, gt=0, le=48)
+
+
+class OperateurIdentity(SQLModel, table=True):
+    """Identity of a detainee; read only when a CEP is rendered, never sent to Prefect."""
+
+    __tablename__ = "operateur_identity"
+    operateur_id: str = Field(foreign_key="operateur.id", primary_key=True, max_length=20)
+    last_name: str = Field(max_length=120)
+    first_name: str = Field(max_length=120)
+    ecrou_number: str = Field(max_length=20)
+    birth_date: date
+
+
+class DocumentRecord(SQLModel, table=True):
+    __tablename__ = "document"
+    __table_args__ = (
+        UniqueConstraint("project_id", "kind", "operateur_id", "version", name="uq_document_version"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    project_id: int = Field(foreign_key="implantation_project.id", index=True)
+    kind: DocumentKind = Field(sa_type=StrEnumType(DocumentKind, 30))
+    operateur_id: str | None = Field(default=None, foreign_key="operateur.id", max_length=20)
+    version: int = Field(ge=1)
+    filename: str = Field(max_length=300)
+    sha256: str = Field(max_length=64)
+    pdf_filename: str | None = Field(default=None, max_length=300)
+    pdf_sha256: str | None = Field(default=None, max_length=64)
+    status: DocumentStatus = Field(default=DocumentStatus.DRAFT, sa_type=StrEnumType(DocumentStatus, 30))
+    created_at: datetime = Field(default_factory=utcnow, sa_column=_ts())
+
+
+class SignatureRecord(SQLModel, table=True):
+    __tablename__ = "signature"
+    __table_args__ = (UniqueConstraint("document_id", "party_role", name="uq_signature_party"),)
+    id: int | None = Field(default=None, primary_key=True)
+    document_id: int = Field(foreign_key="document.id", index=True)
+    party_role: Role = Field(sa_type=StrEnumType(Role, 20))
+    signer_label: str = Field(max_length=200)
+    signed_on: date
+    recorded_at: datetime = Field(default_factory=utcnow, sa_column=_ts())
+
+
+class NotificationRecord(SQLModel, table=True):
+    """Every e-mail sent; the unique key makes a resumed flow skip what already went out."""
+
+    __tablename__ = "notification"
+    id: int | None = Field(default=None, primary_key=True)
+    project_id: int = Field(foreign_key="implantation_project.id", index=True)
+    stage: int | None = Field(default=None, ge=1, le=6)
+    kind: str = Field(max_length=40)
+    dedup_key: str = Field(max_length=200, unique=True)
+    recipients: str = Field(sa_column=Column(Text, nullable=False))
+    subject: str = Field(max_length=300)
+    sent_at: datetime = Field(default_factory=utcnow, sa_column=_ts())

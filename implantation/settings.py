@@ -1,0 +1,49 @@
+"""Deployment settings: where things live and how to reach services.
+
+Process data (stages, amounts, signature matrix) is *not* here: it lives in the TOML files
+under ``config/`` so that a yearly arrêté is a data edit, not a code change.
+"""
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="SIAE_", env_file=".env", extra="ignore")
+
+    data_dir: Path = Field(default=PROJECT_ROOT / "data", description="Répertoire des données locales")
+    database_url: str | None = Field(default=None, description="URL SQLAlchemy ; SQLite local par défaut")
+    config_dir: Path = Field(default=PROJECT_ROOT / "config", description="Répertoire des fichiers TOML")
+    templates_dir: Path = Field(default=PROJECT_ROOT / "document_templates")
+
+    smtp_host: str = "127.0.0.1"
+    smtp_port: int = 8025
+    smtp_user: str | None = None
+    smtp_password: str | None = None
+    smtp_starttls: bool = False
+    mail_from: str = "ne-pas-repondre@siae-penitentiaire.local"
+
+    prefect_ui_url: str = "http://127.0.0.1:4200"
+    soffice_path: str | None = Field(
+        default=None, description="Chemin de soffice ; recherché dans le PATH sinon"
+    )
+
+    @property
+    def effective_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{self.data_dir / 'siae.db'}"
+
+    @property
+    def documents_dir(self) -> Path:
+        return self.data_dir / "documents"
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()
