@@ -7,7 +7,7 @@ Detainees appear only as :class:`Operateur` with an opaque id; their identity si
 import uuid
 from datetime import UTC, date, datetime
 
-from sqlalchemy import Column, DateTime, Text, UniqueConstraint
+from sqlalchemy import JSON, Column, DateTime, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from implantation.db.types import StrEnumType
@@ -28,7 +28,7 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
-def _ts(nullable: bool = False) -> Column:  # type: ignore[type-arg]
+def _ts(nullable: bool = False) -> Column:
     return Column(DateTime(timezone=True), nullable=nullable)
 
 
@@ -43,6 +43,9 @@ class Establishment(SQLModel, table=True):
     address: str | None = Field(default=None, max_length=300)
     capacity: int | None = Field(default=None, ge=0)
     premises: str | None = Field(default=None, max_length=1000)
+    # Documents of stage 5 (issue 3): the head signs the implantation contract and the CEP annex.
+    head_name: str | None = Field(default=None, max_length=200, description="Chef d'établissement")
+    security_rules: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
 
 
 class Siae(SQLModel, table=True):
@@ -61,6 +64,9 @@ class Siae(SQLModel, table=True):
     president: str | None = Field(default=None, max_length=200)
     director: str | None = Field(default=None, max_length=200)
     email: str | None = Field(default=None, max_length=254)
+    legal_representative: str | None = Field(
+        default=None, max_length=200, description="Nom et qualité du représentant légal (signataire du CEP)"
+    )
 
 
 class Person(SQLModel, table=True):
@@ -92,6 +98,31 @@ class ImplantationProject(SQLModel, table=True):
     started_on: date
     launch_date: date | None = None
     insertion_posts_etp: float | None = Field(default=None, ge=0)
+    # Data of the stage-5 documents (issue 3); the SIAE fills them in, the documents refuse to render without them.
+    insertion_posts_count: int | None = Field(default=None, ge=0)
+    modulated_share: float | None = Field(
+        default=None, ge=0, description="Part modulée de l'aide au poste (fraction) ; plafond de la configuration si vide"
+    )
+    workshops_count: int | None = Field(default=None, ge=0)
+    staff_eti_etp: float | None = Field(default=None, ge=0, description="Encadrants techniques d'insertion (ETP)")
+    staff_cip_etp: float | None = Field(default=None, ge=0, description="Conseillers en insertion (ETP)")
+    accompaniment_plan: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    insertion_targets: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    partners: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    budget_lines: list[dict[str, str]] | None = Field(
+        default=None,
+        sa_column=Column(JSON, nullable=True),
+        description='Budget prévisionnel : [{"nature": "charge"|"ressource", "libelle": ..., "montant": "1234.56"}]',
+    )
+    convention_start: date | None = None
+    convention_end: date | None = None
+    implantation_start: date | None = None
+    implantation_end: date | None = None
+    implantation_tacit_renewal: bool = True
+    work_schedule: str | None = Field(default=None, max_length=500, description="Horaires de travail des opérateurs")
+    reimbursement_terms: str | None = Field(
+        default=None, max_length=500, description="Périodicité et délai du remboursement des rémunérations"
+    )
     created_at: datetime = Field(default_factory=utcnow, sa_column=_ts())
 
 
@@ -183,6 +214,15 @@ class Operateur(SQLModel, table=True):
     post_title: str | None = Field(default=None, max_length=200)
     rome_code: str | None = Field(default=None, max_length=5)
     weekly_hours: float | None = Field(default=None, gt=0, le=48)
+    # CEP data (issue 3). Identity stays in OperateurIdentity.
+    contract_start: date | None = None
+    planned_duration_months: int | None = Field(
+        default=None, ge=1, description="Durée prévisible, pour borner la période d'essai ; vide : plafond général"
+    )
+    trial_days: int | None = Field(default=None, ge=0, description="Période d'essai ; maximum légal si vide")
+    hourly_rate: float | None = Field(default=None, gt=0, description="Taux horaire brut ; plancher légal si vide")
+    missions: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    particular_risks: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
 
 
 class OperateurIdentity(SQLModel, table=True):
@@ -210,6 +250,9 @@ class DocumentRecord(SQLModel, table=True):
     sha256: str = Field(max_length=64)
     pdf_filename: str | None = Field(default=None, max_length=300)
     pdf_sha256: str | None = Field(default=None, max_length=64)
+    content_sha256: str | None = Field(
+        default=None, max_length=64, description="Empreinte du contenu rendu (gabarit + données), pour la reprise"
+    )
     status: DocumentStatus = Field(default=DocumentStatus.DRAFT, sa_type=StrEnumType(DocumentStatus, 30))
     created_at: datetime = Field(default_factory=utcnow, sa_column=_ts())
 
