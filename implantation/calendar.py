@@ -76,9 +76,17 @@ def reminder_date(due_on: date, calendar_cfg: CalendarFile, departement: str) ->
 
 
 _SCHOOL = SchoolHolidayDates()
+# The package holds whole years but stops after the last summer holidays it knows (e.g. 31/08/2028):
+# a later day of that same year would silently look like a school day.
+_SCHOOL_DATA_END = max(_SCHOOL.data)
 
 
 def _school_holiday_name(day: date, zone: str) -> str | None:
+    if day > _SCHOOL_DATA_END:
+        raise ValueError(
+            f"Les dates de vacances scolaires ne sont connues que jusqu'au {_SCHOOL_DATA_END:%d/%m/%Y} : "
+            f"impossible de vérifier la date de lancement du {day:%d/%m/%Y}."
+        )
     try:
         info = _SCHOOL.holidays_for_year_and_zone(day.year, zone).get(day)
     except UnsupportedYearException:
@@ -87,6 +95,14 @@ def _school_holiday_name(day: date, zone: str) -> str | None:
             "impossible de vérifier la date de lancement."
         ) from None
     return info["nom_vacances"] if info else None
+
+
+def _in_yearly_period(day: date, start: str, end: str) -> bool:
+    """``MM-DD`` bounds, inclusive; a period such as 12-20 → 01-05 spans the new year."""
+    month_day = f"{day:%m-%d}"
+    if start <= end:
+        return start <= month_day <= end
+    return month_day >= start or month_day <= end
 
 
 def launch_date_problems(
@@ -104,7 +120,7 @@ def launch_date_problems(
         problems.append(f"le {day:%d/%m/%Y} est un jour férié ({holiday})")
     for period in calendar_cfg.periodes_a_eviter_pour_lancement:
         if period.debut_mois_jour and period.fin_mois_jour:
-            if period.debut_mois_jour <= f"{day:%m-%d}" <= period.fin_mois_jour:
+            if _in_yearly_period(day, period.debut_mois_jour, period.fin_mois_jour):
                 problems.append(f"le {day:%d/%m/%Y} est dans la période « {period.nom} »")
         # Christmas holidays are the same in every metropolitan zone; overseas uses zone A's.
         elif period.vacances_scolaires and (

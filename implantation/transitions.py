@@ -6,6 +6,7 @@ asks :func:`apply` which checks the table and the mandatory reason.
 """
 
 from dataclasses import dataclass
+from typing import cast
 
 from implantation.enums import LabelledEnum, ProjectStatus, StageStatus
 
@@ -76,10 +77,11 @@ def apply(
 
 
 def apply_stage(transition: StageTransition, current: StageStatus, reason: str | None = None) -> StageStatus:
-    return StageStatus(apply(STAGE_RULES, transition, current, reason))
+    # STAGE_RULES only lead to StageStatus members.
+    return cast(StageStatus, apply(STAGE_RULES, transition, current, reason))
 
 
 def apply_project(
     transition: ProjectTransition, current: ProjectStatus | None, reason: str | None = None
 ) -> ProjectStatus:
-    return ProjectStatus(apply(PROJECT_RULES, transition, current, reason))
+    return cast(ProjectStatus, apply(PROJECT_RULES, transition, current, reason))

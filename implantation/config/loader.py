@@ -1,5 +1,6 @@
 """Loads and validates ``config/*.toml``; a broken file stops everything with one French message."""
 
+import re
 import tomllib
 from functools import lru_cache
 from pathlib import Path
@@ -9,6 +10,7 @@ from pydantic import BaseModel, ValidationError
 
 from implantation.config.schema import (
     CalendarFile,
+    ContractsFile,
     DocumentsFile,
     EligibilityFile,
     MoneyFile,
@@ -24,6 +26,7 @@ FILES: dict[str, tuple[str, type[BaseModel]]] = {
     "calendar": ("calendrier.toml", CalendarFile),
     "eligibility": ("eligibilite.toml", EligibilityFile),
     "territory": ("territoires.toml", TerritoryFile),
+    "contracts": ("contrats.toml", ContractsFile),
 }
 
 _FRENCH = {
@@ -59,19 +62,34 @@ def _french(error: Any) -> str:
     if kind == "value_error":
         return str(error.get("ctx", {}).get("error", error["msg"]))
     text = _FRENCH.get(kind, "valeur invalide")
+    ctx = error.get("ctx", {})
     if kind == "enum":
-        text += f" (valeurs possibles : {error.get('ctx', {}).get('expected', '')})"
-    elif kind in ("greater_than_equal", "less_than_equal") and "ctx" in error:
-        bound = error["ctx"].get("ge", error["ctx"].get("le"))
-        text += f" (limite : {bound})"
+        expected = str(ctx.get("expected", "")).replace("' or '", "' ou '")
+        text += f" « {error.get('input')} » (valeurs possibles : {expected})"
+    elif kind in ("greater_than_equal", "less_than_equal") and ctx:
+        text += f" (limite : {ctx.get('ge', ctx.get('le'))})"
+    elif kind == "too_short" and ctx:
+        text += f" (au moins {ctx['min_length']} éléments attendus, {ctx['actual_length']} lus)"
+    elif kind == "too_long" and ctx:
+        text += f" (au plus {ctx['max_length']} éléments attendus, {ctx.get('actual_length', '?')} lus)"
     return text
 
 
 def _key(loc: tuple[Any, ...]) -> str:
     out = ""
     for part in loc:
+        if part == "[key]":  # pydantic's marker for an invalid dictionary key: the key itself is wrong
+            continue
         out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
     return out or "(racine)"
+
+
+def _toml_where(exc: tomllib.TOMLDecodeError) -> str:
+    """tomllib speaks English; keep its detail but say where in French."""
+    found = re.search(r"^(.*) \(at line (\d+), column (\d+)\)$", str(exc))
+    if found is None:
+        return f"détail : {exc}"
+    return f"erreur de syntaxe ligne {found[2]}, colonne {found[3]} ; détail : {found[1]}"
 
 
 def load_file(path: Path, model: type[BaseModel]) -> BaseModel:
@@ -80,7 +98,11 @@ def load_file(path: Path, model: type[BaseModel]) -> BaseModel:
     except FileNotFoundError:
         raise ConfigError(f"Configuration : fichier introuvable « {path} ».") from None
     except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"Configuration : « {path.name} » n'est pas un TOML valide ({exc}).") from None
+        raise ConfigError(
+            f"Configuration : « {path.name} » n'est pas un TOML valide ({_toml_where(exc)})."
+        ) from None
+    except UnicodeDecodeError:
+        raise ConfigError(f"Configuration : « {path.name} » n'est pas encodé en UTF-8.") from None
     try:
         return model.model_validate(raw)
     except ValidationError as exc:
@@ -93,7 +115,7 @@ def load_file(path: Path, model: type[BaseModel]) -> BaseModel:
 
 def load_process_config(config_dir: Path) -> ProcessConfig:
     parts = {name: load_file(config_dir / filename, model) for name, (filename, model) in FILES.items()}
-    return ProcessConfig(**parts)  # type: ignore[arg-type]
+    return ProcessConfig(**parts)
 
 
 @lru_cache

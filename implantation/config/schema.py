@@ -74,6 +74,7 @@ class DocumentSpec(Strict):
     parties: dict[Role, list[PartyAction]]
     duree_max_annees: int | None = None
     par_operateur: bool = False
+    copie_aux_informes: bool = False
 
     @model_validator(mode="after")
     def _has_signers(self) -> "DocumentSpec":
@@ -115,6 +116,28 @@ class MoneyFile(Strict):
     part_modulee_max_detention: Annotated[list[Amount], Field(min_length=1)]
     aide_au_demarrage_atigip: Annotated[list[Amount], Field(min_length=1)]
     heures_temps_plein_annuel: Annotated[list[Amount], Field(min_length=1)]
+
+
+class TrialPeriodRules(Strict):
+    jours_par_semaine_de_contrat: Annotated[int, Field(ge=1)]
+    seuil_contrat_court_mois: Annotated[int, Field(ge=1)]
+    plafond_contrat_court_jours: Annotated[int, Field(ge=1)]
+    plafond_autres_cas_mois: Annotated[int, Field(ge=1)]
+    delai_prevenance_heures: Annotated[int, Field(ge=0)]
+    clause_renouvellement: str
+    source: str
+
+
+class ReimbursementRule(Strict):
+    texte: str
+    source: str
+
+
+class ContractsFile(Strict):
+    """Bounds and standard clauses of the CEP and its annex (code pénitentiaire)."""
+
+    periode_essai: TrialPeriodRules
+    remboursement_remuneration: dict[SiaeKind, ReimbursementRule]
 
 
 class LeavePeriod(Strict):
@@ -184,6 +207,7 @@ class ProcessConfig(Strict):
     calendar: CalendarFile
     eligibility: EligibilityFile
     territory: TerritoryFile
+    contracts: ContractsFile
 
     def stage(self, number: int) -> Stage:
         return self.stages.etape[number - 1]

@@ -23,6 +23,15 @@ from implantation.enums import (
     StageStatus,
 )
 
+# Named constraints let Alembic's batch mode (SQLite) alter or drop them later, identically on both backends.
+SQLModel.metadata.naming_convention = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
@@ -101,10 +110,14 @@ class ImplantationProject(SQLModel, table=True):
     # Data of the stage-5 documents (issue 3); the SIAE fills them in, the documents refuse to render without them.
     insertion_posts_count: int | None = Field(default=None, ge=0)
     modulated_share: float | None = Field(
-        default=None, ge=0, description="Part modulée de l'aide au poste (fraction) ; plafond de la configuration si vide"
+        default=None,
+        ge=0,
+        description="Part modulée de l'aide au poste (fraction) ; plafond de la configuration si vide",
     )
     workshops_count: int | None = Field(default=None, ge=0)
-    staff_eti_etp: float | None = Field(default=None, ge=0, description="Encadrants techniques d'insertion (ETP)")
+    staff_eti_etp: float | None = Field(
+        default=None, ge=0, description="Encadrants techniques d'insertion (ETP)"
+    )
     staff_cip_etp: float | None = Field(default=None, ge=0, description="Conseillers en insertion (ETP)")
     accompaniment_plan: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
     insertion_targets: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
@@ -119,7 +132,9 @@ class ImplantationProject(SQLModel, table=True):
     implantation_start: date | None = None
     implantation_end: date | None = None
     implantation_tacit_renewal: bool = True
-    work_schedule: str | None = Field(default=None, max_length=500, description="Horaires de travail des opérateurs")
+    work_schedule: str | None = Field(
+        default=None, max_length=500, description="Horaires de travail des opérateurs"
+    )
     reimbursement_terms: str | None = Field(
         default=None, max_length=500, description="Périodicité et délai du remboursement des rémunérations"
     )
@@ -217,10 +232,14 @@ class Operateur(SQLModel, table=True):
     # CEP data (issue 3). Identity stays in OperateurIdentity.
     contract_start: date | None = None
     planned_duration_months: int | None = Field(
-        default=None, ge=1, description="Durée prévisible, pour borner la période d'essai ; vide : plafond général"
+        default=None,
+        ge=1,
+        description="Durée prévisible, pour borner la période d'essai ; vide : plafond général",
     )
     trial_days: int | None = Field(default=None, ge=0, description="Période d'essai ; maximum légal si vide")
-    hourly_rate: float | None = Field(default=None, gt=0, description="Taux horaire brut ; plancher légal si vide")
+    hourly_rate: float | None = Field(
+        default=None, gt=0, description="Taux horaire brut ; plancher légal si vide"
+    )
     missions: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
     particular_risks: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
 
@@ -251,7 +270,9 @@ class DocumentRecord(SQLModel, table=True):
     pdf_filename: str | None = Field(default=None, max_length=300)
     pdf_sha256: str | None = Field(default=None, max_length=64)
     content_sha256: str | None = Field(
-        default=None, max_length=64, description="Empreinte du contenu rendu (gabarit + données), pour la reprise"
+        default=None,
+        max_length=64,
+        description="Empreinte du contenu rendu (gabarit + données), pour la reprise",
     )
     status: DocumentStatus = Field(default=DocumentStatus.DRAFT, sa_type=StrEnumType(DocumentStatus, 30))
     created_at: datetime = Field(default_factory=utcnow, sa_column=_ts())

@@ -1,0 +1,205 @@
+"""One context model per document: exactly the values its template uses, already formatted in French.
+
+Tests compare each template's variables with these models both ways, so a field nobody prints or a tag
+nothing fills is caught before a user sees an empty space in a contract.
+"""
+
+from pydantic import BaseModel, ConfigDict
+
+
+class Model(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class SignatureBlock(Model):
+    party: str
+    signatory: str
+
+
+class SiaeParty(Model):
+    name: str
+    kind_label: str
+    siret: str
+    address: str
+    representative: str
+
+
+class SiaeIdentity(Model):
+    name: str
+    kind_label: str
+    siret: str
+    address: str
+    naf_code: str
+    idcc: str
+    legal_form: str
+    president: str
+    director: str
+
+
+class EstablishmentRef(Model):
+    name: str
+    type_label: str
+    address: str
+
+
+class EstablishmentParty(Model):
+    name: str
+    type_label: str
+    address: str
+    head_name: str
+
+
+class BudgetLine(Model):
+    label: str
+    amount: str
+
+
+class PayInfo(Model):
+    on_date: str
+    smic: str
+    smic_source: str
+    share_percent: str
+    share_source: str
+    floor: str
+    floor_words: str
+
+
+class Worker(Model):
+    first_name: str
+    last_name: str
+    ecrou_number: str
+
+
+class WorkerIdentity(Worker):
+    birth_date: str
+
+
+class Common(Model):
+    title: str
+    project_reference: str
+    visas: list[str]
+    place: str
+    signatures: list[SignatureBlock]
+    recipients: list[str]
+
+
+class DuiContext(Common):
+    siae: SiaeIdentity
+    establishment: EstablishmentRef
+    activity: str
+    premises: str
+    start_date: str
+    posts_count: str
+    posts_etp: str
+    staff_eti_etp: str
+    staff_cip_etp: str
+    accompaniment_plan: str
+    insertion_targets: str
+    partners: str
+    charges: list[BudgetLine]
+    charges_total: str
+    resources: list[BudgetLine]
+    resources_total: str
+    budget_balance: str
+
+
+class FinancialAnnex(Model):
+    period: str
+    siae_kind_label: str
+    socle_unit: str
+    socle_source: str
+    etp: str
+    socle_total: str
+    modulated_percent: str
+    cap_percent: str
+    cap_source: str
+    modulated_total: str
+    total: str
+    total_words: str
+
+
+class ConventionContext(Common):
+    prefet: str
+    ddets: str
+    disp: str
+    siae: SiaeParty
+    establishment: EstablishmentRef
+    departement: str
+    activity: str
+    workshops_count: str
+    accompaniment_plan: str
+    partners: str
+    implantation_contract: str
+    staff_eti_etp: str
+    staff_cip_etp: str
+    premises: str
+    posts_count: str
+    posts_etp: str
+    insertion_targets: str
+    start_date: str
+    end_date: str
+    duration: str
+    max_years: str
+    annex: FinancialAnnex
+
+
+class ImplantationContext(Common):
+    establishment: EstablishmentParty
+    siae: SiaeParty
+    activity: str
+    start_date: str
+    end_date: str
+    duration: str
+    max_years: str
+    renewal_clause: str
+    premises: str
+    security_rules: str
+    accompaniment_plan: str
+    work_schedule: str
+    pay: PayInfo
+    startup_aid: str
+    startup_aid_words: str
+    startup_aid_source: str
+
+
+class CepContext(Common):
+    operateur_id: str
+    siae: SiaeParty
+    establishment: EstablishmentRef
+    worker: WorkerIdentity
+    start_date: str
+    trial_days: str
+    trial_end: str
+    trial_rule: str
+    trial_renewal: str
+    notice_hours: str
+    post_title: str
+    missions: str
+    rome_code: str
+    particular_risks: str
+    weekly_hours: str
+    work_schedule: str
+    hourly_rate: str
+    hourly_rate_words: str
+    pay: PayInfo
+    contributions: str
+    accompaniment_plan: str
+
+
+class CepAnnexContext(Common):
+    operateur_id: str
+    establishment: EstablishmentParty
+    siae: SiaeParty
+    worker: Worker
+    cep_start: str
+    post_title: str
+    weekly_hours: str
+    hourly_rate: str
+    reimbursement_rule: str
+    reimbursement_source: str
+    reimbursement_terms: str
+    security_rules: str
+    premises: str
+
+
+DocumentContext = DuiContext | ConventionContext | ImplantationContext | CepContext | CepAnnexContext

@@ -1,0 +1,94 @@
+"""Who the parties are, as printed: names come from the database and territoires.toml, roles from the matrix."""
+
+from dataclasses import dataclass
+
+from implantation.config.schema import Departement, DocumentsFile, DocumentSpec, ProcessConfig
+from implantation.db.models import Establishment, Siae
+from implantation.documents.contexts import SignatureBlock
+from implantation.enums import DocumentKind, Role
+
+
+@dataclass(frozen=True)
+class Parties:
+    """Printed names of everyone a stage-5 document may name; None when the data is absent."""
+
+    departement: Departement | None
+    disp_name: str | None
+    siae: Siae
+    establishment: Establishment
+    worker_name: str | None = None
+
+    def signatory(self, role: Role) -> SignatureBlock:
+        dep = self.departement
+        if role == Role.PREFET:
+            dep_name = dep.nom if dep else self.establishment.departement
+            ddets = f", ou par délégation la {dep.ddets}" if dep else ""
+            return SignatureBlock(
+                party="Pour l'État", signatory=f"Le préfet du département ({dep_name}){ddets}"
+            )
+        if role == Role.DDETS:
+            return SignatureBlock(party="Pour la DDETS", signatory=dep.ddets if dep else "DDETS")
+        if role == Role.DISP:
+            return SignatureBlock(party="Pour la DISP", signatory=self.disp_name or "DISP")
+        if role == Role.SIAE:
+            return SignatureBlock(
+                party=f"Pour la SIAE {self.siae.name}",
+                signatory=self.siae.legal_representative or "",
+            )
+        if role == Role.EP:
+            return SignatureBlock(
+                party=f"Pour l'établissement pénitentiaire {self.establishment.name}",
+                signatory=f"{self.establishment.head_name}, chef d'établissement",
+            )
+        if role == Role.OPERATEUR:
+            return SignatureBlock(party="L'opérateur", signatory=self.worker_name or "")
+        return SignatureBlock(party=role.label, signatory=role.label)
+
+    def recipient(self, role: Role) -> str:
+        dep = self.departement
+        if role == Role.DDETS and dep:
+            return dep.ddets
+        if role == Role.DISP and self.disp_name:
+            return self.disp_name
+        if role == Role.EP:
+            return f"{self.establishment.name} (chef d'établissement)"
+        if role == Role.SIAE:
+            return f"SIAE {self.siae.name}"
+        return role.label
+
+
+def load_parties(cfg: ProcessConfig, siae: Siae, establishment: Establishment) -> Parties:
+    dep = cfg.territory.departement.get(establishment.departement)
+    disp = cfg.territory.disp.get(dep.disp) if dep else None
+    return Parties(departement=dep, disp_name=disp, siae=siae, establishment=establishment)
+
+
+def signature_blocks(spec: DocumentSpec, parties: Parties) -> list[SignatureBlock]:
+    return [parties.signatory(role) for role in spec.signers]
+
+
+def recipients(kind: DocumentKind, documents: DocumentsFile, parties: Parties) -> list[str]:
+    """Each signer keeps an original; receivers of the matrix and, when flagged, the informed bodies get a copy."""
+    spec = documents.document[kind]
+    out = ["Chacun des signataires (un exemplaire original)"]
+    roles = list(spec.recipients)
+    if spec.copie_aux_informes:
+        roles += [r for r in documents.destinataires_documents_signes if r not in roles]
+    out += [parties.recipient(role) for role in roles]
+    return out
+
+
+def visas(spec: DocumentSpec) -> list[str]:
+    """« Code du travail, article L5132-2 » → « Vu le code du travail, notamment son article L5132-2 ; »."""
+    out = []
+    for ref in spec.base_legale:
+        code, _, articles = ref.partition(", ")
+        text = f"Vu le {code[0].lower()}{code[1:]}"
+        if articles.startswith("articles "):
+            text += ", notamment ses " + articles
+        elif articles.startswith("article "):
+            text += ", notamment son " + articles
+        elif articles:
+            text += ", " + articles
+        out.append(text + " ;")
+    return out

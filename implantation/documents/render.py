@@ -1,0 +1,202 @@
+"""Fills a .docx template with a context model, and converts a pack to PDF with one LibreOffice run.
+
+Autoescape is on and undefined names fail, so « & < > » and « {{ … }} » typed by a user come out literally
+and a tag that the context does not fill stops the rendering instead of leaving a blank.
+"""
+
+import hashlib
+import json
+import re
+import shutil
+import subprocess
+import tempfile
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import jinja2
+from docxtpl import DocxTemplate
+from jinja2 import nodes
+from pydantic import BaseModel
+
+from implantation.enums import DocumentKind
+
+TEMPLATE_FILES = {
+    DocumentKind.DUI: "dui.docx",
+    DocumentKind.CONVENTION: "convention.docx",
+    DocumentKind.IMPLANTATION_CONTRACT: "contrat_implantation.docx",
+    DocumentKind.CEP: "cep.docx",
+    DocumentKind.CEP_ANNEX: "annexe_cep.docx",
+}
+
+
+class LibreOfficeError(RuntimeError):
+    """PDF conversion impossible; the message is French and says what to do."""
+
+
+class _CachingEnvironment(jinja2.Environment):
+    """Compiles each distinct XML source once: the 12 CEPs of a pack share one template, and compiling
+    dominated the rendering time (docxtpl calls ``from_string`` for every part of every document)."""
+
+    def from_string(self, source: Any, globals: Any = None, template_class: Any = None) -> jinja2.Template:
+        if globals is not None or template_class is not None or not isinstance(source, str):
+            return super().from_string(source, globals, template_class)
+        return self._compiled(source)
+
+    @lru_cache(maxsize=64)  # noqa: B019 - one module-level instance, never collected
+    def _compiled(self, source: str) -> jinja2.Template:
+        return super().from_string(source)
+
+
+_ENV = _CachingEnvironment(autoescape=True, undefined=jinja2.StrictUndefined)
+
+
+def jinja_env() -> jinja2.Environment:
+    return _ENV
+
+
+def template_path(templates_dir: Path, kind: DocumentKind) -> Path:
+    return templates_dir / TEMPLATE_FILES[kind]
+
+
+def content_checksum(template: Path, context: BaseModel) -> str:
+    """Same template bytes and same data give the same checksum, whatever the .docx zip timestamps."""
+    digest = hashlib.sha256(template.read_bytes())
+    digest.update(json.dumps(context.model_dump(mode="json"), sort_keys=True, ensure_ascii=False).encode())
+    return digest.hexdigest()
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 16), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+_XML_INVALID = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+
+
+def _clean(value: Any) -> Any:
+    """Drop characters XML 1.0 forbids (and docxtpl's \\a, \\f paragraph tricks); keep tabs and newlines."""
+    if isinstance(value, str):
+        return _XML_INVALID.sub("", value)
+    if isinstance(value, list):
+        return [_clean(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _clean(v) for k, v in value.items()}
+    return value
+
+
+def render_docx(template: Path, context: BaseModel, target: Path) -> None:
+    """Render to a temporary name then move, so a crash never leaves half a document under the final name."""
+    doc = DocxTemplate(template)
+    doc.render(_clean(context.model_dump(mode="json")), jinja_env=jinja_env())
+    target.parent.mkdir(parents=True, exist_ok=True)
+    partial = target.with_suffix(".partial.docx")
+    doc.save(partial)
+    partial.replace(target)
+
+
+def find_soffice(configured: str | None) -> str | None:
+    if configured:
+        return configured if Path(configured).exists() else shutil.which(configured)
+    return shutil.which("soffice") or shutil.which("libreoffice")
+
+
+def convert_to_pdf(soffice: str, docx_files: list[Path], timeout: float = 300) -> list[Path]:
+    """One soffice process for the whole pack, with a private profile so concurrent runs do not collide."""
+    if not docx_files:
+        return []
+    outdir = docx_files[0].parent
+    with tempfile.TemporaryDirectory(prefix="siae-lo-") as profile:
+        cmd = [
+            soffice,
+            f"-env:UserInstallation={Path(profile).as_uri()}",
+            "--headless",
+            "--norestore",
+            "--convert-to",
+            "pdf",
+            "--outdir",
+            str(outdir),
+            *[str(f) for f in docx_files],
+        ]
+        try:
+            result = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, check=False)
+        except subprocess.TimeoutExpired:
+            raise LibreOfficeError(
+                f"LibreOffice n'a pas terminé la conversion en PDF en {timeout:.0f} secondes."
+            ) from None
+    pdfs = [f.with_suffix(".pdf") for f in docx_files]
+    missing = [p.name for p in pdfs if not p.exists()]
+    if missing:
+        detail = (result.stderr or result.stdout).strip()[-500:]
+        raise LibreOfficeError(
+            f"LibreOffice n'a pas produit : {', '.join(missing)} (code {result.returncode}). {detail}".strip()
+        )
+    return pdfs
+
+
+def template_paths(template: Path) -> set[str]:
+    """Dotted paths a template reads, loops written ``name[]``: ``siae.name``, ``charges[].label``, ``visas[]``."""
+    doc = DocxTemplate(template)
+    docx = doc.get_docx()
+    xml = doc.patch_xml(doc.xml_to_string(docx._element.body))
+    for rel in docx._part.rels.values():
+        if rel.reltype in (doc.HEADER_URI, doc.FOOTER_URI):
+            xml += doc.patch_xml(rel.target_part.blob.decode("utf-8"))
+    tree = jinja_env().parse(xml)
+    found: set[str] = set()
+    _walk(tree, {}, found)
+    return found
+
+
+def _path(node: nodes.Node, scope: dict[str, str]) -> str | None:
+    if isinstance(node, nodes.Name):
+        return scope.get(node.name, node.name)
+    if isinstance(node, nodes.Getattr):
+        base = _path(node.node, scope)
+        return f"{base}.{node.attr}" if base is not None else None
+    return None
+
+
+def _walk(node: nodes.Node, scope: dict[str, str], found: set[str]) -> None:
+    if isinstance(node, nodes.For):
+        base = _path(node.iter, scope)
+        if base is None:
+            _walk(node.iter, scope, found)
+        inner = dict(scope)
+        if isinstance(node.target, nodes.Name) and base is not None:
+            inner[node.target.name] = base + "[]"
+        for child in [*node.body, *node.else_]:
+            _walk(child, inner, found)
+        if node.test is not None:
+            _walk(node.test, inner, found)
+        return
+    if isinstance(node, nodes.Name | nodes.Getattr):
+        path = _path(node, scope)
+        if path is not None:
+            found.add(path)
+            return
+    for child in node.iter_child_nodes():
+        _walk(child, scope, found)
+
+
+def model_paths(model: type[BaseModel], prefix: str = "") -> set[str]:
+    """Leaf paths a context model provides, in the same notation as :func:`template_paths`."""
+    out: set[str] = set()
+    for name, field in model.model_fields.items():
+        path = f"{prefix}{name}"
+        annotation = field.annotation
+        origin = getattr(annotation, "__origin__", None)
+        if origin is list:
+            (item,) = annotation.__args__  # type: ignore[union-attr]
+            if isinstance(item, type) and issubclass(item, BaseModel):
+                out |= model_paths(item, path + "[].")
+            else:
+                out.add(path + "[]")
+        elif isinstance(annotation, type) and issubclass(annotation, BaseModel):
+            out |= model_paths(annotation, path + ".")
+        else:
+            out.add(path)
+    return out

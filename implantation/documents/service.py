@@ -1,0 +1,299 @@
+"""Stage-5 pack generation, versions and signatures; every function takes a Session, the caller commits.
+
+Versions: each (project, kind, opérateur) has numbered versions, each its own file. A version with any
+signature is never rewritten: new content always makes a new version. Resumption: with
+``reuse_identical`` (the default), :func:`ensure_document` returns the latest version untouched when it is
+an unsigned draft whose content checksum (template bytes + context data) equals the new one and whose file
+is still on disk, so a flow replayed after a crash creates no duplicate.
+"""
+
+import re
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+
+from pydantic import BaseModel
+from sqlmodel import Session, col, select
+
+from implantation.config.schema import ProcessConfig
+from implantation.db.models import DocumentRecord, ImplantationProject, Operateur, SignatureRecord
+from implantation.documents import render
+from implantation.documents.builders import (
+    DocumentDataError,
+    build_cep_annex_context,
+    build_cep_context,
+    build_convention_context,
+    build_dui_context,
+    build_implantation_context,
+)
+from implantation.enums import DocumentKind, DocumentStatus, OperateurStatus, Role
+from implantation.services.errors import DomainError
+from implantation.settings import Settings
+
+PROJECT_KINDS = (DocumentKind.DUI, DocumentKind.CONVENTION, DocumentKind.IMPLANTATION_CONTRACT)
+OPERATEUR_KINDS = (DocumentKind.CEP, DocumentKind.CEP_ANNEX)
+
+
+@dataclass(frozen=True)
+class PackItem:
+    kind: DocumentKind
+    operateur_id: str | None
+    context: BaseModel
+
+
+def _safe(text: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_-]+", "-", text).strip("-") or "projet"
+
+
+def document_filename(kind: DocumentKind, reference: str, operateur_id: str | None, version: int) -> str:
+    """``convention_IMP-2026-0001_v2.docx``; CEPs carry the opaque opérateur id, never a name."""
+    parts = [kind.value, _safe(reference)]
+    if operateur_id:
+        parts.append(_safe(operateur_id))
+    return "_".join(parts) + f"_v{version}.docx"
+
+
+def project_dir(settings: Settings, reference: str) -> Path:
+    return settings.documents_dir / _safe(reference)
+
+
+def assigned_operateurs(session: Session, project_id: int) -> list[Operateur]:
+    return list(
+        session.exec(
+            select(Operateur)
+            .where(Operateur.project_id == project_id, Operateur.status == OperateurStatus.ASSIGNED)
+            .order_by(col(Operateur.id))
+        )
+    )
+
+
+def build_pack(session: Session, project_id: int, cfg: ProcessConfig) -> list[PackItem]:
+    """All stage-5 contexts: the three project documents, then a CEP and its annex per opérateur « affecté »."""
+    builders = [
+        (DocumentKind.DUI, build_dui_context),
+        (DocumentKind.CONVENTION, build_convention_context),
+        (DocumentKind.IMPLANTATION_CONTRACT, build_implantation_context),
+    ]
+    items: list[PackItem] = []
+    problems: list[str] = []
+    for kind, build in builders:
+        try:
+            items.append(PackItem(kind, None, build(session, project_id, cfg)))
+        except DocumentDataError as exc:
+            problems += exc.problems
+    for op in assigned_operateurs(session, project_id):
+        for kind, op_build in (
+            (DocumentKind.CEP, build_cep_context),
+            (DocumentKind.CEP_ANNEX, build_cep_annex_context),
+        ):
+            try:
+                items.append(PackItem(kind, op.id, op_build(session, project_id, op.id, cfg)))
+            except DocumentDataError as exc:
+                problems += [p for p in exc.problems if p not in problems]
+    if problems:
+        raise DocumentDataError(problems)
+    return items
+
+
+def _versions(
+    session: Session, project_id: int, kind: DocumentKind, operateur_id: str | None
+) -> list[DocumentRecord]:
+    query = select(DocumentRecord).where(DocumentRecord.project_id == project_id, DocumentRecord.kind == kind)
+    if operateur_id is None:
+        query = query.where(col(DocumentRecord.operateur_id).is_(None))
+    else:
+        query = query.where(DocumentRecord.operateur_id == operateur_id)
+    return list(session.exec(query.order_by(col(DocumentRecord.version))))
+
+
+def _signatures(session: Session, document_id: int) -> list[SignatureRecord]:
+    return list(session.exec(select(SignatureRecord).where(SignatureRecord.document_id == document_id)))
+
+
+def _reusable(session: Session, record: DocumentRecord, checksum: str, folder: Path) -> bool:
+    if record.status != DocumentStatus.DRAFT or record.content_sha256 != checksum:
+        return False
+    if _signatures(session, record.id):  # type: ignore[arg-type]
+        return False
+    path = folder / record.filename
+    return path.exists() and render.file_sha256(path) == record.sha256
+
+
+def ensure_document(
+    session: Session,
+    project: ImplantationProject,
+    item: PackItem,
+    settings: Settings,
+    *,
+    reuse_identical: bool = True,
+) -> tuple[DocumentRecord, bool]:
+    """Render one document unless an identical unsigned draft exists; returns (record, newly created)."""
+    template = render.template_path(settings.templates_dir, item.kind)
+    checksum = render.content_checksum(template, item.context)
+    folder = project_dir(settings, project.reference)
+    versions = _versions(session, project.id, item.kind, item.operateur_id)  # type: ignore[arg-type]
+    if versions and reuse_identical and _reusable(session, versions[-1], checksum, folder):
+        return versions[-1], False
+    version = versions[-1].version + 1 if versions else 1
+    filename = document_filename(item.kind, project.reference, item.operateur_id, version)
+    target = folder / filename
+    render.render_docx(template, item.context, target)
+    record = DocumentRecord(
+        project_id=project.id,  # type: ignore[arg-type]
+        kind=item.kind,
+        operateur_id=item.operateur_id,
+        version=version,
+        filename=filename,
+        sha256=render.file_sha256(target),
+        content_sha256=checksum,
+    )
+    session.add(record)
+    session.flush()
+    return record, True
+
+
+def pdf_converter(settings: Settings) -> str:
+    soffice = render.find_soffice(settings.soffice_path)
+    if soffice is None:
+        raise render.LibreOfficeError(
+            "LibreOffice (soffice) est introuvable : les PDF ne peuvent pas être produits. Installez LibreOffice "
+            "(paquet libreoffice-writer-nogui) ou indiquez son chemin dans SIAE_SOFFICE_PATH, ou générez "
+            "seulement les DOCX."
+        )
+    return soffice
+
+
+def generate_pack(
+    session: Session,
+    project_id: int,
+    cfg: ProcessConfig,
+    settings: Settings,
+    with_pdf: bool = False,
+    *,
+    reuse_identical: bool = True,
+) -> list[DocumentRecord]:
+    """The stage-5 pack as DOCX (and PDF); refuses before writing anything if data or LibreOffice is missing."""
+    soffice = pdf_converter(settings) if with_pdf else None
+    project = session.get(ImplantationProject, project_id)
+    if project is None:
+        raise DomainError(f"Projet introuvable : identifiant {project_id}.", field="projet")
+    items = build_pack(session, project_id, cfg)
+    records = [
+        ensure_document(session, project, item, settings, reuse_identical=reuse_identical)[0]
+        for item in items
+    ]
+    if soffice is not None:
+        folder = project_dir(settings, project.reference)
+        todo = [r for r in records if r.pdf_filename is None or not (folder / r.pdf_filename).exists()]
+        pdfs = render.convert_to_pdf(soffice, [folder / r.filename for r in todo])
+        for record, pdf in zip(todo, pdfs, strict=True):
+            record.pdf_filename = pdf.name
+            record.pdf_sha256 = render.file_sha256(pdf)
+            session.add(record)
+    session.flush()
+    return records
+
+
+def _status(cfg: ProcessConfig, record: DocumentRecord, signed_roles: set[Role]) -> DocumentStatus:
+    signers = set(cfg.documents.document[record.kind].signers)
+    if signers <= signed_roles:
+        return DocumentStatus.SIGNED
+    return DocumentStatus.PARTIALLY_SIGNED if signed_roles else DocumentStatus.DRAFT
+
+
+def record_signature(
+    session: Session,
+    document_id: int,
+    role: Role,
+    signer_label: str,
+    signed_on: date,
+    cfg: ProcessConfig,
+    today: date | None = None,
+) -> DocumentRecord:
+    """One party's signature on one version; the document is « signé » once every signer of the matrix signed."""
+    record = session.get(DocumentRecord, document_id)
+    if record is None:
+        raise DomainError(f"Document introuvable : identifiant {document_id}.", field="document")
+    spec = cfg.documents.document[record.kind]
+    if role not in spec.signers:
+        expected = ", ".join(r.label for r in spec.signers)
+        raise DomainError(
+            f"« {role.label} » ne signe pas le document « {spec.titre} » (signataires : {expected}).",
+            field="role",
+        )
+    if not signer_label.strip():
+        raise DomainError("Le nom du signataire est obligatoire.", field="signataire")
+    if signed_on > (today or date.today()):
+        raise DomainError("La date de signature ne peut pas être dans le futur.", field="date")
+    latest = _versions(session, record.project_id, record.kind, record.operateur_id)[-1]
+    if latest.id != record.id:
+        raise DomainError(
+            f"La version {record.version} a été remplacée par la version {latest.version} : "
+            "faites signer la dernière version.",
+            field="document",
+        )
+    signatures = _signatures(session, document_id)
+    if any(s.party_role == role for s in signatures):
+        raise DomainError(f"« {role.label} » a déjà signé ce document.", field="role")
+    signature = SignatureRecord(
+        document_id=document_id, party_role=role, signer_label=signer_label.strip(), signed_on=signed_on
+    )
+    session.add(signature)
+    record.status = _status(cfg, record, {s.party_role for s in signatures} | {role})
+    session.add(record)
+    session.flush()
+    return record
+
+
+@dataclass(frozen=True)
+class SignatureState:
+    role: Role
+    signer_label: str | None = None
+    signed_on: date | None = None
+
+
+@dataclass(frozen=True)
+class DocumentState:
+    record: DocumentRecord
+    title: str
+    latest: bool
+    status: DocumentStatus
+    parties: list[SignatureState] = field(default_factory=list)
+
+    @property
+    def missing(self) -> list[Role]:
+        return [p.role for p in self.parties if p.signed_on is None]
+
+
+def document_states(session: Session, project_id: int, cfg: ProcessConfig) -> list[DocumentState]:
+    """Every version of every document of a project, with who signed and who has yet to sign."""
+    records = list(
+        session.exec(
+            select(DocumentRecord)
+            .where(DocumentRecord.project_id == project_id)
+            .order_by(col(DocumentRecord.kind), col(DocumentRecord.operateur_id), col(DocumentRecord.version))
+        )
+    )
+    latest: dict[tuple[DocumentKind, str | None], int] = {}
+    for r in records:
+        latest[(r.kind, r.operateur_id)] = r.version
+    out = []
+    for r in records:
+        spec = cfg.documents.document[r.kind]
+        signed = {s.party_role: s for s in _signatures(session, r.id)}  # type: ignore[arg-type]
+        parties = [
+            SignatureState(role, signed[role].signer_label, signed[role].signed_on)
+            if role in signed
+            else SignatureState(role)
+            for role in spec.signers
+        ]
+        out.append(
+            DocumentState(
+                record=r,
+                title=spec.titre,
+                latest=latest[(r.kind, r.operateur_id)] == r.version,
+                status=_status(cfg, r, set(signed)),
+                parties=parties,
+            )
+        )
+    return out

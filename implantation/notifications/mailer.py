@@ -1,0 +1,308 @@
+"""Rendering and idempotent sending of the process e-mails.
+
+Delivery guarantee: **at least once**. :func:`send_once` writes the :class:`NotificationRecord` and
+flushes it *before* talking to the SMTP server, but the record only becomes durable when the caller
+commits. So:
+
+* a concurrent resume inserting the same ``dedup_key`` hits the unique constraint and fails before
+  any mail goes out (:class:`NotificationConflict`);
+* an SMTP failure removes the record again and raises :class:`MailError`: nothing is recorded and a
+  retry sends the mail;
+* a crash between the SMTP server's acceptance and the caller's commit loses the record, so the
+  retry sends the mail a second time. That window is a few milliseconds, and a duplicate reminder
+  is harmless whereas a lost approval request silently blocks a project; at-most-once (commit
+  first, send after) would make the opposite trade. The ``Message-ID`` is derived from the
+  ``dedup_key`` so that mail clients can fold such a duplicate.
+
+Callers should therefore commit right after each :func:`send_once`, or at least not run long work
+between the send and the commit.
+"""
+
+import hashlib
+import logging
+import re
+import smtplib
+import ssl
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from email.message import EmailMessage
+from email.utils import formatdate, parseaddr
+from typing import Any
+
+from jinja2 import Environment, PackageLoader, StrictUndefined, TemplateError, UndefinedError
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, select
+
+from implantation.db.models import ImplantationProject, NotificationRecord, Operateur, OperateurIdentity
+from implantation.enums import LabelledEnum
+from implantation.notifications.context import fr_date, fr_datetime
+from implantation.settings import Settings
+
+logger = logging.getLogger(__name__)
+
+SUBJECT_PREFIX = "[SIAE en détention]"
+SMTP_TIMEOUT_SECONDS = 30
+DOCX_MIMETYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+
+# Keys that would carry a detainee's identity. Templates never ask for them; refusing them here
+# means a careless context builder fails loudly instead of mailing personal data.
+FORBIDDEN_KEYS = frozenset(
+    {
+        "first_name",
+        "last_name",
+        "prenom",
+        "nom_detenu",
+        "nom_operateur",
+        "ecrou",
+        "ecrou_number",
+        "numero_ecrou",
+        "birth_date",
+        "date_naissance",
+        "identite",
+        "identity",
+    }
+)
+
+
+class MailError(Exception):
+    """An e-mail could not be rendered or sent; the message is French and nothing was recorded."""
+
+
+class NotificationConflict(MailError):
+    """Another run recorded the same notification first; the caller must roll back."""
+
+
+class MailKind(LabelledEnum):
+    """Values are stored in ``NotificationRecord.kind`` and in deduplication keys: never change them."""
+
+    STAGE_OPENED = "ouverture_etape", "Ouverture d'étape"
+    APPROVAL_REQUEST = "demande_decision", "Demande de décision"
+    REMINDER = "rappel", "Rappel d'échéance"
+    ESCALATION = "relance", "Relance (échéance dépassée)"
+    DECISION = "decision", "Décision"
+    DRAFTS = "projets_documents", "Projets de documents"
+    LAUNCH = "lancement", "Lancement de l'activité"
+
+
+@dataclass(frozen=True)
+class Attachment:
+    filename: str
+    content: bytes
+    mimetype: str = DOCX_MIMETYPE
+
+
+def _environment() -> Environment:
+    env = Environment(
+        loader=PackageLoader("implantation.notifications", "templates"),
+        autoescape=False,  # plain-text mail: HTML escaping would print "&amp;" to the reader
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    env.filters["date_fr"] = fr_date
+    env.filters["datetime_fr"] = fr_datetime
+    return env
+
+
+_ENV = _environment()
+
+
+def _refuse_personal_data(value: Any, path: str = "contexte") -> None:
+    if isinstance(value, Operateur | OperateurIdentity):
+        raise MailError(
+            f"Courriel refusé : « {path} » contient des données d'un opérateur (personne détenue)."
+        )
+    if isinstance(value, Mapping):
+        for key, item in value.items():
+            if str(key).casefold() in FORBIDDEN_KEYS:
+                raise MailError(
+                    f"Courriel refusé : la clé « {key} » ({path}) désigne une donnée personnelle "
+                    "de personne détenue, qui ne doit jamais figurer dans un courriel."
+                )
+            _refuse_personal_data(item, f"{path}.{key}")
+    elif isinstance(value, list | tuple | set | frozenset):
+        for index, item in enumerate(value):
+            _refuse_personal_data(item, f"{path}[{index}]")
+
+
+def render_mail(kind: MailKind, context: Mapping[str, Any]) -> tuple[str, str]:
+    """French (subject, body) of one e-mail; every key the template uses must be in ``context``."""
+    _refuse_personal_data(context)
+    try:
+        template = _ENV.get_template(f"{kind.value}.j2")
+        subject = "".join(template.blocks["subject"](template.new_context(dict(context))))
+        reference = _ENV.from_string("{{ projet.reference }}").render(context)
+        body = template.render(context)
+    except UndefinedError as exc:
+        raise MailError(
+            f"Courriel « {kind.label} » : donnée manquante pour le modèle ({exc.message})."
+        ) from None
+    except TemplateError as exc:
+        raise MailError(f"Courriel « {kind.label} » : modèle invalide ({exc}).") from None
+    subject = f"{SUBJECT_PREFIX} {reference} – {' '.join(subject.split())}"
+    body = re.sub(r"\n{3,}", "\n\n", body).strip() + "\n"
+    return subject, body
+
+
+def _clean_recipients(recipients: Sequence[str]) -> list[str]:
+    seen: dict[str, str] = {}
+    for raw in recipients:
+        address = raw.strip()
+        if "\n" in address or "\r" in address or "@" not in parseaddr(address)[1]:
+            raise MailError(f"Adresse électronique invalide : « {address} ».")
+        seen.setdefault(address.casefold(), address)
+    if not seen:
+        raise MailError("Aucun destinataire : le courriel n'a pas été envoyé.")
+    return list(seen.values())
+
+
+def message_id(dedup_key: str, mail_from: str) -> str:
+    """Same key, same Message-ID: a duplicate from an at-least-once retry can be recognised."""
+    domain = mail_from.rpartition("@")[2] or "siae-penitentiaire.local"
+    return f"<{hashlib.sha256(dedup_key.encode()).hexdigest()[:32]}@{domain}>"
+
+
+def build_message(
+    settings: Settings,
+    *,
+    dedup_key: str,
+    recipients: Sequence[str],
+    subject: str,
+    body: str,
+    attachments: Sequence[Attachment] = (),
+) -> EmailMessage:
+    message = EmailMessage()
+    message["From"] = settings.mail_from
+    message["To"] = ", ".join(recipients)
+    message["Subject"] = subject
+    message["Date"] = formatdate(localtime=True)
+    message["Message-ID"] = message_id(dedup_key, settings.mail_from)
+    message["Content-Language"] = "fr"
+    # RFC 3834: out-of-office robots must not answer an automatic mail.
+    message["Auto-Submitted"] = "auto-generated"
+    message.set_content(body, charset="utf-8")
+    for attachment in attachments:
+        maintype, _, subtype = attachment.mimetype.partition("/")
+        if not subtype:
+            raise MailError(
+                f"Pièce jointe « {attachment.filename} » : type MIME invalide « {attachment.mimetype} »."
+            )
+        message.add_attachment(
+            attachment.content, maintype=maintype, subtype=subtype, filename=attachment.filename
+        )
+    return message
+
+
+def _reason(exc: BaseException) -> str:
+    if isinstance(exc, smtplib.SMTPAuthenticationError):
+        return "authentification refusée (vérifier SIAE_SMTP_USER et SIAE_SMTP_PASSWORD)"
+    if isinstance(exc, smtplib.SMTPRecipientsRefused):
+        return "tous les destinataires ont été refusés"
+    if isinstance(exc, smtplib.SMTPSenderRefused):
+        return f"adresse d'expédition refusée (code {exc.smtp_code})"
+    if isinstance(exc, smtplib.SMTPNotSupportedError):
+        return "le serveur ne prend pas en charge STARTTLS ou l'authentification demandée"
+    if isinstance(exc, smtplib.SMTPServerDisconnected):
+        return "connexion interrompue par le serveur"
+    if isinstance(exc, smtplib.SMTPResponseException):
+        return f"le serveur a répondu par une erreur (code {exc.smtp_code})"
+    if isinstance(exc, smtplib.SMTPException):
+        return "erreur du protocole SMTP"
+    if isinstance(exc, ConnectionRefusedError):
+        return "connexion refusée (serveur arrêté ou mauvais port)"
+    if isinstance(exc, TimeoutError):
+        return f"aucune réponse après {SMTP_TIMEOUT_SECONDS} secondes"
+    if isinstance(exc, ssl.SSLError):
+        return "échec de la négociation TLS"
+    return f"erreur réseau ({exc.__class__.__name__})"
+
+
+def deliver(settings: Settings, message: EmailMessage, recipients: Sequence[str]) -> dict[str, Any]:
+    """Hand the message to the SMTP server; returns the recipients it refused (others got it)."""
+    try:
+        with smtplib.SMTP(settings.smtp_host, settings.smtp_port, timeout=SMTP_TIMEOUT_SECONDS) as smtp:
+            if settings.smtp_starttls:
+                smtp.starttls(context=ssl.create_default_context())
+            if settings.smtp_user:
+                smtp.login(settings.smtp_user, settings.smtp_password or "")
+            return dict(smtp.send_message(message, from_addr=settings.mail_from, to_addrs=list(recipients)))
+    except (smtplib.SMTPException, OSError) as exc:
+        raise MailError(
+            f"Envoi du courriel impossible par le serveur SMTP {settings.smtp_host}:{settings.smtp_port} : "
+            f"{_reason(exc)}. Rien n'a été enregistré ; l'envoi sera retenté à la reprise."
+        ) from exc
+
+
+def already_sent(session: Session, dedup_key: str) -> NotificationRecord | None:
+    return session.exec(select(NotificationRecord).where(NotificationRecord.dedup_key == dedup_key)).first()
+
+
+def send_once(
+    session: Session,
+    settings: Settings,
+    *,
+    project_id: int,
+    stage: int | None,
+    kind: MailKind,
+    dedup_key: str,
+    recipients: Sequence[str],
+    context: Mapping[str, Any],
+    attachments: Sequence[Attachment] = (),
+) -> NotificationRecord | None:
+    """Send the e-mail unless ``dedup_key`` was already recorded; ``None`` means "already sent".
+
+    The caller owns the transaction and should commit right after (see the module docstring).
+    """
+    if len(dedup_key) > 200:
+        raise MailError(f"Clé de déduplication trop longue ({len(dedup_key)} caractères, 200 au plus).")
+    if already_sent(session, dedup_key) is not None:
+        logger.info("Courriel %s déjà envoyé (clé %s) : rien à faire.", kind.value, dedup_key)
+        return None
+    if session.get(ImplantationProject, project_id) is None:
+        raise MailError(f"Courriel non envoyé : projet introuvable (identifiant {project_id}).")
+    addresses = _clean_recipients(recipients)
+    subject, body = render_mail(kind, context)
+    message = build_message(
+        settings,
+        dedup_key=dedup_key,
+        recipients=addresses,
+        subject=subject,
+        body=body,
+        attachments=attachments,
+    )
+    record = NotificationRecord(
+        project_id=project_id,
+        stage=stage,
+        kind=kind.value,
+        dedup_key=dedup_key,
+        recipients=", ".join(addresses),
+        subject=subject[:300],
+    )
+    session.add(record)
+    try:
+        session.flush()
+    except IntegrityError:
+        raise NotificationConflict(
+            f"Le courriel « {kind.label} » (clé {dedup_key}) est déjà enregistré par une autre exécution : "
+            "rien n'a été envoyé. Annulez la transaction ; la reprise constatera l'envoi."
+        ) from None
+    try:
+        refused = deliver(settings, message, addresses)
+    except MailError:
+        # Leave the caller's transaction as if nothing happened, so that committing it stays safe.
+        session.delete(record)
+        session.flush()
+        raise
+    if refused:
+        logger.warning(
+            "Courriel %s (clé %s) : %d destinataire(s) refusé(s) par le serveur SMTP.",
+            kind.value,
+            dedup_key,
+            len(refused),
+        )
+        record.recipients = ", ".join(a for a in addresses if a not in refused)
+        session.add(record)
+        session.flush()
+    logger.info("Courriel %s envoyé (clé %s, %d destinataire(s)).", kind.value, dedup_key, len(addresses))
+    return record

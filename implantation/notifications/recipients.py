@@ -1,0 +1,92 @@
+"""Who receives the mails of a stage: the roles come from ``etapes.toml``, the people from the database.
+
+A role is matched to people the same way an approver is checked (``expected_territory``): a DISP
+person must cover the establishment's DISP, a DREETS person its région, EP/SPIP/DDETS/préfet people
+its département, and SIAE people must belong to the project's selected SIAE. Roles the territory
+table does not place (ULE, PSY PEP, France Travail, mission locale, Région, JAP, réseaux IAE) are
+matched to people whose territory is any of the project's codes (département, région, DISP).
+"""
+
+from collections.abc import Iterable
+
+from sqlmodel import Session, col, select
+
+from implantation.config.schema import ProcessConfig
+from implantation.db.models import Establishment, ImplantationProject, Person
+from implantation.enums import Role
+from implantation.territory import expected_territory
+
+
+def _territory_codes(
+    session: Session, cfg: ProcessConfig, project: ImplantationProject
+) -> tuple[str, set[str]]:
+    establishment = session.get(Establishment, project.establishment_id)
+    if establishment is None:
+        raise ValueError(f"établissement introuvable pour le projet {project.reference}")
+    departement = establishment.departement
+    dep = cfg.territory.departement.get(departement)
+    codes = {departement} | ({dep.region, dep.disp} if dep else set())
+    return departement, codes
+
+
+def persons_for_role(
+    session: Session, cfg: ProcessConfig, project: ImplantationProject, role: Role
+) -> list[Person]:
+    """People holding ``role`` for this project, ordered by id for stable mails and tests."""
+    query = select(Person).where(Person.role == role).order_by(col(Person.id))
+    if role == Role.SIAE:
+        if project.siae_id is None:
+            return []
+        return list(session.exec(query.where(Person.siae_id == project.siae_id)))
+    departement, codes = _territory_codes(session, cfg, project)
+    expected = expected_territory(role, departement, cfg.territory)
+    if expected is not None:
+        return list(session.exec(query.where(Person.territory == expected)))
+    return list(session.exec(query.where(col(Person.territory).in_(sorted(codes)))))
+
+
+def _unique(people: Iterable[Person | None]) -> list[Person]:
+    seen: dict[int | None, Person] = {}
+    for person in people:
+        if person is not None and person.id not in seen:
+            seen[person.id] = person
+    return list(seen.values())
+
+
+def _lead(session: Session, project: ImplantationProject) -> Person | None:
+    return session.get(Person, project.lead_id)
+
+
+def pilot_persons(
+    session: Session, cfg: ProcessConfig, project: ImplantationProject, stage: int
+) -> list[Person]:
+    return _unique(
+        person
+        for role in cfg.stage(stage).pilotes
+        for person in persons_for_role(session, cfg, project, role)
+    )
+
+
+def stage_recipients(
+    session: Session, cfg: ProcessConfig, project: ImplantationProject, stage: int
+) -> list[Person]:
+    """Pilots and participants of the stage, then the DISP project lead."""
+    roles = [*cfg.stage(stage).pilotes, *cfg.stage(stage).participants]
+    people = [person for role in roles for person in persons_for_role(session, cfg, project, role)]
+    return _unique([*people, _lead(session, project)])
+
+
+def escalation_recipients(
+    session: Session, cfg: ProcessConfig, project: ImplantationProject, stage: int
+) -> list[Person]:
+    """The DISP project lead and the direct managers of the stage's pilots."""
+    managers = [
+        session.get(Person, pilot.manager_id)
+        for pilot in pilot_persons(session, cfg, project, stage)
+        if pilot.manager_id is not None
+    ]
+    return _unique([_lead(session, project), *managers])
+
+
+def addresses(people: Iterable[Person]) -> list[str]:
+    return [p.email for p in people]

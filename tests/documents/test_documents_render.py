@@ -1,0 +1,317 @@
+"""Templates against their context models, and the content of every rendered document."""
+
+import zipfile
+from pathlib import Path
+
+import pytest
+from docx import Document
+from lxml import etree
+from sqlmodel import Session, select
+
+from implantation.config.schema import ProcessConfig
+from implantation.db.models import DocumentRecord, ImplantationProject, Operateur
+from implantation.documents import contexts
+from implantation.documents.builders import (
+    DocumentDataError,
+    build_cep_context,
+    build_convention_context,
+)
+from implantation.documents.render import (
+    TEMPLATE_FILES,
+    LibreOfficeError,
+    model_paths,
+    template_path,
+    template_paths,
+)
+from implantation.documents.service import generate_pack, project_dir
+from implantation.enums import DocumentKind, OperateurStatus
+from implantation.settings import PROJECT_ROOT, Settings
+
+NBSP = "\u00a0"
+TEMPLATES = PROJECT_ROOT / "document_templates"
+MODELS = {
+    DocumentKind.DUI: contexts.DuiContext,
+    DocumentKind.CONVENTION: contexts.ConventionContext,
+    DocumentKind.IMPLANTATION_CONTRACT: contexts.ImplantationContext,
+    DocumentKind.CEP: contexts.CepContext,
+    DocumentKind.CEP_ANNEX: contexts.CepAnnexContext,
+}
+
+
+@pytest.mark.parametrize("kind", list(DocumentKind))
+def test_template_uses_exactly_what_its_context_provides(kind: DocumentKind) -> None:
+    used = template_paths(template_path(TEMPLATES, kind))
+    provided = model_paths(MODELS[kind])
+    assert used - provided == set(), "variables non définies par le modèle"
+    assert provided - used == set(), "champs du modèle jamais utilisés par le gabarit"
+
+
+def test_template_analysis_sees_nested_and_loop_paths() -> None:
+    used = template_paths(TEMPLATES / TEMPLATE_FILES[DocumentKind.DUI])
+    assert {"charges[].label", "visas[]", "signatures[].party", "siae.naf_code"} <= used
+    assert "charges" not in used
+
+
+def _pack(session: Session, project_id: int, cfg: ProcessConfig, settings: Settings, new_operateur) -> dict:  # type: ignore[no-untyped-def]
+    op_id = new_operateur(session, project_id)
+    records = generate_pack(session, project_id, cfg, settings)
+    folder = project_dir(settings, "IMP-2026-0001")
+    return {
+        "op": op_id,
+        "records": records,
+        "folder": folder,
+        "by_kind": {r.kind: folder / r.filename for r in records},
+    }
+
+
+def test_every_document_states_its_mandatory_content(
+    session: Session, project_id: int, cfg: ProcessConfig, settings: Settings, new_operateur, read_docx
+) -> None:
+    pack = _pack(session, project_id, cfg, settings, new_operateur)
+    assert [r.kind for r in pack["records"]] == [
+        DocumentKind.DUI,
+        DocumentKind.CONVENTION,
+        DocumentKind.IMPLANTATION_CONTRACT,
+        DocumentKind.CEP,
+        DocumentKind.CEP_ANNEX,
+    ]
+    text = {kind: read_docx(path) for kind, path in pack["by_kind"].items()}
+
+    cep = text[DocumentKind.CEP]
+    for mention in [
+        "Régime de travail",
+        "durée indéterminée",
+        "fin de la détention",
+        "L412-16",
+        "Clause de renouvellement",
+        "1er mars 2026",
+        "période d'essai de 14 jours calendaires",
+        "s'achève le 14 mars 2026",
+        "La période d'essai n'est pas renouvelable.",
+        "Agent de reconditionnement informatique",
+        "Code ROME : I1401",
+        "Diagnostic, nettoyage",
+        "Manipulation de composants électriques",
+        "24 heures",
+        "pause",
+        "jours fériés",
+        "astreinte",
+        f"rémunération horaire brute de 5,41{NBSP}€ (cinq euros et quarante et un centimes)",
+        f"45{NBSP}% du SMIC",
+        f"12,02{NBSP}€",
+        "Cotisations sociales",
+        "Accompagnement socio-professionnel",
+        "Entretien individuel mensuel avec la CIP",
+        "avenant",
+        "suspendu",
+        "Karim Durand",
+        "45872",
+        "Hélène Roussel, présidente",
+        "Vu le code pénitentiaire, notamment son article R412-25",
+        "Destinataires",
+    ]:
+        assert mention in cep, mention
+
+    annex = text[DocumentKind.CEP_ANNEX]
+    for mention in [
+        "Obligations de l'établissement",
+        "Obligations de la SIAE",
+        "Obligations de l'opérateur",
+        "rembourse à l'établissement les rémunérations nettes",
+        "Facture mensuelle",
+        "L412-11",
+        "Claire Martin, chef d'établissement",
+        "Karim Durand",
+    ]:
+        assert mention in annex, mention
+    assert annex.count("Date, signature et cachet") == 3
+
+    convention = text[DocumentKind.CONVENTION]
+    for mention in [
+        "Le préfet du département (Gironde), ou par délégation la DDETS de la Gironde",
+        "Direction interrégionale des services pénitentiaires de Bordeaux",
+        "Reconditionnement de matériel informatique",
+        "10 équivalents temps plein (ETP)",
+        "12 postes",
+        "Contrat d'implantation conclu entre la SIAE",
+        "60 % de sorties dynamiques",
+        "durée de 3 ans, du 1er mars 2026 au 28 février 2029",
+        "ne peut excéder 3 ans",
+        "Annexe financière",
+        f"23{NBSP}921,00{NBSP}€",
+        f"239{NBSP}210,00{NBSP}€",
+        f"11{NBSP}960,50{NBSP}€",
+        f"251{NBSP}170,50{NBSP}€",
+        "deux cent cinquante et un mille cent soixante-dix euros et cinquante centimes",
+        "rapport d'activité",
+        "ATIGIP",
+        "DGEFP",
+    ]:
+        assert mention in convention, mention
+    assert convention.count("Date, signature et cachet") == 4
+
+    implantation = text[DocumentKind.IMPLANTATION_CONTRACT]
+    for mention in [
+        "Claire Martin",
+        "Reconditionnement de matériel informatique",
+        "prend effet le 1er mars 2026",
+        "28 février 2033",
+        "7 ans",
+        "tacite reconduction",
+        "Atelier de 400 m²",
+        "Outils inventoriés",
+        "avenant",
+        f"3{NBSP}000,00{NBSP}€ (trois mille euros)",
+        f"5,41{NBSP}€",
+        "DDETS de la Gironde",
+    ]:
+        assert mention in implantation, mention
+
+    dui = text[DocumentKind.DUI]
+    for mention in [
+        "73282932000074",
+        "8899B",
+        "3016",
+        "Association loi 1901",
+        "Marc Olivier",
+        "Hélène Roussel",
+        "Reconditionnement de matériel informatique",
+        "Encadrants techniques d'insertion (ETI)",
+        "0,5",
+        "France Travail, Mission locale",
+        f"210{NBSP}000,00{NBSP}€",
+        f"274{NBSP}170,50{NBSP}€",
+        f"Excédent de 64{NBSP}170,50{NBSP}€",
+    ]:
+        assert mention in dui, mention
+
+
+def test_cep_refuses_out_of_bound_values_with_the_rule(
+    session: Session, project_id: int, cfg: ProcessConfig, new_operateur
+) -> None:
+    op = new_operateur(session, project_id, trial_days=20, hourly_rate=5.0)
+    with pytest.raises(DocumentDataError) as caught:
+        build_cep_context(session, project_id, op, cfg)
+    text = str(caught.value)
+    assert "période d'essai de 20 jours dépasse le maximum de 14 jours" in text and "R412-28" in text
+    assert "inférieur au plancher de 5.41 €" in text and "D412-64" in text
+
+
+def test_convention_and_contract_durations_are_bounded(
+    session: Session, project_id: int, cfg: ProcessConfig, settings: Settings
+) -> None:
+    from datetime import date
+
+    project = session.get(ImplantationProject, project_id)
+    assert project is not None
+    project.convention_end = date(2029, 3, 1)
+    project.implantation_end = date(2033, 3, 1)
+    project.modulated_share = 0.08
+    session.add(project)
+    with pytest.raises(DocumentDataError) as caught:
+        generate_pack(session, project_id, cfg, settings)
+    problems = caught.value.problems
+    assert (
+        "Convention IAE : durée de la convention : la durée dépasse le maximum de 3 ans (Code du travail, article L5132-2)"
+        in problems
+    )
+    assert any(
+        p.startswith("Contrat d'implantation : durée du contrat d'implantation") and "7 ans" in p
+        for p in problems
+    )
+    assert any("part modulée de 8 % dépasse le plafond de 5 %" in p for p in problems)
+
+
+def test_missing_values_are_all_listed_and_nothing_is_written(
+    session: Session, cfg: ProcessConfig, settings: Settings, new_project, new_operateur
+) -> None:
+    project_id = new_project(session, complete=False)
+    new_operateur(session, project_id, rome_code=None, weekly_hours=None)
+    with pytest.raises(DocumentDataError) as caught:
+        generate_pack(session, project_id, cfg, settings)
+    problems = caught.value.problems
+    op_id = session.exec(select(Operateur.id)).one()
+    for expected in [
+        "Convention IAE : il manque le nombre de postes d'insertion (ETP)",
+        "Convention IAE : il manque la date de fin de la convention",
+        "DUI : il manque le nombre de postes d'insertion (ETP)",
+        "DUI : il manque le code NAF de la SIAE",
+        f"CEP {op_id} : il manque le code ROME du poste",
+        f"CEP {op_id} : il manque la durée hebdomadaire de travail",
+        f"Annexe au CEP {op_id} : il manque la durée hebdomadaire de travail",
+    ]:
+        assert expected in problems
+    assert str(caught.value).startswith("Documents impossibles à produire :\n- ")
+    assert session.exec(select(DocumentRecord)).all() == []
+    assert not settings.documents_dir.exists()
+
+
+def test_hostile_input_renders_literally_in_valid_xml(
+    session: Session, cfg: ProcessConfig, settings: Settings, new_project, new_operateur, read_docx
+) -> None:
+    hostile = 'Dupont & Fils <Atelier> "{{ 7*7 }}"'
+    project_id = new_project(session, siae_name=hostile)
+    new_operateur(session, project_id, missions="Tri & <colisage> {% if true %}x{% endif %}\x07\x0c fin")
+    records = generate_pack(session, project_id, cfg, settings)
+    folder = project_dir(settings, "IMP-2026-0001")
+    for record in records:
+        path = folder / record.filename
+        with zipfile.ZipFile(path) as archive:
+            for name in archive.namelist():
+                if name.endswith(".xml"):
+                    etree.fromstring(archive.read(name))  # raises on invalid XML
+        Document(str(path))
+        text = read_docx(path)
+        assert hostile in text
+        assert "49" not in text.replace("2026-0001", "")
+    cep = read_docx(folder / records[3].filename)
+    assert "Tri & <colisage> {% if true %}x{% endif %} fin" in cep
+
+
+def test_cep_only_for_assigned_operateurs_and_files_use_the_opaque_id(
+    session: Session, project_id: int, cfg: ProcessConfig, settings: Settings, new_operateur
+) -> None:
+    assigned = new_operateur(session, project_id, last_name="Lefebvre", first_name="Yanis")
+    new_operateur(session, project_id, status=OperateurStatus.CLASSIFIED, last_name="Moreau")
+    records = generate_pack(session, project_id, cfg, settings)
+    per_operateur = [r for r in records if r.operateur_id is not None]
+    assert {r.operateur_id for r in per_operateur} == {assigned}
+    assert sorted(r.filename for r in per_operateur) == [
+        f"annexe_cep_IMP-2026-0001_{assigned}_v1.docx",
+        f"cep_IMP-2026-0001_{assigned}_v1.docx",
+    ]
+    for r in records:
+        row = " ".join(str(v) for v in r.model_dump().values())
+        assert "Lefebvre" not in row and "Moreau" not in row
+    assert len(records[0].sha256) == 64
+
+
+def test_cep_for_an_operateur_not_assigned_is_refused(
+    session: Session, project_id: int, cfg: ProcessConfig, new_operateur
+) -> None:
+    op = new_operateur(session, project_id, status=OperateurStatus.CLASSIFIED)
+    with pytest.raises(DocumentDataError, match="un CEP n'est établi qu'après affectation"):
+        build_cep_context(session, project_id, op, cfg)
+
+
+def test_pdf_requested_without_libreoffice_is_a_clear_french_refusal(
+    session: Session, project_id: int, cfg: ProcessConfig, tmp_path: Path
+) -> None:
+    settings = Settings(data_dir=tmp_path / "d", soffice_path=str(tmp_path / "absent" / "soffice"))
+    with pytest.raises(LibreOfficeError, match="LibreOffice \\(soffice\\) est introuvable"):
+        generate_pack(session, project_id, cfg, settings, with_pdf=True)
+    assert session.exec(select(DocumentRecord)).all() == []
+
+
+def test_convention_context_is_built_from_the_database(
+    session: Session, project_id: int, cfg: ProcessConfig
+) -> None:
+    context = build_convention_context(session, project_id, cfg)
+    assert context.annex.total == f"251{NBSP}170,50{NBSP}€"
+    assert [s.party for s in context.signatures] == [
+        "Pour l'État",
+        "Pour la DDETS",
+        "Pour la SIAE Atelier Solidaire Garonne",
+        "Pour la DISP",
+    ]
+    assert context.recipients[-2:] == ["ATIGIP", "DGEFP"]

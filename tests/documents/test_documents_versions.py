@@ -1,0 +1,120 @@
+"""Versions, resumption without duplicates, and the signature state per the matrix."""
+
+from datetime import date
+
+import pytest
+from sqlmodel import Session, select
+
+from implantation.config.schema import ProcessConfig
+from implantation.db.models import DocumentRecord, ImplantationProject
+from implantation.documents.render import file_sha256
+from implantation.documents.service import document_states, generate_pack, project_dir, record_signature
+from implantation.enums import DocumentKind, DocumentStatus, Role
+from implantation.services.errors import DomainError
+from implantation.settings import Settings
+
+TODAY = date(2026, 2, 20)
+
+
+def _by_kind(records: list[DocumentRecord], kind: DocumentKind) -> DocumentRecord:
+    return next(r for r in records if r.kind == kind)
+
+
+def test_identical_regeneration_reuses_the_draft_and_changed_data_makes_a_new_version(
+    session: Session, project_id: int, cfg: ProcessConfig, settings: Settings
+) -> None:
+    first = generate_pack(session, project_id, cfg, settings)
+    again = generate_pack(session, project_id, cfg, settings)
+    assert [r.id for r in again] == [r.id for r in first]
+    assert len(session.exec(select(DocumentRecord)).all()) == 3
+
+    project = session.get(ImplantationProject, project_id)
+    assert project is not None
+    project.activity = "Menuiserie et reconditionnement"
+    session.add(project)
+    changed = generate_pack(session, project_id, cfg, settings)
+    assert [r.version for r in changed] == [2, 2, 2]
+    assert _by_kind(changed, DocumentKind.CONVENTION).filename == "convention_IMP-2026-0001_v2.docx"
+    folder = project_dir(settings, "IMP-2026-0001")
+    assert (folder / "convention_IMP-2026-0001_v1.docx").exists()
+
+    forced = generate_pack(session, project_id, cfg, settings, reuse_identical=False)
+    assert [r.version for r in forced] == [3, 3, 3]
+
+
+def test_a_signed_version_is_never_overwritten(
+    session: Session, project_id: int, cfg: ProcessConfig, settings: Settings
+) -> None:
+    records = generate_pack(session, project_id, cfg, settings)
+    contract = _by_kind(records, DocumentKind.IMPLANTATION_CONTRACT)
+    folder = project_dir(settings, "IMP-2026-0001")
+    signed_hash = file_sha256(folder / contract.filename)
+    record_signature(session, contract.id, Role.SIAE, "Hélène Roussel", TODAY, cfg, today=TODAY)  # type: ignore[arg-type]
+    record_signature(session, contract.id, Role.EP, "Claire Martin", TODAY, cfg, today=TODAY)  # type: ignore[arg-type]
+    assert contract.status == DocumentStatus.SIGNED
+
+    regenerated = _by_kind(
+        generate_pack(session, project_id, cfg, settings), DocumentKind.IMPLANTATION_CONTRACT
+    )
+    assert regenerated.id != contract.id and regenerated.version == 2
+    assert file_sha256(folder / contract.filename) == signed_hash
+    assert session.get(DocumentRecord, contract.id).status == DocumentStatus.SIGNED  # type: ignore[union-attr]
+
+
+def test_partial_then_signed_only_when_every_signer_of_the_matrix_signed(
+    session: Session, project_id: int, cfg: ProcessConfig, settings: Settings
+) -> None:
+    convention = _by_kind(generate_pack(session, project_id, cfg, settings), DocumentKind.CONVENTION)
+    doc_id = convention.id
+    assert doc_id is not None
+    signers = [Role.PREFET, Role.DDETS, Role.SIAE, Role.DISP]
+    for role in signers[:-1]:
+        record = record_signature(session, doc_id, role, f"Signataire {role.value}", TODAY, cfg, today=TODAY)
+        assert record.status == DocumentStatus.PARTIALLY_SIGNED
+    state = next(s for s in document_states(session, project_id, cfg) if s.record.id == doc_id)
+    assert state.status == DocumentStatus.PARTIALLY_SIGNED
+    assert state.missing == [Role.DISP]
+    record = record_signature(session, doc_id, Role.DISP, "Directeur interrégional", TODAY, cfg, today=TODAY)
+    assert record.status == DocumentStatus.SIGNED
+    state = next(s for s in document_states(session, project_id, cfg) if s.record.id == doc_id)
+    assert state.status == DocumentStatus.SIGNED and state.missing == []
+    assert [p.signer_label for p in state.parties] == [
+        "Signataire prefet",
+        "Signataire ddets",
+        "Signataire siae",
+        "Directeur interrégional",
+    ]
+
+
+def test_signature_refusals(
+    session: Session, project_id: int, cfg: ProcessConfig, settings: Settings
+) -> None:
+    records = generate_pack(session, project_id, cfg, settings)
+    dui = _by_kind(records, DocumentKind.DUI)
+    assert dui.id is not None
+    with pytest.raises(DomainError, match="ne signe pas le document"):
+        record_signature(session, dui.id, Role.DDETS, "X", TODAY, cfg, today=TODAY)
+    with pytest.raises(DomainError, match="futur"):
+        record_signature(session, dui.id, Role.SIAE, "X", date(2026, 2, 21), cfg, today=TODAY)
+    with pytest.raises(DomainError, match="obligatoire"):
+        record_signature(session, dui.id, Role.SIAE, "  ", TODAY, cfg, today=TODAY)
+    with pytest.raises(DomainError, match="introuvable"):
+        record_signature(session, 9999, Role.SIAE, "X", TODAY, cfg, today=TODAY)
+    record_signature(session, dui.id, Role.SIAE, "Hélène Roussel", TODAY, cfg, today=TODAY)
+    assert dui.status == DocumentStatus.SIGNED
+    with pytest.raises(DomainError, match="a déjà signé"):
+        record_signature(session, dui.id, Role.SIAE, "Hélène Roussel", TODAY, cfg, today=TODAY)
+
+    convention = _by_kind(records, DocumentKind.CONVENTION)
+    generate_pack(session, project_id, cfg, settings, reuse_identical=False)
+    with pytest.raises(DomainError, match="remplacée par la version 2"):
+        record_signature(session, convention.id, Role.SIAE, "X", TODAY, cfg, today=TODAY)  # type: ignore[arg-type]
+    states = document_states(session, project_id, cfg)
+    assert [
+        (s.record.kind, s.record.version, s.latest)
+        for s in states
+        if s.record.kind == DocumentKind.CONVENTION
+    ] == [
+        (DocumentKind.CONVENTION, 1, False),
+        (DocumentKind.CONVENTION, 2, True),
+    ]

@@ -1,0 +1,49 @@
+"""Stage recipients come from etapes.toml roles matched to people of the project's territory."""
+
+from mailsink import World
+from sqlmodel import Session
+
+from implantation.config.schema import ProcessConfig
+from implantation.notifications.recipients import escalation_recipients, pilot_persons, stage_recipients
+
+
+def _names(people: list) -> set[str]:
+    return {p.email.split("@")[0] for p in people}
+
+
+def test_stage_one_reaches_the_disp_and_the_establishment_side(
+    session: Session, cfg: ProcessConfig, world: World
+) -> None:
+    # Stage 1: DISP pilots; EP, SPIP, ULE, PSY PEP, DISP take part.
+    people = stage_recipients(session, cfg, world.project(session), 1)
+    assert _names(people) == {"dir_disp", "lead", "ep", "spip", "ule", "psy"}
+    assert len(people) == len(_names(people))  # each person once
+
+
+def test_siae_people_only_once_their_siae_is_selected(
+    session: Session, cfg: ProcessConfig, world: World
+) -> None:
+    project = world.project(session)
+    before = _names(stage_recipients(session, cfg, project, 3))
+    assert before == {"ep", "spip", "ule", "psy", "dir_disp", "lead", "dreets", "ddets"}
+    project.siae_id = world.siae_id
+    session.add(project)
+    session.flush()
+    assert _names(stage_recipients(session, cfg, project, 3)) == before | {"siae"}
+    assert _names(pilot_persons(session, cfg, project, 3)) == {"ep", "spip", "siae"}
+
+
+def test_stage_two_reaches_the_labour_administration(
+    session: Session, cfg: ProcessConfig, world: World
+) -> None:
+    people = _names(stage_recipients(session, cfg, world.project(session), 2))
+    assert people == {"dreets", "ddets", "spip", "dir_disp", "lead", "ft", "ml"}
+
+
+def test_escalation_reaches_the_lead_and_the_pilots_managers(
+    session: Session, cfg: ProcessConfig, world: World
+) -> None:
+    project = world.project(session)
+    assert _names(escalation_recipients(session, cfg, project, 3)) == {"lead", "chef_ep", "chef_spip"}
+    # Stage 1 pilots are DISP Lyon people: the lead's manager is the interregional director.
+    assert _names(escalation_recipients(session, cfg, project, 1)) == {"lead", "dir_disp"}

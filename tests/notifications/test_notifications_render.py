@@ -1,0 +1,148 @@
+"""Every mail renders in French from contexts built on a real project, and refuses detainee data."""
+
+from datetime import UTC, date, datetime
+
+import pytest
+from mailsink import World, make_world
+from sqlmodel import Session
+
+from implantation.config.schema import ProcessConfig
+from implantation.db.models import Operateur
+from implantation.enums import Decision, LegalStatus
+from implantation.notifications.context import (
+    approval_request_context,
+    decision_context,
+    drafts_context,
+    escalation_context,
+    flow_run_url,
+    fr_date,
+    fr_datetime,
+    launch_context,
+    reminder_context,
+    stage_opened_context,
+)
+from implantation.notifications.mailer import MailError, MailKind, render_mail
+
+
+def test_french_dates() -> None:
+    assert fr_date(date(2026, 12, 15)) == "15 décembre 2026"
+    assert fr_date(date(2027, 3, 1)) == "1er mars 2027"
+    assert fr_date(date(2026, 8, 20)) == "20 août 2026"
+    assert (
+        fr_datetime(datetime(2026, 12, 15, 13, 5, tzinfo=UTC)) == "15 décembre 2026 à 14:05"
+    )  # Paris, winter
+    assert fr_datetime(datetime(2026, 7, 1, 22, 30, tzinfo=UTC)) == "2 juillet 2026 à 00:30"  # Paris, summer
+
+
+def test_flow_run_link() -> None:
+    assert flow_run_url("http://prefect:4200/", "1234-abcd") == "http://prefect:4200/runs/flow-run/1234-abcd"
+    assert flow_run_url("http://prefect:4200", None) is None
+
+
+def test_every_kind_renders(session: Session, cfg: ProcessConfig, world: World) -> None:
+    project = world.project(session)
+    today = date(2026, 3, 30)
+    contexts = {
+        MailKind.STAGE_OPENED: stage_opened_context(
+            session, cfg, project, 1, pilots=[world.person(session, "lead")]
+        ),
+        MailKind.APPROVAL_REQUEST: approval_request_context(
+            session, cfg, project, 1, lien_decision="http://127.0.0.1:4200/runs/flow-run/abc"
+        ),
+        MailKind.REMINDER: reminder_context(session, cfg, project, 1, today),
+        MailKind.ESCALATION: escalation_context(session, cfg, project, 1, date(2026, 4, 15), 1),
+        MailKind.DECISION: decision_context(
+            session,
+            cfg,
+            project,
+            1,
+            decision=Decision.APPROVE,
+            author="Personne lead",
+            decided_at=datetime(2026, 4, 1, 8, 0, tzinfo=UTC),
+        ),
+        MailKind.DRAFTS: drafts_context(session, cfg, project, ["Convention IAE", "Contrat d'implantation"]),
+        MailKind.LAUNCH: launch_context(session, cfg, project),
+    }
+    expected = {
+        MailKind.STAGE_OPENED: ("Ouverture de l'étape 1", "Personne lead (Direction interrégionale"),
+        MailKind.APPROVAL_REQUEST: (
+            "Décision attendue – étape 1",
+            "Pour enregistrer votre décision : http://127.0.0.1:4200/runs/flow-run/abc",
+        ),
+        MailKind.REMINDER: ("Rappel – échéance de l'étape 1 le 7 avril 2026", "dans 8 jours"),
+        MailKind.ESCALATION: ("Relance n° 2 – étape 1 en retard de 8 jours", "tous les 7 jours"),
+        MailKind.DECISION: (
+            "Étape 1 approuvée",
+            "par Personne lead, le 1er avril 2026 à 10:00.\n\nL'étape 2 « Réaliser le sourcing des SIAE » est désormais ouverte.",
+        ),
+        MailKind.DRAFTS: ("Projets de documents à compléter et signer", "- Contrat d'implantation"),
+        MailKind.LAUNCH: ("Lancement de l'activité le date non fixée", "Pendant les six premiers mois"),
+    }
+    for kind, context in contexts.items():
+        subject, body = render_mail(kind, context)
+        assert subject.startswith(f"[SIAE en détention] {project.reference} – {expected[kind][0]}"), subject
+        assert expected[kind][1] in body, body
+        assert body.startswith("Bonjour,\n\n")
+        assert "\n\n\n" not in body
+        assert "None" not in body
+
+
+def test_decisions_with_reason(session: Session, cfg: ProcessConfig, world: World) -> None:
+    project = world.project(session)
+    when = datetime(2026, 4, 1, 8, 0, tzinfo=UTC)
+    subject, body = render_mail(
+        MailKind.DECISION,
+        decision_context(
+            session,
+            cfg,
+            project,
+            1,
+            decision=Decision.REJECT,
+            author="X",
+            decided_at=when,
+            reason="Locaux trop petits",
+        ),
+    )
+    assert "Étape 1 rejetée" in subject
+    assert "Motif : Locaux trop petits" in body
+    assert "L'étape reste en cours" in body
+    subject, body = render_mail(
+        MailKind.DECISION,
+        decision_context(
+            session,
+            cfg,
+            project,
+            3,
+            decision=Decision.SEND_BACK,
+            author="X",
+            decided_at=when,
+            reason="SIAE retirée",
+            target_stage=2,
+        ),
+    )
+    assert subject.endswith("Étape 3 renvoyée à l'étape 2")
+    assert "renvoyée à l'étape 2 « Réaliser le sourcing des SIAE »" in body
+    assert "Motif : SIAE retirée" in body
+
+
+def test_data_are_printed_verbatim_not_evaluated(session: Session, cfg: ProcessConfig) -> None:
+    hostile = 'MA Dupont & Fils <Atelier> "{{ 7*7 }}"'
+    world = make_world(session, cfg, establishment_name=hostile)
+    _, body = render_mail(MailKind.LAUNCH, launch_context(session, cfg, world.project(session)))
+    assert f"« {hostile} »" in body
+
+
+def test_missing_data_is_a_french_error(session: Session, cfg: ProcessConfig, world: World) -> None:
+    context = approval_request_context(session, cfg, world.project(session), 1, lien_decision="http://x")
+    del context["lien_decision"]
+    with pytest.raises(MailError, match="Courriel « Demande de décision » : donnée manquante"):
+        render_mail(MailKind.APPROVAL_REQUEST, context)
+
+
+def test_detainee_data_never_reach_a_mail(session: Session, cfg: ProcessConfig, world: World) -> None:
+    context = launch_context(session, cfg, world.project(session))
+    with pytest.raises(MailError, match=r"« numero_ecrou » .* donnée personnelle"):
+        render_mail(MailKind.LAUNCH, {**context, "extra": [{"numero_ecrou": "123456"}]})
+    operateur = Operateur(project_id=world.project_id, legal_status=LegalStatus.CONVICTED, quantum_months=12)
+    with pytest.raises(MailError, match="données d'un opérateur"):
+        render_mail(MailKind.LAUNCH, {**context, "operateurs": [operateur]})
