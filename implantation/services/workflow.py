@@ -223,7 +223,7 @@ def approver_problems(
     if approver.role not in roles:
         wanted = ", ".join(sorted(r.label for r in roles))
         return [
-            f"{approver.full_name} a le rôle « {approver.role.label} » ; cette décision revient à : {wanted}"
+            f"{approver.full_name} a le rôle « {approver.role.label} », or cette décision revient à : {wanted}"
         ]
     if approver.role == Role.SIAE:
         if project.siae_id is None or approver.siae_id != project.siae_id:

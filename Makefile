@@ -1,0 +1,45 @@
+# Deux commandes suffisent sur une machine neuve : `make demo` et `make test`.
+# L'environnement virtuel (.venv) est créé au besoin ; l'installation n'est rejouée que si pyproject.toml change.
+
+VENV   ?= .venv
+PYTHON ?= python3
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: install demo test lint migration migration-initial
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+$(STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+## Démonstration : base SQLite neuve, sites pilotes, un projet et sa chronologie.
+demo: $(STAMP)
+	$(BIN)/siae demo-base
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+## Tous les tests (SQLite et PostgreSQL sur 127.0.0.1:5432 ; sans serveur, ignorés sauf si CI=true).
+test: lint
+	$(BIN)/pytest
+
+## Nouvelle révision Alembic autogénérée depuis les modèles : make migration m="ajoute la colonne x"
+migration: $(STAMP)
+	@test -n "$(m)" || { echo 'Usage : make migration m="message"'; exit 2; }
+	$(BIN)/python -m implantation.db.migrate revision -m "$(m)"
+	$(BIN)/ruff check --fix --quiet implantation/migrations/versions
+	$(BIN)/ruff format --quiet implantation/migrations/versions
+
+## Réécrit l'unique révision initiale (0001) depuis les modèles ; déterministe. Avant toute mise en production seulement.
+migration-initial: $(STAMP)
+	$(BIN)/python -m implantation.db.migrate initial
+	$(BIN)/ruff check --fix --quiet implantation/migrations/versions
+	$(BIN)/ruff format --quiet implantation/migrations/versions

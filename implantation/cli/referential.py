@@ -1,0 +1,151 @@
+"""``siae importer …`` and ``siae ajouter …``: the referential of establishments, SIAEs and contacts."""
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.markup import escape
+
+from implantation.cli.common import database, handled, out, process_config
+from implantation.services.referential import ESTABLISHMENTS, PERSONS, SIAES, Kind, add, import_csv
+
+CsvFile = Annotated[Path, typer.Argument(help="Fichier CSV (UTF-8, séparateur ; ou ,)")]
+
+importer_app = typer.Typer(
+    help="Importe un fichier CSV (tout ou rien ; colonnes décrites dans le README).", no_args_is_help=True
+)
+ajouter_app = typer.Typer(help="Ajoute un élément au référentiel.", no_args_is_help=True)
+
+
+def _import(kind: Kind, fichier: Path) -> None:
+    with handled():
+        cfg = process_config()
+        with database() as session:
+            rows = import_csv(session, cfg, kind, fichier)
+        out.print(escape(f"Import réussi : {len(rows)} ligne(s) ({kind.label}) depuis « {fichier.name} »."))
+
+
+@importer_app.command("etablissements")
+def import_establishments(
+    fichier: CsvFile,
+) -> None:
+    """Importe des établissements pénitentiaires."""
+    _import(ESTABLISHMENTS, fichier)
+
+
+@importer_app.command("siae")
+def import_siaes(fichier: CsvFile) -> None:
+    """Importe des SIAE (ACI ou EI uniquement)."""
+    _import(SIAES, fichier)
+
+
+@importer_app.command("personnes")
+def import_persons(
+    fichier: CsvFile,
+) -> None:
+    """Importe des contacts (DISP, DREETS, DDETS, établissement, SPIP, SIAE…)."""
+    _import(PERSONS, fichier)
+
+
+def _add(kind: Kind, values: dict[str, str | None]) -> None:
+    with handled():
+        cfg = process_config()
+        with database() as session:
+            row = add(session, cfg, kind, values)
+            row_id = row.id  # type: ignore[attr-defined]
+        out.print(f"{kind.label.capitalize()} ajouté(e) : identifiant {row_id}.")
+
+
+@ajouter_app.command("etablissement")
+def add_establishment(
+    code: str = typer.Option(..., "--code", help="Code court unique, ex. CP-GRENOBLE-VARCES"),
+    nom: str = typer.Option(..., "--nom", help="Nom complet"),
+    type_: str = typer.Option(..., "--type", help="MA, CD, MC, CP, CSL, QSL, EPM ou SAS"),
+    departement: str = typer.Option(..., "--departement", help="Code INSEE du département"),
+    ville: str = typer.Option(..., "--ville", help="Commune"),
+    adresse: str | None = typer.Option(None, "--adresse"),
+    capacite: str | None = typer.Option(None, "--capacite", help="Nombre de places"),
+    locaux: str | None = typer.Option(None, "--locaux", help="Locaux disponibles"),
+    chef: str | None = typer.Option(None, "--chef-etablissement", help="Nom du chef d'établissement"),
+) -> None:
+    """Ajoute un établissement pénitentiaire."""
+    _add(
+        ESTABLISHMENTS,
+        {
+            "code": code,
+            "nom": nom,
+            "type": type_,
+            "departement": departement,
+            "ville": ville,
+            "adresse": adresse,
+            "capacite": capacite,
+            "locaux": locaux,
+            "chef_etablissement": chef,
+        },
+    )
+
+
+@ajouter_app.command("siae")
+def add_siae(
+    siret: str = typer.Option(..., "--siret", help="14 chiffres"),
+    nom: str = typer.Option(..., "--nom", help="Raison sociale"),
+    type_: str = typer.Option(..., "--type", help="ACI ou EI"),
+    adresse: str = typer.Option(..., "--adresse"),
+    code_postal: str = typer.Option(..., "--code-postal"),
+    ville: str = typer.Option(..., "--ville"),
+    reseau: str | None = typer.Option(None, "--reseau"),
+    code_naf: str | None = typer.Option(None, "--code-naf"),
+    idcc: str | None = typer.Option(None, "--idcc"),
+    forme_juridique: str | None = typer.Option(None, "--forme-juridique"),
+    president: str | None = typer.Option(None, "--president"),
+    directeur: str | None = typer.Option(None, "--directeur"),
+    email: str | None = typer.Option(None, "--email"),
+    representant: str | None = typer.Option(None, "--representant-legal"),
+) -> None:
+    """Ajoute une SIAE (seuls les types implantables en détention sont acceptés)."""
+    _add(
+        SIAES,
+        {
+            "siret": siret,
+            "nom": nom,
+            "type": type_,
+            "adresse": adresse,
+            "code_postal": code_postal,
+            "ville": ville,
+            "reseau": reseau,
+            "code_naf": code_naf,
+            "idcc": idcc,
+            "forme_juridique": forme_juridique,
+            "president": president,
+            "directeur": directeur,
+            "email": email,
+            "representant_legal": representant,
+        },
+    )
+
+
+@ajouter_app.command("personne")
+def add_person(
+    nom: str = typer.Option(..., "--nom", help="Prénom et nom"),
+    email: str = typer.Option(..., "--email"),
+    organisation: str = typer.Option(..., "--organisation"),
+    role: str = typer.Option(..., "--role", help="disp, dreets, ddets, prefet, ep, spip, siae, atigip…"),
+    territoire: str = typer.Option(
+        ..., "--territoire", help="Code DISP, région ou département selon le rôle"
+    ),
+    siae: str | None = typer.Option(None, "--siae", help="SIRET ou identifiant de la SIAE (rôle siae)"),
+    responsable: str | None = typer.Option(None, "--responsable", help="Identifiant du responsable"),
+) -> None:
+    """Ajoute un contact professionnel (jamais une personne détenue)."""
+    _add(
+        PERSONS,
+        {
+            "nom": nom,
+            "email": email,
+            "organisation": organisation,
+            "role": role,
+            "territoire": territoire,
+            "siae": siae,
+            "responsable": responsable,
+        },
+    )

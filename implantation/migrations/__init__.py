@@ -1,0 +1,1 @@
+"""Alembic migrations of the application schema (SQLite and PostgreSQL)."""
