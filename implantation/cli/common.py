@@ -27,8 +27,10 @@ from implantation.services.referential import InputError
 from implantation.settings import Settings, get_settings
 from implantation.transitions import TransitionError
 
-out = Console(highlight=False)
-err = Console(stderr=True, highlight=False)
+# Piped output (CI logs, `make demo | tee`) would otherwise be squeezed into 80 columns.
+_WIDTH = None if os.isatty(1) or "COLUMNS" in os.environ else 160
+out = Console(highlight=False, width=_WIDTH)
+err = Console(stderr=True, highlight=False, width=_WIDTH)
 
 
 def fail(message: str, code: int = 1) -> NoReturn:

@@ -4,10 +4,10 @@ from collections.abc import Callable
 from datetime import date
 
 import typer
-from rich.console import Console
 from rich.table import Table
 from sqlmodel import Session, select
 
+from implantation.cli.common import fail, out
 from implantation.config.loader import ConfigError, get_process_config
 from implantation.config.schema import ProcessConfig
 from implantation.db.models import ImplantationProject
@@ -24,13 +24,10 @@ app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_enable=False,
 )
-out = Console()
-err = Console(stderr=True)
 
 
 def _fail(message: str) -> None:
-    err.print(f"[bold red]Erreur :[/] {message}", highlight=False)
-    raise typer.Exit(code=1)
+    fail(message)
 
 
 def _project(session: Session, ref: str) -> ImplantationProject:
