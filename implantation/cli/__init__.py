@@ -10,7 +10,7 @@ try:  # typer >= 0.2x ships its own copy of click
 except ImportError:  # pragma: no cover - older typer relies on click itself
     from click import exceptions as usage  # type: ignore[no-redef]
 
-from implantation.cli.common import err, handled, out
+from implantation.cli.common import err, handled, out, widen_piped_output
 from implantation.cli.demo import demo
 from implantation.cli.documents import app as documents_app
 from implantation.cli.projects import projet_app
@@ -68,6 +68,7 @@ def _french_usage(exc: usage.ClickException) -> str:
 
 def main(argv: Sequence[str] | None = None) -> None:
     """Console entry point: usage errors are answered in French as well."""
+    widen_piped_output()
     try:
         code = app(args=list(argv) if argv is not None else None, prog_name="siae", standalone_mode=False)
     except usage.NoArgsIsHelpError:

@@ -27,10 +27,14 @@ from implantation.services.referential import InputError
 from implantation.settings import Settings, get_settings
 from implantation.transitions import TransitionError
 
-# Piped output (CI logs, `make demo | tee`) would otherwise be squeezed into 80 columns.
-_WIDTH = None if os.isatty(1) or "COLUMNS" in os.environ else 160
-out = Console(highlight=False, width=_WIDTH)
-err = Console(stderr=True, highlight=False, width=_WIDTH)
+out = Console(highlight=False)
+err = Console(stderr=True, highlight=False)
+
+
+def widen_piped_output(width: int = 160) -> None:
+    """Piped output (CI logs, `make demo | tee`) would otherwise be squeezed into 80 columns."""
+    if not os.isatty(1) and "COLUMNS" not in os.environ:
+        out.width = err.width = width
 
 
 def fail(message: str, code: int = 1) -> NoReturn:
