@@ -33,8 +33,8 @@ err = Console(stderr=True, highlight=False)
 
 def widen_piped_output(width: int = 160) -> None:
     """Piped output (CI logs, `make demo | tee`) would otherwise be squeezed into 80 columns."""
-    if not os.isatty(1) and "COLUMNS" not in os.environ:
-        out.width = err.width = width
+    if not os.isatty(1):
+        os.environ.setdefault("COLUMNS", str(width))
 
 
 def fail(message: str, code: int = 1) -> NoReturn:
