@@ -71,6 +71,7 @@ class StagesFile(Strict):
 class DocumentSpec(Strict):
     titre: str
     base_legale: list[str]
+    base_legale_par_type: dict[SiaeKind, list[str]] = {}
     parties: dict[Role, list[PartyAction]]
     duree_max_annees: int | None = None
     par_operateur: bool = False

@@ -126,7 +126,7 @@ class ProjectData:
         return {
             "title": spec.titre,
             "project_reference": self.project.reference,
-            "visas": visas(spec),
+            "visas": visas(spec, self.siae.kind if self.siae is not None else None),
             "place": self.establishment.city,
             "signatures": signature_blocks(spec, parties),
             "recipients": recipients(kind, self.cfg.documents, parties),

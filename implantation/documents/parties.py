@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from implantation.config.schema import Departement, DocumentsFile, DocumentSpec, ProcessConfig
 from implantation.db.models import Establishment, Siae
 from implantation.documents.contexts import SignatureBlock
-from implantation.enums import DocumentKind, Role
+from implantation.enums import DocumentKind, Role, SiaeKind
 
 
 @dataclass(frozen=True)
@@ -78,10 +78,14 @@ def recipients(kind: DocumentKind, documents: DocumentsFile, parties: Parties) -
     return out
 
 
-def visas(spec: DocumentSpec) -> list[str]:
-    """« Code du travail, article L5132-2 » → « Vu le code du travail, notamment son article L5132-2 ; »."""
+def visas(spec: DocumentSpec, siae_kind: SiaeKind | None = None) -> list[str]:
+    """« Code du travail, article L5132-2 » → « Vu le code du travail, notamment son article L5132-2 ; ».
+
+    Articles proper to one kind of SIAE (R5132-28 for an ACI, R5132-2 for an EI) are cited only for it.
+    """
     out = []
-    for ref in spec.base_legale:
+    refs = spec.base_legale + (spec.base_legale_par_type.get(siae_kind, []) if siae_kind else [])
+    for ref in refs:
         code, _, articles = ref.partition(", ")
         text = f"Vu le {code[0].lower()}{code[1:]}"
         if articles.startswith("articles "):

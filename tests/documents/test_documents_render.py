@@ -9,7 +9,7 @@ from lxml import etree
 from sqlmodel import Session, select
 
 from implantation.config.schema import ProcessConfig
-from implantation.db.models import DocumentRecord, ImplantationProject, Operateur
+from implantation.db.models import DocumentRecord, ImplantationProject, Operateur, Siae
 from implantation.documents import contexts
 from implantation.documents.builders import (
     DocumentDataError,
@@ -24,7 +24,7 @@ from implantation.documents.render import (
     template_paths,
 )
 from implantation.documents.service import generate_pack, project_dir
-from implantation.enums import DocumentKind, OperateurStatus
+from implantation.enums import DocumentKind, OperateurStatus, SiaeKind
 from implantation.settings import PROJECT_ROOT, Settings
 
 NBSP = "\u00a0"
@@ -315,3 +315,17 @@ def test_convention_context_is_built_from_the_database(
         "Pour la DISP",
     ]
     assert context.recipients[-2:] == ["ATIGIP", "DGEFP"]
+
+
+def test_convention_cites_the_article_of_its_siae_kind_only(
+    session: Session, project_id: int, cfg: ProcessConfig
+) -> None:
+    aci = build_convention_context(session, project_id, cfg).visas
+    assert any("R5132-28" in v for v in aci) and not any("R5132-2 " in v for v in aci)
+    siae = session.get(Siae, session.get(ImplantationProject, project_id).siae_id)  # type: ignore[union-attr]
+    siae.kind = SiaeKind.EI  # type: ignore[union-attr]
+    session.add(siae)
+    session.flush()
+    ei = build_convention_context(session, project_id, cfg).visas
+    assert "Vu le code du travail, notamment son article R5132-2 ;" in ei
+    assert not any("R5132-28" in v for v in ei)
