@@ -1,0 +1,120 @@
+"""Approval latency and memory held while implantations wait, on a local server (SQLite) and runner.
+
+``python -m benchmarks.approval_latency [--attentes 20] [--mesures 10]``
+
+* memory: RSS of the Prefect server, the runner and any flow process, idle and then with N
+  implantations waiting at their first gate (suspended: no process per waiting run);
+* latency: from the resume call to (a) the resumed run running again and (b) the next stage's run
+  running, median and maximum over the measured approvals (sequential, as people click).
+"""
+
+import argparse
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+from flows.api import PrefectApi
+from flows.local import LocalStack, flow_processes, free_port, prefect_env, tree_rss_bytes
+from flows.sample_data import seed
+from flows.scenario import gate
+from flows.smtp_sink import SmtpSink
+from implantation.db.migrate import upgrade_to_head
+from implantation.db.session import make_engine, session_scope
+
+MB = 1024 * 1024
+
+
+def _until(predicate, timeout: float = 120, poll: float = 0.05) -> float:  # type: ignore[no-untyped-def]
+    start = time.monotonic()
+    while time.monotonic() - start < timeout:
+        if predicate():
+            return time.monotonic()
+        time.sleep(poll)
+    raise TimeoutError("délai dépassé")
+
+
+def _memory(stack: LocalStack) -> tuple[float, float, int]:
+    server, runner = stack.service("serveur-prefect"), stack.service("runner")
+    return tree_rss_bytes(server.pid) / MB, tree_rss_bytes(runner.pid) / MB, len(flow_processes(runner.pid))
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="Latence d'approbation et mémoire en attente.")
+    parser.add_argument("--attentes", type=int, default=20, help="Implantations en attente simultanée")
+    parser.add_argument("--mesures", type=int, default=10, help="Approbations mesurées (≤ attentes)")
+    args = parser.parse_args(argv)
+
+    base = Path(tempfile.mkdtemp(prefix="siae-bench-"))
+    url = f"sqlite:///{base / 'siae.db'}"
+    upgrade_to_head(url)
+    engine = make_engine(url)
+    with session_scope(engine) as session:
+        ids = seed(session)
+    sink = SmtpSink().start()
+    env = prefect_env(
+        base / "prefect",
+        free_port(),
+        extra={
+            "SIAE_DATABASE_URL": url,
+            "SIAE_DATA_DIR": str(base / "data"),
+            "SIAE_SMTP_PORT": str(sink.port),
+        },
+    )
+    stack = LocalStack(env, base / "logs")
+    api = PrefectApi(stack.api_url)
+    try:
+        stack.start(schedules=False)
+        time.sleep(3)
+        idle = _memory(stack)
+        starts = [
+            api.run_deployment(
+                "demarrer-implantation/demarrer-implantation",
+                {"etablissement_id": ids.establishment_id, "chef_de_projet_id": ids.lead_id},
+            )
+            for _ in range(args.attentes)
+        ]
+        for run in starts:
+            api.wait_state(run, {"COMPLETED"}, timeout=600)
+        stage1 = [api.stage_run(projet_id, 1) for projet_id in range(1, args.attentes + 1)]
+        for run in stage1:
+            api.wait_state(run, {"PAUSED"}, timeout=600)
+        _until(lambda: not flow_processes(stack.service("runner").pid), timeout=60)
+        waiting = _memory(stack)
+
+        resumed, next_running = [], []
+        for projet_id, run in list(zip(range(1, args.attentes + 1), stage1, strict=True))[: args.mesures]:
+            t0 = time.monotonic()
+            answer = api.resume(run, gate(ids.emails["cheffe.projet.disp"]))
+            assert answer["status"] == "ACCEPT", answer
+            resumed.append(_until(lambda run=run: api.state(run)[0] in ("RUNNING", "COMPLETED")) - t0)
+            nxt = api.stage_run(projet_id, 2, timeout=120)
+            next_running.append(_until(lambda nxt=nxt: api.state(nxt)[0] in ("RUNNING", "PAUSED")) - t0)
+            api.wait_state(nxt, {"PAUSED"}, timeout=120)
+            _until(lambda: not flow_processes(stack.service("runner").pid), timeout=60)
+
+        print(
+            f"Mémoire au repos : serveur {idle[0]:.0f} Mo, runner {idle[1]:.0f} Mo ({idle[2]} processus de flow)"
+        )
+        print(
+            f"Mémoire avec {args.attentes} implantations en attente : serveur {waiting[0]:.0f} Mo, "
+            f"runner {waiting[1]:.0f} Mo, {waiting[2]} processus de flow ; total {waiting[0] + waiting[1]:.0f} Mo"
+        )
+        print(
+            f"Reprise → run repris en cours ({len(resumed)} mesures) : médiane {statistics.median(resumed):.2f} s, "
+            f"max {max(resumed):.2f} s"
+        )
+        print(
+            f"Reprise → étape suivante en cours : médiane {statistics.median(next_running):.2f} s, "
+            f"max {max(next_running):.2f} s"
+        )
+        return 0
+    finally:
+        stack.stop()
+        sink.stop()
+        api.close()
+        engine.dispose()
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

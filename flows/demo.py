@@ -1,0 +1,193 @@
+"""``python -m flows.demo [--keep]`` (``make demo``): a whole implantation on this machine, then a summary.
+
+Starts a Prefect server on a free loopback port (SQLite in the demo directory), an SMTP sink on loopback
+and the runner; plays CP de Grenoble-Varces with La Remise (tri de textiles) through the six gates over
+the UI's resume API, with a refusal, an invalid input and a rejection; then stops all it started. With
+``--keep`` a second implantation waits at its first gate so that a person can answer it in the UI.
+"""
+
+import argparse
+import shutil
+import signal
+import sys
+import time
+from pathlib import Path
+
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+from sqlmodel import col, select
+
+from flows.api import PrefectApi
+from flows.local import LocalServiceError, LocalStack, free_port, prefect_env
+from flows.sample_data import seed
+from flows.scenario import Driver, full_implantation
+from flows.smtp_sink import SmtpSink
+from implantation.config.loader import get_process_config
+from implantation.db.migrate import upgrade_to_head
+from implantation.db.models import DocumentRecord, ImplantationProject, StageRecord, TransitionLog
+from implantation.db.session import make_engine, session_scope
+from implantation.documents.service import project_dir
+from implantation.notifications.context import fr_date, fr_datetime
+from implantation.settings import Settings, get_settings
+
+SCENARIO_STEPS = 15  # start + answers + signatures + launch, for the progress bar
+
+console = Console()
+
+
+def _summary(engine, settings: Settings, projet_id: int, sink: SmtpSink, ui_url: str) -> None:  # type: ignore[no-untyped-def]
+    cfg = get_process_config(settings.config_dir)
+    with session_scope(engine) as session:
+        project = session.get(ImplantationProject, projet_id)
+        assert project is not None
+        stages = Table(
+            title=f"Projet {project.reference} : {project.status.label}, démarrage le {fr_date(project.launch_date)}"
+        )
+        for column in ("Étape", "Statut", "Ouverte le", "Échéance", "Close le", "Tentatives"):
+            stages.add_column(column)
+        for r in session.exec(
+            select(StageRecord).where(StageRecord.project_id == projet_id).order_by(col(StageRecord.stage))
+        ):
+            stages.add_row(
+                f"{r.stage}. {cfg.stage(r.stage).titre}",
+                r.status.label,
+                fr_date(r.opened_on),
+                fr_date(r.due_on),
+                fr_date(r.closed_on) if r.closed_on else "–",
+                str(r.attempt),
+            )
+        decisions = Table(title="Journal des décisions (base de l'application)")
+        for column in ("Date", "Étape", "Transition", "Acceptée", "Par", "Motif"):
+            decisions.add_column(column)
+        for t in session.exec(
+            select(TransitionLog).where(TransitionLog.project_id == projet_id).order_by(col(TransitionLog.id))
+        ):
+            decisions.add_row(
+                fr_datetime(t.at),
+                str(t.stage or "–"),
+                t.transition,
+                "oui" if t.accepted else "non",
+                t.actor_label,
+                (t.reason or "")[:90],
+            )
+        folder = project_dir(settings, project.reference)
+        documents = Table(title=f"Documents générés ({folder})")
+        for column in ("Document", "Version", "Statut", "Fichier"):
+            documents.add_column(column)
+        for d in session.exec(
+            select(DocumentRecord)
+            .where(DocumentRecord.project_id == projet_id)
+            .order_by(col(DocumentRecord.id))
+        ):
+            documents.add_row(d.kind.label, str(d.version), d.status.label, d.filename)
+    mails = Table(title=f"Courriels reçus par le serveur SMTP de démonstration ({len(sink.messages)})")
+    for column in ("Objet", "Destinataires", "Pièces jointes"):
+        mails.add_column(column)
+    for m in sink.messages:
+        attachments = [a.get_filename() or "" for a in m.iter_attachments()]
+        mails.add_row(
+            str(m["Subject"]).split(" – ", 1)[-1], str(len(str(m["To"]).split(","))), ", ".join(attachments)
+        )
+    for table in (stages, decisions, documents, mails):
+        console.print(table)
+    console.print(f"Interface Prefect : [bold]{ui_url}[/] (artefacts : {ui_url}/artifacts)")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="Démonstration complète d'une implantation (six étapes).")
+    parser.add_argument(
+        "--keep", action="store_true", help="Laisser le serveur tourner avec une décision en attente"
+    )
+    parser.add_argument("--port", type=int, default=None, help="Port du serveur Prefect (libre par défaut)")
+    parser.add_argument(
+        "--dossier", type=Path, default=None, help="Répertoire de la démonstration (effacé au départ)"
+    )
+    args = parser.parse_args(argv)
+
+    base = args.dossier or get_settings().data_dir / "demo"
+    shutil.rmtree(base, ignore_errors=True)
+    base.mkdir(parents=True)
+    settings = Settings(data_dir=base / "donnees", database_url=f"sqlite:///{base / 'donnees' / 'siae.db'}")
+    console.print(f"[bold]Démonstration[/] dans {base}")
+    upgrade_to_head(settings.effective_database_url)
+    engine = make_engine(settings.effective_database_url)
+    with session_scope(engine) as session:
+        ids = seed(session)
+    sink = SmtpSink().start()
+    port = args.port or free_port()
+    env = prefect_env(
+        base / "prefect",
+        port,
+        extra={
+            "SIAE_DATA_DIR": str(settings.data_dir),
+            "SIAE_DATABASE_URL": settings.effective_database_url,
+            "SIAE_SMTP_HOST": sink.host,
+            "SIAE_SMTP_PORT": str(sink.port),
+            "SIAE_SMTP_STARTTLS": "false",
+        },
+    )
+    stack = LocalStack(env, base / "journaux")
+    api = PrefectApi(stack.api_url)
+    try:
+        with console.status("Démarrage du serveur Prefect et du runner…"):
+            stack.start(schedules=False)
+        console.print(f"Serveur Prefect : {stack.ui_url} ; SMTP de démonstration : {sink.host}:{sink.port}")
+        with Progress(
+            TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(), console=console
+        ) as progress:
+            bar = progress.add_task("Implantation", total=SCENARIO_STEPS)
+
+            def step(message: str) -> None:
+                progress.console.print(f"  • {message}")
+                progress.advance(bar)
+
+            driver = Driver(api, engine, get_process_config(settings.config_dir), ids, on_step=step)
+            projet_id = driver.start()
+            step("DISP : implantation démarrée, étape 1 ouverte")
+            full_implantation(driver, projet_id)
+            step("Étape 6 : activité lancée")
+            progress.update(bar, completed=SCENARIO_STEPS)
+        _summary(engine, settings, projet_id, sink, stack.ui_url)
+        if args.keep:
+            return _keep(driver, stack, sink)
+        return 0
+    except (LocalServiceError, RuntimeError) as exc:
+        console.print(f"[bold red]Échec de la démonstration :[/] {exc}")
+        for service in stack.services:
+            console.print(f"--- {service.name} ---\n{service.log_tail(30)}")
+        return 1
+    finally:
+        stack.stop()
+        sink.stop()
+        api.close()
+        engine.dispose()
+
+
+def _keep(driver: Driver, stack: LocalStack, sink: SmtpSink) -> int:
+    """A second implantation waits at gate 1 until someone answers in the UI; Ctrl-C stops everything."""
+    projet_id = driver.start()
+    run_id, _details = driver.wait_gate(projet_id, 1)
+    console.print(
+        f"\n[bold]Une décision attend dans l'interface :[/] {stack.ui_url}/runs/flow-run/{run_id}\n"
+        f"Cliquez sur « Resume », puis répondez avec l'adresse {driver.email('cheffe.projet.disp')} (DISP de Lyon).\n"
+        "Le serveur reste démarré ; Ctrl-C pour tout arrêter."
+    )
+    stop = False
+
+    def _stop(_signum: int, _frame: object) -> None:
+        nonlocal stop
+        stop = True
+
+    signal.signal(signal.SIGTERM, _stop)
+    try:
+        while not stop and all(s.alive() for s in stack.services):
+            time.sleep(1)
+    except KeyboardInterrupt:
+        pass
+    console.print(f"Arrêt. {len(sink.messages)} courriel(s) reçus au total.")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,102 @@
+"""The French forms shown in the Prefect UI at each stage gate.
+
+Only the JSON schema is checked by the server when a person clicks « Reprendre » (Resume); every rule that
+needs the database (role, territory, SIAE kind, launch date) is checked after the resume by the ``decide``
+task, which re-asks with the problems shown. So these models stay permissive on purpose: a field that is
+wrong for the decision taken is reported in French, never as a raw schema error.
+"""
+
+from datetime import date
+
+from prefect.input import RunInput
+from pydantic import Field
+
+from implantation.enums import Decision
+
+
+class GateInput(RunInput):
+    """Décision à l'issue de l'étape."""
+
+    approbateur: str = Field(
+        title="Adresse électronique de l'approbateur",
+        description="L'adresse enregistrée de la personne qui décide ; son rôle et son territoire sont vérifiés.",
+        min_length=3,
+        max_length=254,
+    )
+    decision: Decision = Field(
+        title="Décision",
+        description="approuver : l'étape est validée ; rejeter : l'étape reste en cours (motif obligatoire) ; "
+        "renvoyer : retour à une étape précédente (motif obligatoire).",
+    )
+    motif: str | None = Field(
+        default=None,
+        title="Motif",
+        description="Obligatoire pour un rejet ou un renvoi ; facultatif pour une approbation.",
+        max_length=4000,
+    )
+    etape_renvoi: int | None = Field(
+        default=None,
+        title="Étape de renvoi",
+        description="Numéro de l'étape précédente à rouvrir, seulement pour un renvoi.",
+        ge=1,
+        le=5,
+    )
+
+
+class SourcingGateInput(GateInput):
+    """Étape 2 : SIAE sourcées, SIAE retenue et activité."""
+
+    siae_sourcees: list[int] = Field(
+        default_factory=list,
+        title="SIAE sourcées (identifiants)",
+        description="Identifiants des SIAE rencontrées, volontaires et en capacité (voir la liste ci-dessus).",
+    )
+    siae_retenue: int | None = Field(
+        default=None,
+        title="SIAE retenue (identifiant)",
+        description="Une des SIAE sourcées ; elle doit être un ACI ou une EI.",
+    )
+    activite: str | None = Field(
+        default=None, title="Activité retenue", description="Par exemple : tri de textiles.", max_length=300
+    )
+
+
+class ConventionGateInput(GateInput):
+    """Étape 5 : la DREETS (ou la DDETS) approuve la convention IAE."""
+
+
+class LaunchGateInput(GateInput):
+    """Étape 6 : liste de lancement et date de démarrage."""
+
+    date_lancement: date | None = Field(
+        default=None,
+        title="Date de démarrage de l'activité",
+        description="Hors congés d'été, vacances de Noël, week-ends et jours fériés du département.",
+    )
+    locaux_amenages: bool = Field(
+        default=False,
+        title="Locaux aménagés",
+        description="Atelier, bureaux pour les entretiens confidentiels, accès à internet.",
+    )
+    interlocuteurs_nommes: bool = Field(
+        default=False, title="Interlocuteurs nommés", description="Chaque partie a nommé ses interlocuteurs."
+    )
+    protocole_sortie: bool = Field(
+        default=False,
+        title="Protocole de préparation à la sortie",
+        description="Lien dedans-dehors avec France Travail, la mission locale et les réseaux de SIAE.",
+    )
+
+
+FORMS: dict[int, type[GateInput]] = {
+    1: GateInput,
+    2: SourcingGateInput,
+    3: GateInput,
+    4: GateInput,
+    5: ConventionGateInput,
+    6: LaunchGateInput,
+}
+
+
+def form_for(stage: int) -> type[GateInput]:
+    return FORMS[stage]

@@ -1,0 +1,47 @@
+"""Start an implantation (deployment ``demarrer-implantation``): create the project, then start stage 1.
+
+Parameters are ids only: a Prefect parameter is stored and shown in the UI, so it must never carry a
+name. The stage runs are separate top-level runs of the ``etape`` deployment, because only those can
+suspend while waiting for a decision.
+"""
+
+from datetime import date
+from typing import Annotated
+
+from prefect import flow
+from pydantic import BaseModel, Field
+
+from tasks.events import emit_transition
+from tasks.persist import create_project_task
+from tasks.runs import start_stage_run
+
+
+class ImplantationStarted(BaseModel):
+    projet_id: int
+    reference: str
+    run_etape_1: str
+
+
+@flow(
+    name="demarrer-implantation",
+    persist_result=True,
+    description="Démarrer l'implantation d'une SIAE dans un établissement pénitentiaire (étape 1 ouverte).",
+)
+def demarrer_implantation(
+    etablissement_id: Annotated[int, Field(ge=1)],
+    chef_de_projet_id: Annotated[int, Field(ge=1)],
+    date_debut: date | None = None,
+) -> ImplantationStarted:
+    """Démarrer l'implantation d'une SIAE : le projet est créé et l'étape 1 s'ouvre.
+
+    Args:
+        etablissement_id: Établissement pénitentiaire candidat (identifiant).
+        chef_de_projet_id: Chef de projet de la DISP (identifiant de la personne).
+        date_debut: Date de début du projet ; aujourd'hui si vide.
+    """
+    project = create_project_task(etablissement_id, chef_de_projet_id, date_debut)
+    emit_transition(project.projet_id, project.reference, "creee", f"projet-{project.projet_id}-creation")
+    run_id = start_stage_run(project.projet_id, 1, 1)
+    return ImplantationStarted(
+        projet_id=project.projet_id, reference=project.reference, run_etape_1=str(run_id)
+    )

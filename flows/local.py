@@ -1,0 +1,260 @@
+"""Start and stop a local Prefect server and runner as child processes.
+
+The same code serves ``python -m flows.serve``, the demo, the tests and the benchmark, so the settings that
+matter (v1 UI with its visible Resume button, no analytics, explicit API URL, fast runner polling, Prefect
+data under the project's data directory) are decided once, here.
+"""
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+class LocalServiceError(RuntimeError):
+    """A local service did not start; the message is French."""
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    with socket.socket() as sock:
+        sock.bind((host, 0))
+        return int(sock.getsockname()[1])
+
+
+def prefect_env(
+    prefect_home: Path,
+    port: int,
+    *,
+    host: str = "127.0.0.1",
+    database_url: str | None = None,
+    extra: Mapping[str, str] | None = None,
+) -> dict[str, str]:
+    """Environment of every Prefect process of one installation (server, runner, flow runs, clients)."""
+    prefect_home.mkdir(parents=True, exist_ok=True)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_")}
+    env.update(
+        {
+            "PREFECT_HOME": str(prefect_home),
+            "PREFECT_API_URL": f"http://{host}:{port}/api",
+            "PREFECT_UI_URL": f"http://{host}:{port}",
+            "PREFECT_SERVER_API_HOST": host,
+            "PREFECT_SERVER_API_PORT": str(port),
+            "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+            "PREFECT_SERVER_UI_V2_ENABLED": "false",
+            "PREFECT_RUNNER_POLL_FREQUENCY": "1",
+            "PREFECT_RESULTS_PERSIST_BY_DEFAULT": "true",
+            "PREFECT_LOCAL_STORAGE_PATH": str(prefect_home / "resultats"),
+            "PREFECT_API_DATABASE_CONNECTION_URL": database_url
+            or f"sqlite+aiosqlite:///{prefect_home / 'prefect.db'}",
+            "PREFECT_LOGGING_LEVEL": "INFO",
+            "PYTHONUNBUFFERED": "1",
+            # The approval e-mails link to this UI.
+            "SIAE_PREFECT_UI_URL": f"http://{host}:{port}",
+        }
+    )
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(ROOT), env.get("PYTHONPATH", "")) if p)
+    if extra:
+        env.update(extra)
+    return env
+
+
+@dataclass
+class Service:
+    name: str
+    process: subprocess.Popen[bytes]
+    log_path: Path
+
+    @property
+    def pid(self) -> int:
+        return self.process.pid
+
+    def alive(self) -> bool:
+        return self.process.poll() is None
+
+    def stop(self, timeout: float = 20) -> None:
+        """SIGTERM to the process group it leads, then SIGKILL if it lingers."""
+        if not self.alive():
+            return
+        try:
+            os.killpg(self.process.pid, signal.SIGTERM)
+        except ProcessLookupError:
+            return
+        try:
+            self.process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait(timeout=10)
+
+    def log_tail(self, lines: int = 40) -> str:
+        try:
+            return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
+        except OSError:
+            return ""
+
+
+def _spawn(name: str, command: list[str], env: Mapping[str, str], log_dir: Path) -> Service:
+    log_dir.mkdir(parents=True, exist_ok=True)
+    log_path = log_dir / f"{name}.log"
+    log = log_path.open("ab")
+    # A new session: stopping the service stops its children (flow runs) and nothing else.
+    process = subprocess.Popen(
+        command, env=dict(env), stdout=log, stderr=subprocess.STDOUT, cwd=ROOT, start_new_session=True
+    )
+    log.close()
+    return Service(name, process, log_path)
+
+
+def start_server(env: Mapping[str, str], log_dir: Path, timeout: float = 90) -> Service:
+    host = env["PREFECT_SERVER_API_HOST"]
+    port = env["PREFECT_SERVER_API_PORT"]
+    command = [sys.executable, "-m", "prefect", "server", "start", "--host", host, "--port", port]
+    service = _spawn("serveur-prefect", command, env, log_dir)
+    wait_healthy(env["PREFECT_API_URL"], service, timeout)
+    return service
+
+
+def wait_healthy(api_url: str, service: Service | None = None, timeout: float = 90) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if service is not None and not service.alive():
+            raise LocalServiceError(f"Le serveur Prefect s'est arrêté au démarrage :\n{service.log_tail()}")
+        try:
+            if httpx.get(f"{api_url}/health", timeout=2).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.3)
+    raise LocalServiceError(f"Le serveur Prefect ne répond pas sur {api_url} après {timeout:.0f} s.")
+
+
+def start_runner(
+    env: Mapping[str, str], log_dir: Path, *, schedules: bool = True, timeout: float = 90
+) -> Service:
+    """The runner serving the deployments; returns once the three deployments exist on the server."""
+    command = [sys.executable, "-m", "flows.runner"]
+    if not schedules:
+        command.append("--sans-planification")
+    service = _spawn("runner", command, env, log_dir)
+    wait_deployments(env["PREFECT_API_URL"], service, timeout)
+    return service
+
+
+DEPLOYMENT_NAMES = ("demarrer-implantation/demarrer-implantation", "etape/etape", "echeances/echeances")
+
+
+def wait_deployments(api_url: str, service: Service, timeout: float = 90) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if not service.alive():
+            raise LocalServiceError(f"Le runner s'est arrêté au démarrage :\n{service.log_tail()}")
+        try:
+            found = [
+                httpx.get(f"{api_url}/deployments/name/{name}", timeout=2).status_code
+                for name in DEPLOYMENT_NAMES
+            ]
+            if all(code == 200 for code in found):
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.3)
+    raise LocalServiceError(f"Le runner n'a pas enregistré les déploiements après {timeout:.0f} s.")
+
+
+@dataclass
+class LocalStack:
+    """A server and a runner started together, stopped in reverse order."""
+
+    env: dict[str, str]
+    log_dir: Path
+    services: list[Service] = field(default_factory=list)
+
+    @property
+    def api_url(self) -> str:
+        return self.env["PREFECT_API_URL"]
+
+    @property
+    def ui_url(self) -> str:
+        return self.env["PREFECT_UI_URL"]
+
+    def start(self, *, schedules: bool = True) -> "LocalStack":
+        self.services.append(start_server(self.env, self.log_dir))
+        self.services.append(start_runner(self.env, self.log_dir, schedules=schedules))
+        return self
+
+    def service(self, name: str) -> Service:
+        return next(s for s in self.services if s.name == name)
+
+    def restart_runner(self, *, schedules: bool = True) -> Service:
+        old = self.service("runner")
+        old.stop()
+        self.services.remove(old)
+        runner = start_runner(self.env, self.log_dir, schedules=schedules)
+        self.services.append(runner)
+        return runner
+
+    def stop(self) -> None:
+        for service in reversed(self.services):
+            service.stop()
+        self.services.clear()
+
+
+def children(pid: int) -> list[int]:
+    """Every descendant of a process, from /proc (Linux)."""
+    by_parent: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue
+        ppid = int(stat.rsplit(")", 1)[1].split()[1])
+        by_parent.setdefault(ppid, []).append(int(entry.name))
+    out: list[int] = []
+    todo = [pid]
+    while todo:
+        for child in by_parent.get(todo.pop(), []):
+            out.append(child)
+            todo.append(child)
+    return out
+
+
+def cmdline(pid: int) -> str:
+    try:
+        return (
+            (Path("/proc") / str(pid) / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        )
+    except OSError:
+        return ""
+
+
+def flow_processes(runner_pid: int) -> list[int]:
+    """Flow-run processes of a runner: spawned children (``spawn_main``) or ``prefect.engine`` commands."""
+    return [
+        pid
+        for pid in children(runner_pid)
+        if "spawn_main" in cmdline(pid) or "prefect.engine" in cmdline(pid)
+    ]
+
+
+def rss_bytes(pid: int) -> int:
+    try:
+        for line in (Path("/proc") / str(pid) / "status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return 0
+
+
+def tree_rss_bytes(pid: int) -> int:
+    return rss_bytes(pid) + sum(rss_bytes(child) for child in children(pid))

@@ -1,0 +1,228 @@
+"""A complete implantation played as its people would: the demo's script, reused by the tests.
+
+Decisions go through the HTTP resume API (the UI's Resume button); the rest (COPIL minutes, deliverables,
+the SIAE's data for the documents, signatures) goes through the domain services, as the CLI does.
+"""
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from typing import Any
+
+from sqlalchemy.engine import Engine
+from sqlmodel import select
+
+from flows.api import PrefectApi
+from flows.sample_data import SampleIds, complete_for_documents, record_stage_work
+from implantation.calendar import launch_date_problems
+from implantation.config.schema import ProcessConfig
+from implantation.db.models import Establishment, ImplantationProject, Person, TransitionLog
+from implantation.db.session import session_scope
+from implantation.documents.service import document_states, record_signature
+
+IMPLANTATION = "demarrer-implantation/demarrer-implantation"
+
+
+@dataclass
+class Answer:
+    etape: int
+    key: str
+    payload: dict[str, Any]
+    status: str
+    outcome: str
+
+
+@dataclass
+class Driver:
+    api: PrefectApi
+    engine: Engine
+    cfg: ProcessConfig
+    ids: SampleIds
+    answers: list[Answer] = field(default_factory=list)
+    on_step: Callable[[str], None] = lambda _message: None
+    _answered: dict[str, str] = field(default_factory=dict)
+
+    def email(self, key: str) -> str:
+        return self.ids.emails[key]
+
+    def start(self, date_debut: date | None = None) -> int:
+        params: dict[str, Any] = {
+            "etablissement_id": self.ids.establishment_id,
+            "chef_de_projet_id": self.ids.lead_id,
+        }
+        if date_debut:
+            params["date_debut"] = date_debut.isoformat()
+        run_id = self.api.run_deployment(IMPLANTATION, params)
+        self.api.wait_state(run_id, {"COMPLETED"}, timeout=180)
+        with session_scope(self.engine) as session:
+            project = session.exec(
+                select(ImplantationProject)
+                .where(ImplantationProject.establishment_id == self.ids.establishment_id)
+                .order_by(ImplantationProject.id.desc())  # type: ignore[union-attr]
+            ).first()
+            assert project is not None and project.id is not None
+            return project.id
+
+    def wait_gate(
+        self, projet_id: int, etape: int, tentative: int = 1, timeout: float = 180
+    ) -> tuple[str, dict[str, Any]]:
+        run_id = self.api.stage_run(projet_id, etape, tentative, timeout=timeout)
+        details = self.api.wait_paused(run_id, self._answered.get(run_id), timeout=timeout)
+        return run_id, details
+
+    def answer(
+        self, projet_id: int, etape: int, payload: dict[str, Any], note: str, tentative: int = 1
+    ) -> Answer:
+        run_id, details = self.wait_gate(projet_id, etape, tentative)
+        key = str(details.get("pause_key"))
+        response = self.api.resume(run_id, payload)
+        status = str(response.get("status"))
+        if status == "ACCEPT":
+            self._answered[run_id] = key
+            outcome = self.outcome(key)
+        else:
+            outcome = "formulaire refusé par le serveur, le run reste en attente"
+        answer = Answer(etape, key, payload, status, outcome)
+        self.answers.append(answer)
+        self.on_step(f"Étape {etape} : {note}\n      → {outcome}")
+        return answer
+
+    def outcome(self, key: str, timeout: float = 180) -> str:
+        """What the ``decide`` task logged for that answer, once it has run."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            with session_scope(self.engine) as session:
+                row = session.exec(select(TransitionLog).where(TransitionLog.idempotency_key == key)).first()
+                if row is not None:
+                    return f"enregistré ({row.transition})" if row.accepted else f"refusé : {row.reason}"
+            time.sleep(0.2)
+        raise TimeoutError(f"Aucune décision enregistrée pour la saisie {key} après {timeout:.0f} s.")
+
+    def stage_work(self, projet_id: int, etape: int) -> None:
+        with session_scope(self.engine) as session:
+            record_stage_work(session, self.cfg, projet_id, etape, date.today())
+
+    def launch_date(self, after: date) -> date:
+        with session_scope(self.engine) as session:
+            project_dep = session.exec(
+                select(Establishment.departement).where(Establishment.id == self.ids.establishment_id)
+            ).one()
+        zone = self.cfg.territory.departement[project_dep].zone_vacances
+        day = after
+        while launch_date_problems(day, project_dep, self.cfg.calendar, zone):
+            day += timedelta(days=1)
+        return day
+
+    def leave_day(self, after: date) -> date:
+        """A working day inside the summer leave period, refused as a launch date."""
+        return (
+            date(after.year + 1, 8, 3)
+            if date(after.year + 1, 8, 3).weekday() < 5
+            else date(after.year + 1, 8, 5)
+        )
+
+    def sign_drafts(self, projet_id: int) -> int:
+        """Every party signs the latest DUI, convention and contract (as recorded with ``siae documents``)."""
+        signed = 0
+        with session_scope(self.engine) as session:
+            for state in document_states(session, projet_id, self.cfg):
+                if not state.latest or state.record.operateur_id is not None:
+                    continue
+                for role in state.missing:
+                    person = session.exec(select(Person).where(Person.role == role)).first()
+                    label = person.full_name if person else f"{role.label} de l'Isère"
+                    record_signature(session, state.record.id, role, label, date.today(), self.cfg)  # type: ignore[arg-type]
+                    signed += 1
+        return signed
+
+    def complete_for_documents(self, projet_id: int, launch_on: date) -> None:
+        with session_scope(self.engine) as session:
+            complete_for_documents(session, projet_id, launch_on)
+
+
+def gate(email: str, decision: str = "approuver", **fields: Any) -> dict[str, Any]:
+    return {"approbateur": email, "decision": decision, **fields}
+
+
+def full_implantation(driver: Driver, projet_id: int) -> date:
+    """The demo's path through the six gates, with a refusal, an invalid input, a rejection and re-asks."""
+    d, e = driver, driver.email
+    d.stage_work(projet_id, 1)
+    d.answer(
+        projet_id, 1, gate(e("spip38")), "le SPIP tente d'approuver (rôle non habilité) : refusé, redemandé"
+    )
+    d.answer(
+        projet_id,
+        1,
+        gate(e("cheffe.projet.disp")),
+        "la DISP confirme l'établissement, le chef de projet et les locaux",
+    )
+
+    d.stage_work(projet_id, 2)
+    sourcing = {"siae_sourcees": [d.ids.siae_id, d.ids.other_siae_id], "activite": "Tri de textiles"}
+    d.answer(
+        projet_id,
+        2,
+        gate(e("referent.dreets"), decision="valider", **sourcing),
+        "décision inconnue « valider » : refusée par le formulaire (schéma), le run reste en attente",
+    )
+    d.answer(
+        projet_id,
+        2,
+        gate(e("referent.dreets"), siae_retenue=d.ids.other_siae_id, **sourcing),
+        "la DREETS retient une ETTI : refusé (seuls ACI et EI), redemandé avec l'erreur",
+    )
+    d.answer(
+        projet_id,
+        2,
+        gate(e("referent.dreets"), siae_retenue=d.ids.siae_id, **sourcing),
+        "la DREETS retient La Remise (ACI), tri de textiles",
+    )
+
+    d.stage_work(projet_id, 3)
+    d.answer(
+        projet_id,
+        3,
+        gate(
+            e("direction.cp-varces"),
+            decision="rejeter",
+            motif="Le budget prévisionnel ne montre pas le retour sur investissement à 2 ans.",
+        ),
+        "l'établissement rejette l'étude de faisabilité (motif donné) : l'étape reste ouverte",
+    )
+    d.answer(
+        projet_id,
+        3,
+        gate(e("direction.cp-varces")),
+        "l'établissement valide l'étude de faisabilité complétée",
+    )
+
+    d.stage_work(projet_id, 4)
+    launch_on = d.launch_date(date.today() + timedelta(days=60))
+    d.complete_for_documents(projet_id, launch_on)
+    d.answer(projet_id, 4, gate(e("spip38")), "le SPIP valide la co-construction (feuille de route)")
+
+    d.stage_work(projet_id, 5)
+    d.wait_gate(projet_id, 5)
+    signatures = d.sign_drafts(projet_id)
+    d.on_step(f"Étape 5 : {signatures} signature(s) enregistrée(s) sur les documents")
+    d.answer(projet_id, 5, gate(e("referent.dreets")), "la DREETS approuve la convention IAE")
+
+    d.stage_work(projet_id, 6)
+    checklist = {"locaux_amenages": True, "interlocuteurs_nommes": True, "protocole_sortie": True}
+    d.answer(
+        projet_id,
+        6,
+        gate(e("direction.laremise"), date_lancement=d.leave_day(launch_on).isoformat(), **checklist),
+        "date de démarrage en août : refusée (congés d'été), redemandée",
+    )
+    d.answer(
+        projet_id,
+        6,
+        gate(e("direction.laremise"), date_lancement=launch_on.isoformat(), **checklist),
+        f"la SIAE confirme la liste de lancement et la date du {launch_on:%d/%m/%Y}",
+    )
+    run_id = driver.api.stage_run(projet_id, 6)
+    driver.api.wait_state(run_id, {"COMPLETED"}, timeout=180)
+    return launch_on

@@ -1,0 +1,98 @@
+"""``python -m flows.serve`` (``make serve``): the Prefect server and the runner, until Ctrl-C.
+
+By default the Prefect server keeps its state in SQLite under ``<data_dir>/prefect`` (fine for one user);
+``--base-prefect postgresql+asyncpg://…`` uses PostgreSQL, which production needs (concurrent resumes
+lock SQLite). ``--sans-serveur`` starts only a runner against an existing server (``PREFECT_API_URL``):
+that is how more runners are added on other machines.
+"""
+
+import argparse
+import os
+import signal
+import sys
+import time
+
+from rich.console import Console
+
+from flows.local import LocalServiceError, LocalStack, prefect_env, start_runner
+from implantation.db.migrate import upgrade_to_head
+from implantation.settings import get_settings
+
+console = Console()
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        description="Démarre le serveur Prefect et exécute les déploiements SIAE."
+    )
+    parser.add_argument("--port", type=int, default=4200, help="Port du serveur Prefect (4200 par défaut)")
+    parser.add_argument("--hote", default="127.0.0.1", help="Adresse d'écoute (boucle locale par défaut)")
+    parser.add_argument(
+        "--base-prefect",
+        default=os.environ.get("PREFECT_API_DATABASE_CONNECTION_URL"),
+        help="URL de la base du serveur Prefect (SQLite sous le répertoire de données par défaut)",
+    )
+    parser.add_argument("--sans-serveur", action="store_true", help="Runner seul, vers PREFECT_API_URL")
+    parser.add_argument(
+        "--sans-planification", action="store_true", help="Pas de balayage quotidien des échéances"
+    )
+    args = parser.parse_args(argv)
+
+    settings = get_settings()
+    upgrade_to_head(settings.effective_database_url)
+    env = prefect_env(
+        settings.data_dir / "prefect",
+        args.port,
+        host=args.hote,
+        database_url=args.base_prefect,
+        extra={"SIAE_PREFECT_UI_URL": settings.prefect_ui_url}
+        if "SIAE_PREFECT_UI_URL" in os.environ
+        else None,
+    )
+    if args.sans_serveur:
+        if not os.environ.get("PREFECT_API_URL"):
+            console.print(
+                "[red]PREFECT_API_URL doit indiquer le serveur Prefect (ex. http://serveur:4200/api).[/]"
+            )
+            return 2
+        env["PREFECT_API_URL"] = os.environ["PREFECT_API_URL"]
+    stack = LocalStack(env, settings.data_dir / "journaux")
+    stopping = False
+
+    def _stop(_signum: int, _frame: object) -> None:
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGTERM, _stop)
+    try:
+        with console.status("Démarrage…"):
+            if args.sans_serveur:
+                stack.services.append(start_runner(env, stack.log_dir, schedules=not args.sans_planification))
+            else:
+                stack.start(schedules=not args.sans_planification)
+        console.print(
+            f"[bold green]Prêt.[/] Interface Prefect : {stack.ui_url}\n"
+            f"Base de l'application : {settings.effective_database_url}\n"
+            f"Journaux : {stack.log_dir}\n"
+            "Démarrer une implantation : déploiement « demarrer-implantation » dans l'interface, ou "
+            "« siae demarrer ». Ctrl-C pour arrêter."
+        )
+        while not stopping:
+            dead = [s for s in stack.services if not s.alive()]
+            if dead:
+                console.print(f"[red]{dead[0].name} s'est arrêté :[/]\n{dead[0].log_tail()}")
+                return 1
+            time.sleep(1)
+    except KeyboardInterrupt:
+        pass
+    except LocalServiceError as exc:
+        console.print(f"[red]{exc}[/]")
+        return 1
+    finally:
+        console.print("Arrêt du runner et du serveur…")
+        stack.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

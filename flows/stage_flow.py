@@ -1,0 +1,114 @@
+"""One stage of an implantation, from its opening to the decision at its gate (deployment ``etape``).
+
+The gate suspends the run: the process exits and nothing is held while people take weeks to decide.
+When someone answers in the UI the run starts again from the top, and every step before the gate
+replays from its persisted task result. Each ask has its own key, because a suspend whose key already
+fired returns its stored answer at once: that is how a replay walks through earlier answers, and why
+a re-ask (refusal, rejection) needs a new key.
+"""
+
+from typing import Annotated
+
+from prefect import flow, get_run_logger, runtime, suspend_flow_run
+from pydantic import BaseModel, Field
+
+from flows.gates import form_for
+from implantation.enums import Decision
+from tasks.artifacts import publish_progress
+from tasks.describe import gate_description
+from tasks.events import emit_transition
+from tasks.notify import (
+    notify_approval_request,
+    notify_decision,
+    notify_launch,
+    notify_stage_opened,
+    send_drafts,
+)
+from tasks.persist import decide_gate, load_stage
+from tasks.render import generate_documents
+from tasks.runs import start_stage_run
+
+
+class StageOutcome(BaseModel):
+    projet_id: int
+    etape: int
+    statut: str = Field(description="validee, renvoyee, lancee ou ignoree")
+    saisies: int = Field(0, description="Nombre de réponses au formulaire, refusées comprises")
+    etape_suivante: int | None = None
+    run_suivant: str | None = None
+
+
+def gate_key(projet_id: int, etape: int, tentative: int, saisie: int) -> str:
+    return f"projet-{projet_id}-etape-{etape}-tentative-{tentative}-saisie-{saisie}"
+
+
+@flow(
+    name="etape",
+    persist_result=True,
+    description="Une étape d'une implantation : ouverture, notifications, décision à la porte de l'étape.",
+)
+def etape(
+    projet_id: Annotated[int, Field(ge=1)],
+    etape: Annotated[int, Field(ge=1, le=6)],
+) -> StageOutcome:
+    """Une étape d'un projet, de son ouverture à la décision ; lancée par le processus lui-même.
+
+    Args:
+        projet_id: Projet d'implantation (identifiant).
+        etape: Numéro de l'étape, de 1 à 6.
+    """
+    logger = get_run_logger()
+    run_id = runtime.flow_run.id
+    info = load_stage(projet_id, etape)
+    if not info.open:
+        logger.warning("Étape %s du projet %s : « %s », rien à décider.", etape, projet_id, info.statut.label)
+        return StageOutcome(projet_id=projet_id, etape=etape, statut="ignoree")
+    opening = f"projet-{projet_id}-etape-{etape}-tentative-{info.tentative}"
+    emit_transition(projet_id, info.reference, "ouverte", opening, etape)
+    notify_stage_opened(projet_id, etape, info.tentative, run_id)
+    publish_progress(projet_id, opening)
+
+    problems: list[str] = []
+    saisie = 0
+    while True:
+        saisie += 1
+        key = gate_key(projet_id, etape, info.tentative, saisie)
+        pack_problems: list[str] = []
+        if etape == 5:
+            pack = generate_documents(projet_id, info.tentative, saisie)
+            pack_problems = pack.problems
+            if pack.ok:
+                send_drafts(projet_id, pack.document_ids, run_id)
+        description = gate_description(projet_id, etape, key, problems, pack_problems)
+        notify_approval_request(projet_id, etape, key, run_id)
+        answer = suspend_flow_run(
+            wait_for_input=form_for(etape).with_initial_data(description=description), key=key, timeout=None
+        )
+        result = decide_gate(projet_id, etape, key, answer.model_dump(mode="json"))
+        if not result.accepted:
+            logger.info("Saisie %s refusée : %s", saisie, " ; ".join(result.problems))
+            emit_transition(projet_id, info.reference, "refusee", key, etape)
+            publish_progress(projet_id, key)
+            problems = result.problems
+            continue
+        assert result.decision is not None
+        emit_transition(projet_id, info.reference, result.decision.value, key, etape)
+        notify_decision(projet_id, etape, key, run_id)
+        publish_progress(projet_id, key)
+        if result.decision == Decision.REJECT:
+            problems = [f"rejet enregistré : {answer.motif}"] if answer.motif else []
+            continue
+        if result.launched:
+            emit_transition(projet_id, info.reference, "lancee", key)
+            notify_launch(projet_id, run_id)
+            return StageOutcome(projet_id=projet_id, etape=etape, statut="lancee", saisies=saisie)
+        assert result.next_stage is not None and result.next_attempt is not None
+        next_run = start_stage_run(projet_id, result.next_stage, result.next_attempt)
+        return StageOutcome(
+            projet_id=projet_id,
+            etape=etape,
+            statut="validee" if result.decision == Decision.APPROVE else "renvoyee",
+            saisies=saisie,
+            etape_suivante=result.next_stage,
+            run_suivant=str(next_run),
+        )

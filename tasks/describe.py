@@ -1,0 +1,160 @@
+"""The markdown shown above a gate's form in the Prefect UI: what the guide expects and what was received.
+
+Built from ``etapes.toml`` and the database at the moment of asking, and persisted as the task's result:
+so a replayed flow shows the very same text, and a re-ask after a refusal shows why.
+"""
+
+from datetime import date
+
+from prefect import task
+from sqlmodel import Session, col, select
+
+from implantation.config.schema import ProcessConfig
+from implantation.db.models import CopilMeeting, DeliverableRecord, ImplantationProject, Siae
+from implantation.db.session import session_scope
+from implantation.documents.service import document_states
+from implantation.enums import Decision
+from implantation.notifications.context import fr_date
+from implantation.services.workflow import get_project, get_stage
+from tasks.common import TASK_OPTIONS, runtime
+
+
+def _bullets(items: list[str]) -> list[str]:
+    return [f"- {item}" for item in items] or ["- (aucun)"]
+
+
+def _deliverables(session: Session, cfg: ProcessConfig, project_id: int, stage: int) -> list[str]:
+    received = {
+        d.kind: d
+        for d in session.exec(
+            select(DeliverableRecord).where(
+                DeliverableRecord.project_id == project_id, DeliverableRecord.stage == stage
+            )
+        )
+    }
+    lines = []
+    for item in cfg.stage(stage).livrables:
+        got = received.get(item.id)
+        state = (
+            f"reçu le {fr_date(got.received_on)}" + (f" ({got.reference})" if got.reference else "")
+            if got
+            else "**non reçu**"
+        )
+        lines.append(f"- {item.titre} : {state}")
+    return lines or ["- (aucun livrable attendu)"]
+
+
+def _copil(session: Session, cfg: ProcessConfig, project_id: int, stage: int) -> list[str]:
+    meetings = list(
+        session.exec(
+            select(CopilMeeting)
+            .where(CopilMeeting.project_id == project_id, CopilMeeting.stage == stage)
+            .order_by(col(CopilMeeting.held_on))
+        )
+    )
+    expected = cfg.stage(stage).copil
+    lines = (
+        [f"Le guide prévoit {expected.min} à {expected.max} COPIL à cette étape ; {len(meetings)} tenu(s)."]
+        if expected
+        else []
+    )
+    for m in meetings:
+        lines.append(f"- {m.kind} du {fr_date(m.held_on)} : {m.decisions.strip()}")
+    if not meetings:
+        lines.append("- aucun comité enregistré")
+    return lines
+
+
+def _siae_table(session: Session) -> list[str]:
+    rows = session.exec(select(Siae).order_by(col(Siae.name)).limit(100))
+    lines = ["| Identifiant | SIAE | Type | Ville |", "|---|---|---|---|"]
+    lines += [f"| {s.id} | {s.name} | {s.kind.value} ({s.kind.label}) | {s.city} |" for s in rows]
+    return lines
+
+
+def _documents(session: Session, cfg: ProcessConfig, project_id: int) -> list[str]:
+    states = [
+        s for s in document_states(session, project_id, cfg) if s.latest and s.record.operateur_id is None
+    ]
+    if not states:
+        return ["- aucun document généré"]
+    lines = []
+    for s in states:
+        missing = ", ".join(r.label for r in s.missing) or "aucune"
+        lines.append(
+            f"- {s.title} (version {s.record.version}) : {s.status.label} ; signatures manquantes : {missing}"
+        )
+    return lines
+
+
+def _launch(cfg: ProcessConfig) -> list[str]:
+    periods = ", ".join(p.nom for p in cfg.calendar.periodes_a_eviter_pour_lancement)
+    return [
+        f"La date de démarrage doit éviter : {periods}, les week-ends et les jours fériés du département.",
+        f"Source : {cfg.calendar.source_periodes}",
+    ]
+
+
+def gate_markdown(
+    session: Session,
+    cfg: ProcessConfig,
+    project: ImplantationProject,
+    stage: int,
+    problems: list[str],
+    pack_problems: list[str],
+    today: date,
+) -> str:
+    spec = cfg.stage(stage)
+    record = get_stage(session, project.id, stage)  # type: ignore[arg-type]
+    lines = [f"## Projet {project.reference} — étape {stage} : {spec.titre}", ""]
+    if problems:
+        lines += ["### ⚠ La saisie précédente n'a pas été retenue", "", *_bullets(problems), ""]
+    due = record.due_on
+    late = f" (**dépassée de {(today - due).days} jour(s)**)" if due and today > due else ""
+    lines += [
+        f"Ouverte le {fr_date(record.opened_on)} ; échéance : **{fr_date(due)}**{late} ; tentative {record.attempt}.",
+        f"Pilotes : {', '.join(r.label for r in spec.pilotes)}.",
+        "",
+    ]
+    for decision in spec.decisions:
+        lines += [
+            f"### Décision attendue : {decision.titre}",
+            f"Réservée à : {', '.join(r.label for r in decision.roles)} (territoire de l'établissement).",
+            "",
+            *_bullets(list(decision.attendus)),
+            "",
+        ]
+    lines += ["### Objectifs (guide)", "", *_bullets(list(spec.objectifs)), ""]
+    lines += ["### Livrables", "", *_deliverables(session, cfg, project.id, stage), ""]  # type: ignore[arg-type]
+    lines += ["### Comités (COPIL, CT)", "", *_copil(session, cfg, project.id, stage), ""]  # type: ignore[arg-type]
+    if stage == 2:
+        lines += [
+            "### SIAE connues (seuls les ACI et les EI peuvent être implantés)",
+            "",
+            *_siae_table(session),
+            "",
+        ]
+    if stage == 5:
+        lines += ["### Documents de l'étape 5", "", *_documents(session, cfg, project.id), ""]  # type: ignore[arg-type]
+        if pack_problems:
+            lines += ["Les documents ne peuvent pas encore être produits :", "", *_bullets(pack_problems), ""]
+    if stage == 6:
+        lines += ["### Date de démarrage", "", *_launch(cfg), ""]
+    lines += [
+        "### Répondre",
+        "",
+        f"Décisions possibles : {', '.join(f'`{d.value}` ({d.label})' for d in Decision)}.",
+        "Indiquez votre adresse électronique enregistrée : votre rôle et votre territoire sont vérifiés.",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+@task(name="decrire-decision", **TASK_OPTIONS)
+def gate_description(
+    projet_id: int, etape: int, key: str, problems: list[str], pack_problems: list[str]
+) -> str:
+    """``key`` (the gate's key) makes each ask describe the state at that moment, once."""
+    _settings, cfg, engine = runtime()
+    with session_scope(engine) as session:
+        project = get_project(session, projet_id)
+        return gate_markdown(session, cfg, project, etape, problems, pack_problems, date.today())

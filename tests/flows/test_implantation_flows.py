@@ -1,0 +1,287 @@
+"""The six stages on a real Prefect server: gates answered through the resume API, as the UI does."""
+
+import json
+import time
+from collections import Counter
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from docx import Document
+from sqlmodel import col, select
+
+from flows.local import flow_processes
+from flows.sample_data import OPERATEUR_IDENTITIES
+from flows.scenario import full_implantation, gate
+from implantation.db.models import (
+    DocumentRecord,
+    ImplantationProject,
+    NotificationRecord,
+    StageRecord,
+    TransitionLog,
+)
+from implantation.db.session import session_scope
+from implantation.enums import ProjectStatus, StageStatus
+from tests.flows.conftest import FlowStack
+
+pytestmark = pytest.mark.prefect
+
+NEEDLES = [v for first, last, ecrou, _born in OPERATEUR_IDENTITIES for v in (first, last, ecrou)]
+
+
+def _logs(fs: FlowStack, projet_id: int) -> list[TransitionLog]:
+    with session_scope(fs.engine) as session:
+        return list(
+            session.exec(
+                select(TransitionLog)
+                .where(TransitionLog.project_id == projet_id)
+                .order_by(col(TransitionLog.id))
+            )
+        )
+
+
+def _notifications(fs: FlowStack, projet_id: int) -> list[NotificationRecord]:
+    with session_scope(fs.engine) as session:
+        return list(
+            session.exec(select(NotificationRecord).where(NotificationRecord.project_id == projet_id))
+        )
+
+
+def _executed(fs: FlowStack, run_id: str) -> Counter[str]:
+    """Task runs that really ran (not served from the persisted cache), per task name."""
+    runs = fs.api.task_runs(run_id)
+    return Counter(r["name"].rsplit("-", 1)[0] for r in runs if r["state"]["name"] == "Completed")
+
+
+def _wait_no_flow_process(fs: FlowStack, timeout: float = 30) -> list[int]:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        alive = flow_processes(fs.runner_pid)
+        if not alive:
+            return alive
+        time.sleep(0.3)
+    return flow_processes(fs.runner_pid)
+
+
+def _prefect_text(fs: FlowStack) -> str:
+    """Everything Prefect keeps that a person could read: runs, parameters, logs, artifacts, events, inputs."""
+    api = fs.api
+    runs = api.flow_runs()
+    parts = [json.dumps(runs, ensure_ascii=False)]
+    for run in runs:
+        parts.append(json.dumps(api.task_runs(run["id"]), ensure_ascii=False))
+        parts.append(
+            json.dumps(
+                api.post(f"/flow_runs/{run['id']}/input/filter", {"prefix": "", "limit": 200}),
+                ensure_ascii=False,
+            )
+        )
+    parts.append(json.dumps(api.logs(), ensure_ascii=False))
+    parts.append(json.dumps(api.artifacts(), ensure_ascii=False))
+    parts.append(json.dumps(api.events(""), ensure_ascii=False))
+    return "\n".join(parts)
+
+
+def _stored_results(fs: FlowStack) -> str:
+    folder = Path(fs.stack.env["PREFECT_LOCAL_STORAGE_PATH"])
+    return "\n".join(
+        p.read_bytes().decode("utf-8", errors="replace") for p in folder.rglob("*") if p.is_file()
+    )
+
+
+@pytest.mark.parametrize(
+    "flow_stack", ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)], indirect=True
+)
+def test_full_implantation_through_six_gates(flow_stack: FlowStack) -> None:
+    fs = flow_stack
+    driver = fs.driver()
+    projet_id = driver.start()
+    launch_on = full_implantation(driver, projet_id)
+
+    with session_scope(fs.engine) as session:
+        project = session.get(ImplantationProject, projet_id)
+        assert project is not None
+        assert project.status == ProjectStatus.LAUNCHED and project.launch_date == launch_on
+        stages = session.exec(select(StageRecord).where(StageRecord.project_id == projet_id)).all()
+        assert {s.stage: s.status for s in stages} == dict.fromkeys(range(1, 7), StageStatus.VALIDATED)
+        documents = session.exec(select(DocumentRecord).where(DocumentRecord.project_id == projet_id)).all()
+    reference = project.reference
+
+    # Every decision logged once: six approvals, one rejection, three refusals (role, ETTI, August).
+    rows = _logs(fs, projet_id)
+    decisions = Counter((r.transition, r.accepted) for r in rows if r.idempotency_key)
+    assert decisions == {
+        ("approuver", True): 6,
+        ("rejeter", True): 1,
+        ("refus_approuver", False): 3,
+    }
+    refusals = [r.reason or "" for r in rows if not r.accepted]
+    assert "cette décision revient à" in refusals[0] and "SPIP" in refusals[0]
+    assert "ACI" in refusals[1] or "implant" in refusals[1]
+    assert "Congés d'été" in refusals[2]
+    rejection = next(r for r in rows if r.transition == "rejeter")
+    assert "retour sur investissement" in (rejection.reason or "")
+    # The schema-invalid answer was refused by the server and the run kept waiting at the same gate:
+    # the next answer used the same key, and only that one was logged.
+    index = next(i for i, a in enumerate(driver.answers) if a.status == "REJECT")
+    rejected, following = driver.answers[index], driver.answers[index + 1]
+    assert following.key == rejected.key
+    assert [r.transition for r in rows if r.idempotency_key == rejected.key] == ["refus_approuver"]
+
+    # The refusal is shown in the re-asked form.
+    run2 = fs.api.stage_run(projet_id, 2)
+    inputs = fs.api.post(f"/flow_runs/{run2}/input/filter", {"prefix": "", "limit": 50})
+    descriptions = " ".join(str(i["value"]) for i in inputs if "description" in i["key"])
+    assert "La saisie précédente n'a pas été retenue" in descriptions
+
+    # Documents: three project documents and a CEP with its annex per opérateur, each once.
+    assert Counter(d.kind.value for d in documents) == {
+        "dui": 1,
+        "convention": 1,
+        "contrat_implantation": 1,
+        "cep": 2,
+        "annexe_cep": 2,
+    }
+    assert all(d.version == 1 for d in documents)
+
+    # E-mails: what the database records is exactly what the SMTP server received, once each.
+    records = _notifications(fs, projet_id)
+    received = [m for m in fs.sink.messages if reference in str(m["Subject"])]
+    assert len(received) == len(records)
+    assert len({str(m["Message-ID"]) for m in received}) == len(received)
+    kinds = Counter(r.kind for r in records)
+    assert kinds["ouverture_etape"] == 6 and kinds["decision"] == 7 and kinds["lancement"] == 1
+    drafts = [m for m in received if "Projets de documents" in str(m["Subject"])]
+    assert len(drafts) == 1
+    assert sorted(a.get_filename() for a in drafts[0].iter_attachments()) == sorted(
+        d.filename for d in documents if d.operateur_id is None
+    )
+
+    # Each stage run opened its stage once and decided once per answer it received.
+    for etape in range(1, 7):
+        executed = _executed(fs, fs.api.stage_run(projet_id, etape))
+        answered = sum(1 for a in driver.answers if a.etape == etape and a.status == "ACCEPT")
+        assert executed["lire-etape"] == 1 and executed["notifier-ouverture"] == 1
+        assert executed["decider"] == answered
+
+    # Progress in Prefect: artifacts and one event per transition.
+    artifacts = [
+        a for a in fs.api.artifacts() if (a.get("key") or "").startswith(f"implantation-{reference.lower()}")
+    ]
+    progress = [a for a in artifacts if a["type"] == "progress"]
+    assert max(float(a["data"]) for a in progress) == 100.0
+    assert any(a["type"] == "markdown" and "Activité lancée" in a["data"] for a in artifacts)
+    events = [
+        e
+        for e in fs.api.events("siae.")
+        if e["resource"]["prefect.resource.id"] == f"siae.implantation.{projet_id}"
+    ]
+    names = Counter(e["event"] for e in events)
+    assert names["siae.etape.approuvee"] == 6 and names["siae.etape.rejetee"] == 1
+    assert names["siae.decision.refusee"] == 3 and names["siae.implantation.lancee"] == 1
+
+    # No personal data of an opérateur anywhere in Prefect, nor in its persisted task results; the CEPs
+    # (kept in the documents directory) do contain them, which shows the search strings are right.
+    cep = next(d for d in documents if d.kind.value == "cep")
+    folder = fs.data_dir / "documents" / reference
+    cep_text = "\n".join(p.text for p in Document(str(folder / cep.filename)).paragraphs) + "".join(
+        c.text for t in Document(str(folder / cep.filename)).tables for row in t.rows for c in row.cells
+    )
+    assert any(n in cep_text for n in NEEDLES)
+    prefect_text = _prefect_text(fs) + _stored_results(fs)
+    assert [n for n in NEEDLES if n in prefect_text] == []
+
+
+@pytest.mark.parametrize("flow_stack", ["sqlite"], indirect=True)
+def test_send_back_restart_and_deadlines(flow_stack: FlowStack) -> None:
+    fs = flow_stack
+    d, e = fs.driver(), fs.ids.emails
+    projet_id = d.start()
+    d.answer(projet_id, 1, gate(e["disp.marseille"]), "DISP d'une autre interrégion")
+    d.answer(projet_id, 1, gate("inconnu@exemple.gouv.test"), "adresse inconnue")
+    d.answer(projet_id, 1, gate(e["cheffe.projet.disp"]), "DISP de Lyon")
+    sourcing = {
+        "siae_sourcees": [fs.ids.siae_id],
+        "siae_retenue": fs.ids.siae_id,
+        "activite": "Tri de textiles",
+    }
+    d.answer(projet_id, 2, gate(e["referent.dreets"], **sourcing), "sélection")
+    refusals = [r.reason or "" for r in _logs(fs, projet_id) if not r.accepted]
+    assert "territoire attendu : LYON" in refusals[0]
+    assert refusals[1] == "approbateur inconnu"
+
+    # While stage 3 waits, nothing runs: the run is suspended and the runner has no flow process.
+    run3, _ = d.wait_gate(projet_id, 3)
+    assert fs.api.state(run3) == ("PAUSED", "Suspended")
+    assert _wait_no_flow_process(fs) == []
+
+    # The runner restarts during the wait; the answers then complete the stage as if nothing happened.
+    fs.stack.restart_runner(schedules=False)
+    d.answer(projet_id, 3, gate(e["spip38"], decision="renvoyer", etape_renvoi=2), "renvoi sans motif")
+    d.answer(
+        projet_id,
+        3,
+        gate(
+            e["spip38"],
+            decision="renvoyer",
+            etape_renvoi=2,
+            motif="La SIAE retenue n'a pas confirmé sa capacité d'encadrement.",
+        ),
+        "renvoi motivé",
+    )
+    assert fs.api.wait_state(run3, {"COMPLETED"}) == "COMPLETED"
+    assert fs.api.flow_run(run3)["state"]["type"] == "COMPLETED"
+    executed = _executed(fs, run3)
+    assert (
+        executed["lire-etape"] == 1
+        and executed["notifier-ouverture"] == 1
+        and executed["decrire-decision"] == 2
+    )
+    assert executed["decider"] == 2
+
+    rows = _logs(fs, projet_id)
+    moved = [(r.stage, r.transition) for r in rows if r.transition in ("renvoyer", "rouvrir")]
+    assert moved == [(3, "renvoyer"), (2, "rouvrir")]
+    assert all(
+        "capacité d'encadrement" in (r.reason or "") for r in rows if r.transition in ("renvoyer", "rouvrir")
+    )
+    assert "un motif est obligatoire" in next(r.reason for r in rows if r.transition == "refus_renvoyer")
+    keys = [r.idempotency_key for r in rows if r.idempotency_key]
+    assert len(keys) == len(set(keys))
+
+    # Stage 2 reopens as attempt 2 with its own run; its opening e-mail gives the motive.
+    d.answer(projet_id, 2, gate(e["referent.dreets"], **sourcing), "sélection confirmée", tentative=2)
+    d.wait_gate(projet_id, 3, tentative=2)
+    with session_scope(fs.engine) as session:
+        reference = session.get(ImplantationProject, projet_id).reference  # type: ignore[union-attr]
+    reopened = [m for m in fs.sink.messages if f"{reference} – Réouverture de l'étape 2" in str(m["Subject"])]
+    assert len(reopened) == 1
+    assert "capacité d'encadrement" in reopened[0].get_body().get_content()
+
+    # Deadlines, swept by the scheduled deployment with an injected date.
+    with session_scope(fs.engine) as session:
+        record = session.exec(
+            select(StageRecord).where(StageRecord.project_id == projet_id, StageRecord.stage == 3)
+        ).one()
+        due = record.due_on
+        assert due is not None and record.attempt == 2
+
+    def sweep(day) -> list[str]:  # type: ignore[no-untyped-def]
+        run = fs.api.run_deployment("echeances/echeances", {"aujourdhui": day.isoformat()})
+        fs.api.wait_state(run, {"COMPLETED"}, timeout=120)
+        return sorted(
+            n.dedup_key for n in _notifications(fs, projet_id) if n.dedup_key.startswith("echeance:")
+        )
+
+    assert sweep(due - timedelta(days=30)) == []
+    reminder = [f"echeance:{projet_id}:3:2:rappel:0"]
+    assert sweep(due - timedelta(days=3)) == reminder
+    assert sweep(due - timedelta(days=1)) == reminder  # sent once
+    first = [*reminder, f"echeance:{projet_id}:3:2:relance:0"]
+    assert sorted(sweep(due + timedelta(days=1))) == sorted(first)
+    assert sorted(sweep(due + timedelta(days=6))) == sorted(first)  # weekly: nothing new within the week
+    assert sorted(sweep(due + timedelta(days=8))) == sorted([*first, f"echeance:{projet_id}:3:2:relance:1"])
+    deadline_records = [r for r in _notifications(fs, projet_id) if r.kind in ("rappel", "relance")]
+    assert len(deadline_records) == 3
+    subjects = Counter(str(m["Subject"]) for m in fs.sink.messages)
+    assert all(subjects[r.subject] == 1 for r in deadline_records)
