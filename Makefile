@@ -6,7 +6,7 @@ PYTHON ?= python3
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install demo test lint migration migration-initial
+.PHONY: install demo serve test lint migration migration-initial
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -18,9 +18,14 @@ $(STAMP): pyproject.toml | $(BIN)/python
 
 install: $(STAMP)
 
-## Démonstration : base SQLite neuve, sites pilotes, un projet et sa chronologie.
+## Démonstration de bout en bout : serveur Prefect local (SQLite), les six étapes, documents et courriels.
+## `make demo ARGS=--keep` laisse le serveur ouvert avec une décision en attente dans l'interface.
 demo: $(STAMP)
-	$(BIN)/siae demo-base
+	$(BIN)/python -m flows.demo $(ARGS)
+
+## Serveur Prefect + exécution des déploiements, jusqu'à Ctrl-C (voir README pour PostgreSQL et plusieurs machines).
+serve: $(STAMP)
+	$(BIN)/python -m flows.serve $(ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

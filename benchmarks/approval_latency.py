@@ -16,11 +16,11 @@ from pathlib import Path
 
 from flows.api import PrefectApi
 from flows.local import LocalStack, flow_processes, free_port, prefect_env, tree_rss_bytes
-from flows.sample_data import seed
 from flows.scenario import gate
 from flows.smtp_sink import SmtpSink
 from implantation.db.migrate import upgrade_to_head
 from implantation.db.session import make_engine, session_scope
+from implantation.samples import seed
 
 MB = 1024 * 1024
 

@@ -14,111 +14,24 @@ from pathlib import Path
 from sqlmodel import Session, SQLModel
 
 from implantation.config.loader import load_process_config
-from implantation.db.models import (
-    Establishment,
-    ImplantationProject,
-    Operateur,
-    OperateurIdentity,
-    Person,
-    Siae,
-)
+from implantation.config.schema import ProcessConfig
 from implantation.db.session import make_engine
 from implantation.documents.render import find_soffice
 from implantation.documents.service import generate_pack
-from implantation.enums import EstablishmentType, LegalStatus, OperateurStatus, Role, SiaeKind
+from implantation.samples import complete_for_documents, seed
+from implantation.services.workflow import SYSTEM, create_project
 from implantation.settings import PROJECT_ROOT, Settings
 
 
-def sample_project(session: Session, operateurs: int) -> int:
-    est = Establishment(
-        code="CP-BENCH",
-        name="Centre pénitentiaire de démonstration",
-        type=EstablishmentType.CP,
-        departement="33",
-        city="Gradignan",
-        address="1 rue de l'Essai",
-        premises="Atelier de 300 m², deux bureaux",
-        head_name="Claire Martin",
-        security_rules="Inventaire des outils à chaque fin de poste",
-    )
-    siae = Siae(
-        siret="73282932000074",
-        name="Atelier Solidaire",
-        kind=SiaeKind.ACI,
-        address="12 quai de Bacalan",
-        postal_code="33300",
-        city="Bordeaux",
-        naf_code="8899B",
-        idcc="3016",
-        legal_form="Association loi 1901",
-        president="Hélène Roussel",
-        director="Marc Olivier",
-        legal_representative="Hélène Roussel, présidente",
-    )
-    session.add_all([est, siae])
-    session.flush()
-    lead = Person(
-        full_name="Sophie Bernard",
-        email="s.b@example.org",
-        organisation="DISP",
-        role=Role.DISP,
-        territory="BORDEAUX",
-    )
-    session.add(lead)
-    session.flush()
-    project = ImplantationProject(
-        reference="IMP-2026-0001",
-        establishment_id=est.id,
-        lead_id=lead.id,
-        siae_id=siae.id,
-        activity="Reconditionnement informatique",
-        started_on=date(2025, 9, 1),
-        launch_date=date(2026, 3, 1),
-        insertion_posts_etp=10,
-        insertion_posts_count=12,
-        workshops_count=1,
-        staff_eti_etp=2,
-        staff_cip_etp=0.5,
-        accompaniment_plan="Entretien mensuel avec la CIP",
-        insertion_targets="60 % de sorties dynamiques",
-        partners="France Travail, Mission locale",
-        budget_lines=[{"nature": "charge", "libelle": "Encadrement", "montant": "180000"}],
-        convention_start=date(2026, 3, 1),
-        convention_end=date(2029, 2, 28),
-        implantation_start=date(2026, 3, 1),
-        implantation_end=date(2033, 2, 28),
-        work_schedule="Du lundi au vendredi, 8 h – 14 h",
-        reimbursement_terms="Facture mensuelle à trente jours",
-    )
+def sample_project(session: Session, cfg: ProcessConfig, operateurs: int) -> int:
+    """The demo's pilot site at stage 5: La Remise selected, its data supplied, opérateurs affectés."""
+    ids = seed(session)
+    project = create_project(session, cfg, ids.establishment_id, ids.lead_id, date(2026, 1, 5), SYSTEM)
+    project.siae_id = ids.siae_id
+    project.activity = "Tri de textiles"
     session.add(project)
-    session.flush()
-    for n in range(operateurs):
-        op = Operateur(
-            project_id=project.id,
-            status=OperateurStatus.ASSIGNED,
-            legal_status=LegalStatus.CONVICTED,
-            quantum_months=18,
-            contract_start=date(2026, 3, 1),
-            planned_duration_months=6,
-            weekly_hours=24,
-            post_title="Agent de reconditionnement",
-            rome_code="I1401",
-            missions="Diagnostic et nettoyage",
-            particular_risks="Aucun risque particulier identifié",
-        )
-        session.add(op)
-        session.flush()
-        session.add(
-            OperateurIdentity(
-                operateur_id=op.id,
-                last_name=f"Nom{n}",
-                first_name="Prénom",
-                ecrou_number=f"{10000 + n}",
-                birth_date=date(1990, 1, 1),
-            )
-        )
-    session.flush()
     assert project.id is not None
+    complete_for_documents(session, project.id, date(2026, 9, 14), operateurs=operateurs)
     return project.id
 
 
@@ -129,7 +42,7 @@ def run_once(operateurs: int, with_pdf: bool) -> tuple[float, int]:
         SQLModel.metadata.create_all(engine)
         settings = Settings(data_dir=Path(tmp) / "data", config_dir=PROJECT_ROOT / "config")
         with Session(engine) as session:
-            project_id = sample_project(session, operateurs)
+            project_id = sample_project(session, cfg, operateurs)
             session.commit()
             start = time.perf_counter()
             records = generate_pack(session, project_id, cfg, settings, with_pdf=with_pdf)

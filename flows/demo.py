@@ -20,7 +20,6 @@ from sqlmodel import col, select
 
 from flows.api import PrefectApi
 from flows.local import LocalServiceError, LocalStack, free_port, prefect_env
-from flows.sample_data import seed
 from flows.scenario import Driver, full_implantation
 from flows.smtp_sink import SmtpSink
 from implantation.config.loader import get_process_config
@@ -29,6 +28,7 @@ from implantation.db.models import DocumentRecord, ImplantationProject, StageRec
 from implantation.db.session import make_engine, session_scope
 from implantation.documents.service import project_dir
 from implantation.notifications.context import fr_date, fr_datetime
+from implantation.samples import seed
 from implantation.settings import Settings, get_settings
 
 SCENARIO_STEPS = 15  # start + answers + signatures + launch, for the progress bar

@@ -23,8 +23,6 @@ def deployments(schedules: bool = True) -> list:
             name="demarrer-implantation",
             description="Démarrer une implantation : création du projet et ouverture de l'étape 1.",
             tags=["siae"],
-            # One creation at a time: project references are drawn as « count + 1 ».
-            concurrency_limit=1,
         ),
         etape.to_deployment(
             name="etape",

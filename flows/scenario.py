@@ -14,12 +14,12 @@ from sqlalchemy.engine import Engine
 from sqlmodel import select
 
 from flows.api import PrefectApi
-from flows.sample_data import SampleIds, complete_for_documents, record_stage_work
 from implantation.calendar import launch_date_problems
 from implantation.config.schema import ProcessConfig
 from implantation.db.models import Establishment, ImplantationProject, Person, TransitionLog
 from implantation.db.session import session_scope
 from implantation.documents.service import document_states, record_signature
+from implantation.samples import SampleIds, complete_for_documents, record_stage_work
 
 IMPLANTATION = "demarrer-implantation/demarrer-implantation"
 

@@ -75,7 +75,7 @@ def main(argv: list[str] | None = None) -> int:
             f"Base de l'application : {settings.effective_database_url}\n"
             f"Journaux : {stack.log_dir}\n"
             "Démarrer une implantation : déploiement « demarrer-implantation » dans l'interface, ou "
-            "« siae demarrer ». Ctrl-C pour arrêter."
+            "« siae demarrer --etablissement ID --chef ID ». Ctrl-C pour arrêter."
         )
         while not stopping:
             dead = [s for s in stack.services if not s.alive()]

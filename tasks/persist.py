@@ -5,17 +5,14 @@ idempotency key, so a replayed ``decide`` (resumed flow, restarted runner) retur
 and writes nothing.
 """
 
-import random
-import time
 from datetime import date
 from typing import Any
 
 from prefect import task
 from pydantic import BaseModel
-from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, func, select
 
-from implantation.db.models import ImplantationProject, Person, TransitionLog
+from implantation.db.models import ImplantationProject, Person
 from implantation.db.session import session_scope
 from implantation.enums import Decision, StageStatus
 from implantation.services.errors import DomainError
@@ -29,15 +26,6 @@ from implantation.services.workflow import (
     get_stage,
 )
 from tasks.common import TASK_OPTIONS, runtime
-
-REFERENCE_ATTEMPTS = 10
-
-# Stage 6 checklist: the form's booleans and the French item each confirms (etapes.toml, stage 6 « attendus »).
-LAUNCH_CHECKLIST = {
-    "locaux_amenages": "locaux aménagés",
-    "interlocuteurs_nommes": "interlocuteurs nommés",
-    "protocole_sortie": "protocole de préparation à la sortie",
-}
 
 
 class ProjectRef(BaseModel):
@@ -72,23 +60,15 @@ class GateResult(BaseModel):
 
 @task(name="creer-projet", **TASK_OPTIONS)
 def create_project_task(etablissement_id: int, chef_de_projet_id: int, date_debut: date | None) -> ProjectRef:
-    """Two projects started at the same moment may draw the same reference (count + 1): the loser's
-    transaction is rolled back whole by the unique constraint, so drawing again is safe."""
     _settings, cfg, engine = runtime()
-    for attempt in range(REFERENCE_ATTEMPTS):
-        try:
-            with session_scope(engine) as session:
-                lead = session.get(Person, chef_de_projet_id)
-                actor = Actor.of(lead) if lead else Actor(label=f"personne inconnue #{chef_de_projet_id}")
-                started = date_debut or date.today()
-                project = create_project(session, cfg, etablissement_id, chef_de_projet_id, started, actor)
-                assert project.id is not None
-                return ProjectRef(projet_id=project.id, reference=project.reference)
-        except IntegrityError:
-            if attempt == REFERENCE_ATTEMPTS - 1:
-                raise
-            time.sleep(random.uniform(0.05, 0.4))
-    raise AssertionError("unreachable")
+    with session_scope(engine) as session:
+        lead = session.get(Person, chef_de_projet_id)
+        actor = Actor.of(lead) if lead else Actor(label=f"personne inconnue #{chef_de_projet_id}")
+        project = create_project(
+            session, cfg, etablissement_id, chef_de_projet_id, date_debut or date.today(), actor
+        )
+        assert project.id is not None
+        return ProjectRef(projet_id=project.id, reference=project.reference)
 
 
 @task(name="lire-etape", **TASK_OPTIONS)
@@ -126,8 +106,9 @@ def _optional_int(value: Any) -> int | None:
     return int(value) if value not in (None, "") else None
 
 
-def _request(stage: int, key: str, approver_id: int, answer: dict[str, Any]) -> DecisionRequest:
+def _request(cfg: Any, stage: int, key: str, approver_id: int, answer: dict[str, Any]) -> DecisionRequest:
     launch = answer.get("date_lancement")
+    checklist = {item.id for decision in cfg.stage(stage).decisions for item in decision.verifications}
     return DecisionRequest(
         stage=stage,
         decision=Decision(answer["decision"]),
@@ -139,39 +120,7 @@ def _request(stage: int, key: str, approver_id: int, answer: dict[str, Any]) -> 
         selected_siae_id=_optional_int(answer.get("siae_retenue")),
         activity=answer.get("activite"),
         launch_date=date.fromisoformat(launch) if isinstance(launch, str) and launch else launch or None,
-    )
-
-
-def _form_problems(stage: int, answer: dict[str, Any]) -> list[str]:
-    """Checks of form fields the decision service does not carry (the stage-6 launch checklist)."""
-    if stage != 6 or answer.get("decision") != Decision.APPROVE.value:
-        return []
-    missing = [label for name, label in LAUNCH_CHECKLIST.items() if not answer.get(name)]
-    return [f"liste de lancement incomplète : {', '.join(missing)} non confirmé(s)"] if missing else []
-
-
-def _refuse(
-    session: Session,
-    project: ImplantationProject,
-    stage: int,
-    key: str,
-    approver: Person | None,
-    decision: Decision,
-    problems: list[str],
-) -> None:
-    """Log a refusal the service could not see, in the same shape as ``decide`` logs its own."""
-    session.add(
-        TransitionLog(
-            project_id=project.id,  # type: ignore[arg-type]
-            stage=stage,
-            transition=f"refus_{decision.value}",
-            accepted=False,
-            actor_id=approver.id if approver else None,
-            actor_label=approver.full_name if approver else "personne inconnue",
-            actor_role=approver.role.value if approver else None,
-            reason=" ; ".join(problems),
-            idempotency_key=key,
-        )
+        confirmed={name for name in checklist if answer.get(name) is True},
     )
 
 
@@ -198,20 +147,13 @@ def decide_gate(projet_id: int, etape: int, key: str, answer: dict[str, Any]) ->
     """Check and apply one gate answer in one transaction; refusals are logged too, never raised."""
     _settings, cfg, engine = runtime()
     with session_scope(engine) as session:
-        previous = session.exec(
-            select(TransitionLog).where(TransitionLog.idempotency_key == key)
-        ).one_or_none()
         project = get_project(session, projet_id)
         email = str(answer.get("approbateur") or "")
         approver = _find_approver(session, cfg, project, email, etape)
         try:
-            request = _request(etape, key, approver.id if approver and approver.id else 0, answer)
+            request = _request(cfg, etape, key, approver.id if approver and approver.id else 0, answer)
         except (ValueError, KeyError, TypeError) as exc:
             return GateResult(accepted=False, problems=[f"saisie illisible : {exc}"])
-        problems = [] if previous is not None else _form_problems(etape, answer)
-        if problems:
-            _refuse(session, project, etape, key, approver, request.decision, problems)
-            return GateResult(accepted=False, decision=request.decision, problems=problems)
         try:
             outcome = decide(session, cfg, projet_id, request, date.today())
         except DomainError as exc:

@@ -37,6 +37,8 @@ class StageDecision(Strict):
     titre: str
     roles: Annotated[list[Role], Field(min_length=1)]
     attendus: list[str] = []
+    # Items the approver must confirm one by one before approving (stage 6 launch checklist).
+    verifications: list[Deliverable] = []
 
 
 class Stage(Strict):

@@ -1,9 +1,10 @@
 """Project and stage state changes, each logged in the same transaction as the change itself."""
 
+import uuid
 from dataclasses import dataclass, field
 from datetime import date
 
-from sqlmodel import Session, col, func, select
+from sqlmodel import Session, select
 
 from implantation.calendar import launch_date_problems, stage_due_date
 from implantation.config.schema import ProcessConfig
@@ -144,14 +145,9 @@ def open_stage(
     return record
 
 
-def _next_reference(session: Session, year: int) -> str:
-    prefix = f"IMP-{year}-"
-    count = session.exec(
-        select(func.count())
-        .select_from(ImplantationProject)
-        .where(col(ImplantationProject.reference).startswith(prefix))
-    ).one()
-    return f"{prefix}{count + 1:04d}"
+def _reference(year: int, project_id: int) -> str:
+    """Derived from the primary key: two projects created at the same moment never draw the same one."""
+    return f"IMP-{year}-{project_id:04d}"
 
 
 def create_project(
@@ -172,13 +168,14 @@ def create_project(
             field="chef_de_projet",
         )
     project = ImplantationProject(
-        reference=_next_reference(session, started_on.year),
+        reference=f"tmp-{uuid.uuid4().hex}",
         establishment_id=establishment_id,
         lead_id=lead_id,
         started_on=started_on,
     )
     session.add(project)
     session.flush()
+    project.reference = _reference(started_on.year, project.id)  # type: ignore[arg-type]
     status = apply_project(ProjectTransition.CREATE, None)
     project.status = status
     _log(session, project, ProjectTransition.CREATE.value, actor, to_state=status.value)
@@ -202,8 +199,9 @@ class DecisionRequest:
     candidate_siae_ids: list[int] = field(default_factory=list)
     selected_siae_id: int | None = None
     activity: str | None = None
-    # Stage 6: the effective start of the activity.
+    # Stage 6: the effective start of the activity and the checklist items confirmed (ids from etapes.toml).
     launch_date: date | None = None
+    confirmed: set[str] = field(default_factory=set)
 
 
 @dataclass
@@ -260,6 +258,15 @@ def decision_problems(
         problems += _selection_problems(session, cfg, request)
     if request.decision == Decision.APPROVE and request.stage == 6:
         problems += _launch_problems(session, cfg, project, request.launch_date)
+    if request.decision == Decision.APPROVE:
+        missing = [
+            item.titre
+            for decision in cfg.stage(request.stage).decisions
+            for item in decision.verifications
+            if item.id not in request.confirmed
+        ]
+        if missing:
+            problems.append("liste de lancement incomplète, non confirmé : " + ", ".join(missing))
     return problems
 
 

@@ -17,13 +17,13 @@ from sqlalchemy.engine import Engine
 
 from flows.api import PrefectApi
 from flows.local import LocalStack, free_port, prefect_env
-from flows.sample_data import SampleIds, seed
 from flows.scenario import Driver
 from flows.smtp_sink import SmtpSink
 from implantation.config.loader import load_process_config
 from implantation.config.schema import ProcessConfig
 from implantation.db.migrate import upgrade_to_head
 from implantation.db.session import make_engine, session_scope
+from implantation.samples import SampleIds, seed
 from implantation.settings import PROJECT_ROOT
 
 PG_ADMIN = os.environ.get("SIAE_TEST_POSTGRES", "host=127.0.0.1 port=5432 user=postgres dbname=postgres")

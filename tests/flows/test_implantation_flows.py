@@ -11,7 +11,6 @@ from docx import Document
 from sqlmodel import col, select
 
 from flows.local import flow_processes
-from flows.sample_data import OPERATEUR_IDENTITIES
 from flows.scenario import full_implantation, gate
 from implantation.db.models import (
     DocumentRecord,
@@ -22,6 +21,7 @@ from implantation.db.models import (
 )
 from implantation.db.session import session_scope
 from implantation.enums import ProjectStatus, StageStatus
+from implantation.samples import OPERATEUR_IDENTITIES
 from tests.flows.conftest import FlowStack
 
 pytestmark = pytest.mark.prefect

@@ -45,7 +45,7 @@ def test_create_project_opens_stage_one_with_a_due_date_on_a_worked_day(
     ]
 
 
-def test_references_are_numbered_per_year(session: Session, cfg: ProcessConfig) -> None:
+def test_references_carry_the_start_year_and_the_project_id(session: Session, cfg: ProcessConfig) -> None:
     project, lead = factories.project(session, cfg)
     assert project.establishment_id is not None and lead.id is not None
     second = workflow.create_project(
@@ -54,7 +54,9 @@ def test_references_are_numbered_per_year(session: Session, cfg: ProcessConfig) 
     third = workflow.create_project(
         session, cfg, project.establishment_id, lead.id, date(2027, 1, 4), workflow.SYSTEM
     )
-    assert (second.reference, third.reference) == ("IMP-2026-0002", "IMP-2027-0001")
+    assert second.reference == f"IMP-2026-{second.id:04d}"
+    assert third.reference == f"IMP-2027-{third.id:04d}"
+    assert len({project.reference, second.reference, third.reference}) == 3
 
 
 def test_create_refuses_unknown_establishment_and_non_disp_lead(session: Session, cfg: ProcessConfig) -> None:
@@ -290,7 +292,19 @@ def test_full_path_to_launch_with_a_launch_date_check(session: Session, cfg: Pro
     summer = DecisionRequest(6, Decision.APPROVE, ep.id, launch_date=date(2027, 8, 2))  # type: ignore[arg-type]
     refused = decide(session, cfg, pid, summer, date(2027, 7, 20))
     assert not refused.accepted and any("juillet-août" in p for p in refused.problems)
-    ok(DecisionRequest(6, Decision.APPROVE, ep.id, launch_date=date(2027, 9, 13)), date(2027, 9, 1))  # type: ignore[arg-type]
+    checklist = {"locaux_amenages", "interlocuteurs_nommes", "protocole_sortie"}
+    partial = DecisionRequest(
+        6, Decision.APPROVE, ep.id, launch_date=date(2027, 9, 13), confirmed={"locaux_amenages"}
+    )  # type: ignore[arg-type]
+    refused = decide(session, cfg, pid, partial, date(2027, 9, 1))
+    assert refused.problems == [
+        "liste de lancement incomplète, non confirmé : interlocuteurs nommés, "
+        "protocole de préparation à la sortie (lien dedans-dehors)"
+    ]
+    ok(
+        DecisionRequest(6, Decision.APPROVE, ep.id, launch_date=date(2027, 9, 13), confirmed=checklist),
+        date(2027, 9, 1),
+    )  # type: ignore[arg-type]
     session.commit()
     assert project.status == ProjectStatus.LAUNCHED and project.launch_date == date(2027, 9, 13)
     assert {r.status for r in stages(session, project).values()} == {StageStatus.VALIDATED}

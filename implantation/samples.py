@@ -198,8 +198,19 @@ def record_stage_work(session: Session, cfg: ProcessConfig, project_id: int, sta
         )
 
 
-def complete_for_documents(session: Session, project_id: int, launch_on: date) -> list[str]:
-    """Data the SIAE supplies before stage 5 (DUI, convention, contract) and two opérateurs « affectés »."""
+def _identities(count: int) -> list[tuple[str, str, str, date]]:
+    """The two searchable identities first, then numbered ones (the document benchmark needs 12)."""
+    extra = [
+        (f"Prénom{n}", f"Opérateur{n}", f"VARCES-2026-{n:05d}", date(1990, 1, 1))
+        for n in range(len(OPERATEUR_IDENTITIES), count)
+    ]
+    return [*OPERATEUR_IDENTITIES[:count], *extra]
+
+
+def complete_for_documents(
+    session: Session, project_id: int, launch_on: date, operateurs: int = len(OPERATEUR_IDENTITIES)
+) -> list[str]:
+    """Data the SIAE supplies before stage 5 (DUI, convention, contract) and the opérateurs « affectés »."""
     project = session.get(ImplantationProject, project_id)
     assert project is not None
     project.insertion_posts_etp = 8
@@ -226,7 +237,7 @@ def complete_for_documents(session: Session, project_id: int, launch_on: date) -
     project.reimbursement_terms = "Facture mensuelle de l'établissement, payable à trente jours"
     session.add(project)
     ids = []
-    for first, last, ecrou, born in OPERATEUR_IDENTITIES:
+    for first, last, ecrou, born in _identities(operateurs):
         op = Operateur(
             project_id=project_id,
             status=OperateurStatus.ASSIGNED,
