@@ -15,6 +15,7 @@ import time
 from rich.console import Console
 
 from flows.local import LocalServiceError, LocalStack, prefect_env, start_runner
+from implantation.cli.common import widen_piped_output
 from implantation.db.migrate import upgrade_to_head
 from implantation.settings import get_settings
 
@@ -22,6 +23,7 @@ console = Console()
 
 
 def main(argv: list[str] | None = None) -> int:
+    widen_piped_output()
     parser = argparse.ArgumentParser(
         description="Démarre le serveur Prefect et exécute les déploiements SIAE."
     )
