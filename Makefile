@@ -18,9 +18,11 @@ $(STAMP): pyproject.toml | $(BIN)/python
 
 install: $(STAMP)
 
-## Démonstration de bout en bout : serveur Prefect local (SQLite), les six étapes, documents et courriels.
+## Démonstration : la chronologie d'un projet (échéances reportées hors jours fériés et week-ends), puis
+## l'implantation de bout en bout sur un serveur Prefect local (SQLite) : six étapes, documents, courriels.
 ## `make demo ARGS=--keep` laisse le serveur ouvert avec une décision en attente dans l'interface.
 demo: $(STAMP)
+	$(BIN)/siae demo-base
 	$(BIN)/python -m flows.demo $(ARGS)
 
 ## Serveur Prefect + exécution des déploiements, jusqu'à Ctrl-C (voir README pour PostgreSQL et plusieurs machines).
