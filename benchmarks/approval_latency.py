@@ -15,7 +15,7 @@ import time
 from pathlib import Path
 
 from flows.api import PrefectApi
-from flows.local import LocalStack, flow_processes, free_port, prefect_env, tree_rss_bytes
+from flows.local import LocalStack, application_env, flow_processes, free_port, prefect_env, tree_rss_bytes
 from flows.scenario import gate
 from flows.smtp_sink import SmtpSink
 from implantation.db.migrate import upgrade_to_head
@@ -55,11 +55,7 @@ def main(argv: list[str] | None = None) -> int:
     env = prefect_env(
         base / "prefect",
         free_port(),
-        extra={
-            "SIAE_DATABASE_URL": url,
-            "SIAE_DATA_DIR": str(base / "data"),
-            "SIAE_SMTP_PORT": str(sink.port),
-        },
+        extra=application_env(url, base / "data", sink.host, sink.port),
     )
     stack = LocalStack(env, base / "logs")
     api = PrefectApi(stack.api_url)

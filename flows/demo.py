@@ -19,7 +19,7 @@ from rich.table import Table
 from sqlmodel import col, select
 
 from flows.api import PrefectApi
-from flows.local import LocalServiceError, LocalStack, free_port, prefect_env
+from flows.local import LocalServiceError, LocalStack, application_env, free_port, prefect_env
 from flows.scenario import Driver, full_implantation
 from flows.smtp_sink import SmtpSink
 from implantation.cli.common import widen_piped_output
@@ -121,13 +121,7 @@ def main(argv: list[str] | None = None) -> int:
     env = prefect_env(
         base / "prefect",
         port,
-        extra={
-            "SIAE_DATA_DIR": str(settings.data_dir),
-            "SIAE_DATABASE_URL": settings.effective_database_url,
-            "SIAE_SMTP_HOST": sink.host,
-            "SIAE_SMTP_PORT": str(sink.port),
-            "SIAE_SMTP_STARTTLS": "false",
-        },
+        extra=application_env(settings.effective_database_url, settings.data_dir, sink.host, sink.port),
     )
     stack = LocalStack(env, base / "journaux")
     api = PrefectApi(stack.api_url)

@@ -67,6 +67,17 @@ def prefect_env(
     return env
 
 
+def application_env(database_url: str, data_dir: Path, smtp_host: str, smtp_port: int) -> dict[str, str]:
+    """What the runner and its flow runs need to reach the application: its database, files and SMTP."""
+    return {
+        "SIAE_DATABASE_URL": database_url,
+        "SIAE_DATA_DIR": str(data_dir),
+        "SIAE_SMTP_HOST": smtp_host,
+        "SIAE_SMTP_PORT": str(smtp_port),
+        "SIAE_SMTP_STARTTLS": "false",
+    }
+
+
 @dataclass
 class Service:
     name: str

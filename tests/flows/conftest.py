@@ -16,7 +16,7 @@ from psycopg.conninfo import conninfo_to_dict
 from sqlalchemy.engine import Engine
 
 from flows.api import PrefectApi
-from flows.local import LocalStack, free_port, prefect_env
+from flows.local import LocalStack, application_env, free_port, prefect_env
 from flows.scenario import Driver
 from flows.smtp_sink import SmtpSink
 from implantation.config.loader import load_process_config
@@ -88,11 +88,8 @@ def flow_stack(
         base / "prefect",
         free_port(),
         extra={
-            "SIAE_DATABASE_URL": url,
-            "SIAE_DATA_DIR": str(base / "data"),
+            **application_env(url, base / "data", sink.host, sink.port),
             "SIAE_CONFIG_DIR": str(PROJECT_ROOT / "config"),
-            "SIAE_SMTP_HOST": sink.host,
-            "SIAE_SMTP_PORT": str(sink.port),
         },
     )
     stack = LocalStack(env, base / "logs")
