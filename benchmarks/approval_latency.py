@@ -8,7 +8,6 @@
   running, median and maximum over the measured approvals (sequential, as people click).
 """
 
-import argparse
 import statistics
 import tempfile
 import time
@@ -18,6 +17,7 @@ from flows.api import PrefectApi
 from flows.local import LocalStack, application_env, flow_processes, free_port, prefect_env, tree_rss_bytes
 from flows.scenario import gate
 from flows.smtp_sink import SmtpSink
+from implantation.cli.common import FrenchArgumentParser
 from implantation.db.migrate import upgrade_to_head
 from implantation.db.session import make_engine, session_scope
 from implantation.samples import seed
@@ -40,7 +40,7 @@ def _memory(stack: LocalStack) -> tuple[float, float, int]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description="Latence d'approbation et mémoire en attente.")
+    parser = FrenchArgumentParser(description="Latence d'approbation et mémoire en attente.")
     parser.add_argument("--attentes", type=int, default=20, help="Implantations en attente simultanée")
     parser.add_argument("--mesures", type=int, default=10, help="Approbations mesurées (≤ attentes)")
     args = parser.parse_args(argv)

@@ -4,7 +4,6 @@ Usage: ``.venv/bin/python benchmarks/documents.py [--operateurs 12] [--no-pdf]``
 PDF ≤ 15 s. Each figure is the median of a few runs on a fresh SQLite database in a temporary directory.
 """
 
-import argparse
 import statistics
 import tempfile
 import time
@@ -13,6 +12,7 @@ from pathlib import Path
 
 from sqlmodel import Session, SQLModel
 
+from implantation.cli.common import FrenchArgumentParser
 from implantation.config.loader import load_process_config
 from implantation.config.schema import ProcessConfig
 from implantation.db.session import make_engine
@@ -53,7 +53,7 @@ def run_once(operateurs: int, with_pdf: bool) -> tuple[float, int]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
+    parser = FrenchArgumentParser(description=__doc__)
     parser.add_argument("--operateurs", type=int, default=12)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--no-pdf", action="store_true")

@@ -126,9 +126,21 @@ class PrefectApi:
         value = self.get(f"/flow_runs/{flow_run_id}/input/{key}")
         return str(value) if value is not None else ""
 
-    def resume(self, flow_run_id: str, run_input: dict[str, Any]) -> dict[str, Any]:
-        """Resume with the form's answer; ``status`` is ACCEPT, or REJECT when the schema refuses it."""
-        return dict(self.post(f"/flow_runs/{flow_run_id}/resume", {"run_input": run_input}))
+    def resume(self, flow_run_id: str, run_input: dict[str, Any], timeout: float = 30) -> dict[str, Any]:
+        """Resume with the form's answer; ``status`` is ACCEPT, or REJECT when the schema refuses it.
+
+        Right after a run suspends, its state may already read PAUSED while the form's schema is not yet
+        stored, or a locked SQLite server may not have stored the state: the server then answers ABORT or
+        « Run input schema not found ». Those are retried; a refusal of the answer itself is returned.
+        """
+        deadline = time.monotonic() + timeout
+        while True:
+            response = dict(self.post(f"/flow_runs/{flow_run_id}/resume", {"run_input": run_input}))
+            reason = str((response.get("details") or {}).get("reason", ""))
+            transient = response.get("status") == "ABORT" or "schema not found" in reason
+            if not transient or time.monotonic() > deadline:
+                return response
+            time.sleep(0.5)
 
     def logs(self, flow_run_ids: list[str] | None = None) -> list[dict[str, Any]]:
         out: list[dict[str, Any]] = []

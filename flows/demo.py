@@ -6,7 +6,6 @@ the UI's resume API, with a refusal, an invalid input and a rejection; then stop
 ``--keep`` a second implantation waits at its first gate so that a person can answer it in the UI.
 """
 
-import argparse
 import shutil
 import signal
 import sys
@@ -22,7 +21,7 @@ from flows.api import PrefectApi
 from flows.local import LocalServiceError, LocalStack, application_env, free_port, prefect_env
 from flows.scenario import Driver, full_implantation
 from flows.smtp_sink import SmtpSink
-from implantation.cli.common import widen_piped_output
+from implantation.cli.common import FrenchArgumentParser, widen_piped_output
 from implantation.config.loader import get_process_config
 from implantation.db.migrate import upgrade_to_head
 from implantation.db.models import DocumentRecord, ImplantationProject, StageRecord, TransitionLog
@@ -97,7 +96,7 @@ def _summary(engine, settings: Settings, projet_id: int, sink: SmtpSink, ui_url:
 
 def main(argv: list[str] | None = None) -> int:
     widen_piped_output()
-    parser = argparse.ArgumentParser(description="Démonstration complète d'une implantation (six étapes).")
+    parser = FrenchArgumentParser(description="Démonstration complète d'une implantation (six étapes).")
     parser.add_argument(
         "--keep", action="store_true", help="Laisser le serveur tourner avec une décision en attente"
     )

@@ -4,14 +4,13 @@
 alone to add a runner to an existing server.
 """
 
-import argparse
-
 from prefect import serve
 from prefect.schedules import Cron
 
 from flows.implantation_flow import demarrer_implantation
 from flows.stage_flow import etape
 from flows.sweeper import echeances
+from implantation.cli.common import FrenchArgumentParser
 
 SWEEP_CRON = "0 7 * * 1-5"
 SWEEP_TIMEZONE = "Europe/Paris"
@@ -39,7 +38,7 @@ def deployments(schedules: bool = True) -> list:
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description="Exécute les déploiements SIAE jusqu'à l'arrêt.")
+    parser = FrenchArgumentParser(description="Exécute les déploiements SIAE jusqu'à l'arrêt.")
     parser.add_argument(
         "--sans-planification",
         action="store_true",

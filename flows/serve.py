@@ -6,7 +6,6 @@ lock SQLite). ``--sans-serveur`` starts only a runner against an existing server
 that is how more runners are added on other machines.
 """
 
-import argparse
 import os
 import signal
 import sys
@@ -15,7 +14,7 @@ import time
 from rich.console import Console
 
 from flows.local import LocalServiceError, LocalStack, prefect_env, start_runner
-from implantation.cli.common import widen_piped_output
+from implantation.cli.common import FrenchArgumentParser, widen_piped_output
 from implantation.db.migrate import upgrade_to_head
 from implantation.settings import get_settings
 
@@ -24,9 +23,7 @@ console = Console()
 
 def main(argv: list[str] | None = None) -> int:
     widen_piped_output()
-    parser = argparse.ArgumentParser(
-        description="Démarre le serveur Prefect et exécute les déploiements SIAE."
-    )
+    parser = FrenchArgumentParser(description="Démarre le serveur Prefect et exécute les déploiements SIAE.")
     parser.add_argument("--port", type=int, default=4200, help="Port du serveur Prefect (4200 par défaut)")
     parser.add_argument("--hote", default="127.0.0.1", help="Adresse d'écoute (boucle locale par défaut)")
     parser.add_argument(

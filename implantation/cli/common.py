@@ -4,12 +4,14 @@ Every expected failure becomes one French message on stderr and exit code 1; not
 stays written (the unit of work rolls back) and no traceback is shown unless SIAE_DEBUG=1.
 """
 
+import argparse
 import os
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
-from typing import NoReturn
+from typing import Any, NoReturn
 
 import typer
 from pydantic import ValidationError
@@ -145,3 +147,35 @@ def parse_id(raw: str, field: str) -> int:
 
 def fmt(day: date | None) -> str:
     return f"{day:%d/%m/%Y}" if day else "—"
+
+
+_ARGPARSE_FRENCH = (
+    ("unrecognized arguments", "arguments non reconnus"),
+    ("the following arguments are required", "arguments obligatoires manquants"),
+    ("expected one argument", "une valeur est attendue"),
+    ("invalid int value", "nombre entier invalide"),
+    ("invalid float value", "nombre invalide"),
+    ("invalid choice", "choix invalide"),
+    ("argument ", "option "),
+)
+
+
+class FrenchArgumentParser(argparse.ArgumentParser):
+    """argparse for the module entry points (demo, serve, benchmarks), with its help and errors in French."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs["add_help"] = False
+        super().__init__(*args, **kwargs)
+        self.add_argument("-h", "--help", action="help", help="Afficher cette aide et quitter")
+
+    def format_usage(self) -> str:
+        return super().format_usage().replace("usage: ", "utilisation : ", 1)
+
+    def format_help(self) -> str:
+        return super().format_help().replace("usage: ", "utilisation : ", 1)
+
+    def error(self, message: str) -> NoReturn:
+        for english, french in _ARGPARSE_FRENCH:
+            message = message.replace(english, french)
+        self.print_usage(sys.stderr)
+        self.exit(2, f"{self.prog} : erreur : {message}\n")

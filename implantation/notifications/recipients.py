@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from sqlmodel import Session, col, select
 
 from implantation.config.schema import ProcessConfig
-from implantation.db.models import Establishment, ImplantationProject, Person
+from implantation.db.models import Establishment, ImplantationProject, Person, Siae
 from implantation.enums import Role
 from implantation.territory import expected_territory
 
@@ -74,6 +74,27 @@ def stage_recipients(
     roles = [*cfg.stage(stage).pilotes, *cfg.stage(stage).participants]
     people = [person for role in roles for person in persons_for_role(session, cfg, project, role)]
     return _unique([*people, _lead(session, project)])
+
+
+def decider_persons(
+    session: Session, cfg: ProcessConfig, project: ImplantationProject, stage: int
+) -> list[Person]:
+    """The people who may decide at the stage's gate (its decisions' roles), asked by e-mail to do so."""
+    return _unique(
+        person
+        for decision in cfg.stage(stage).decisions
+        for role in decision.roles
+        for person in persons_for_role(session, cfg, project, role)
+    )
+
+
+def siae_addresses(session: Session, project: ImplantationProject) -> list[str]:
+    """The selected SIAE's own address, then its staff's: the drafts are theirs to complete."""
+    if project.siae_id is None:
+        return []
+    siae = session.get(Siae, project.siae_id)
+    staff = session.exec(select(Person).where(Person.siae_id == project.siae_id).order_by(col(Person.id)))
+    return [*([siae.email] if siae and siae.email else []), *(p.email for p in staff)]
 
 
 def escalation_recipients(

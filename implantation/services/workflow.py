@@ -4,7 +4,7 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import date
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from implantation.calendar import launch_date_problems, stage_due_date
 from implantation.config.schema import ProcessConfig
@@ -88,6 +88,20 @@ def get_stage(session: Session, project_id: int, number: int) -> StageRecord:
     if record is None:
         raise DomainError(f"Étape {number} introuvable pour le projet {project_id}.", field="etape")
     return record
+
+
+def last_reopen_reason(session: Session, project_id: int, stage: int) -> str | None:
+    """Why the stage was last reopened (send-back or explicit reopening), told in its opening e-mail."""
+    row = session.exec(
+        select(TransitionLog)
+        .where(
+            TransitionLog.project_id == project_id,
+            TransitionLog.stage == stage,
+            TransitionLog.transition == StageTransition.REOPEN.value,
+        )
+        .order_by(col(TransitionLog.id).desc())
+    ).first()
+    return row.reason if row else None
 
 
 def _departement(session: Session, project: ImplantationProject) -> str:

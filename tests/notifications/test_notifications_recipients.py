@@ -4,7 +4,13 @@ from mailsink import World
 from sqlmodel import Session
 
 from implantation.config.schema import ProcessConfig
-from implantation.notifications.recipients import escalation_recipients, pilot_persons, stage_recipients
+from implantation.notifications.recipients import (
+    decider_persons,
+    escalation_recipients,
+    pilot_persons,
+    siae_addresses,
+    stage_recipients,
+)
 
 
 def _names(people: list) -> set[str]:
@@ -47,3 +53,22 @@ def test_escalation_reaches_the_lead_and_the_pilots_managers(
     assert _names(escalation_recipients(session, cfg, project, 3)) == {"lead", "chef_ep", "chef_spip"}
     # Stage 1 pilots are DISP Lyon people: the lead's manager is the interregional director.
     assert _names(escalation_recipients(session, cfg, project, 1)) == {"lead", "dir_disp"}
+
+
+def test_approval_requests_go_to_the_roles_that_decide_at_the_gate(
+    session: Session, cfg: ProcessConfig, world: World
+) -> None:
+    project = world.project(session)
+    assert _names(decider_persons(session, cfg, project, 1)) == {"lead", "dir_disp"}
+    assert _names(decider_persons(session, cfg, project, 5)) == {"dreets", "ddets"}
+
+
+def test_drafts_go_to_the_selected_siae_and_its_staff_only(
+    session: Session, cfg: ProcessConfig, world: World
+) -> None:
+    project = world.project(session)
+    assert siae_addresses(session, project) == []
+    project.siae_id = world.siae_id
+    session.add(project)
+    session.flush()
+    assert [a.split("@")[0] for a in siae_addresses(session, project)] == ["siae"]

@@ -163,6 +163,8 @@ def test_send_back_reopens_the_earlier_stage_with_its_reason(session: Session, c
         (2, "renvoyer", "Le local prévu n'est plus disponible"),
         (1, "rouvrir", "Le local prévu n'est plus disponible"),
     ]
+    assert workflow.last_reopen_reason(session, project.id, 1) == "Le local prévu n'est plus disponible"
+    assert workflow.last_reopen_reason(session, project.id, 2) is None
 
 
 def test_replaying_an_idempotency_key_changes_nothing(session: Session, cfg: ProcessConfig) -> None:
