@@ -63,6 +63,20 @@ def _wait_no_flow_process(fs: FlowStack, timeout: float = 30) -> list[int]:
     return flow_processes(fs.runner_pid)
 
 
+def _project_events(fs: FlowStack, projet_id: int, until: str, timeout: float = 60) -> list[dict]:
+    """Prefect stores events asynchronously: the run's last event may land a moment after the run ends."""
+    deadline = time.monotonic() + timeout
+    while True:
+        events = [
+            e
+            for e in fs.api.events("siae.")
+            if e["resource"]["prefect.resource.id"] == f"siae.implantation.{projet_id}"
+        ]
+        if any(e["event"] == until for e in events) or time.monotonic() > deadline:
+            return events
+        time.sleep(1)
+
+
 def _prefect_text(fs: FlowStack) -> str:
     """Everything Prefect keeps that a person could read: runs, parameters, logs, artifacts, events, inputs."""
     api = fs.api
@@ -171,11 +185,7 @@ def test_full_implantation_through_six_gates(flow_stack: FlowStack) -> None:
     progress = [a for a in artifacts if a["type"] == "progress"]
     assert max(float(a["data"]) for a in progress) == 100.0
     assert any(a["type"] == "markdown" and "Activité lancée" in a["data"] for a in artifacts)
-    events = [
-        e
-        for e in fs.api.events("siae.")
-        if e["resource"]["prefect.resource.id"] == f"siae.implantation.{projet_id}"
-    ]
+    events = _project_events(fs, projet_id, until="siae.implantation.lancee")
     names = Counter(e["event"] for e in events)
     assert names["siae.etape.approuvee"] == 6 and names["siae.etape.rejetee"] == 1
     assert names["siae.decision.refusee"] == 3 and names["siae.implantation.lancee"] == 1
