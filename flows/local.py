@@ -1,7 +1,7 @@
 """Start and stop a local Prefect server and runner as child processes.
 
 The same code serves ``python -m flows.serve``, the demo, the tests and the benchmark, so the settings that
-matter (v1 UI with its visible Resume button, no analytics, explicit API URL, fast runner polling, Prefect
+matter (v1 UI with its visible Resume button, no analytics, explicit API URL, Prefect
 data under the project's data directory) are decided once, here.
 """
 
@@ -50,11 +50,15 @@ def prefect_env(
             "PREFECT_SERVER_API_PORT": str(port),
             "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
             "PREFECT_SERVER_UI_V2_ENABLED": "false",
-            "PREFECT_RUNNER_POLL_FREQUENCY": "1",
             "PREFECT_RESULTS_PERSIST_BY_DEFAULT": "true",
             "PREFECT_LOCAL_STORAGE_PATH": str(prefect_home / "resultats"),
             "PREFECT_API_DATABASE_CONNECTION_URL": database_url
             or f"sqlite+aiosqlite:///{prefect_home / 'prefect.db'}",
+            # Automations are not used (deadlines are the ``echeances`` sweep) and work pools neither (the
+            # runner serves the flows). Their services only added writers to the server's database, and
+            # with SQLite every extra writer stalls the others ("database is locked").
+            "PREFECT_SERVER_SERVICES_TRIGGERS_ENABLED": "false",
+            "PREFECT_SERVER_SERVICES_FOREMAN_ENABLED": "false",
             "PREFECT_LOGGING_LEVEL": "INFO",
             "PYTHONUNBUFFERED": "1",
             # The approval e-mails link to this UI.
@@ -218,9 +222,9 @@ class LocalStack:
         self.services.clear()
 
 
-def children(pid: int) -> list[int]:
-    """Every descendant of a process, from /proc (Linux)."""
-    by_parent: dict[int, list[int]] = {}
+def _parents() -> dict[int, int]:
+    """Parent of every process, from /proc (Linux)."""
+    parents: dict[int, int] = {}
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
             continue
@@ -228,8 +232,15 @@ def children(pid: int) -> list[int]:
             stat = (entry / "stat").read_text()
         except OSError:
             continue
-        ppid = int(stat.rsplit(")", 1)[1].split()[1])
-        by_parent.setdefault(ppid, []).append(int(entry.name))
+        parents[int(entry.name)] = int(stat.rsplit(")", 1)[1].split()[1])
+    return parents
+
+
+def children(pid: int) -> list[int]:
+    """Every descendant of a process."""
+    by_parent: dict[int, list[int]] = {}
+    for child, parent in _parents().items():
+        by_parent.setdefault(parent, []).append(child)
     out: list[int] = []
     todo = [pid]
     while todo:
@@ -249,11 +260,27 @@ def cmdline(pid: int) -> str:
 
 
 def flow_processes(runner_pid: int) -> list[int]:
-    """Flow-run processes of a runner: spawned children (``spawn_main``) or ``prefect.engine`` commands."""
+    """Flow-run processes of a runner: children forked by its forkserver (see :mod:`flows.warm_start`),
+    spawned children (``spawn_main``) or ``prefect.engine`` commands. The forkserver itself, which
+    runs no flow, is not one."""
+    parents = _parents()
+    found = []
+    for pid in children(runner_pid):
+        command = cmdline(pid)
+        forked = "multiprocessing.forkserver" in cmdline(parents.get(pid, 0))
+        if forked or "spawn_main" in command or "prefect.engine" in command:
+            found.append(pid)
+    return found
+
+
+def forkserver_processes(runner_pid: int) -> list[int]:
+    """The runner's forkserver (one, or none before it started)."""
+    parents = _parents()
     return [
         pid
         for pid in children(runner_pid)
-        if "spawn_main" in cmdline(pid) or "prefect.engine" in cmdline(pid)
+        if "multiprocessing.forkserver" in cmdline(pid)
+        and "multiprocessing.forkserver" not in cmdline(parents.get(pid, 0))
     ]
 
 

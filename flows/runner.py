@@ -2,39 +2,69 @@
 
 ``python -m flows.runner`` is started by ``python -m flows.serve`` (and by the demo and tests); run it
 alone to add a runner to an existing server.
+
+The flows are added as in-memory flows (``Runner.add_flow``), not as deployments loaded from their
+entrypoint: Prefect then starts a run from the flow object it holds, and :mod:`flows.warm_start` can
+fork it from a warm process. The runner polls the server four times a second by default
+(``SIAE_RUNNER_POLL_SECONDS``), because a person who clicks « Reprendre » waits for that poll twice
+before the next stage runs: once for the resumed run, once for the next stage's run.
 """
 
-from prefect import serve
-from prefect.schedules import Cron
+import asyncio
+import contextlib
+from typing import Any
 
+from prefect.runner import Runner
+from prefect.schedules import Cron
+from pydantic import ValidationError
+
+from flows import warm_start
 from flows.implantation_flow import demarrer_implantation
 from flows.stage_flow import etape
 from flows.sweeper import echeances
 from implantation.cli.common import FrenchArgumentParser
+from implantation.settings import get_settings
 
 SWEEP_CRON = "0 7 * * 1-5"
 SWEEP_TIMEZONE = "Europe/Paris"
 
 
-def deployments(schedules: bool = True) -> list:
+def flows(schedules: bool = True) -> list[tuple[Any, dict[str, Any]]]:
+    """Each flow with its deployment options (name, description, tags, schedules)."""
     return [
-        demarrer_implantation.to_deployment(
-            name="demarrer-implantation",
-            description="Démarrer une implantation : création du projet et ouverture de l'étape 1.",
-            tags=["siae"],
+        (
+            demarrer_implantation,
+            {
+                "name": "demarrer-implantation",
+                "description": "Démarrer une implantation : création du projet et ouverture de l'étape 1.",
+                "tags": ["siae"],
+            },
         ),
-        etape.to_deployment(
-            name="etape",
-            description="Une étape du projet, jusqu'à la décision (lancée par le processus, pas à la main).",
-            tags=["siae"],
+        (
+            etape,
+            {
+                "name": "etape",
+                "description": "Une étape du projet, jusqu'à la décision (lancée par le processus, pas à la main).",
+                "tags": ["siae"],
+            },
         ),
-        echeances.to_deployment(
-            name="echeances",
-            description="Rappels avant échéance et relances hebdomadaires après.",
-            tags=["siae"],
-            schedules=[Cron(SWEEP_CRON, timezone=SWEEP_TIMEZONE)] if schedules else [],
+        (
+            echeances,
+            {
+                "name": "echeances",
+                "description": "Rappels avant échéance et relances hebdomadaires après.",
+                "tags": ["siae"],
+                "schedules": [Cron(SWEEP_CRON, timezone=SWEEP_TIMEZONE)] if schedules else [],
+            },
         ),
     ]
+
+
+async def _serve(schedules: bool, poll_seconds: float) -> None:
+    runner = Runner(name="siae", query_seconds=poll_seconds, pause_on_shutdown=True)
+    for flow, options in flows(schedules):
+        await runner.aadd_flow(flow, **options)
+    await runner.start()
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -44,8 +74,23 @@ def main(argv: list[str] | None = None) -> None:
         action="store_true",
         help="Ne pas planifier le balayage quotidien des échéances",
     )
+    try:
+        default_poll = get_settings().runner_poll_seconds
+    except ValidationError as exc:
+        where = str(exc.errors()[0]["loc"][0])
+        parser.error(f"paramètre SIAE_{where.upper()} invalide : {exc.errors()[0]['input']!r}")
+    parser.add_argument(
+        "--intervalle",
+        type=float,
+        default=default_poll,
+        help=f"Secondes entre deux interrogations du serveur ({default_poll} par défaut, SIAE_RUNNER_POLL_SECONDS)",
+    )
     args = parser.parse_args(argv)
-    serve(*deployments(schedules=not args.sans_planification), print_starting_message=False)
+    if args.intervalle <= 0:
+        parser.error("--intervalle doit être un nombre de secondes positif")
+    warm_start.install()
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(_serve(not args.sans_planification, args.intervalle))
 
 
 if __name__ == "__main__":

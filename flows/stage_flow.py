@@ -93,6 +93,10 @@ def etape(
             continue
         assert result.decision is not None
         emit_transition(projet_id, info.reference, result.decision.value, key, etape)
+        next_run = None
+        if result.next_stage is not None and result.next_attempt is not None:
+            # Started before the e-mails: the people waiting for the next stage should not wait for them.
+            next_run = start_stage_run(projet_id, result.next_stage, result.next_attempt)
         notify_decision(projet_id, etape, key, run_id)
         publish_progress(projet_id, key)
         if result.decision == Decision.REJECT:
@@ -102,8 +106,7 @@ def etape(
             emit_transition(projet_id, info.reference, "lancee", key)
             notify_launch(projet_id, run_id)
             return StageOutcome(projet_id=projet_id, etape=etape, statut="lancee", saisies=saisie)
-        assert result.next_stage is not None and result.next_attempt is not None
-        next_run = start_stage_run(projet_id, result.next_stage, result.next_attempt)
+        assert result.next_stage is not None and next_run is not None
         return StageOutcome(
             projet_id=projet_id,
             etape=etape,

@@ -29,6 +29,12 @@ class Settings(BaseSettings):
     mail_from: str = "ne-pas-repondre@siae-penitentiaire.local"
 
     prefect_ui_url: str = "http://127.0.0.1:4200"
+    runner_poll_seconds: float = Field(
+        default=0.25,
+        gt=0,
+        description="Secondes entre deux interrogations du serveur Prefect par le runner : une personne qui "
+        "clique « Reprendre » attend jusqu'à deux de ces intervalles avant l'étape suivante.",
+    )
     soffice_path: str | None = Field(
         default=None, description="Chemin de soffice ; recherché dans le PATH sinon"
     )

@@ -10,7 +10,7 @@ import pytest
 from docx import Document
 from sqlmodel import col, select
 
-from flows.local import flow_processes
+from flows.local import flow_processes, forkserver_processes
 from flows.scenario import full_implantation, gate
 from implantation.db.models import (
     DocumentRecord,
@@ -220,10 +220,12 @@ def test_send_back_restart_and_deadlines(flow_stack: FlowStack) -> None:
     assert "territoire attendu : LYON" in refusals[0]
     assert refusals[1] == "approbateur inconnu"
 
-    # While stage 3 waits, nothing runs: the run is suspended and the runner has no flow process.
+    # While stage 3 waits, nothing runs: the run is suspended and the runner has no flow process, only
+    # the forkserver that the next run will be forked from.
     run3, _ = d.wait_gate(projet_id, 3)
     assert fs.api.state(run3) == ("PAUSED", "Suspended")
     assert _wait_no_flow_process(fs) == []
+    assert len(forkserver_processes(fs.runner_pid)) == 1
 
     # The runner restarts during the wait; the answers then complete the stage as if nothing happened.
     fs.stack.restart_runner(schedules=False)

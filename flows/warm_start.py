@@ -1,0 +1,151 @@
+"""Flow runs forked from a warm process rather than started in a fresh interpreter.
+
+Prefect's runner starts every flow run with multiprocessing's "spawn": a new interpreter that imports
+Prefect and this project again. That costs 2 to 4 s on a 2-core machine, and it is paid on every resume,
+so a decision taken in the UI waited that long before anything happened. A forkserver imports those
+modules once, when the runner starts, then forks one child per run in milliseconds.
+
+The child receives the same payload, environment and control channel as Prefect's own. Two things
+differ: the start method, and the child reuses the forkserver's Prefect settings when its environment
+gives the same ones (see :func:`_run_flow_with_env`). Prefect's direct starter names ``run_flow_in_subprocess`` at module level as the point to
+override (see ``prefect.runner._starter_direct``). ``tests/flows/test_warm_start.py`` checks that this
+copy still matches the Prefect release in use.
+"""
+
+import asyncio
+import multiprocessing
+import multiprocessing.context
+import multiprocessing.forkserver
+import os
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+import prefect.runner._starter_direct as direct_starter
+from prefect.context import SettingsContext, get_settings_context, serialize_context
+from prefect.engine import handle_engine_signals
+from prefect.flow_engine import (
+    _CONTROL_CHANNEL_ENV_KEYS,
+    _run_serialized_call_with_control_bootstrap,
+    _runtime_subprocess_env,
+    run_flow,
+)
+from prefect.settings import get_current_settings
+from prefect.settings.models.root import Settings
+from prefect.utilities.callables import cloudpickle_wrapped_call
+from prefect.utilities.processutils import sanitize_subprocess_env
+
+# Imported once by the forkserver, so that every forked run finds them loaded (a module that is not
+# installed is skipped). Measured per run before each was added: ``flows.runner`` is the runner's main
+# module, which every child runs again as ``__mp_main__``, and preloading it preloads what it imports
+# (Alembic through the CLI helpers: 0.35 s); ``holidays`` loads its countries on first use (0.2 s in
+# every decision); Prefect's task engine, its graph rendering and its concurrency helpers, anyio's
+# backend, the e-mail policies and both database drivers are imported lazily (0.13 s together).
+PRELOAD = (
+    "prefect.flow_engine",
+    "prefect.task_engine",
+    "prefect.utilities.visualization",
+    "prefect.concurrency.sync",
+    "anyio._backends._asyncio",
+    "flows.runner",
+    "holidays.countries",
+    "email.policy",
+    "email.headerregistry",
+    "sqlalchemy.dialects.sqlite",
+    "sqlalchemy.dialects.postgresql",
+    "psycopg",
+)
+
+
+def _settings_variables(env: Mapping[str, str | None]) -> dict[str, str]:
+    """The variables that Prefect's settings are read from (``PREFECT__…`` names carry run data)."""
+    return {
+        k: v
+        for k, v in env.items()
+        if v is not None and k.startswith("PREFECT_") and not k.startswith("PREFECT__")
+    }
+
+
+# What a child's environment holds when its settings are the forkserver's: the variables that
+# ``run_flow_in_forkserver`` passes (settings dumped as variables, then the environment), taken when
+# the forkserver imports this module, right after building its settings.
+_FORKSERVER_SETTINGS = _settings_variables(
+    get_current_settings().to_environment_variables(exclude_unset=True) | dict(os.environ)
+)
+
+
+def reuses_forkserver_settings(environ: Mapping[str, str | None]) -> bool:
+    return _settings_variables(environ) == _FORKSERVER_SETTINGS
+
+
+def _run_flow_with_env(
+    *args: Any, env: dict[str, str] | None = None, remove_env: set[str] | None = None, **kwargs: Any
+) -> None:
+    """In the child: apply the run's environment, then run the flow, as Prefect's own wrapper does.
+
+    Prefect builds its ``Settings`` twice per run: from the environment here, then from the parent's
+    serialized settings. Each build reads the environment for about a hundred nested models (0.5 s on
+    this machine). The forkserver built them from the same variables when it started, so a run whose
+    settings variables are exactly those reuses them and skips both builds; any difference builds anew.
+    """
+    for key in remove_env or ():
+        os.environ.pop(key, None)
+    os.environ.update(env or {})
+    if reuses_forkserver_settings(os.environ):
+        settings = get_current_settings()
+        context = kwargs.get("context") or {}
+        kwargs["context"] = {k: v for k, v in context.items() if k != "settings_context"}
+    else:
+        settings = Settings()
+    with SettingsContext(profile=get_settings_context().profile, settings=settings):
+        flow_run = kwargs.get("flow_run")
+        with handle_engine_signals(getattr(flow_run, "id", None)):
+            outcome = run_flow(*args, **kwargs)
+            if asyncio.iscoroutine(outcome):
+                asyncio.run(outcome)
+
+
+def run_flow_in_forkserver(
+    flow: Any,
+    flow_run: Any = None,
+    parameters: dict[str, Any] | None = None,
+    wait_for: Iterable[Any] | None = None,
+    context: dict[str, Any] | None = None,
+    env: dict[str, str | None] | None = None,
+) -> multiprocessing.process.BaseProcess:
+    """``prefect.flow_engine.run_flow_in_subprocess``, with the forkserver start method."""
+    ctx = multiprocessing.get_context("forkserver")
+    merged_env: dict[str, str | None] = (
+        get_current_settings().to_environment_variables(exclude_unset=True)
+        | dict(os.environ)
+        | {"PREFECT__ENABLE_CANCELLATION_AND_CRASHED_HOOKS": "false"}
+        | (env or {})
+    )
+    sanitized = sanitize_subprocess_env(merged_env)
+    startup_env = {key: value for key, value in sanitized.items() if key in _CONTROL_CHANNEL_ENV_KEYS}
+    wrapped_call = cloudpickle_wrapped_call(
+        _run_flow_with_env,
+        env=_runtime_subprocess_env(sanitized),
+        remove_env={key for key, value in merged_env.items() if value is None},
+        flow=flow,
+        flow_run=flow_run,
+        parameters=parameters,
+        wait_for=wait_for,
+        context=context or serialize_context(),
+    )
+    process = ctx.Process(
+        target=_run_serialized_call_with_control_bootstrap,
+        args=(wrapped_call.args[0], startup_env),
+    )
+    process.start()
+    return process
+
+
+def install(preload: Iterable[str] = PRELOAD) -> None:
+    """Start the forkserver now (it imports ``preload`` once) and make the runner fork runs from it.
+
+    Called before the runner opens any connection or thread: the forkserver is a fresh interpreter
+    started from this process's environment, so it holds nothing but the imported modules.
+    """
+    multiprocessing.set_forkserver_preload(list(preload))
+    multiprocessing.forkserver.ensure_running()
+    direct_starter.run_flow_in_subprocess = run_flow_in_forkserver

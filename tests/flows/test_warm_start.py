@@ -1,0 +1,91 @@
+"""Runs forked from the runner's warm forkserver: same behaviour as Prefect's own start, on a real server."""
+
+import inspect
+import json
+import os
+from pathlib import Path
+
+import prefect.flow_engine
+import prefect.runner._starter_direct as direct_starter
+import pytest
+from prefect import flow
+from prefect.settings import get_current_settings
+
+from flows import warm_start
+from flows.local import cmdline
+from tests.flows.conftest import FlowStack
+
+
+@flow(name="essai-demarrage-a-chaud", persist_result=False)
+def report(path: str) -> None:
+    """Writes where and with which settings it ran, for the test to read."""
+    settings = get_current_settings()
+    Path(path).write_text(
+        json.dumps(
+            {
+                "ppid": os.getppid(),
+                "api_url": str(settings.api.url),
+                "logging_level": str(settings.logging.level),
+            }
+        )
+    )
+
+
+def test_the_copy_follows_the_prefect_release_in_use() -> None:
+    """The override point exists and the copied function takes the same parameters as Prefect's."""
+    assert hasattr(direct_starter, "run_flow_in_subprocess")
+    ours = list(inspect.signature(warm_start.run_flow_in_forkserver).parameters)
+    theirs = list(inspect.signature(prefect.flow_engine.run_flow_in_subprocess).parameters)
+    assert ours == theirs
+
+
+def test_settings_variables_leave_run_data_out() -> None:
+    env = {
+        "PREFECT_API_URL": "http://127.0.0.1:1/api",
+        "PREFECT__FLOW_RUN_ID": "x",
+        "PREFECT_HOME": None,
+        "PATH": "/",
+    }
+    assert warm_start._settings_variables(env) == {"PREFECT_API_URL": "http://127.0.0.1:1/api"}
+
+
+def test_a_run_reuses_the_forkserver_settings_only_when_its_variables_are_the_same() -> None:
+    """The environment a run receives (settings as variables, then the environment) on an unchanged
+    machine gives the forkserver's settings; any changed, added or removed setting does not."""
+    environ = get_current_settings().to_environment_variables(exclude_unset=True) | dict(os.environ)
+    assert warm_start.reuses_forkserver_settings(environ)
+    assert warm_start.reuses_forkserver_settings(environ | {"PREFECT__FLOW_RUN_ID": "run data"})
+    assert not warm_start.reuses_forkserver_settings(environ | {"PREFECT_LOGGING_LEVEL": "DEBUG-X"})
+    assert not warm_start.reuses_forkserver_settings(environ | {"PREFECT_CLIENT_MAX_RETRIES": "9"})
+    some_setting = next(iter(warm_start._FORKSERVER_SETTINGS))
+    assert not warm_start.reuses_forkserver_settings({k: v for k, v in environ.items() if k != some_setting})
+
+
+def _run(fs: FlowStack, out: Path) -> dict[str, str]:
+    process = warm_start.run_flow_in_forkserver(report, parameters={"path": str(out)})
+    process.join(timeout=180)
+    assert process.exitcode == 0
+    return dict(json.loads(out.read_text()))
+
+
+@pytest.mark.prefect
+def test_a_forked_run_completes_on_the_server_with_the_runs_settings(
+    flow_stack: FlowStack, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fs = flow_stack
+    for name, value in fs.stack.env.items():
+        if name.startswith("PREFECT_"):
+            monkeypatch.setenv(name, value)
+
+    first = _run(fs, tmp_path / "premier.json")
+    assert "multiprocessing.forkserver" in cmdline(int(first["ppid"]))
+    assert first["api_url"] == fs.stack.api_url
+
+    # A settings variable that differs from the forkserver's reaches the run: its settings are rebuilt.
+    monkeypatch.setenv("PREFECT_LOGGING_LEVEL", "DEBUG")
+    second = _run(fs, tmp_path / "second.json")
+    assert second["logging_level"] == "DEBUG" and first["logging_level"] != "DEBUG"
+    assert second["ppid"] == first["ppid"]
+
+    runs = fs.api.post("/flow_runs/filter", {"flows": {"name": {"any_": ["essai-demarrage-a-chaud"]}}})
+    assert sorted(r["state"]["type"] for r in runs) == ["COMPLETED", "COMPLETED"]
