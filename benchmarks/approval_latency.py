@@ -14,26 +14,22 @@ for the run and dropped after it (stage runs are named after project ids, which 
 """
 
 import statistics
+import sys
 import tempfile
 import time
-import uuid
-from dataclasses import dataclass
 from pathlib import Path
 
 import psycopg
-from sqlalchemy.engine import make_url
 from sqlmodel import select
 
-from flows.api import PrefectApi
-from flows.local import LocalStack, application_env, flow_processes, free_port, prefect_env, tree_rss_bytes
+from flows.local import LocalServiceError, LocalStack, flow_processes, tree_rss_bytes
+from flows.sandbox import Sandbox, sandbox
 from flows.scenario import gate
-from flows.smtp_sink import SmtpSink
 from implantation.cli.common import FrenchArgumentParser
-from implantation.db.migrate import upgrade_to_head
 from implantation.db.models import StageRecord
-from implantation.db.session import make_engine, session_scope
+from implantation.db.session import session_scope
+from implantation.db.throwaway import ThrowawayDatabases
 from implantation.enums import StageStatus
-from implantation.samples import seed
 
 MB = 1024 * 1024
 
@@ -45,29 +41,6 @@ def _until(predicate, timeout: float = 120, poll: float = 0.05) -> float:  # typ
             return time.monotonic()
         time.sleep(poll)
     raise TimeoutError("délai dépassé")
-
-
-@dataclass
-class TemporaryDatabase:
-    """A database of its own for the Prefect server, on a PostgreSQL server given by URL."""
-
-    admin: str
-    name: str
-    url: str
-
-    @classmethod
-    def create(cls, server_url: str) -> "TemporaryDatabase":
-        server = make_url(server_url)
-        admin = server.set(drivername="postgresql", database="postgres").render_as_string(hide_password=False)
-        name = f"siae_bench_{uuid.uuid4().hex[:10]}"
-        with psycopg.connect(admin, autocommit=True) as conn:
-            conn.execute(f'CREATE DATABASE "{name}"')
-        url = server.set(drivername="postgresql+asyncpg", database=name).render_as_string(hide_password=False)
-        return cls(admin, name, url)
-
-    def drop(self) -> None:
-        with psycopg.connect(self.admin, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)')
 
 
 def _stage_open(engine, projet_id: int, stage: int) -> bool:  # type: ignore[no-untyped-def]
@@ -95,81 +68,92 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
 
-    prefect_db = TemporaryDatabase.create(args.postgresql) if args.postgresql else None
+    if not 1 <= args.mesures <= args.attentes or args.attentes < 1:
+        parser.error("il faut au moins une attente et 1 ≤ --mesures ≤ --attentes")
+    server = ThrowawayDatabases(args.postgresql) if args.postgresql else None
+    prefect_db = None
+    if server:
+        try:
+            prefect_db = server.create("siae_bench")
+        except psycopg.Error as exc:
+            print(
+                f"PostgreSQL injoignable ({args.postgresql}) : {str(exc).strip().splitlines()[0]}",
+                file=sys.stderr,
+            )
+            return 1
     base = Path(tempfile.mkdtemp(prefix="siae-bench-"))
     url = f"sqlite:///{base / 'siae.db'}"
-    upgrade_to_head(url)
-    engine = make_engine(url)
-    with session_scope(engine) as session:
-        ids = seed(session)
-    sink = SmtpSink().start()
-    env = prefect_env(
-        base / "prefect",
-        free_port(),
-        database_url=prefect_db.url if prefect_db else None,
-        extra=application_env(url, base / "data", sink.host, sink.port),
-    )
-    stack = LocalStack(env, base / "logs")
-    api = PrefectApi(stack.api_url)
     try:
-        stack.start(schedules=False)
-        time.sleep(3)
-        idle = _memory(stack)
-        starts = [
-            api.run_deployment(
-                "demarrer-implantation/demarrer-implantation",
-                {"etablissement_id": ids.establishment_id, "chef_de_projet_id": ids.lead_id},
-            )
-            for _ in range(args.attentes)
-        ]
-        for run in starts:
-            api.wait_state(run, {"COMPLETED"}, timeout=600)
-        stage1 = [api.stage_run(projet_id, 1) for projet_id in range(1, args.attentes + 1)]
-        for run in stage1:
-            api.wait_state(run, {"PAUSED"}, timeout=600)
-        _until(lambda: not flow_processes(stack.service("runner").pid), timeout=60)
-        waiting = _memory(stack)
-
-        resumed, recorded, next_running = [], [], []
-        for projet_id, run in list(zip(range(1, args.attentes + 1), stage1, strict=True))[: args.mesures]:
-            t0 = time.monotonic()
-            answer = api.resume(run, gate(ids.emails["cheffe.projet.disp"]))
-            assert answer["status"] == "ACCEPT", answer
-            resumed.append(_until(lambda run=run: api.state(run)[0] in ("RUNNING", "COMPLETED")) - t0)
-            recorded.append(_until(lambda projet_id=projet_id: _stage_open(engine, projet_id, 2)) - t0)
-            nxt = api.stage_run(projet_id, 2, timeout=120)
-            next_running.append(_until(lambda nxt=nxt: api.state(nxt)[0] in ("RUNNING", "PAUSED")) - t0)
-            api.wait_state(nxt, {"PAUSED"}, timeout=120)
-            _until(lambda: not flow_processes(stack.service("runner").pid), timeout=60)
-
-        print(f"Base du serveur Prefect : {'PostgreSQL' if prefect_db else 'SQLite'}")
-        print(
-            f"Mémoire au repos : serveur {idle[0]:.0f} Mo, runner {idle[1]:.0f} Mo ({idle[2]} processus de flow)"
-        )
-        print(
-            f"Mémoire avec {args.attentes} implantations en attente : serveur {waiting[0]:.0f} Mo, "
-            f"runner {waiting[1]:.0f} Mo, {waiting[2]} processus de flow ; total {waiting[0] + waiting[1]:.0f} Mo"
-        )
-        print(
-            f"Reprise → run repris en cours ({len(resumed)} mesures) : médiane {statistics.median(resumed):.2f} s, "
-            f"max {max(resumed):.2f} s"
-        )
-        print(
-            f"Reprise → décision enregistrée, étape suivante ouverte en base : "
-            f"médiane {statistics.median(recorded):.2f} s, max {max(recorded):.2f} s"
-        )
-        print(
-            f"Reprise → run de l'étape suivante en cours : médiane {statistics.median(next_running):.2f} s, "
-            f"max {max(next_running):.2f} s"
-        )
-        return 0
+        with sandbox(
+            base,
+            url,
+            base / "data",
+            prefect_database_url=server.url(prefect_db, "postgresql+asyncpg")
+            if server and prefect_db
+            else None,
+        ) as box:
+            return _measure(box, args.attentes, args.mesures, "PostgreSQL" if prefect_db else "SQLite")
+    except LocalServiceError as exc:
+        print(str(exc), file=sys.stderr)
+        return 1
     finally:
-        stack.stop()
-        sink.stop()
-        api.close()
-        engine.dispose()
-        if prefect_db:
-            prefect_db.drop()
+        if server and prefect_db:
+            server.drop(prefect_db)
+
+
+def _measure(box: Sandbox, attentes: int, mesures: int, backend: str) -> int:
+    stack, api, ids, engine = box.stack, box.api, box.ids, box.engine
+    stack.start(schedules=False)
+    time.sleep(3)
+    idle = _memory(stack)
+    starts = [
+        api.run_deployment(
+            "demarrer-implantation/demarrer-implantation",
+            {"etablissement_id": ids.establishment_id, "chef_de_projet_id": ids.lead_id},
+        )
+        for _ in range(attentes)
+    ]
+    for run in starts:
+        api.wait_state(run, {"COMPLETED"}, timeout=600)
+    stage1 = [api.stage_run(projet_id, 1) for projet_id in range(1, attentes + 1)]
+    for run in stage1:
+        api.wait_state(run, {"PAUSED"}, timeout=600)
+    _until(lambda: not flow_processes(stack.service("runner").pid), timeout=60)
+    waiting = _memory(stack)
+
+    resumed, recorded, next_running = [], [], []
+    for projet_id, run in list(zip(range(1, attentes + 1), stage1, strict=True))[:mesures]:
+        t0 = time.monotonic()
+        answer = api.resume(run, gate(ids.emails["cheffe.projet.disp"]))
+        assert answer["status"] == "ACCEPT", answer
+        resumed.append(_until(lambda run=run: api.state(run)[0] in ("RUNNING", "COMPLETED")) - t0)
+        recorded.append(_until(lambda projet_id=projet_id: _stage_open(engine, projet_id, 2)) - t0)
+        nxt = api.stage_run(projet_id, 2, timeout=120)
+        next_running.append(_until(lambda nxt=nxt: api.state(nxt)[0] in ("RUNNING", "PAUSED")) - t0)
+        api.wait_state(nxt, {"PAUSED"}, timeout=120)
+        _until(lambda: not flow_processes(stack.service("runner").pid), timeout=60)
+
+    print(f"Base du serveur Prefect : {backend}")
+    print(
+        f"Mémoire au repos : serveur {idle[0]:.0f} Mo, runner {idle[1]:.0f} Mo ({idle[2]} processus de flow)"
+    )
+    print(
+        f"Mémoire avec {attentes} implantations en attente : serveur {waiting[0]:.0f} Mo, "
+        f"runner {waiting[1]:.0f} Mo, {waiting[2]} processus de flow ; total {waiting[0] + waiting[1]:.0f} Mo"
+    )
+    print(
+        f"Reprise → run repris en cours ({len(resumed)} mesures) : médiane {statistics.median(resumed):.2f} s, "
+        f"max {max(resumed):.2f} s"
+    )
+    print(
+        f"Reprise → décision enregistrée, étape suivante ouverte en base : "
+        f"médiane {statistics.median(recorded):.2f} s, max {max(recorded):.2f} s"
+    )
+    print(
+        f"Reprise → run de l'étape suivante en cours : médiane {statistics.median(next_running):.2f} s, "
+        f"max {max(next_running):.2f} s"
+    )
+    return 0
 
 
 if __name__ == "__main__":

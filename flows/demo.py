@@ -17,18 +17,16 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 from sqlmodel import col, select
 
-from flows.api import PrefectApi
-from flows.local import LocalServiceError, LocalStack, application_env, free_port, prefect_env
+from flows.local import LocalServiceError, LocalStack
+from flows.sandbox import sandbox
 from flows.scenario import Driver, full_implantation
 from flows.smtp_sink import SmtpSink
 from implantation.cli.common import FrenchArgumentParser, widen_piped_output
 from implantation.config.loader import get_process_config
-from implantation.db.migrate import upgrade_to_head
 from implantation.db.models import DocumentRecord, ImplantationProject, StageRecord, TransitionLog
-from implantation.db.session import make_engine, session_scope
+from implantation.db.session import session_scope
 from implantation.documents.service import project_dir
 from implantation.notifications.context import fr_date, fr_datetime
-from implantation.samples import seed
 from implantation.settings import Settings, get_settings
 
 SCENARIO_STEPS = 15  # start + answers + signatures + launch, for the progress bar
@@ -111,52 +109,46 @@ def main(argv: list[str] | None = None) -> int:
     base.mkdir(parents=True)
     settings = Settings(data_dir=base / "donnees", database_url=f"sqlite:///{base / 'donnees' / 'siae.db'}")
     console.print(f"[bold]Démonstration[/] dans {base}")
-    upgrade_to_head(settings.effective_database_url)
-    engine = make_engine(settings.effective_database_url)
-    with session_scope(engine) as session:
-        ids = seed(session)
-    sink = SmtpSink().start()
-    port = args.port or free_port()
-    env = prefect_env(
-        base / "prefect",
-        port,
-        extra=application_env(settings.effective_database_url, settings.data_dir, sink.host, sink.port),
-    )
-    stack = LocalStack(env, base / "journaux")
-    api = PrefectApi(stack.api_url)
-    try:
-        with console.status("Démarrage du serveur Prefect et du runner…"):
-            stack.start(schedules=False)
-        console.print(f"Serveur Prefect : {stack.ui_url} ; SMTP de démonstration : {sink.host}:{sink.port}")
-        with Progress(
-            TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(), console=console
-        ) as progress:
-            bar = progress.add_task("Implantation", total=SCENARIO_STEPS)
+    with sandbox(
+        base,
+        settings.effective_database_url,
+        settings.data_dir,
+        port=args.port,
+        log_dir=base / "journaux",
+    ) as box:
+        stack, sink = box.stack, box.sink
+        try:
+            with console.status("Démarrage du serveur Prefect et du runner…"):
+                stack.start(schedules=False)
+            console.print(
+                f"Serveur Prefect : {stack.ui_url} ; SMTP de démonstration : {sink.host}:{sink.port}"
+            )
+            with Progress(
+                TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(), console=console
+            ) as progress:
+                bar = progress.add_task("Implantation", total=SCENARIO_STEPS)
 
-            def step(message: str) -> None:
-                progress.console.print(f"  • {message}")
-                progress.advance(bar)
+                def step(message: str) -> None:
+                    progress.console.print(f"  • {message}")
+                    progress.advance(bar)
 
-            driver = Driver(api, engine, get_process_config(settings.config_dir), ids, on_step=step)
-            projet_id = driver.start()
-            step("DISP : implantation démarrée, étape 1 ouverte")
-            full_implantation(driver, projet_id)
-            step("Étape 6 : activité lancée")
-            progress.update(bar, completed=SCENARIO_STEPS)
-        _summary(engine, settings, projet_id, sink, stack.ui_url)
-        if args.keep:
-            return _keep(driver, stack, sink)
-        return 0
-    except (LocalServiceError, RuntimeError) as exc:
-        console.print(f"[bold red]Échec de la démonstration :[/] {exc}")
-        for service in stack.services:
-            console.print(f"--- {service.name} ---\n{service.log_tail(30)}")
-        return 1
-    finally:
-        stack.stop()
-        sink.stop()
-        api.close()
-        engine.dispose()
+                driver = Driver(
+                    box.api, box.engine, get_process_config(settings.config_dir), box.ids, on_step=step
+                )
+                projet_id = driver.start()
+                step("DISP : implantation démarrée, étape 1 ouverte")
+                full_implantation(driver, projet_id)
+                step("Étape 6 : activité lancée")
+                progress.update(bar, completed=SCENARIO_STEPS)
+            _summary(box.engine, settings, projet_id, sink, stack.ui_url)
+            if args.keep:
+                return _keep(driver, stack, sink)
+            return 0
+        except (LocalServiceError, RuntimeError) as exc:
+            console.print(f"[bold red]Échec de la démonstration :[/] {exc}")
+            for service in stack.services:
+                console.print(f"--- {service.name} ---\n{service.log_tail(30)}")
+            return 1
 
 
 def _keep(driver: Driver, stack: LocalStack, sink: SmtpSink) -> int:

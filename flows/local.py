@@ -236,10 +236,10 @@ def _parents() -> dict[int, int]:
     return parents
 
 
-def children(pid: int) -> list[int]:
-    """Every descendant of a process."""
+def children(pid: int, parents: dict[int, int] | None = None) -> list[int]:
+    """Every descendant of a process (``parents``: one reading of /proc, to reuse)."""
     by_parent: dict[int, list[int]] = {}
-    for child, parent in _parents().items():
+    for child, parent in (parents or _parents()).items():
         by_parent.setdefault(parent, []).append(child)
     out: list[int] = []
     todo = [pid]
@@ -265,7 +265,7 @@ def flow_processes(runner_pid: int) -> list[int]:
     runs no flow, is not one."""
     parents = _parents()
     found = []
-    for pid in children(runner_pid):
+    for pid in children(runner_pid, parents):
         command = cmdline(pid)
         forked = "multiprocessing.forkserver" in cmdline(parents.get(pid, 0))
         if forked or "spawn_main" in command or "prefect.engine" in command:
@@ -278,7 +278,7 @@ def forkserver_processes(runner_pid: int) -> list[int]:
     parents = _parents()
     return [
         pid
-        for pid in children(runner_pid)
+        for pid in children(runner_pid, parents)
         if "multiprocessing.forkserver" in cmdline(pid)
         and "multiprocessing.forkserver" not in cmdline(parents.get(pid, 0))
     ]

@@ -65,12 +65,14 @@ def _settings_variables(env: Mapping[str, str | None]) -> dict[str, str]:
     }
 
 
-# What a child's environment holds when its settings are the forkserver's: the variables that
-# ``run_flow_in_forkserver`` passes (settings dumped as variables, then the environment), taken when
-# the forkserver imports this module, right after building its settings.
-_FORKSERVER_SETTINGS = _settings_variables(
-    get_current_settings().to_environment_variables(exclude_unset=True) | dict(os.environ)
-)
+def _environment() -> dict[str, str | None]:
+    """What a run is started with, as Prefect does: the current settings as variables, then the environment."""
+    return get_current_settings().to_environment_variables(exclude_unset=True) | dict(os.environ)
+
+
+# What a child's environment holds when its settings are the forkserver's, taken when the forkserver
+# imports this module, right after building its settings.
+_FORKSERVER_SETTINGS = _settings_variables(_environment())
 
 
 def reuses_forkserver_settings(environ: Mapping[str, str | None]) -> bool:
@@ -114,12 +116,7 @@ def run_flow_in_forkserver(
 ) -> multiprocessing.process.BaseProcess:
     """``prefect.flow_engine.run_flow_in_subprocess``, with the forkserver start method."""
     ctx = multiprocessing.get_context("forkserver")
-    merged_env: dict[str, str | None] = (
-        get_current_settings().to_environment_variables(exclude_unset=True)
-        | dict(os.environ)
-        | {"PREFECT__ENABLE_CANCELLATION_AND_CRASHED_HOOKS": "false"}
-        | (env or {})
-    )
+    merged_env = _environment() | {"PREFECT__ENABLE_CANCELLATION_AND_CRASHED_HOOKS": "false"} | (env or {})
     sanitized = sanitize_subprocess_env(merged_env)
     startup_env = {key: value for key, value in sanitized.items() if key in _CONTROL_CHANNEL_ENV_KEYS}
     wrapped_call = cloudpickle_wrapped_call(

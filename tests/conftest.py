@@ -5,14 +5,12 @@ create their own uniquely named database and drop it afterwards; without a reach
 they are skipped with the reason, except under CI=true where that is a failure.
 """
 
-import os
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-import psycopg
 import pytest
-from psycopg.conninfo import conninfo_to_dict
+from postgres_server import DATABASES, require_postgres
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, SQLModel
@@ -24,28 +22,15 @@ from implantation.db.migrate import upgrade
 from implantation.db.session import make_engine
 from implantation.settings import PROJECT_ROOT
 
-PG_ADMIN = os.environ.get("SIAE_TEST_POSTGRES", "host=127.0.0.1 port=5432 user=postgres dbname=postgres")
-
 
 @pytest.fixture(scope="session")
 def cfg() -> ProcessConfig:
     return load_process_config(PROJECT_ROOT / "config")
 
 
-def _admin() -> psycopg.Connection:
-    return psycopg.connect(PG_ADMIN, autocommit=True, connect_timeout=3)
-
-
 @pytest.fixture(scope="session")
 def postgres_available() -> None:
-    try:
-        with _admin() as conn:
-            conn.execute("SELECT 1")
-    except psycopg.Error as exc:
-        reason = f"PostgreSQL injoignable ({PG_ADMIN}) : {str(exc).strip().splitlines()[0]}"
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"{reason} — en CI (CI=true), les tests PostgreSQL doivent s'exécuter.")
-        pytest.skip(reason)
+    require_postgres()
 
 
 class Databases:
@@ -57,26 +42,17 @@ class Databases:
         self.created: list[str] = []
 
     def new(self) -> str:
-        name = f"siae_test_{uuid.uuid4().hex[:12]}"
-        self.created.append(name)
         if self.backend == "sqlite":
+            name = f"siae_test_{uuid.uuid4().hex[:12]}"
+            self.created.append(name)
             return f"sqlite:///{self.folder / (name + '.db')}"
-        with _admin() as conn:
-            conn.execute(f'CREATE DATABASE "{name}"')
-        params = conninfo_to_dict(PG_ADMIN)
-        host, port, user = (
-            params.get("host", "127.0.0.1"),
-            params.get("port", "5432"),
-            params.get("user", "postgres"),
-        )
-        return f"postgresql://{user}@{host}:{port}/{name}"
+        name = DATABASES.create("siae_test")
+        self.created.append(name)
+        return DATABASES.url(name)
 
     def drop_all(self) -> None:
-        if self.backend != "postgresql":
-            return
-        with _admin() as conn:
-            for name in self.created:
-                conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        if self.backend == "postgresql":
+            DATABASES.drop(*self.created)
 
 
 @pytest.fixture(scope="session", params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])

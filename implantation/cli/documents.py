@@ -5,7 +5,7 @@ from datetime import date
 
 import typer
 from rich.table import Table
-from sqlmodel import Session, select
+from sqlmodel import Session
 
 from implantation.cli.common import fail, out
 from implantation.config.loader import ConfigError, get_process_config
@@ -16,6 +16,7 @@ from implantation.documents.render import LibreOfficeError
 from implantation.documents.service import document_states, generate_pack, project_dir, record_signature
 from implantation.enums import Role
 from implantation.services.errors import DomainError
+from implantation.services.projects import find_project
 from implantation.settings import Settings, get_settings
 
 app = typer.Typer(
@@ -24,21 +25,6 @@ app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_enable=False,
 )
-
-
-def _fail(message: str) -> None:
-    fail(message)
-
-
-def _project(session: Session, ref: str) -> ImplantationProject:
-    project = session.exec(
-        select(ImplantationProject).where(ImplantationProject.reference == ref)
-    ).one_or_none()
-    if project is None and ref.isdigit():
-        project = session.get(ImplantationProject, int(ref))
-    if project is None:
-        raise DomainError(f"Projet introuvable : « {ref} » (référence ou identifiant attendu).")
-    return project
 
 
 def _id(project: ImplantationProject) -> int:
@@ -54,7 +40,7 @@ def _run(action: Callable[[Session, ProcessConfig, Settings], None]) -> None:
         with session_scope(get_engine(settings.effective_database_url)) as session:
             action(session, cfg, settings)
     except (DomainError, LibreOfficeError, ConfigError) as exc:
-        _fail(str(exc))
+        fail(str(exc))
 
 
 @app.command("generer")
@@ -68,7 +54,7 @@ def generate(
     """Génère le dossier de l'étape 5 d'un projet (DOCX, et PDF avec --pdf)."""
 
     def action(session, cfg, settings):
-        project = _project(session, projet)
+        project = find_project(session, projet)
         records = generate_pack(
             session, _id(project), cfg, settings, with_pdf=pdf, reuse_identical=not nouvelle_version
         )
@@ -88,7 +74,7 @@ def list_documents(projet: str = typer.Argument(..., help="Référence ou identi
     """Liste les documents d'un projet et l'état de leurs signatures."""
 
     def action(session, cfg, settings):
-        project = _project(session, projet)
+        project = find_project(session, projet)
         states = document_states(session, _id(project), cfg)
         if not states:
             out.print(f"Aucun document pour le projet {project.reference}.", highlight=False)
@@ -131,11 +117,11 @@ def sign(
     try:
         party = Role.from_user(role)
     except ValueError:
-        _fail(f"rôle inconnu « {role} » (valeurs possibles : {', '.join(r.value for r in Role)}).")
+        fail(f"rôle inconnu « {role} » (valeurs possibles : {', '.join(r.value for r in Role)}).")
     try:
         signed_on = date.fromisoformat(le)
     except ValueError:
-        _fail(f"date invalide « {le} » : format AAAA-MM-JJ attendu.")
+        fail(f"date invalide « {le} » : format AAAA-MM-JJ attendu.")
 
     def action(session, cfg, settings):
         record = record_signature(session, document, party, signataire, signed_on, cfg)  # type: ignore[arg-type]

@@ -2,12 +2,11 @@
 
 import threading
 import time
-import uuid
 from collections.abc import Iterator
 
-import psycopg
 import pytest
 from mailsink import MailSink, make_world
+from postgres_server import DATABASES, require_postgres
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, SQLModel, select
@@ -21,26 +20,18 @@ from implantation.settings import Settings
 
 pytestmark = pytest.mark.postgres
 
-ADMIN_DSN = "postgresql://postgres@127.0.0.1:5432/postgres"
-
 
 @pytest.fixture
 def pg_engine() -> Iterator[Engine]:
-    name = f"siae_notif_{uuid.uuid4().hex[:10]}"
-    try:
-        admin = psycopg.connect(ADMIN_DSN, autocommit=True)
-    except psycopg.OperationalError as exc:
-        pytest.fail(f"PostgreSQL injoignable sur 127.0.0.1:5432 : {exc}")
-    with admin:
-        admin.execute(f'CREATE DATABASE "{name}"')
-    engine = make_engine(f"postgresql://postgres@127.0.0.1:5432/{name}")
+    require_postgres()
+    name = DATABASES.create("siae_notif")
+    engine = make_engine(DATABASES.url(name))
     SQLModel.metadata.create_all(engine)
     try:
         yield engine
     finally:
         engine.dispose()
-        with psycopg.connect(ADMIN_DSN, autocommit=True) as admin:
-            admin.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
+        DATABASES.drop(name)
 
 
 def _waiting_on_lock(engine: Engine) -> int:
