@@ -9,24 +9,33 @@ for the run and dropped after it (stage runs are named after project ids, which 
 * memory: RSS of the Prefect server and of the runner (with its forkserver and any flow process),
   idle and then with N implantations waiting at their first gate (suspended: no process per run);
 * latency: from the resume call to (a) the resumed run running again, (b) the decision recorded with
-  the next stage open in the application database (the record of truth), and (c) the next stage's
-  own run running, median and maximum over the measured approvals (sequential, as people click).
+  the next stage open in the application database (the record of truth), (c) the next stage's own run
+  running, and (d) that run waiting at its gate, its form ready; median and maximum over the measured
+  approvals (sequential, as people click).
+
+The moments are read afterwards from what the systems recorded: the state history Prefect keeps for
+each run, and the decision's row in the transition log. Polling the server twenty times a second to
+spot them, as a first version did, loaded the very server being measured and added up to half a
+second of detection delay.
 """
 
 import statistics
 import sys
 import tempfile
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 
 import psycopg
 from sqlmodel import select
 
+from flows.api import PrefectApi
 from flows.local import LocalServiceError, LocalStack, flow_processes, tree_rss_bytes
 from flows.sandbox import Sandbox, sandbox
 from flows.scenario import gate
+from flows.stage_flow import gate_key
 from implantation.cli.common import FrenchArgumentParser
-from implantation.db.models import StageRecord
+from implantation.db.models import StageRecord, TransitionLog
 from implantation.db.session import session_scope
 from implantation.db.throwaway import ThrowawayDatabases
 from implantation.enums import StageStatus
@@ -43,12 +52,28 @@ def _until(predicate, timeout: float = 120, poll: float = 0.05) -> float:  # typ
     raise TimeoutError("délai dépassé")
 
 
-def _stage_open(engine, projet_id: int, stage: int) -> bool:  # type: ignore[no-untyped-def]
+def _decided_at(engine, projet_id: int) -> float:  # type: ignore[no-untyped-def]
+    """When stage 1's decision was written, with stage 2 opened in the same transaction."""
     with session_scope(engine) as session:
-        record = session.exec(
-            select(StageRecord).where(StageRecord.project_id == projet_id, StageRecord.stage == stage)
+        row = session.exec(
+            select(TransitionLog).where(TransitionLog.idempotency_key == gate_key(projet_id, 1, 1, 1))
         ).one()
-        return record.status == StageStatus.OPEN
+        record = session.exec(
+            select(StageRecord).where(StageRecord.project_id == projet_id, StageRecord.stage == 2)
+        ).one()
+        assert row.accepted and record.status == StageStatus.OPEN, (row.transition, record.status)
+        at = row.at if row.at.tzinfo else row.at.replace(tzinfo=UTC)
+        return at.timestamp()
+
+
+def _entered(api: PrefectApi, flow_run_id: str, state_type: str, after: float) -> float:
+    """When the run entered that state for the first time after ``after`` (Prefect's own timestamps)."""
+    times = [
+        datetime.fromisoformat(state["timestamp"].replace("Z", "+00:00")).timestamp()
+        for state in api.get(f"/flow_run_states/?flow_run_id={flow_run_id}")
+        if state["type"] == state_type
+    ]
+    return min(t for t in times if t >= after)
 
 
 def _memory(stack: LocalStack) -> tuple[float, float, int]:
@@ -66,10 +91,18 @@ def main(argv: list[str] | None = None) -> int:
         help="Serveur PostgreSQL pour la base du serveur Prefect, ex. postgresql://postgres@127.0.0.1:5432 "
         "(une base temporaire y est créée) ; SQLite par défaut",
     )
+    parser.add_argument(
+        "--pause",
+        type=float,
+        default=3.0,
+        help="Secondes entre deux approbations, comme entre deux clics de personnes différentes (3 par défaut)",
+    )
     args = parser.parse_args(argv)
 
     if not 1 <= args.mesures <= args.attentes or args.attentes < 1:
         parser.error("il faut au moins une attente et 1 ≤ --mesures ≤ --attentes")
+    if args.pause < 0:
+        parser.error("--pause doit être un nombre de secondes positif ou nul")
     server = ThrowawayDatabases(args.postgresql) if args.postgresql else None
     prefect_db = None
     if server:
@@ -92,7 +125,9 @@ def main(argv: list[str] | None = None) -> int:
             if server and prefect_db
             else None,
         ) as box:
-            return _measure(box, args.attentes, args.mesures, "PostgreSQL" if prefect_db else "SQLite")
+            return _measure(
+                box, args.attentes, args.mesures, "PostgreSQL" if prefect_db else "SQLite", args.pause
+            )
     except LocalServiceError as exc:
         print(str(exc), file=sys.stderr)
         return 1
@@ -101,7 +136,7 @@ def main(argv: list[str] | None = None) -> int:
             server.drop(prefect_db)
 
 
-def _measure(box: Sandbox, attentes: int, mesures: int, backend: str) -> int:
+def _measure(box: Sandbox, attentes: int, mesures: int, backend: str, pause: float) -> int:
     stack, api, ids, engine = box.stack, box.api, box.ids, box.engine
     stack.start(schedules=False)
     time.sleep(3)
@@ -120,18 +155,22 @@ def _measure(box: Sandbox, attentes: int, mesures: int, backend: str) -> int:
         api.wait_state(run, {"PAUSED"}, timeout=600)
     _until(lambda: not flow_processes(stack.service("runner").pid), timeout=60)
     waiting = _memory(stack)
+    time.sleep(pause)
 
-    resumed, recorded, next_running = [], [], []
+    resumed, recorded, next_running, next_waiting = [], [], [], []
     for projet_id, run in list(zip(range(1, attentes + 1), stage1, strict=True))[:mesures]:
-        t0 = time.monotonic()
+        t0 = time.time()
         answer = api.resume(run, gate(ids.emails["cheffe.projet.disp"]))
         assert answer["status"] == "ACCEPT", answer
-        resumed.append(_until(lambda run=run: api.state(run)[0] in ("RUNNING", "COMPLETED")) - t0)
-        recorded.append(_until(lambda projet_id=projet_id: _stage_open(engine, projet_id, 2)) - t0)
         nxt = api.stage_run(projet_id, 2, timeout=120)
-        next_running.append(_until(lambda nxt=nxt: api.state(nxt)[0] in ("RUNNING", "PAUSED")) - t0)
         api.wait_state(nxt, {"PAUSED"}, timeout=120)
+        api.wait_state(run, {"COMPLETED"}, timeout=120)
+        resumed.append(_entered(api, run, "RUNNING", t0) - t0)
+        recorded.append(_decided_at(engine, projet_id) - t0)
+        next_running.append(_entered(api, nxt, "RUNNING", t0) - t0)
+        next_waiting.append(_entered(api, nxt, "PAUSED", t0) - t0)
         _until(lambda: not flow_processes(stack.service("runner").pid), timeout=60)
+        time.sleep(pause)
 
     print(f"Base du serveur Prefect : {backend}")
     print(
@@ -152,6 +191,10 @@ def _measure(box: Sandbox, attentes: int, mesures: int, backend: str) -> int:
     print(
         f"Reprise → run de l'étape suivante en cours : médiane {statistics.median(next_running):.2f} s, "
         f"max {max(next_running):.2f} s"
+    )
+    print(
+        f"Reprise → étape suivante en attente de décision (formulaire prêt) : "
+        f"médiane {statistics.median(next_waiting):.2f} s, max {max(next_waiting):.2f} s"
     )
     return 0
 

@@ -34,6 +34,8 @@ from prefect.settings.models.root import Settings
 from prefect.utilities.callables import cloudpickle_wrapped_call
 from prefect.utilities.processutils import sanitize_subprocess_env
 
+from tasks import client as prefect_client
+
 # Imported once by the forkserver, so that every forked run finds them loaded (a module that is not
 # installed is skipped). Measured per run before each was added: ``flows.runner`` is the runner's main
 # module, which every child runs again as ``__mp_main__``, and preloading it preloads what it imports
@@ -88,10 +90,12 @@ def _run_flow_with_env(
     serialized settings. Each build reads the environment for about a hundred nested models (0.5 s on
     this machine). The forkserver built them from the same variables when it started, so a run whose
     settings variables are exactly those reuses them and skips both builds; any difference builds anew.
+    The run's Prefect clients share one TLS context (see :mod:`tasks.client`).
     """
     for key in remove_env or ():
         os.environ.pop(key, None)
     os.environ.update(env or {})
+    prefect_client.install_shared_tls()
     if reuses_forkserver_settings(os.environ):
         settings = get_current_settings()
         context = kwargs.get("context") or {}

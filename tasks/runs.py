@@ -1,15 +1,17 @@
 """Start a stage's run on the ``etape`` deployment, as a top-level run so that it can suspend.
 
-A subflow cannot suspend; ``as_subflow=False`` makes the stage run independent of the caller. The
+A subflow cannot suspend, so the stage run is created on the deployment with no parent. The
 idempotency key names the project, the stage and the stage's attempt: a replayed caller gets the run
-already created, and a stage reopened by a send-back gets a new one.
+already created, and a stage reopened by a send-back gets a new one. The client retries quickly a
+creation refused by a locked SQLite server (see :mod:`tasks.client`): people wait on this call.
 """
 
 from uuid import UUID
 
 from prefect import task
-from prefect.deployments import run_deployment
+from prefect.states import Scheduled
 
+from tasks.client import sync_client
 from tasks.common import TASK_OPTIONS
 
 STAGE_DEPLOYMENT = "etape/etape"
@@ -21,13 +23,15 @@ def stage_run_key(projet_id: int, etape: int, tentative: int) -> str:
 
 @task(name="demarrer-etape", **TASK_OPTIONS)
 def start_stage_run(projet_id: int, etape: int, tentative: int) -> UUID:
-    run = run_deployment(
-        STAGE_DEPLOYMENT,
-        parameters={"projet_id": projet_id, "etape": etape},
-        timeout=0,
-        as_subflow=False,
-        idempotency_key=stage_run_key(projet_id, etape, tentative),
-        flow_run_name=f"projet-{projet_id}-etape-{etape}-tentative-{tentative}",
-        tags=[f"projet-{projet_id}"],
-    )
+    key = stage_run_key(projet_id, etape, tentative)
+    with sync_client() as client:
+        deployment = client.read_deployment_by_name(STAGE_DEPLOYMENT)
+        run = client.create_flow_run_from_deployment(
+            deployment.id,
+            parameters={"projet_id": projet_id, "etape": etape},
+            state=Scheduled(),
+            name=key,
+            tags=[f"projet-{projet_id}"],
+            idempotency_key=key,
+        )
     return run.id

@@ -9,6 +9,7 @@ import prefect.flow_engine
 import prefect.runner._starter_direct as direct_starter
 import pytest
 from prefect import flow
+from prefect.client.orchestration import SyncPrefectClient
 from prefect.settings import get_current_settings
 
 from flows import warm_start
@@ -26,6 +27,7 @@ def report(path: str) -> None:
                 "ppid": os.getppid(),
                 "api_url": str(settings.api.url),
                 "logging_level": str(settings.logging.level),
+                "shared_tls": getattr(SyncPrefectClient.__init__, "_siae_shared_tls", False),
             }
         )
     )
@@ -80,6 +82,7 @@ def test_a_forked_run_completes_on_the_server_with_the_runs_settings(
     first = _run(fs, tmp_path / "premier.json")
     assert "multiprocessing.forkserver" in cmdline(int(first["ppid"]))
     assert first["api_url"] == fs.stack.api_url
+    assert first["shared_tls"] is True  # its Prefect clients share one TLS context
 
     # A settings variable that differs from the forkserver's reaches the run: its settings are rebuilt.
     monkeypatch.setenv("PREFECT_LOGGING_LEVEL", "DEBUG")
