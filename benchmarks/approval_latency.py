@@ -26,6 +26,7 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
+import httpx
 import psycopg
 from sqlmodel import select
 
@@ -130,6 +131,10 @@ def main(argv: list[str] | None = None) -> int:
             )
     except LocalServiceError as exc:
         print(str(exc), file=sys.stderr)
+        return 1
+    except httpx.TimeoutException as exc:
+        # Seen with the SQLite server: it can stop answering for a minute when its writers lock each other.
+        print(f"Le serveur Prefect n'a pas répondu à temps ({exc}) : mesure interrompue.", file=sys.stderr)
         return 1
     finally:
         if server and prefect_db:
