@@ -57,14 +57,17 @@ def _lead(session: Session, project: ImplantationProject) -> Person | None:
     return session.get(Person, project.lead_id)
 
 
+def _holders(
+    session: Session, cfg: ProcessConfig, project: ImplantationProject, roles: Iterable[Role]
+) -> list[Person]:
+    """Everyone holding one of the roles for the project's territory, in the roles' order."""
+    return [person for role in roles for person in persons_for_role(session, cfg, project, role)]
+
+
 def pilot_persons(
     session: Session, cfg: ProcessConfig, project: ImplantationProject, stage: int
 ) -> list[Person]:
-    return _unique(
-        person
-        for role in cfg.stage(stage).pilotes
-        for person in persons_for_role(session, cfg, project, role)
-    )
+    return _unique(_holders(session, cfg, project, cfg.stage(stage).pilotes))
 
 
 def stage_recipients(
@@ -72,20 +75,15 @@ def stage_recipients(
 ) -> list[Person]:
     """Pilots and participants of the stage, then the DISP project lead."""
     roles = [*cfg.stage(stage).pilotes, *cfg.stage(stage).participants]
-    people = [person for role in roles for person in persons_for_role(session, cfg, project, role)]
-    return _unique([*people, _lead(session, project)])
+    return _unique([*_holders(session, cfg, project, roles), _lead(session, project)])
 
 
 def decider_persons(
     session: Session, cfg: ProcessConfig, project: ImplantationProject, stage: int
 ) -> list[Person]:
     """The people who may decide at the stage's gate (its decisions' roles), asked by e-mail to do so."""
-    return _unique(
-        person
-        for decision in cfg.stage(stage).decisions
-        for role in decision.roles
-        for person in persons_for_role(session, cfg, project, role)
-    )
+    roles = [role for decision in cfg.stage(stage).decisions for role in decision.roles]
+    return _unique(_holders(session, cfg, project, roles))
 
 
 def siae_addresses(session: Session, project: ImplantationProject) -> list[str]:
