@@ -126,12 +126,14 @@ class PrefectApi:
         value = self.get(f"/flow_runs/{flow_run_id}/input/{key}")
         return str(value) if value is not None else ""
 
-    def resume(self, flow_run_id: str, run_input: dict[str, Any], timeout: float = 30) -> dict[str, Any]:
+    def resume(self, flow_run_id: str, run_input: dict[str, Any], timeout: float = 90) -> dict[str, Any]:
         """Resume with the form's answer; ``status`` is ACCEPT, or REJECT when the schema refuses it.
 
         Right after a run suspends, its state may already read PAUSED while the form's schema is not yet
         stored, or a locked SQLite server may not have stored the state: the server then answers ABORT or
         « Run input schema not found ». Those are retried; a refusal of the answer itself is returned.
+        The wait outlasts several of the SQLite server's lock waits (5 s each, see
+        :mod:`flows.prefect_server`), each of which can delay the schema.
         """
         deadline = time.monotonic() + timeout
         while True:

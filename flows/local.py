@@ -131,7 +131,17 @@ def _spawn(name: str, command: list[str], env: Mapping[str, str], log_dir: Path)
 def start_server(env: Mapping[str, str], log_dir: Path, timeout: float = 90) -> Service:
     host = env["PREFECT_SERVER_API_HOST"]
     port = env["PREFECT_SERVER_API_PORT"]
-    command = [sys.executable, "-m", "prefect", "server", "start", "--host", host, "--port", port]
+    command = [
+        sys.executable,
+        "-m",
+        "flows.prefect_server",
+        "server",
+        "start",
+        "--host",
+        host,
+        "--port",
+        port,
+    ]
     service = _spawn("serveur-prefect", command, env, log_dir)
     wait_healthy(env["PREFECT_API_URL"], service, timeout)
     return service

@@ -9,10 +9,10 @@ a re-ask (refusal, rejection) needs a new key.
 
 from typing import Annotated
 
-from prefect import flow, get_run_logger, runtime, suspend_flow_run
+from prefect import flow, get_run_logger, runtime
 from pydantic import BaseModel, Field
 
-from flows.gates import form_for
+from flows.gates import ask, form_for
 from implantation.enums import Decision
 from tasks.artifacts import publish_progress
 from tasks.describe import gate_description
@@ -81,9 +81,7 @@ def etape(
                 send_drafts(projet_id, pack.document_ids, run_id)
         description = gate_description(projet_id, etape, key, problems, pack_problems)
         notify_approval_request(projet_id, etape, key, run_id)
-        answer = suspend_flow_run(
-            wait_for_input=form_for(etape).with_initial_data(description=description), key=key, timeout=None
-        )
+        answer = ask(form_for(etape).with_initial_data(description=description), key)
         result = decide_gate(projet_id, etape, key, answer.model_dump(mode="json"))
         if not result.accepted:
             logger.info("Saisie %s refusée : %s", saisie, " ; ".join(result.problems))

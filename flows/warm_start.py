@@ -17,11 +17,20 @@ import multiprocessing
 import multiprocessing.context
 import multiprocessing.forkserver
 import os
-from collections.abc import Iterable, Mapping
-from typing import Any
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any, TypeVar, cast
 
 import prefect.runner._starter_direct as direct_starter
-from prefect.context import SettingsContext, get_settings_context, serialize_context
+from prefect.context import (
+    EngineContext,
+    SettingsContext,
+    TagsContext,
+    TaskRunContext,
+    _deployment_id,
+    _deployment_parameters,
+    get_settings_context,
+    serialize_context,
+)
 from prefect.engine import handle_engine_signals
 from prefect.flow_engine import (
     _CONTROL_CHANNEL_ENV_KEYS,
@@ -34,7 +43,10 @@ from prefect.settings.models.root import Settings
 from prefect.utilities.callables import cloudpickle_wrapped_call
 from prefect.utilities.processutils import sanitize_subprocess_env
 
+from flows import suspension_observer
 from tasks import client as prefect_client
+
+T = TypeVar("T")
 
 # Imported once by the forkserver, so that every forked run finds them loaded (a module that is not
 # installed is skipped). Measured per run before each was added: ``flows.runner`` is the runner's main
@@ -42,6 +54,7 @@ from tasks import client as prefect_client
 # (Alembic through the CLI helpers: 0.35 s); ``holidays`` loads its countries on first use (0.2 s in
 # every decision); Prefect's task engine, its graph rendering and its concurrency helpers, anyio's
 # backend, the e-mail policies and both database drivers are imported lazily (0.13 s together).
+# :mod:`flows.preload` also does the first-use work of SQLAlchemy's mappers and Babel's French data.
 PRELOAD = (
     "prefect.flow_engine",
     "prefect.task_engine",
@@ -55,6 +68,7 @@ PRELOAD = (
     "sqlalchemy.dialects.sqlite",
     "sqlalchemy.dialects.postgresql",
     "psycopg",
+    "flows.preload",
 )
 
 
@@ -67,9 +81,40 @@ def _settings_variables(env: Mapping[str, str | None]) -> dict[str, str]:
     }
 
 
+# Turning Prefect's settings into variables and serializing the context took 0.1 to 0.15 s of every
+# start in the runner, under load, for the same result each time. Each is kept with the objects it was
+# computed from, and computed again when one of them is no longer the current one.
+_derived: dict[str, tuple[tuple[object, ...], Any]] = {}
+
+
+def _once_per(name: str, sources: tuple[object, ...], compute: Callable[[], T]) -> T:
+    kept = _derived.get(name)
+    if kept is None or not all(a is b or a == b for a, b in zip(kept[0], sources, strict=True)):
+        kept = _derived[name] = (sources, compute())
+    return cast(T, kept[1])
+
+
 def _environment() -> dict[str, str | None]:
     """What a run is started with, as Prefect does: the current settings as variables, then the environment."""
-    return get_current_settings().to_environment_variables(exclude_unset=True) | dict(os.environ)
+    settings = get_current_settings()
+    variables = _once_per(
+        "variables", (settings,), lambda: settings.to_environment_variables(exclude_unset=True)
+    )
+    return variables | dict(os.environ)
+
+
+def _context() -> dict[str, Any]:
+    """``serialize_context()``; where no run is in progress (the runner), once per settings, tags and
+    deployment variables, the other things it serializes."""
+    if EngineContext.get() or TaskRunContext.get():
+        return serialize_context()
+    sources = (
+        get_settings_context(),
+        frozenset(TagsContext.get().current_tags),
+        _deployment_id.get(),
+        _deployment_parameters.get(),
+    )
+    return _once_per("context", sources, serialize_context)
 
 
 # What a child's environment holds when its settings are the forkserver's, taken when the forkserver
@@ -90,12 +135,14 @@ def _run_flow_with_env(
     serialized settings. Each build reads the environment for about a hundred nested models (0.5 s on
     this machine). The forkserver built them from the same variables when it started, so a run whose
     settings variables are exactly those reuses them and skips both builds; any difference builds anew.
-    The run's Prefect clients share one TLS context (see :mod:`tasks.client`).
+    The run's Prefect clients share one TLS context (see :mod:`tasks.client`), and its suspension
+    observer does not hold its start (see :mod:`flows.suspension_observer`).
     """
     for key in remove_env or ():
         os.environ.pop(key, None)
     os.environ.update(env or {})
     prefect_client.install_shared_tls()
+    suspension_observer.install()
     if reuses_forkserver_settings(os.environ):
         settings = get_current_settings()
         context = kwargs.get("context") or {}
@@ -131,7 +178,7 @@ def run_flow_in_forkserver(
         flow_run=flow_run,
         parameters=parameters,
         wait_for=wait_for,
-        context=context or serialize_context(),
+        context=context or _context(),
     )
     process = ctx.Process(
         target=_run_serialized_call_with_control_bootstrap,

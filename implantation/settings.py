@@ -30,10 +30,11 @@ class Settings(BaseSettings):
 
     prefect_ui_url: str = "http://127.0.0.1:4200"
     runner_poll_seconds: float = Field(
-        default=0.25,
+        default=1.0,
         gt=0,
-        description="Secondes entre deux interrogations du serveur Prefect par le runner : une personne qui "
-        "clique « Reprendre » attend jusqu'à deux de ces intervalles avant l'étape suivante.",
+        description="Secondes entre deux interrogations du serveur Prefect par le runner. Les exécutions "
+        "qu'une personne attend partent dès que le serveur les annonce ; l'interrogation lance le balayage "
+        "planifié et rattrape une annonce manquée.",
     )
     soffice_path: str | None = Field(
         default=None, description="Chemin de soffice ; recherché dans le PATH sinon"

@@ -9,6 +9,8 @@ creation refused by a locked SQLite server (see :mod:`tasks.client`): people wai
 from uuid import UUID
 
 from prefect import task
+from prefect.client.orchestration import SyncPrefectClient
+from prefect.context import FlowRunContext
 from prefect.states import Scheduled
 
 from tasks.client import sync_client
@@ -21,13 +23,21 @@ def stage_run_key(projet_id: int, etape: int, tentative: int) -> str:
     return f"projet-{projet_id}-etape-{etape}-tentative-{tentative}"
 
 
+def _stage_deployment_id(client: SyncPrefectClient) -> UUID:
+    """The ``etape`` deployment: the calling run's own when a stage starts the next one (one request
+    less while people wait), read by name otherwise."""
+    context = FlowRunContext.get()
+    if context and context.flow.name == STAGE_DEPLOYMENT.split("/")[0] and context.flow_run.deployment_id:
+        return context.flow_run.deployment_id
+    return client.read_deployment_by_name(STAGE_DEPLOYMENT).id
+
+
 @task(name="demarrer-etape", **TASK_OPTIONS)
 def start_stage_run(projet_id: int, etape: int, tentative: int) -> UUID:
     key = stage_run_key(projet_id, etape, tentative)
     with sync_client() as client:
-        deployment = client.read_deployment_by_name(STAGE_DEPLOYMENT)
         run = client.create_flow_run_from_deployment(
-            deployment.id,
+            _stage_deployment_id(client),
             parameters={"projet_id": projet_id, "etape": etape},
             state=Scheduled(),
             name=key,

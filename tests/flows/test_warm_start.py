@@ -4,15 +4,22 @@ import inspect
 import json
 import os
 from pathlib import Path
+from typing import Any
 
 import prefect.flow_engine
 import prefect.runner._starter_direct as direct_starter
 import pytest
-from prefect import flow
+from prefect import flow, tags
 from prefect.client.orchestration import SyncPrefectClient
-from prefect.settings import get_current_settings
+from prefect.context import serialize_context
+from prefect.settings import (
+    PREFECT_API_URL,
+    PREFECT_CLIENT_MAX_RETRIES,
+    get_current_settings,
+    temporary_settings,
+)
 
-from flows import warm_start
+from flows import suspension_observer, warm_start
 from flows.local import cmdline
 from tests.flows.conftest import FlowStack
 
@@ -28,6 +35,8 @@ def report(path: str) -> None:
                 "api_url": str(settings.api.url),
                 "logging_level": str(settings.logging.level),
                 "shared_tls": getattr(SyncPrefectClient.__init__, "_siae_shared_tls", False),
+                "observer_beside": prefect.flow_engine.observe_flow_run_suspension
+                is suspension_observer.observe_flow_run_suspension,
             }
         )
     )
@@ -63,6 +72,36 @@ def test_a_run_reuses_the_forkserver_settings_only_when_its_variables_are_the_sa
     assert not warm_start.reuses_forkserver_settings({k: v for k, v in environ.items() if k != some_setting})
 
 
+def test_the_runner_derives_the_environment_and_context_once_per_settings(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    first = warm_start._context()
+    assert warm_start._context() is first
+    assert warm_start._context()["settings_context"] == serialize_context()["settings_context"]
+    with tags("essai"):  # other tags: another context, then the first one again
+        assert warm_start._context()["tags_context"] == {"current_tags": {"essai"}}
+    assert warm_start._context() == first
+
+    monkeypatch.setenv("SIAE_ESSAI_ENVIRONNEMENT", "1")  # the process environment is read each time
+    assert warm_start._environment()["SIAE_ESSAI_ENVIRONNEMENT"] == "1"
+    with temporary_settings({PREFECT_CLIENT_MAX_RETRIES: 7}):  # other settings, other variables
+        assert warm_start._environment()["PREFECT_CLIENT_MAX_RETRIES"] == "7"
+        assert warm_start._context()["settings_context"] != first["settings_context"]
+    assert warm_start._environment().get("PREFECT_CLIENT_MAX_RETRIES") != "7"
+
+
+@flow(name="essai-contexte", persist_result=False)
+def context_inside() -> dict[str, Any]:
+    return warm_start._context()
+
+
+@pytest.mark.prefect
+def test_inside_a_run_the_context_is_the_runs(flow_stack: FlowStack) -> None:
+    with temporary_settings({PREFECT_API_URL: flow_stack.stack.api_url}):
+        seen = context_inside()
+    assert seen["flow_run_context"]["flow_run"]["name"] and seen is not warm_start._context()
+
+
 def _run(fs: FlowStack, out: Path) -> dict[str, str]:
     process = warm_start.run_flow_in_forkserver(report, parameters={"path": str(out)})
     process.join(timeout=180)
@@ -83,6 +122,7 @@ def test_a_forked_run_completes_on_the_server_with_the_runs_settings(
     assert "multiprocessing.forkserver" in cmdline(int(first["ppid"]))
     assert first["api_url"] == fs.stack.api_url
     assert first["shared_tls"] is True  # its Prefect clients share one TLS context
+    assert first["observer_beside"] is True  # its suspension observer does not hold its start
 
     # A settings variable that differs from the forkserver's reaches the run: its settings are rebuilt.
     monkeypatch.setenv("PREFECT_LOGGING_LEVEL", "DEBUG")

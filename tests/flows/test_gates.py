@@ -1,0 +1,64 @@
+"""A gate's question: suspended the first time, answered from the stored answer on a replay."""
+
+import time
+from typing import Any
+
+import pytest
+from prefect import flow
+from prefect.input import create_flow_run_input, keyset_from_paused_state
+from prefect.settings import PREFECT_API_URL, temporary_settings
+from prefect.states import Suspended
+
+from flows.gates import GateInput, LaunchGateInput, ask
+from flows.scenario import gate
+from tests.flows.conftest import FlowStack
+
+pytestmark = pytest.mark.prefect
+
+SUSPENDING = "Suspending flow run"  # what Prefect's suspend logs each time it is called
+
+
+@flow(name="essai-question-repondue", persist_result=False)
+def ask_answered(key: str, given: dict[str, Any]) -> dict[str, Any]:
+    """Stores an answer where the resume API stores it, then asks."""
+    create_flow_run_input(keyset_from_paused_state(Suspended(pause_key=key))["response"], given)
+    return ask(LaunchGateInput, key).model_dump(mode="json")
+
+
+@flow(name="essai-question-sans-reponse", persist_result=False)
+def ask_unanswered(key: str) -> str:
+    try:
+        ask(GateInput, key)
+    except RuntimeError as exc:  # a run with no deployment cannot be suspended: the ask reached Prefect
+        return str(exc)
+    return "aucune erreur"
+
+
+def test_a_stored_answer_is_returned_as_the_form(flow_stack: FlowStack) -> None:
+    given = gate("dreets38@example.org", date_lancement="2027-03-01", locaux_amenages=True)
+    with temporary_settings({PREFECT_API_URL: flow_stack.stack.api_url}):
+        answer = ask_answered("essai-1", given)
+    assert answer["approbateur"] == "dreets38@example.org" and answer["decision"] == "approuver"
+    assert answer["date_lancement"] == "2027-03-01" and answer["locaux_amenages"] is True
+
+
+def test_without_an_answer_the_run_is_suspended(flow_stack: FlowStack) -> None:
+    with temporary_settings({PREFECT_API_URL: flow_stack.stack.api_url}):
+        message = ask_unanswered("essai-2")
+    assert "cannot be suspended" in message
+
+
+def test_a_resumed_stage_does_not_suspend_again(flow_stack: FlowStack) -> None:
+    """On a real resume the replay takes the stored answer: Prefect's suspend ran once for the one ask."""
+    driver = flow_stack.driver()
+    projet_id = driver.start()
+    run, _ = driver.wait_gate(projet_id, 1)
+    driver.answer(projet_id, 1, gate(driver.email("cheffe.projet.disp")), "approbation")
+    flow_stack.api.wait_state(run, {"COMPLETED"})
+    deadline = time.monotonic() + 30  # logs reach the server in batches
+    while time.monotonic() < deadline:
+        messages = [log["message"] for log in flow_stack.api.logs([run])]
+        if any("Finished in state Completed" in m for m in messages):
+            break
+        time.sleep(0.5)
+    assert sum(SUSPENDING in m for m in messages) == 1

@@ -1,0 +1,80 @@
+"""The suspension observer started beside the run still sees every suspension, on a real server."""
+
+import inspect
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from uuid import UUID
+
+import prefect._flow_run_suspension as prefect_suspension
+import prefect.flow_engine
+import pytest
+from prefect.client.orchestration import SyncPrefectClient, get_client
+from prefect.settings import PREFECT_API_URL, temporary_settings
+from prefect.states import Scheduled, Suspended
+
+from flows import suspension_observer
+from flows.suspension_observer import observe_flow_run_suspension
+from tests.flows.conftest import FlowStack
+
+
+def test_the_copy_follows_the_prefect_release_in_use() -> None:
+    ours = inspect.signature(observe_flow_run_suspension).parameters
+    theirs = inspect.signature(prefect_suspension.observe_flow_run_suspension).parameters
+    assert list(ours) == list(theirs)
+    assert [p.default for p in ours.values()] == [p.default for p in theirs.values()]
+
+
+def test_install_replaces_the_name_the_engine_calls(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(
+        prefect.flow_engine, "observe_flow_run_suspension", prefect.flow_engine.observe_flow_run_suspension
+    )
+    suspension_observer.install()
+    assert prefect.flow_engine.observe_flow_run_suspension is observe_flow_run_suspension
+
+
+@pytest.fixture
+def client(flow_stack: FlowStack) -> Iterator[SyncPrefectClient]:
+    with (
+        temporary_settings({PREFECT_API_URL: flow_stack.stack.api_url}),
+        get_client(sync_client=True) as sync,
+    ):
+        yield sync
+
+
+def _new_run(client: SyncPrefectClient) -> UUID:
+    """A stage run kept out of the runner's reach (scheduled in a year)."""
+    deployment = client.read_deployment_by_name("etape/etape")
+    later = Scheduled(scheduled_time=datetime.now(UTC) + timedelta(days=365))
+    return client.create_flow_run_from_deployment(
+        deployment.id, parameters={"projet_id": 1, "etape": 1}, state=later
+    ).id
+
+
+def _requested_within(request: prefect_suspension.FlowRunSuspensionRequest, seconds: float) -> bool:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if request.is_requested():
+            return True
+        time.sleep(0.05)
+    return False
+
+
+@pytest.mark.prefect
+def test_a_suspension_requested_while_the_run_goes_on_is_seen(client: SyncPrefectClient) -> None:
+    run = _new_run(client)
+    request = prefect_suspension.FlowRunSuspensionRequest()
+    with observe_flow_run_suspension(run, request):
+        assert not _requested_within(request, 1)
+        client.set_flow_run_state(run, Suspended(), force=True)
+        assert _requested_within(request, 60)
+    assert request.get_state() is not None and request.get_state().name == "Suspended"  # type: ignore[union-attr]
+
+
+@pytest.mark.prefect
+def test_a_suspension_requested_before_the_observer_connected_is_seen(client: SyncPrefectClient) -> None:
+    run = _new_run(client)
+    client.set_flow_run_state(run, Suspended(), force=True)
+    request = prefect_suspension.FlowRunSuspensionRequest()
+    with observe_flow_run_suspension(run, request):
+        assert _requested_within(request, 60)
