@@ -1,7 +1,8 @@
 """A real Prefect server and runner (child processes), a real SMTP sink, and the application database.
 
 One stack per application backend for the whole session: starting a server costs seconds, and the
-tests create their own projects, so they share it. Every process gets a temporary PREFECT_HOME.
+tests create their own projects, so they share it. Every process gets a temporary PREFECT_HOME. With
+``postgresql`` the Prefect server keeps its state in PostgreSQL too: that is the production set-up.
 """
 
 from collections.abc import Iterator
@@ -33,6 +34,7 @@ class FlowStack:
     cfg: ProcessConfig
     ids: SampleIds
     data_dir: Path
+    prefect_database: str | None = None
 
     def driver(self) -> Driver:
         return Driver(self.api, self.engine, self.cfg, self.ids)
@@ -48,16 +50,22 @@ def flow_stack(
 ) -> Iterator[FlowStack]:
     backend = getattr(request, "param", "sqlite")
     base = tmp_path_factory.mktemp(f"prefect-{backend}")
-    pg_name = None
+    pg_names: list[str] = []
+    prefect_url = None
     if backend == "postgresql":
         require_postgres()
-        pg_name = DATABASES.create("siae_flows")
-        url = DATABASES.url(pg_name)
+        pg_names = [DATABASES.create("siae_flows"), DATABASES.create("siae_prefect")]
+        url = DATABASES.url(pg_names[0])
+        prefect_url = DATABASES.url(pg_names[1], "postgresql+asyncpg")
     else:
         url = f"sqlite:///{base / 'siae.db'}"
     try:
         with sandbox(
-            base, url, base / "data", extra={"SIAE_CONFIG_DIR": str(PROJECT_ROOT / "config")}
+            base,
+            url,
+            base / "data",
+            prefect_database_url=prefect_url,
+            extra={"SIAE_CONFIG_DIR": str(PROJECT_ROOT / "config")},
         ) as box:
             box.stack.start(schedules=False)
             yield FlowStack(
@@ -69,7 +77,8 @@ def flow_stack(
                 load_process_config(PROJECT_ROOT / "config"),
                 box.ids,
                 base / "data",
+                pg_names[1] if pg_names else None,
             )
     finally:
-        if pg_name:
-            DATABASES.drop(pg_name)
+        if pg_names:
+            DATABASES.drop(*pg_names)

@@ -6,8 +6,10 @@ from collections import Counter
 from datetime import timedelta
 from pathlib import Path
 
+import psycopg
 import pytest
 from docx import Document
+from postgres_server import DATABASES
 from sqlmodel import col, select
 
 from flows.local import flow_processes, forkserver_processes
@@ -201,8 +203,18 @@ def test_full_implantation_through_six_gates(flow_stack: FlowStack) -> None:
     prefect_text = _prefect_text(fs) + _stored_results(fs)
     assert [n for n in NEEDLES if n in prefect_text] == []
 
+    if fs.prefect_database:
+        # The production set-up: Prefect's own state is in PostgreSQL, not in SQLite under its home.
+        with psycopg.connect(DATABASES.admin, dbname=fs.prefect_database) as conn:
+            row = conn.execute(
+                "SELECT count(*) FROM flow_run WHERE parameters->>'projet_id' = %s", (str(projet_id),)
+            ).fetchone()
+        assert row is not None and row[0] >= 6  # one run per stage at least
 
-@pytest.mark.parametrize("flow_stack", ["sqlite"], indirect=True)
+
+@pytest.mark.parametrize(
+    "flow_stack", ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)], indirect=True
+)
 def test_send_back_restart_and_deadlines(flow_stack: FlowStack) -> None:
     fs = flow_stack
     d, e = fs.driver(), fs.ids.emails
