@@ -34,12 +34,12 @@ from flows.api import PrefectApi
 from flows.local import LocalServiceError, LocalStack, flow_processes, tree_rss_bytes
 from flows.sandbox import Sandbox, sandbox
 from flows.scenario import gate
-from flows.stage_flow import gate_key
 from implantation.cli.common import FrenchArgumentParser
 from implantation.db.models import StageRecord, TransitionLog
 from implantation.db.session import session_scope
 from implantation.db.throwaway import ThrowawayDatabases
 from implantation.enums import StageStatus
+from implantation.keys import gate_key
 
 MB = 1024 * 1024
 

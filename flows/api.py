@@ -8,6 +8,8 @@ from typing import Any
 
 import httpx
 
+from implantation.keys import stage_attempt_key
+
 WAITING = {"PAUSED"}
 FINAL = {"COMPLETED", "FAILED", "CRASHED", "CANCELLED"}
 
@@ -96,7 +98,7 @@ class PrefectApi:
 
     def stage_run(self, projet_id: int, etape: int, tentative: int = 1, timeout: float = 60) -> str:
         """The run of that stage attempt, once the previous stage has created it."""
-        name = f"projet-{projet_id}-etape-{etape}-tentative-{tentative}"
+        name = stage_attempt_key(projet_id, etape, tentative)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             runs = [r for r in self.flow_runs(name) if r["name"] == name]

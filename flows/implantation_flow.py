@@ -11,6 +11,7 @@ from typing import Annotated
 from prefect import flow
 from pydantic import BaseModel, Field
 
+from implantation.keys import creation_key
 from tasks.events import emit_transition
 from tasks.persist import create_project_task
 from tasks.runs import start_stage_run
@@ -40,7 +41,7 @@ def demarrer_implantation(
         date_debut: Date de début du projet ; aujourd'hui si vide.
     """
     project = create_project_task(etablissement_id, chef_de_projet_id, date_debut)
-    emit_transition(project.projet_id, project.reference, "creee", f"projet-{project.projet_id}-creation")
+    emit_transition(project.projet_id, project.reference, "creee", creation_key(project.projet_id))
     run_id = start_stage_run(project.projet_id, 1, 1)
     return ImplantationStarted(
         projet_id=project.projet_id, reference=project.reference, run_etape_1=str(run_id)

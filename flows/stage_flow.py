@@ -14,6 +14,7 @@ from pydantic import BaseModel, Field
 
 from flows.gates import ask, form_for
 from implantation.enums import Decision
+from implantation.keys import gate_key, stage_attempt_key
 from tasks.artifacts import publish_progress
 from tasks.describe import gate_description
 from tasks.events import emit_transition
@@ -38,10 +39,6 @@ class StageOutcome(BaseModel):
     run_suivant: str | None = None
 
 
-def gate_key(projet_id: int, etape: int, tentative: int, saisie: int) -> str:
-    return f"projet-{projet_id}-etape-{etape}-tentative-{tentative}-saisie-{saisie}"
-
-
 @flow(
     name="etape",
     persist_result=True,
@@ -63,7 +60,7 @@ def etape(
     if not info.open:
         logger.warning("Étape %s du projet %s : « %s », rien à décider.", etape, projet_id, info.statut.label)
         return StageOutcome(projet_id=projet_id, etape=etape, statut="ignoree")
-    opening = f"projet-{projet_id}-etape-{etape}-tentative-{info.tentative}"
+    opening = stage_attempt_key(projet_id, etape, info.tentative)
     emit_transition(projet_id, info.reference, "ouverte", opening, etape)
     notify_stage_opened(projet_id, etape, info.tentative, run_id)
     publish_progress(projet_id, opening)

@@ -13,14 +13,11 @@ from prefect.client.orchestration import SyncPrefectClient
 from prefect.context import FlowRunContext
 from prefect.states import Scheduled
 
+from implantation.keys import stage_attempt_key
 from tasks.client import sync_client
 from tasks.common import TASK_OPTIONS
 
 STAGE_DEPLOYMENT = "etape/etape"
-
-
-def stage_run_key(projet_id: int, etape: int, tentative: int) -> str:
-    return f"projet-{projet_id}-etape-{etape}-tentative-{tentative}"
 
 
 def _stage_deployment_id(client: SyncPrefectClient) -> UUID:
@@ -34,7 +31,7 @@ def _stage_deployment_id(client: SyncPrefectClient) -> UUID:
 
 @task(name="demarrer-etape", **TASK_OPTIONS)
 def start_stage_run(projet_id: int, etape: int, tentative: int) -> UUID:
-    key = stage_run_key(projet_id, etape, tentative)
+    key = stage_attempt_key(projet_id, etape, tentative)
     with sync_client() as client:
         run = client.create_flow_run_from_deployment(
             _stage_deployment_id(client),
