@@ -77,6 +77,15 @@ def _entered(api: PrefectApi, flow_run_id: str, state_type: str, after: float) -
     return min(t for t in times if t >= after)
 
 
+def _created(api: PrefectApi, flow_run_id: str) -> float:
+    stamp = api.get(f"/flow_runs/{flow_run_id}")["created"]
+    return datetime.fromisoformat(stamp.replace("Z", "+00:00")).timestamp()
+
+
+def _median_max(label: str, values: list[float]) -> None:
+    print(f"{label} : médiane {statistics.median(values):.2f} s, max {max(values):.2f} s")
+
+
 def _memory(stack: LocalStack) -> tuple[float, float, int]:
     server, runner = stack.service("serveur-prefect"), stack.service("runner")
     return tree_rss_bytes(server.pid) / MB, tree_rss_bytes(runner.pid) / MB, len(flow_processes(runner.pid))
@@ -161,7 +170,7 @@ def _measure(box: Sandbox, attentes: int, mesures: int, backend: str, pause: flo
     waiting = _memory(stack)
     time.sleep(pause)
 
-    resumed, recorded, next_running, next_waiting = [], [], [], []
+    resumed, recorded, created, pending, next_running, next_waiting = [], [], [], [], [], []
     for projet_id, run in list(zip(range(1, attentes + 1), stage1, strict=True))[:mesures]:
         t0 = time.time()
         answer = api.resume(run, gate(ids.emails["cheffe.projet.disp"]))
@@ -171,6 +180,8 @@ def _measure(box: Sandbox, attentes: int, mesures: int, backend: str, pause: flo
         api.wait_state(run, {"COMPLETED"}, timeout=120)
         resumed.append(_entered(api, run, "RUNNING", t0) - t0)
         recorded.append(_decided_at(engine, projet_id) - t0)
+        created.append(_created(api, nxt) - t0)
+        pending.append(_entered(api, nxt, "PENDING", t0) - t0)
         next_running.append(_entered(api, nxt, "RUNNING", t0) - t0)
         next_waiting.append(_entered(api, nxt, "PAUSED", t0) - t0)
         _until(lambda: not flow_processes(stack.service("runner").pid), timeout=60)
@@ -184,22 +195,12 @@ def _measure(box: Sandbox, attentes: int, mesures: int, backend: str, pause: flo
         f"Mémoire avec {attentes} implantations en attente : serveur {waiting[0]:.0f} Mo, "
         f"runner {waiting[1]:.0f} Mo, {waiting[2]} processus de flow ; total {waiting[0] + waiting[1]:.0f} Mo"
     )
-    print(
-        f"Reprise → run repris en cours ({len(resumed)} mesures) : médiane {statistics.median(resumed):.2f} s, "
-        f"max {max(resumed):.2f} s"
-    )
-    print(
-        f"Reprise → décision enregistrée, étape suivante ouverte en base : "
-        f"médiane {statistics.median(recorded):.2f} s, max {max(recorded):.2f} s"
-    )
-    print(
-        f"Reprise → run de l'étape suivante en cours : médiane {statistics.median(next_running):.2f} s, "
-        f"max {max(next_running):.2f} s"
-    )
-    print(
-        f"Reprise → étape suivante en attente de décision (formulaire prêt) : "
-        f"médiane {statistics.median(next_waiting):.2f} s, max {max(next_waiting):.2f} s"
-    )
+    _median_max(f"Reprise → run repris en cours ({len(resumed)} mesures)", resumed)
+    _median_max("Reprise → décision enregistrée, étape suivante ouverte en base", recorded)
+    _median_max("Reprise → run de l'étape suivante créé", created)
+    _median_max("Reprise → run de l'étape suivante confié au runner (Pending)", pending)
+    _median_max("Reprise → run de l'étape suivante en cours", next_running)
+    _median_max("Reprise → étape suivante en attente de décision (formulaire prêt)", next_waiting)
     return 0
 
 

@@ -1,23 +1,41 @@
-"""Prefect's server with a shorter SQLite lock wait: ``python -m flows.prefect_server server start …``
-takes the arguments of ``prefect server start``.
+"""Prefect's server, adjusted for SQLite: ``python -m flows.prefect_server server start …`` takes the
+arguments of ``prefect server start``. PostgreSQL is not concerned by either adjustment.
 
-The SQLite server used to freeze for a whole minute now and then. Traced with py-spy: Python's garbage
-collector, running in the server's event loop, frees a SQLite cursor whose connection is busy in its
-own thread, waiting for the write lock; freeing the cursor waits for that connection, and the lock
-belongs to a transaction that only the frozen loop can finish. The deadlock lasts until the waiting
-write gives up, after the 60 s that Prefect sets on every connection. The write that gives up fails
-either way (Prefect's clients and its task-run recorder retry it); giving up after
-:data:`LOCK_WAIT_MS` ends the freeze that much sooner. PostgreSQL is not concerned.
+**A shorter lock wait.** The SQLite server used to freeze for a whole minute now and then. Traced with
+py-spy: Python's garbage collector, running in the server's event loop, frees a SQLite cursor whose
+connection is busy in its own thread, waiting for the write lock; freeing the cursor waits for that
+connection, and the lock belongs to a transaction that only the frozen loop can finish. The deadlock
+lasts until the waiting write gives up, after the 60 s that Prefect sets on every connection. The
+write that gives up fails either way (Prefect's clients and its task-run recorder retry it); giving up
+after :data:`LOCK_WAIT_MS` ends the freeze that much sooner.
+
+**Run creation takes the write lock first.** Creating a stage's run reads the deployment, its
+variables and its parameter schema before it writes, in a deferred transaction. Right after a
+decision the server is recording that run's task states, and when one of those writes commits during
+the reads, SQLite refuses the creation at once (« database is locked »: a deferred transaction cannot
+write over a newer snapshot); the client asks again, and was refused 3 to 6 times in a row, 0.5 s
+in all, while people waited for the next stage. In :data:`IMMEDIATE_PATHS` the transaction begins
+``IMMEDIATE``, as Prefect already does for the writes it knows to be contended: it waits its turn
+for the lock instead of failing after its reads.
 """
 
+import re
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from contextvars import ContextVar
 from typing import Any
 
 from prefect.cli import app
+from prefect.server.api import server
 from prefect.server.database.configurations import AioSqliteConfiguration
 
 LOCK_WAIT_MS = 5000
+IMMEDIATE_PATHS = re.compile(r"^/api/deployments/[^/]+/create_flow_run$")
 
+_immediate = ContextVar("siae_sqlite_immediate", default=False)
 _prefect_setup_sqlite = AioSqliteConfiguration.setup_sqlite
+_prefect_begin_transaction = AioSqliteConfiguration.begin_transaction
+_prefect_create_app = server.create_app
 
 
 def setup_sqlite(self: AioSqliteConfiguration, conn: Any, record: Any) -> None:
@@ -28,8 +46,44 @@ def setup_sqlite(self: AioSqliteConfiguration, conn: Any, record: Any) -> None:
     cursor.close()
 
 
+@asynccontextmanager
+async def begin_transaction(
+    self: AioSqliteConfiguration, session: Any, with_for_update: bool = False
+) -> AsyncIterator[Any]:
+    async with _prefect_begin_transaction(
+        self, session, with_for_update=with_for_update or _immediate.get()
+    ) as transaction:
+        yield transaction
+
+
+class ImmediateWrites:
+    """ASGI middleware: the requests to :data:`IMMEDIATE_PATHS` begin their transactions IMMEDIATE."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http" or scope["method"] != "POST" or not IMMEDIATE_PATHS.match(scope["path"]):
+            await self.app(scope, receive, send)
+            return
+        token = _immediate.set(True)
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            _immediate.reset(token)
+
+
+def create_app(*args: Any, **kwargs: Any) -> Any:
+    fastapi_app = _prefect_create_app(*args, **kwargs)
+    if not any(m.cls is ImmediateWrites for m in fastapi_app.user_middleware):
+        fastapi_app.add_middleware(ImmediateWrites)
+    return fastapi_app
+
+
 def install() -> None:
     AioSqliteConfiguration.setup_sqlite = setup_sqlite  # type: ignore[method-assign]
+    AioSqliteConfiguration.begin_transaction = begin_transaction  # type: ignore[method-assign,assignment]
+    server.create_app = create_app  # type: ignore[assignment]
 
 
 if __name__ == "__main__":

@@ -1,10 +1,17 @@
-"""The Prefect server's SQLite connections give up waiting for the write lock after a few seconds."""
+"""The Prefect server's SQLite adjustments: a shorter lock wait, and run creation that takes the write lock
+before it reads."""
 
 import asyncio
+from contextvars import Context
 from pathlib import Path
+from typing import Any
 
+import httpx
 import pytest
+from prefect.server.api import server
 from prefect.server.database.configurations import AioSqliteConfiguration
+from sqlalchemy import text
+from sqlalchemy.exc import OperationalError
 
 from flows import prefect_server
 
@@ -30,3 +37,83 @@ def test_each_connection_waits_the_shorter_time(tmp_path: Path, monkeypatch: pyt
         "wal",
     )  # Prefect's set-up stays
     assert AioSqliteConfiguration.setup_sqlite is prefect_server.setup_sqlite
+
+
+async def _snapshot_conflict(url: str, immediate: bool) -> str:
+    """A write transaction reads, another connection commits a write, then the first one writes."""
+    config = AioSqliteConfiguration(connection_url=url)
+    engine = await config.engine()
+    try:
+        async with engine.begin() as connection:
+            await connection.exec_driver_sql("CREATE TABLE t (n INTEGER)")
+        session = await config.session(engine)
+        async with session:
+            token = prefect_server._immediate.set(immediate)
+            try:
+                async with config.begin_transaction(session):
+                    await session.execute(text("SELECT count(*) FROM t"))
+
+                    async def other_writer() -> None:
+                        async with engine.connect() as other:  # no BEGIN: one autocommitted write
+                            await other.exec_driver_sql("INSERT INTO t VALUES (1)")
+
+                    # In a context of its own, as another request's: outside this transaction's mode.
+                    waiting = asyncio.get_running_loop().create_task(other_writer(), context=Context())
+                    if immediate:
+                        # It waits for the lock that this transaction holds, then writes after it.
+                        await asyncio.sleep(0.2)
+                        assert not waiting.done()
+                    else:
+                        await waiting
+                    await session.execute(text("INSERT INTO t VALUES (2)"))
+            except OperationalError as exc:
+                return str(exc.orig)
+            finally:
+                prefect_server._immediate.reset(token)
+        await waiting
+        async with engine.connect() as connection:
+            rows = (await connection.exec_driver_sql("SELECT n FROM t ORDER BY rowid")).scalars().all()
+        return f"écrit {rows}"
+    finally:
+        await engine.dispose()
+
+
+def test_marked_requests_take_the_write_lock_before_reading(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(AioSqliteConfiguration, "setup_sqlite", AioSqliteConfiguration.setup_sqlite)
+    monkeypatch.setattr(AioSqliteConfiguration, "begin_transaction", AioSqliteConfiguration.begin_transaction)
+    monkeypatch.setattr(server, "create_app", server.create_app)
+    prefect_server.install()
+    deferred = asyncio.run(_snapshot_conflict(f"sqlite+aiosqlite:///{tmp_path / 'differee.db'}", False))
+    immediate = asyncio.run(_snapshot_conflict(f"sqlite+aiosqlite:///{tmp_path / 'immediate.db'}", True))
+    assert deferred == "database is locked"  # what the client got as a 503, several times in a row
+    assert immediate == "écrit [2, 1]"
+
+
+async def _marked(path: str, method: str = "POST") -> bool:
+    async def endpoint(scope: Any, receive: Any, send: Any) -> None:
+        body = str(prefect_server._immediate.get()).encode()
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": body})
+
+    transport = httpx.ASGITransport(app=prefect_server.ImmediateWrites(endpoint))
+    async with httpx.AsyncClient(transport=transport, base_url="http://serveur") as client:
+        response = await client.request(method, path)
+    return response.text == "True"
+
+
+def test_only_run_creation_from_a_deployment_is_marked() -> None:
+    assert asyncio.run(_marked("/api/deployments/de8a430b-9545/create_flow_run"))
+    assert not asyncio.run(_marked("/api/deployments/de8a430b-9545/create_flow_run", "GET"))
+    assert not asyncio.run(_marked("/api/flow_runs/"))
+    assert not asyncio.run(_marked("/api/flow_runs/de8a430b-9545/resume"))
+    assert not prefect_server._immediate.get()
+
+
+def test_the_server_app_gets_the_middleware_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(server, "create_app", server.create_app)
+    prefect_server.install()
+    app = server.create_app(webserver_only=True, ignore_cache=True)
+    app = server.create_app(webserver_only=True)  # Prefect's cache returns the same app
+    assert [m.cls for m in app.user_middleware].count(prefect_server.ImmediateWrites) == 1
