@@ -9,8 +9,9 @@ from datetime import date
 from typing import Annotated
 
 from prefect import flow
-from pydantic import BaseModel, Field
+from pydantic import BaseModel
 
+from flows.parameters import titled
 from implantation.keys import creation_key
 from tasks.events import emit_transition
 from tasks.persist import create_project_task
@@ -29,9 +30,9 @@ class ImplantationStarted(BaseModel):
     description="Démarrer l'implantation d'une SIAE dans un établissement pénitentiaire (étape 1 ouverte).",
 )
 def demarrer_implantation(
-    etablissement_id: Annotated[int, Field(ge=1)],
-    chef_de_projet_id: Annotated[int, Field(ge=1)],
-    date_debut: date | None = None,
+    etablissement_id: Annotated[int, titled("Établissement", ge=1)],
+    chef_de_projet_id: Annotated[int, titled("Chef de projet DISP", ge=1)],
+    date_debut: Annotated[date | None, titled("Date de début")] = None,
 ) -> ImplantationStarted:
     """Démarrer l'implantation d'une SIAE : le projet est créé et l'étape 1 s'ouvre.
 

@@ -13,6 +13,7 @@ from prefect import flow, get_run_logger, runtime
 from pydantic import BaseModel, Field
 
 from flows.gates import ask, form_for
+from flows.parameters import titled
 from implantation.enums import Decision
 from implantation.keys import gate_key, stage_attempt_key
 from tasks.artifacts import publish_progress
@@ -45,8 +46,8 @@ class StageOutcome(BaseModel):
     description="Une étape d'une implantation : ouverture, notifications, décision à la porte de l'étape.",
 )
 def etape(
-    projet_id: Annotated[int, Field(ge=1)],
-    etape: Annotated[int, Field(ge=1, le=6)],
+    projet_id: Annotated[int, titled("Projet", ge=1)],
+    etape: Annotated[int, titled("Étape", ge=1, le=6)],
 ) -> StageOutcome:
     """Une étape d'un projet, de son ouverture à la décision ; lancée par le processus lui-même.
 

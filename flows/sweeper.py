@@ -5,9 +5,11 @@ any date; the records of what was sent make a replayed day send nothing twice.
 """
 
 from datetime import date
+from typing import Annotated
 
 from prefect import flow, get_run_logger
 
+from flows.parameters import titled
 from tasks.sweep import SweepResult, sweep_deadlines_task
 
 
@@ -17,7 +19,7 @@ class DeadlineSweepFailed(RuntimeError):
 
 @flow(name="echeances", persist_result=True, description="Rappels et relances des échéances des étapes.")
 def echeances(
-    aujourdhui: date | None = None,
+    aujourdhui: Annotated[date | None, titled("Date du balayage")] = None,
 ) -> SweepResult:
     """Envoyer les rappels et relances dus à la date indiquée.
 

@@ -28,6 +28,7 @@ from tests.flows.conftest import FlowStack
 
 pytestmark = pytest.mark.prefect
 
+FINAL_STATES = {"COMPLETED", "FAILED", "CRASHED", "CANCELLED"}
 NEEDLES = [v for first, last, ecrou, _born in OPERATEUR_IDENTITIES for v in (first, last, ecrou)]
 
 
@@ -49,9 +50,22 @@ def _notifications(fs: FlowStack, projet_id: int) -> list[NotificationRecord]:
         )
 
 
-def _executed(fs: FlowStack, run_id: str) -> Counter[str]:
-    """Task runs that really ran (not served from the persisted cache), per task name."""
+def _executed(fs: FlowStack, run_id: str, timeout: float = 30) -> Counter[str]:
+    """Task runs that really ran (not served from the persisted cache), per task name.
+
+    Prefect records task-run states from events, asynchronously: a task run can be listed a moment
+    before its final state is stored, so wait until every one has reached a final state.
+    """
+
+    def settled(runs: list[dict]) -> bool:
+        return all(r["state"] is not None and r["state"]["type"] in FINAL_STATES for r in runs)
+
+    deadline = time.monotonic() + timeout
     runs = fs.api.task_runs(run_id)
+    while not settled(runs) and time.monotonic() < deadline:
+        time.sleep(0.3)
+        runs = fs.api.task_runs(run_id)
+    assert settled(runs), f"états de tâches non définitifs : {[r['state'] for r in runs]}"
     return Counter(r["name"].rsplit("-", 1)[0] for r in runs if r["state"]["name"] == "Completed")
 
 
