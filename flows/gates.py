@@ -7,13 +7,17 @@ wrong for the decision taken is reported in French, never as a raw schema error.
 """
 
 from datetime import date
+from typing import Annotated
 
 from prefect import suspend_flow_run
 from prefect.input import RunInput, keyset_from_paused_state, read_flow_run_input
 from prefect.states import Suspended
-from pydantic import Field
+from pydantic import BeforeValidator, Field
 
 from implantation.enums import Decision
+
+# An answer stored before these fields were plain strings holds ``null``; it must still replay.
+Text = Annotated[str, BeforeValidator(lambda value: "" if value is None else value)]
 
 
 class GateInput(RunInput):
@@ -30,8 +34,10 @@ class GateInput(RunInput):
         description="approuver : l'étape est validée ; rejeter : l'étape reste en cours (motif obligatoire) ; "
         "renvoyer : retour à une étape précédente (motif obligatoire).",
     )
-    motif: str | None = Field(
-        default=None,
+    # Plain strings, not ``str | None``: the UI shows an optional value as a type switch (str / None) that
+    # a person must flip before typing, which hides the box where a rejection's reason goes.
+    motif: Text = Field(
+        default="",
         title="Motif",
         description="Obligatoire pour un rejet ou un renvoi ; facultatif pour une approbation.",
         max_length=4000,
@@ -58,8 +64,8 @@ class SourcingGateInput(GateInput):
         title="SIAE retenue (identifiant)",
         description="Une des SIAE sourcées ; elle doit être un ACI ou une EI.",
     )
-    activite: str | None = Field(
-        default=None, title="Activité retenue", description="Par exemple : tri de textiles.", max_length=300
+    activite: Text = Field(
+        default="", title="Activité retenue", description="Par exemple : tri de textiles.", max_length=300
     )
 
 

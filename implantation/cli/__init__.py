@@ -10,11 +10,14 @@ try:  # typer >= 0.2x ships its own copy of click
 except ImportError:  # pragma: no cover - older typer relies on click itself
     from click import exceptions as usage  # type: ignore[no-redef]
 
+from implantation.cli import help_fr
 from implantation.cli.common import err, handled, out, widen_piped_output
 from implantation.cli.demo import demo
 from implantation.cli.documents import app as documents_app
 from implantation.cli.projects import projet_app
 from implantation.cli.referential import ajouter_app, importer_app
+
+help_fr.install()
 
 app = typer.Typer(
     name="siae",
@@ -70,7 +73,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     """Console entry point: usage errors are answered in French as well."""
     widen_piped_output()
     try:
-        code = app(args=list(argv) if argv is not None else None, prog_name="siae", standalone_mode=False)
+        command = typer.main.get_command(app)
+        help_fr.translate_help_options(command)
+        code = command(args=list(argv) if argv is not None else None, prog_name="siae", standalone_mode=False)
     except usage.NoArgsIsHelpError:
         sys.exit(0)  # the help has already been printed
     except usage.ClickException as exc:

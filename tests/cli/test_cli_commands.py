@@ -365,6 +365,26 @@ def test_usage_errors_are_french(capsys: pytest.CaptureFixture[str]) -> None:
         assert expected in capsys.readouterr().err
 
 
+@pytest.mark.parametrize(
+    ("argv", "expected"),
+    [
+        (["--help"], ["Commandes", "Affiche cette aide et quitte."]),
+        (["projet", "--help"], ["Commandes", "Affiche cette aide et quitte."]),
+        (["projet", "creer", "--help"], ["[obligatoire]", "Affiche cette aide et quitte."]),
+    ],
+)
+def test_help_pages_are_french(
+    argv: list[str], expected: list[str], capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("COLUMNS", "160")
+    with pytest.raises(SystemExit) as stopped:
+        main(argv)
+    assert stopped.value.code == 0
+    shown = capsys.readouterr().out
+    assert all(text in shown for text in expected), shown
+    assert not any(word in shown for word in ("Show this message", "[required]", "Commands"))
+
+
 def test_unexpected_errors_print_french_without_traceback(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:

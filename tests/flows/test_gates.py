@@ -9,7 +9,7 @@ from prefect.input import create_flow_run_input, keyset_from_paused_state
 from prefect.settings import PREFECT_API_URL, temporary_settings
 from prefect.states import Suspended
 
-from flows.gates import GateInput, LaunchGateInput, ask
+from flows.gates import GateInput, LaunchGateInput, SourcingGateInput, ask
 from flows.scenario import gate
 from tests.flows.conftest import FlowStack
 
@@ -32,6 +32,18 @@ def ask_unanswered(key: str) -> str:
     except RuntimeError as exc:  # a run with no deployment cannot be suspended: the ask reached Prefect
         return str(exc)
     return "aucune erreur"
+
+
+@pytest.mark.parametrize(("form", "name"), [(GateInput, "motif"), (SourcingGateInput, "activite")])
+def test_free_text_is_a_plain_box_in_the_resume_form(form: type[GateInput], name: str) -> None:
+    """An optional value would show as a « str / None » switch to flip before typing a rejection's reason."""
+    field = form.with_initial_data(description="contexte").model_json_schema()["properties"][name]
+    assert field["type"] == "string" and field["default"] == "" and "anyOf" not in field
+
+
+def test_an_answer_stored_with_null_text_still_replays() -> None:
+    answer = SourcingGateInput(approbateur="a@b.fr", decision="rejeter", motif=None, activite=None)
+    assert (answer.motif, answer.activite) == ("", "")
 
 
 def test_a_stored_answer_is_returned_as_the_form(flow_stack: FlowStack) -> None:
