@@ -10,7 +10,14 @@ from prefect import task
 from sqlmodel import Session, col, select
 
 from implantation.config.schema import ProcessConfig
-from implantation.db.models import CopilMeeting, DeliverableRecord, ImplantationProject, Siae
+from implantation.db.models import (
+    CopilMeeting,
+    DeliverableRecord,
+    Establishment,
+    ImplantationProject,
+    Person,
+    Siae,
+)
 from implantation.db.session import session_scope
 from implantation.documents.service import document_states
 from implantation.enums import Decision
@@ -65,6 +72,28 @@ def _copil(session: Session, cfg: ProcessConfig, project_id: int, stage: int) ->
     return lines
 
 
+def _project_facts(session: Session, project: ImplantationProject) -> list[str]:
+    """What stage 1 confirms (establishment, project lead, premises) and what stage 2 chose, as recorded.
+
+    Staff and structures only: no person detained is ever named in Prefect.
+    """
+    establishment = session.get(Establishment, project.establishment_id)
+    lead = session.get(Person, project.lead_id)
+    assert establishment is not None and lead is not None
+    lines = [
+        f"- Établissement : {establishment.name} ({establishment.type.label}), {establishment.city}, "
+        f"département {establishment.departement}",
+        f"- Chef de projet : {lead.full_name} ({lead.organisation})",
+        f"- Locaux disponibles : {establishment.premises or '**non renseignés**'}",
+    ]
+    siae = session.get(Siae, project.siae_id) if project.siae_id else None
+    if siae is not None:
+        lines.append(
+            f"- SIAE retenue : {siae.name} ({siae.kind.value}) ; activité : {project.activity or '—'}"
+        )
+    return lines
+
+
 def _siae_table(session: Session) -> list[str]:
     rows = session.exec(select(Siae).order_by(col(Siae.name)).limit(100))
     lines = ["| Identifiant | SIAE | Type | Ville |", "|---|---|---|---|"]
@@ -114,6 +143,10 @@ def gate_markdown(
     lines += [
         f"Ouverte le {fr_date(record.opened_on)} ; échéance : **{fr_date(due)}**{late} ; tentative {record.attempt}.",
         f"Pilotes : {', '.join(r.label for r in spec.pilotes)}.",
+        "",
+        "### Le projet",
+        "",
+        *_project_facts(session, project),
         "",
     ]
     for decision in spec.decisions:

@@ -1,0 +1,58 @@
+"""The markdown above a gate's form: what the project holds, what the guide expects, what is missing."""
+
+from datetime import date
+
+import factories
+from sqlmodel import Session
+
+from implantation.config.schema import ProcessConfig
+from implantation.enums import Decision, Role
+from implantation.services import workflow
+from tasks.describe import gate_markdown
+
+TODAY = date(2026, 10, 2)
+
+
+def test_stage_one_shows_what_the_disp_confirms(session: Session, cfg: ProcessConfig) -> None:
+    project, lead = factories.project(session, cfg, locaux="Atelier de 300 m², deux bureaux")
+    text = gate_markdown(session, cfg, project, 1, [], [], TODAY)
+    assert "- Établissement : Centre pénitentiaire de Grenoble-Varces (" in text
+    assert "département 38" in text
+    assert f"- Chef de projet : {lead.full_name} ({lead.organisation})" in text
+    assert "- Locaux disponibles : Atelier de 300 m², deux bureaux" in text
+    assert "Décision attendue : Confirmer l'établissement, le chef de projet et les locaux" in text
+    assert "SIAE retenue" not in text and "La saisie précédente" not in text
+
+
+def test_missing_premises_and_refusals_are_shown(session: Session, cfg: ProcessConfig) -> None:
+    project, _lead = factories.project(session, cfg)
+    text = gate_markdown(session, cfg, project, 1, ["approbateur inconnu"], [], TODAY)
+    assert "- Locaux disponibles : **non renseignés**" in text
+    assert "### ⚠ La saisie précédente n'a pas été retenue\n\n- approbateur inconnu" in text
+
+
+def test_after_sourcing_the_selected_siae_and_activity_are_shown(
+    session: Session, cfg: ProcessConfig
+) -> None:
+    project, lead = factories.project(session, cfg)
+    workflow.decide(
+        session,
+        cfg,
+        project.id,
+        workflow.DecisionRequest(1, Decision.APPROVE, lead.id),
+        TODAY,  # type: ignore[arg-type]
+    )
+    siae = factories.siae(session, cfg)
+    dreets = factories.person(session, cfg, Role.DREETS, "84", email="dreets@exemple.gouv.test")
+    request = workflow.DecisionRequest(
+        2,
+        Decision.APPROVE,
+        dreets.id,  # type: ignore[arg-type]
+        candidate_siae_ids=[siae.id],  # type: ignore[list-item]
+        selected_siae_id=siae.id,
+        activity="Tri de textiles",
+    )
+    assert workflow.decide(session, cfg, project.id, request, TODAY).accepted  # type: ignore[arg-type]
+    text = gate_markdown(session, cfg, project, 3, [], [], TODAY)
+    assert "- SIAE retenue : La Remise (ACI) ; activité : Tri de textiles" in text
+    assert "Décision attendue : Valider l'étude de faisabilité" in text
