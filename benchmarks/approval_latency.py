@@ -28,6 +28,8 @@ from pathlib import Path
 
 import httpx
 import psycopg
+from rich.console import Console
+from rich.progress import Progress
 from sqlmodel import select
 
 from flows.api import PrefectApi
@@ -152,40 +154,47 @@ def main(argv: list[str] | None = None) -> int:
 
 def _measure(box: Sandbox, attentes: int, mesures: int, backend: str, pause: float) -> int:
     stack, api, ids, engine = box.stack, box.api, box.ids, box.engine
-    stack.start(schedules=False)
-    time.sleep(3)
-    idle = _memory(stack)
-    # One start after the other, as leads start implantations: twenty at once is a load test, which
-    # on SQLite measures the server's lock waits (see flows.prefect_server), not the approvals.
-    for _ in range(attentes):
-        run = api.run_deployment(
-            "demarrer-implantation/demarrer-implantation",
-            {"etablissement_id": ids.establishment_id, "chef_de_projet_id": ids.lead_id},
-        )
-        api.wait_state(run, {"COMPLETED"}, timeout=600)
-    stage1 = [api.stage_run(projet_id, 1) for projet_id in range(1, attentes + 1)]
-    for run in stage1:
-        api.wait_state(run, {"PAUSED"}, timeout=600)
-    _until(lambda: not flow_processes(stack.service("runner").pid), timeout=60)
-    waiting = _memory(stack)
-    time.sleep(pause)
-
-    resumed, recorded, created, pending, next_running, next_waiting = [], [], [], [], [], []
-    for projet_id, run in list(zip(range(1, attentes + 1), stage1, strict=True))[:mesures]:
-        t0 = time.time()
-        answer = api.resume(run, gate(ids.emails["cheffe.projet.disp"]))
-        assert answer["status"] == "ACCEPT", answer
-        nxt = api.stage_run(projet_id, 2, timeout=120)
-        api.wait_state(nxt, {"PAUSED"}, timeout=120)
-        api.wait_state(run, {"COMPLETED"}, timeout=120)
-        resumed.append(_entered(api, run, "RUNNING", t0) - t0)
-        recorded.append(_decided_at(engine, projet_id) - t0)
-        created.append(_created(api, nxt) - t0)
-        pending.append(_entered(api, nxt, "PENDING", t0) - t0)
-        next_running.append(_entered(api, nxt, "RUNNING", t0) - t0)
-        next_waiting.append(_entered(api, nxt, "PAUSED", t0) - t0)
+    # The progress goes to stderr and vanishes at the end: stdout keeps only the figures.
+    with Progress(console=Console(stderr=True), transient=True) as progress:
+        progress.add_task("Démarrage du serveur Prefect et du runner", total=None)
+        stack.start(schedules=False)
+        time.sleep(3)
+        idle = _memory(stack)
+        started = progress.add_task("Implantations en attente", total=attentes)
+        measured = progress.add_task("Approbations mesurées", total=mesures)
+        # One start after the other, as leads start implantations: twenty at once is a load test, which
+        # on SQLite measures the server's lock waits (see flows.prefect_server), not the approvals.
+        stage1 = []
+        for projet_id in range(1, attentes + 1):
+            run = api.run_deployment(
+                "demarrer-implantation/demarrer-implantation",
+                {"etablissement_id": ids.establishment_id, "chef_de_projet_id": ids.lead_id},
+            )
+            api.wait_state(run, {"COMPLETED"}, timeout=600)
+            stage1.append(api.stage_run(projet_id, 1))
+            api.wait_state(stage1[-1], {"PAUSED"}, timeout=600)
+            progress.advance(started)
         _until(lambda: not flow_processes(stack.service("runner").pid), timeout=60)
+        waiting = _memory(stack)
         time.sleep(pause)
+
+        resumed, recorded, created, pending, next_running, next_waiting = [], [], [], [], [], []
+        for projet_id, run in list(zip(range(1, attentes + 1), stage1, strict=True))[:mesures]:
+            t0 = time.time()
+            answer = api.resume(run, gate(ids.emails["cheffe.projet.disp"]))
+            assert answer["status"] == "ACCEPT", answer
+            nxt = api.stage_run(projet_id, 2, timeout=120)
+            api.wait_state(nxt, {"PAUSED"}, timeout=120)
+            api.wait_state(run, {"COMPLETED"}, timeout=120)
+            resumed.append(_entered(api, run, "RUNNING", t0) - t0)
+            recorded.append(_decided_at(engine, projet_id) - t0)
+            created.append(_created(api, nxt) - t0)
+            pending.append(_entered(api, nxt, "PENDING", t0) - t0)
+            next_running.append(_entered(api, nxt, "RUNNING", t0) - t0)
+            next_waiting.append(_entered(api, nxt, "PAUSED", t0) - t0)
+            _until(lambda: not flow_processes(stack.service("runner").pid), timeout=60)
+            progress.advance(measured)
+            time.sleep(pause)
 
     print(f"Base du serveur Prefect : {backend}")
     print(
