@@ -156,10 +156,11 @@ def _measure(box: Sandbox, attentes: int, mesures: int, backend: str, pause: flo
     stack, api, ids, engine = box.stack, box.api, box.ids, box.engine
     # The progress goes to stderr and vanishes at the end: stdout keeps only the figures.
     with Progress(console=Console(stderr=True), transient=True) as progress:
-        progress.add_task("Démarrage du serveur Prefect et du runner", total=None)
+        boot = progress.add_task("Démarrage du serveur Prefect et du runner", total=None)
         stack.start(schedules=False)
         time.sleep(3)
         idle = _memory(stack)
+        progress.update(boot, total=1, completed=1)
         started = progress.add_task("Implantations en attente", total=attentes)
         measured = progress.add_task("Approbations mesurées", total=mesures)
         # One start after the other, as leads start implantations: twenty at once is a load test, which
