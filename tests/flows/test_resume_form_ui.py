@@ -1,0 +1,122 @@
+"""A person answers a gate in the Prefect UI itself: Resume, the French form, Submit (headless Chromium).
+
+The other flow tests answer through the resume API, as the UI does; this one proves the UI really draws
+the form from the gate's schema and sends what a person types: the v1 UI's visible « Resume » button,
+French labels, the markdown context, a refused answer re-asked with its reason, then an approval.
+"""
+
+import os
+import shutil
+import time
+from collections.abc import Iterator
+
+import pytest
+from playwright.sync_api import Browser, sync_playwright
+from sqlmodel import col, select
+
+from implantation.db.models import Person, StageRecord, TransitionLog
+from implantation.db.session import session_scope
+from implantation.enums import StageStatus
+from tests.flows.conftest import FlowStack
+
+pytestmark = [pytest.mark.prefect, pytest.mark.ui]
+
+CHROMIUM = (
+    os.environ.get("SIAE_TEST_CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
+)
+# Without these, Chromium keeps trying to reach Google's hosts, which this closed network refuses.
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    if CHROMIUM is None:
+        reason = "Chromium absent : installer le paquet chromium"
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"{reason} — en CI (CI=true), le test de l'interface doit s'exécuter.")
+        pytest.skip(reason)
+    with sync_playwright() as p:
+        chromium = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+def _answer_in_ui(browser: Browser, url: str, email: str, decision: str, reason: str = "") -> str:
+    """Open the run, click Resume, fill the form as a person would, submit; returns the form's text."""
+    page = browser.new_page(viewport={"width": 1400, "height": 2000})
+    try:
+        page.goto(url)
+        page.get_by_role("button", name="Resume").first.click()
+        dialog = page.get_by_role("dialog")
+        dialog.get_by_text("Adresse électronique de l'approbateur").wait_for()
+        shown = dialog.inner_text()
+        boxes = dialog.locator("textarea")
+        boxes.nth(0).fill(email)
+        if reason:
+            boxes.nth(1).fill(reason)
+        # The decision is a drop-down of the schema's enum; the keyboard opens it.
+        dialog.locator(".p-select-button__control").first.focus()
+        page.keyboard.press("ArrowDown")
+        page.get_by_role("option", name=decision, exact=True).click()
+        dialog.get_by_role("button", name="Submit").click()
+        dialog.wait_for(state="hidden")
+        return shown
+    finally:
+        page.close()
+
+
+def _rows(fs: FlowStack, projet_id: int, count: int, timeout: float = 60) -> list[TransitionLog]:
+    deadline = time.monotonic() + timeout
+    while True:
+        with session_scope(fs.engine) as session:
+            rows = list(
+                session.exec(
+                    select(TransitionLog)
+                    .where(TransitionLog.project_id == projet_id, TransitionLog.stage == 1)
+                    .order_by(col(TransitionLog.id))
+                )
+            )
+        if len(rows) >= count or time.monotonic() > deadline:
+            return rows
+        time.sleep(0.3)
+
+
+@pytest.mark.parametrize("flow_stack", ["sqlite"], indirect=True)
+def test_a_gate_is_answered_in_the_prefect_ui(flow_stack: FlowStack, browser: Browser) -> None:
+    fs = flow_stack
+    driver = fs.driver()
+    projet_id = driver.start()
+    run, first = driver.wait_gate(projet_id, 1)
+    url = f"{fs.stack.ui_url}/runs/flow-run/{run}"
+    lead_email = fs.ids.emails["cheffe.projet.disp"]
+
+    # A rejection without its reason: the UI sends it (the schema allows it), the stage re-asks.
+    shown = _answer_in_ui(browser, url, lead_email, "rejeter")
+    for text in ("Le projet", "Chef de projet :", "Locaux disponibles :", "Décision", "Motif"):
+        assert text in shown, text
+    refused = _rows(fs, projet_id, 2)[-1]
+    assert not refused.accepted and "un motif est obligatoire" in (refused.reason or "")
+
+    # The re-asked form tells why; the lead then approves.
+    fs.api.wait_paused(run, str(first["pause_key"]))
+    shown = _answer_in_ui(browser, url, lead_email, "approuver", reason="Locaux visités le 12 novembre.")
+    assert "La saisie précédente n'a pas été retenue" in shown and "un motif est obligatoire" in shown
+    approved = _rows(fs, projet_id, 3)[-1]
+    assert approved.accepted and approved.transition == "approuver"
+    assert approved.reason == "Locaux visités le 12 novembre."
+    with session_scope(fs.engine) as session:
+        lead = session.get(Person, fs.ids.lead_id)
+        assert lead is not None and approved.actor_label == lead.full_name
+        stage2 = session.exec(
+            select(StageRecord).where(StageRecord.project_id == projet_id, StageRecord.stage == 2)
+        ).one()
+        assert stage2.status == StageStatus.OPEN
+    assert fs.api.wait_state(run, {"COMPLETED"}) == "COMPLETED"
