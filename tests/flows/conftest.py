@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pytest
 from postgres_server import DATABASES, require_postgres
+from prefect.events.worker import EventsWorker
+from prefect.logging.handlers import APILogWorker
 from sqlalchemy.engine import Engine
 
 from flows.api import PrefectApi
@@ -42,6 +44,16 @@ class FlowStack:
     @property
     def runner_pid(self) -> int:
         return self.stack.service("runner").pid
+
+
+def _drain_prefect_workers() -> None:
+    """Send the logs and events of the flows run inside pytest while their server is still up.
+
+    Otherwise Prefect's workers try at interpreter exit, against a stopped server, and hold pytest's
+    exit for about a minute (as Prefect's own ``prefect_test_harness`` drains them before it stops).
+    """
+    APILogWorker.drain_all(timeout=30)
+    EventsWorker.drain_all(timeout=30)
 
 
 @pytest.fixture(scope="session")
@@ -79,6 +91,7 @@ def flow_stack(
                 base / "data",
                 pg_names[1] if pg_names else None,
             )
+            _drain_prefect_workers()
     finally:
         if pg_names:
             DATABASES.drop(*pg_names)
