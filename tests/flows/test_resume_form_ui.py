@@ -7,12 +7,11 @@ French labels, the markdown context, a refused answer re-asked with its reason, 
 
 import os
 import shutil
-import time
 from collections.abc import Iterator
 
 import pytest
 from playwright.sync_api import Browser, sync_playwright
-from sqlmodel import col, select
+from sqlmodel import select
 
 from implantation.db.models import Person, StageRecord, TransitionLog
 from implantation.db.session import session_scope
@@ -73,20 +72,11 @@ def _answer_in_ui(browser: Browser, url: str, email: str, decision: str, reason:
         page.close()
 
 
-def _rows(fs: FlowStack, projet_id: int, count: int, timeout: float = 60) -> list[TransitionLog]:
-    deadline = time.monotonic() + timeout
-    while True:
-        with session_scope(fs.engine) as session:
-            rows = list(
-                session.exec(
-                    select(TransitionLog)
-                    .where(TransitionLog.project_id == projet_id, TransitionLog.stage == 1)
-                    .order_by(col(TransitionLog.id))
-                )
-            )
-        if len(rows) >= count or time.monotonic() > deadline:
-            return rows
-        time.sleep(0.3)
+def _logged(fs: FlowStack, key: str) -> TransitionLog:
+    """The decision logged for the answer to the gate ``key``, once the resumed run has written it."""
+    fs.driver().outcome(key)
+    with session_scope(fs.engine) as session:
+        return session.exec(select(TransitionLog).where(TransitionLog.idempotency_key == key)).one()
 
 
 @pytest.mark.parametrize("flow_stack", ["sqlite"], indirect=True)
@@ -102,14 +92,14 @@ def test_a_gate_is_answered_in_the_prefect_ui(flow_stack: FlowStack, browser: Br
     shown = _answer_in_ui(browser, url, lead_email, "rejeter")
     for text in ("Le projet", "Chef de projet :", "Locaux disponibles :", "Décision", "Motif"):
         assert text in shown, text
-    refused = _rows(fs, projet_id, 2)[-1]
+    refused = _logged(fs, str(first["pause_key"]))
     assert not refused.accepted and "un motif est obligatoire" in (refused.reason or "")
 
     # The re-asked form tells why; the lead then approves.
-    fs.api.wait_paused(run, str(first["pause_key"]))
+    second = fs.api.wait_paused(run, str(first["pause_key"]))
     shown = _answer_in_ui(browser, url, lead_email, "approuver", reason="Locaux visités le 12 novembre.")
     assert "La saisie précédente n'a pas été retenue" in shown and "un motif est obligatoire" in shown
-    approved = _rows(fs, projet_id, 3)[-1]
+    approved = _logged(fs, str(second["pause_key"]))
     assert approved.accepted and approved.transition == "approuver"
     assert approved.reason == "Locaux visités le 12 novembre."
     with session_scope(fs.engine) as session:

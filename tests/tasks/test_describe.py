@@ -6,8 +6,6 @@ import factories
 from sqlmodel import Session
 
 from implantation.config.schema import ProcessConfig
-from implantation.enums import Decision, Role
-from implantation.services import workflow
 from tasks.describe import gate_markdown
 
 TODAY = date(2026, 10, 2)
@@ -34,25 +32,10 @@ def test_missing_premises_and_refusals_are_shown(session: Session, cfg: ProcessC
 def test_after_sourcing_the_selected_siae_and_activity_are_shown(
     session: Session, cfg: ProcessConfig
 ) -> None:
-    project, lead = factories.project(session, cfg)
-    workflow.decide(
-        session,
-        cfg,
-        project.id,
-        workflow.DecisionRequest(1, Decision.APPROVE, lead.id),
-        TODAY,  # type: ignore[arg-type]
-    )
+    project, _lead = factories.project(session, cfg)
     siae = factories.siae(session, cfg)
-    dreets = factories.person(session, cfg, Role.DREETS, "84", email="dreets@exemple.gouv.test")
-    request = workflow.DecisionRequest(
-        2,
-        Decision.APPROVE,
-        dreets.id,  # type: ignore[arg-type]
-        candidate_siae_ids=[siae.id],  # type: ignore[list-item]
-        selected_siae_id=siae.id,
-        activity="Tri de textiles",
-    )
-    assert workflow.decide(session, cfg, project.id, request, TODAY).accepted  # type: ignore[arg-type]
+    # What stage 2's selection records (see services.workflow); the description only reads it.
+    project.siae_id, project.activity = siae.id, "Tri de textiles"
     text = gate_markdown(session, cfg, project, 3, [], [], TODAY)
     assert "- SIAE retenue : La Remise (ACI) ; activité : Tri de textiles" in text
     assert "Décision attendue : Valider l'étude de faisabilité" in text
