@@ -23,11 +23,11 @@ install: $(STAMP)
 ## `make demo ARGS=--keep` laisse le serveur ouvert avec une décision en attente dans l'interface.
 demo: $(STAMP)
 	$(BIN)/siae demo-base
-	$(BIN)/python -m flows.demo $(ARGS)
+	$(BIN)/python -m flows.harness.demo $(ARGS)
 
 ## Serveur Prefect + exécution des déploiements, jusqu'à Ctrl-C (voir README pour PostgreSQL et plusieurs machines).
 serve: $(STAMP)
-	$(BIN)/python -m flows.serve $(ARGS)
+	$(BIN)/python -m flows.runtime.serve $(ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -32,10 +32,10 @@ from rich.console import Console
 from rich.progress import Progress
 from sqlmodel import select
 
-from flows.api import PrefectApi
-from flows.local import LocalServiceError, LocalStack, flow_processes, tree_rss_bytes
-from flows.sandbox import Sandbox, sandbox
-from flows.scenario import gate
+from flows.harness.api import PrefectApi
+from flows.harness.local import LocalServiceError, LocalStack, flow_processes, tree_rss_bytes
+from flows.harness.sandbox import Sandbox, sandbox
+from flows.harness.scenario import gate
 from implantation.cli.common import FrenchArgumentParser
 from implantation.db.models import StageRecord, TransitionLog
 from implantation.db.session import session_scope
@@ -144,7 +144,7 @@ def main(argv: list[str] | None = None) -> int:
         print(str(exc), file=sys.stderr)
         return 1
     except httpx.TimeoutException as exc:
-        # Seen with the SQLite server before its lock wait was shortened (see flows.prefect_server).
+        # Seen with the SQLite server before its lock wait was shortened (see flows.runtime.server).
         print(f"Le serveur Prefect n'a pas répondu à temps ({exc}) : mesure interrompue.", file=sys.stderr)
         return 1
     finally:
@@ -164,7 +164,7 @@ def _measure(box: Sandbox, attentes: int, mesures: int, backend: str, pause: flo
         started = progress.add_task("Implantations en attente", total=attentes)
         measured = progress.add_task("Approbations mesurées", total=mesures)
         # One start after the other, as leads start implantations: twenty at once is a load test, which
-        # on SQLite measures the server's lock waits (see flows.prefect_server), not the approvals.
+        # on SQLite measures the server's lock waits (see flows.runtime.server), not the approvals.
         stage1 = []
         for projet_id in range(1, attentes + 1):
             run = api.run_deployment(

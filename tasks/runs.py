@@ -3,7 +3,7 @@
 A subflow cannot suspend, so the stage run is created on the deployment with no parent. The
 idempotency key names the project, the stage and the stage's attempt: a replayed caller gets the run
 already created, and a stage reopened by a send-back gets a new one. The client retries quickly a
-creation refused by a locked SQLite server (see :mod:`tasks.client`): people wait on this call.
+creation refused by a locked SQLite server (see :mod:`flows.runtime.client`): people wait on this call.
 """
 
 from uuid import UUID
@@ -13,8 +13,8 @@ from prefect.client.orchestration import SyncPrefectClient
 from prefect.context import FlowRunContext
 from prefect.states import Scheduled
 
+from flows.runtime.client import sync_client
 from implantation.keys import stage_attempt_key
-from tasks.client import sync_client
 from tasks.common import TASK_OPTIONS
 
 STAGE_DEPLOYMENT = "etape/etape"

@@ -55,7 +55,7 @@ def test_runner_refuses_a_bad_polling_interval(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     """Refused before anything starts: no forkserver, no connection to a server."""
-    from flows import runner
+    from flows.runtime import runner
     from implantation.settings import get_settings
 
     if env is not None:

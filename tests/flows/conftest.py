@@ -15,11 +15,11 @@ from prefect.events.worker import EventsWorker
 from prefect.logging.handlers import APILogWorker
 from sqlalchemy.engine import Engine
 
-from flows.api import PrefectApi
-from flows.local import LocalStack
-from flows.sandbox import sandbox
-from flows.scenario import Driver
-from flows.smtp_sink import SmtpSink
+from flows.harness.api import PrefectApi
+from flows.harness.local import LocalStack
+from flows.harness.sandbox import sandbox
+from flows.harness.scenario import Driver
+from flows.harness.smtp_sink import SmtpSink
 from implantation.config.loader import load_process_config
 from implantation.config.schema import ProcessConfig
 from implantation.samples import SampleIds

@@ -10,7 +10,7 @@ from prefect.settings import PREFECT_API_URL, temporary_settings
 from prefect.states import Suspended
 
 from flows.gates import GateInput, LaunchGateInput, SourcingGateInput, ask
-from flows.scenario import gate
+from flows.harness.scenario import gate
 from tests.flows.conftest import FlowStack
 
 pytestmark = pytest.mark.prefect

@@ -12,8 +12,8 @@ from docx import Document
 from postgres_server import DATABASES
 from sqlmodel import col, select
 
-from flows.local import flow_processes, forkserver_processes
-from flows.scenario import full_implantation, gate
+from flows.harness.local import flow_processes, forkserver_processes
+from flows.harness.scenario import full_implantation, gate
 from implantation.db.models import (
     DocumentRecord,
     ImplantationProject,

@@ -1,4 +1,4 @@
-"""Prefect's server, adjusted for SQLite: ``python -m flows.prefect_server server start …`` takes the
+"""Prefect's server, adjusted for SQLite: ``python -m flows.runtime.server server start …`` takes the
 arguments of ``prefect server start``. PostgreSQL is not concerned by either adjustment.
 
 **A shorter lock wait.** The SQLite server used to freeze for a whole minute now and then. Traced with

@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy.engine import Engine
 from sqlmodel import select
 
-from flows.api import PrefectApi
+from flows.harness.api import PrefectApi
 from implantation.calendar import launch_date_problems
 from implantation.config.schema import ProcessConfig
 from implantation.db.models import Establishment, ImplantationProject, Person, TransitionLog

@@ -20,7 +20,7 @@ settings are read at each client's creation, so a run whose settings differ gets
 **Writes refused because SQLite is locked.** Prefect's client answers an HTTP 503 by sleeping 2 s
 before it even looks at its retry budget. A SQLite server answers 503 when a deferred transaction
 cannot take the write lock once another writer has committed (« database is locked »), and rolls back;
-asked again, it passes. The server that :mod:`flows.prefect_server` starts creates runs in transactions
+asked again, it passes. The server that :mod:`flows.runtime.server` starts creates runs in transactions
 that take the lock first, so this is now the rare case, but a plain ``prefect server start`` still
 refuses them often right after a decision. :func:`sync_client` sends its requests through
 :class:`RetryLockedWrites`, which asks again after a few tens of milliseconds, for about 2 s, before

@@ -1,4 +1,4 @@
-"""``python -m flows.serve`` (``make serve``): the Prefect server and the runner, until Ctrl-C.
+"""``python -m flows.runtime.serve`` (``make serve``): the Prefect server and the runner, until Ctrl-C.
 
 By default the Prefect server keeps its state in SQLite under ``<data_dir>/prefect`` (fine for one user);
 ``--base-prefect postgresql+asyncpg://…`` uses PostgreSQL, which production needs (concurrent resumes
@@ -13,7 +13,7 @@ import time
 
 from rich.console import Console
 
-from flows.local import LocalServiceError, LocalStack, prefect_env, start_runner
+from flows.harness.local import LocalServiceError, LocalStack, prefect_env, start_runner
 from implantation.cli.common import FrenchArgumentParser, widen_piped_output
 from implantation.db.migrate import upgrade_to_head
 from implantation.settings import get_settings

@@ -13,7 +13,7 @@ from prefect.server.database.configurations import AioSqliteConfiguration
 from sqlalchemy import text
 from sqlalchemy.exc import OperationalError
 
-from flows import prefect_server
+from flows.runtime import server as prefect_server
 
 
 async def _pragmas(url: str) -> tuple[int, str]:

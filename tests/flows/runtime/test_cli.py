@@ -10,7 +10,7 @@ import pytest
 from sqlmodel import Session, select
 from typer.testing import CliRunner
 
-from flows.cli import app
+from flows.runtime.cli import app
 from implantation.db.models import ImplantationProject, StageRecord
 from implantation.enums import StageStatus
 from tests.flows.conftest import FlowStack

@@ -9,9 +9,9 @@ from pathlib import Path
 
 from sqlalchemy.engine import Engine
 
-from flows.api import PrefectApi
-from flows.local import LocalStack, application_env, free_port, prefect_env
-from flows.smtp_sink import SmtpSink
+from flows.harness.api import PrefectApi
+from flows.harness.local import LocalStack, application_env, free_port, prefect_env
+from flows.harness.smtp_sink import SmtpSink
 from implantation.db.migrate import upgrade_to_head
 from implantation.db.session import make_engine, session_scope
 from implantation.samples import SampleIds, seed

@@ -18,7 +18,7 @@ from prefect.settings import (
     temporary_settings,
 )
 
-from tasks.client import RetryLockedWrites, context_for, current_context, install_shared_tls
+from flows.runtime.client import RetryLockedWrites, context_for, current_context, install_shared_tls
 
 
 @pytest.fixture(autouse=True)

@@ -13,8 +13,8 @@ from prefect.client.orchestration import SyncPrefectClient, get_client
 from prefect.settings import PREFECT_API_URL, temporary_settings
 from prefect.states import Scheduled, Suspended
 
-from flows import suspension_observer
-from flows.suspension_observer import observe_flow_run_suspension
+from flows.runtime import suspension_observer
+from flows.runtime.suspension_observer import observe_flow_run_suspension
 from tests.flows.conftest import FlowStack
 
 

@@ -19,8 +19,8 @@ from prefect.settings import (
     temporary_settings,
 )
 
-from flows import suspension_observer, warm_start
-from flows.local import cmdline
+from flows.harness.local import cmdline
+from flows.runtime import suspension_observer, warm_start
 from tests.flows.conftest import FlowStack
 
 

@@ -13,9 +13,9 @@ from prefect.runner import Runner
 from prefect.runner._flow_run_executor import FlowRunExecutor
 from prefect.runner._scheduled_run_poller import ScheduledRunPoller
 
-from flows.runner import start_from_pending
-from flows.scenario import gate
-from flows.wakeup import WAKE_EVENTS, announced_run, wake_filter
+from flows.harness.scenario import gate
+from flows.runtime.runner import start_from_pending
+from flows.runtime.wakeup import WAKE_EVENTS, announced_run, wake_filter
 from tests.flows.conftest import FlowStack
 
 SINCE = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
@@ -73,13 +73,13 @@ def test_new_and_resumed_runs_start_without_a_poll(runner_that_never_polls: Flow
     assert answer.status == "ACCEPT" and answer.outcome.startswith("enregistré")  # the resumed run ran
     stage2 = fs.api.stage_run(projet_id, 2)
     assert fs.api.wait_state(stage2, {"PAUSED"}, timeout=120) == "PAUSED"  # created by the resumed run
-    # Taken as Pending, then running: no « Submitting » request in between (flows.runner.start_from_pending).
+    # Taken as Pending, then running: no « Submitting » request in between (flows.runtime.runner.start_from_pending).
     names = [state["name"] for state in fs.api.get(f"/flow_run_states/?flow_run_id={stage2}")]
     assert names[:3] == ["Scheduled", "Pending", "Running"] and "Submitting" not in names
 
 
 def test_the_runner_internals_used_are_those_of_the_prefect_release_in_use() -> None:
-    """What :mod:`flows.wakeup` and :func:`flows.runner.start_from_pending` rely on in Prefect's runner."""
+    """What :mod:`flows.runtime.wakeup` and :func:`flows.runtime.runner.start_from_pending` rely on in Prefect's runner."""
     poller = inspect.signature(ScheduledRunPoller._submit_scheduled_flow_runs).parameters
     assert list(poller)[1:] == ["flow_run_response", "task_group"]
     assert "propose_submitting" in inspect.signature(FlowRunExecutor.__init__).parameters

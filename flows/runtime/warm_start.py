@@ -8,7 +8,7 @@ modules once, when the runner starts, then forks one child per run in millisecon
 The child receives the same payload, environment and control channel as Prefect's own. Two things
 differ: the start method, and the child reuses the forkserver's Prefect settings when its environment
 gives the same ones (see :func:`_run_flow_with_env`). Prefect's direct starter names ``run_flow_in_subprocess`` at module level as the point to
-override (see ``prefect.runner._starter_direct``). ``tests/flows/test_warm_start.py`` checks that this
+override (see ``prefect.runner._starter_direct``). ``tests/flows/runtime/test_warm_start.py`` checks that this
 copy still matches the Prefect release in use.
 """
 
@@ -43,32 +43,32 @@ from prefect.settings.models.root import Settings
 from prefect.utilities.callables import cloudpickle_wrapped_call
 from prefect.utilities.processutils import sanitize_subprocess_env
 
-from flows import suspension_observer
-from tasks import client as prefect_client
+from flows.runtime import client as prefect_client
+from flows.runtime import suspension_observer
 
 T = TypeVar("T")
 
 # Imported once by the forkserver, so that every forked run finds them loaded (a module that is not
-# installed is skipped). Measured per run before each was added: ``flows.runner`` is the runner's main
+# installed is skipped). Measured per run before each was added: ``flows.runtime.runner`` is the runner's main
 # module, which every child runs again as ``__mp_main__``, and preloading it preloads what it imports
 # (Alembic through the CLI helpers: 0.35 s); ``holidays`` loads its countries on first use (0.2 s in
 # every decision); Prefect's task engine, its graph rendering and its concurrency helpers, anyio's
 # backend, the e-mail policies and both database drivers are imported lazily (0.13 s together).
-# :mod:`flows.preload` also does the first-use work of SQLAlchemy's mappers and Babel's French data.
+# :mod:`flows.runtime.preload` also does the first-use work of SQLAlchemy's mappers and Babel's French data.
 PRELOAD = (
     "prefect.flow_engine",
     "prefect.task_engine",
     "prefect.utilities.visualization",
     "prefect.concurrency.sync",
     "anyio._backends._asyncio",
-    "flows.runner",
+    "flows.runtime.runner",
     "holidays.countries",
     "email.policy",
     "email.headerregistry",
     "sqlalchemy.dialects.sqlite",
     "sqlalchemy.dialects.postgresql",
     "psycopg",
-    "flows.preload",
+    "flows.runtime.preload",
 )
 
 
@@ -135,8 +135,8 @@ def _run_flow_with_env(
     serialized settings. Each build reads the environment for about a hundred nested models (0.5 s on
     this machine). The forkserver built them from the same variables when it started, so a run whose
     settings variables are exactly those reuses them and skips both builds; any difference builds anew.
-    The run's Prefect clients share one TLS context (see :mod:`tasks.client`), and its suspension
-    observer does not hold its start (see :mod:`flows.suspension_observer`).
+    The run's Prefect clients share one TLS context (see :mod:`flows.runtime.client`), and its suspension
+    observer does not hold its start (see :mod:`flows.runtime.suspension_observer`).
     """
     for key in remove_env or ():
         os.environ.pop(key, None)

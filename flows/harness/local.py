@@ -1,6 +1,6 @@
 """Start and stop a local Prefect server and runner as child processes.
 
-The same code serves ``python -m flows.serve``, the demo, the tests and the benchmark, so the settings that
+The same code serves ``python -m flows.runtime.serve``, the demo, the tests and the benchmark, so the settings that
 matter (v1 UI with its visible Resume button, no analytics, explicit API URL, Prefect
 data under the project's data directory) are decided once, here.
 """
@@ -134,7 +134,7 @@ def start_server(env: Mapping[str, str], log_dir: Path, timeout: float = 90) -> 
     command = [
         sys.executable,
         "-m",
-        "flows.prefect_server",
+        "flows.runtime.server",
         "server",
         "start",
         "--host",
@@ -165,7 +165,7 @@ def start_runner(
     env: Mapping[str, str], log_dir: Path, *, schedules: bool = True, timeout: float = 90
 ) -> Service:
     """The runner serving the deployments; returns once the three deployments exist on the server."""
-    command = [sys.executable, "-m", "flows.runner"]
+    command = [sys.executable, "-m", "flows.runtime.runner"]
     if not schedules:
         command.append("--sans-planification")
     service = _spawn("runner", command, env, log_dir)
@@ -270,7 +270,7 @@ def cmdline(pid: int) -> str:
 
 
 def flow_processes(runner_pid: int) -> list[int]:
-    """Flow-run processes of a runner: children forked by its forkserver (see :mod:`flows.warm_start`),
+    """Flow-run processes of a runner: children forked by its forkserver (see :mod:`flows.runtime.warm_start`),
     spawned children (``spawn_main``) or ``prefect.engine`` commands. The forkserver itself, which
     runs no flow, is not one."""
     parents = _parents()

@@ -8,7 +8,7 @@ from typing import Any
 
 from aiosmtpd.controller import Controller
 
-from flows.local import free_port
+from flows.harness.local import free_port
 
 
 @dataclass

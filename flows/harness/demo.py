@@ -1,4 +1,4 @@
-"""``python -m flows.demo [--keep]`` (``make demo``): a whole implantation on this machine, then a summary.
+"""``python -m flows.harness.demo [--keep]`` (``make demo``): a whole implantation on this machine, then a summary.
 
 Starts a Prefect server on a free loopback port (SQLite in the demo directory), an SMTP sink on loopback
 and the runner; plays CP de Grenoble-Varces with La Remise (tri de textiles) through the six gates over
@@ -17,10 +17,10 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 from sqlmodel import col, select
 
-from flows.local import LocalServiceError, LocalStack
-from flows.sandbox import sandbox
-from flows.scenario import Driver, full_implantation
-from flows.smtp_sink import SmtpSink
+from flows.harness.local import LocalServiceError, LocalStack
+from flows.harness.sandbox import sandbox
+from flows.harness.scenario import Driver, full_implantation
+from flows.harness.smtp_sink import SmtpSink
 from implantation.cli.common import FrenchArgumentParser, widen_piped_output
 from implantation.config.loader import get_process_config
 from implantation.db.models import DocumentRecord, ImplantationProject, StageRecord, TransitionLog

@@ -1,5 +1,5 @@
 """Work that every flow run would repeat, done once in the runner's forkserver (see
-:data:`flows.warm_start.PRELOAD`): the forked runs find it done.
+:data:`flows.runtime.warm_start.PRELOAD`): the forked runs find it done.
 
 Measured in each run before: SQLAlchemy configures the application's mappers at the first query of a
 process (0.04 s in the decision of a resumed run, while the person who clicked waits), and Babel loads

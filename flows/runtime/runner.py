@@ -1,12 +1,12 @@
 """The runner: registers the three deployments and executes their runs until stopped.
 
-``python -m flows.runner`` is started by ``python -m flows.serve`` (and by the demo and tests); run it
+``python -m flows.runtime.runner`` is started by ``python -m flows.runtime.serve`` (and by the demo and tests); run it
 alone to add a runner to an existing server.
 
 The flows are added as in-memory flows (``Runner.add_flow``), not as deployments loaded from their
-entrypoint: Prefect then starts a run from the flow object it holds, and :mod:`flows.warm_start` can
+entrypoint: Prefect then starts a run from the flow object it holds, and :mod:`flows.runtime.warm_start` can
 fork it from a warm process. A run that someone waits for (a new implantation, a resumed stage, the
-next stage) starts when the server announces it (:mod:`flows.wakeup`); the poll
+next stage) starts when the server announces it (:mod:`flows.runtime.wakeup`); the poll
 (``SIAE_RUNNER_POLL_SECONDS``) starts the scheduled sweep and any run whose announcement was missed.
 """
 
@@ -21,8 +21,8 @@ from prefect.runner._flow_run_executor import FlowRunExecutor
 from prefect.schedules import Cron
 from pydantic import ValidationError
 
-from flows import wakeup, warm_start
 from flows.implantation_flow import demarrer_implantation
+from flows.runtime import wakeup, warm_start
 from flows.stage_flow import etape
 from flows.sweeper import echeances
 from implantation.cli.common import FrenchArgumentParser
@@ -31,7 +31,7 @@ from implantation.settings import get_settings
 SWEEP_CRON = "0 7 * * 1-5"
 SWEEP_TIMEZONE = "Europe/Paris"
 # Deployments whose runs someone waits for: started at once when the server announces them (see
-# :mod:`flows.wakeup`). The daily sweep waits for its poll.
+# :mod:`flows.runtime.wakeup`). The daily sweep waits for its poll.
 WOKEN = ("demarrer-implantation", "etape")
 
 

@@ -135,7 +135,7 @@ class PrefectApi:
         stored, or a locked SQLite server may not have stored the state: the server then answers ABORT or
         « Run input schema not found ». Those are retried; a refusal of the answer itself is returned.
         The wait outlasts several of the SQLite server's lock waits (5 s each, see
-        :mod:`flows.prefect_server`), each of which can delay the schema.
+        :mod:`flows.runtime.server`), each of which can delay the schema.
         """
         deadline = time.monotonic() + timeout
         while True:
