@@ -22,6 +22,9 @@ from implantation.db.migrate import upgrade
 from implantation.db.session import make_engine
 from implantation.settings import PROJECT_ROOT
 
+# The Prefect stack (server, runner, SMTP sink) for the flow and runtime tests.
+pytest_plugins = ["tests.flow_stack"]
+
 
 @pytest.fixture(scope="session")
 def cfg() -> ProcessConfig:

@@ -11,7 +11,7 @@ from prefect.states import Suspended
 
 from flows.gates import GateInput, LaunchGateInput, SourcingGateInput, ask
 from flows.harness.scenario import gate
-from tests.flows.conftest import FlowStack
+from tests.flow_stack import FlowStack
 
 pytestmark = pytest.mark.prefect
 

@@ -24,7 +24,7 @@ from implantation.db.models import (
 from implantation.db.session import session_scope
 from implantation.enums import ProjectStatus, StageStatus
 from implantation.samples import OPERATEUR_IDENTITIES
-from tests.flows.conftest import FlowStack
+from tests.flow_stack import FlowStack
 
 pytestmark = pytest.mark.prefect
 

@@ -2,7 +2,7 @@
 
 import pytest
 
-from tests.flows.conftest import FlowStack
+from tests.flow_stack import FlowStack
 
 DEPLOYMENTS = {
     "demarrer-implantation/demarrer-implantation": {

@@ -16,7 +16,7 @@ from sqlmodel import select
 from implantation.db.models import Person, StageRecord, TransitionLog
 from implantation.db.session import session_scope
 from implantation.enums import StageStatus
-from tests.flows.conftest import FlowStack
+from tests.flow_stack import FlowStack
 
 pytestmark = [pytest.mark.prefect, pytest.mark.ui]
 

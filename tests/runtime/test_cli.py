@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 from flows.runtime.cli import app
 from implantation.db.models import ImplantationProject, StageRecord
 from implantation.enums import StageStatus
-from tests.flows.conftest import FlowStack
+from tests.flow_stack import FlowStack
 
 SIAE = Path(sys.executable).with_name("siae")
 

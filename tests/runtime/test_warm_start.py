@@ -21,7 +21,7 @@ from prefect.settings import (
 
 from flows.harness.local import cmdline
 from flows.runtime import suspension_observer, warm_start
-from tests.flows.conftest import FlowStack
+from tests.flow_stack import FlowStack
 
 
 @flow(name="essai-demarrage-a-chaud", persist_result=False)

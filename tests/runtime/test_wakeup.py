@@ -16,7 +16,7 @@ from prefect.runner._scheduled_run_poller import ScheduledRunPoller
 from flows.harness.scenario import gate
 from flows.runtime.runner import start_from_pending
 from flows.runtime.wakeup import WAKE_EVENTS, announced_run, wake_filter
-from tests.flows.conftest import FlowStack
+from tests.flow_stack import FlowStack
 
 SINCE = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
 

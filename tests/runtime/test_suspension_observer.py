@@ -15,7 +15,7 @@ from prefect.states import Scheduled, Suspended
 
 from flows.runtime import suspension_observer
 from flows.runtime.suspension_observer import observe_flow_run_suspension
-from tests.flows.conftest import FlowStack
+from tests.flow_stack import FlowStack
 
 
 def test_the_copy_follows_the_prefect_release_in_use() -> None:
