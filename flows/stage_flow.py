@@ -47,13 +47,13 @@ class StageOutcome(BaseModel):
 )
 def etape(
     projet_id: Annotated[int, titled("Projet", ge=1)],
-    etape: Annotated[int, titled("Étape", ge=1, le=6)],
+    etape: Annotated[int, titled("Étape", ge=1)],
 ) -> StageOutcome:
     """Une étape d'un projet, de son ouverture à la décision ; lancée par le processus lui-même.
 
     Args:
         projet_id: Projet d'implantation (identifiant).
-        etape: Numéro de l'étape, de 1 à 6.
+        etape: Numéro de l'étape (config/etapes.toml).
     """
     logger = get_run_logger()
     run_id = runtime.flow_run.id
@@ -72,7 +72,7 @@ def etape(
         saisie += 1
         key = gate_key(projet_id, etape, info.tentative, saisie)
         pack_problems: list[str] = []
-        if etape == 5:
+        if info.documents:
             pack = generate_documents(projet_id, info.tentative, saisie)
             pack_problems = pack.problems
             if pack.ok:

@@ -12,6 +12,8 @@ from prefect import task
 from pydantic import BaseModel
 from sqlmodel import Session, col, func, select
 
+from implantation import dates
+from implantation.config.schema import DecisionKind, ProcessConfig
 from implantation.db.models import ImplantationProject, Person
 from implantation.db.session import session_scope
 from implantation.enums import Decision, StageStatus
@@ -40,6 +42,8 @@ class StageInfo(BaseModel):
     statut: StageStatus
     tentative: int
     echeance: date | None
+    # The administrative documents are produced before this gate (it approves the convention).
+    documents: bool = False
 
     @property
     def open(self) -> bool:
@@ -65,7 +69,7 @@ def create_project_task(etablissement_id: int, chef_de_projet_id: int, date_debu
         lead = session.get(Person, chef_de_projet_id)
         actor = Actor.of(lead) if lead else Actor(label=f"personne inconnue #{chef_de_projet_id}")
         project = create_project(
-            session, cfg, etablissement_id, chef_de_projet_id, date_debut or date.today(), actor
+            session, cfg, etablissement_id, chef_de_projet_id, date_debut or dates.today(), actor
         )
         assert project.id is not None
         return ProjectRef(projet_id=project.id, reference=project.reference)
@@ -73,7 +77,7 @@ def create_project_task(etablissement_id: int, chef_de_projet_id: int, date_debu
 
 @task(name="lire-etape", **TASK_OPTIONS)
 def load_stage(projet_id: int, etape: int) -> StageInfo:
-    _settings, _cfg, engine = runtime()
+    _settings, cfg, engine = runtime()
     with session_scope(engine) as session:
         project = get_project(session, projet_id)
         record = get_stage(session, projet_id, etape)
@@ -84,11 +88,12 @@ def load_stage(projet_id: int, etape: int) -> StageInfo:
             statut=record.status,
             tentative=record.attempt,
             echeance=record.due_on,
+            documents=cfg.has(etape, DecisionKind.CONVENTION_APPROVAL),
         )
 
 
 def _find_approver(
-    session: Session, cfg: Any, project: ImplantationProject, email: str, stage: int
+    session: Session, cfg: ProcessConfig, project: ImplantationProject, email: str, stage: int
 ) -> Person | None:
     """The person with that address; among homonymous addresses, the one allowed to decide here."""
     people = list(
@@ -106,9 +111,11 @@ def _optional_int(value: Any) -> int | None:
     return int(value) if value not in (None, "") else None
 
 
-def _request(cfg: Any, stage: int, key: str, approver_id: int, answer: dict[str, Any]) -> DecisionRequest:
+def _request(
+    cfg: ProcessConfig, stage: int, key: str, approver_id: int, answer: dict[str, Any]
+) -> DecisionRequest:
     launch = answer.get("date_lancement")
-    checklist = {item.id for decision in cfg.stage(stage).decisions for item in decision.verifications}
+    checklist = {item.id for item in cfg.checklist(stage)}
     return DecisionRequest(
         stage=stage,
         decision=Decision(answer["decision"]),
@@ -124,14 +131,17 @@ def _request(cfg: Any, stage: int, key: str, approver_id: int, answer: dict[str,
     )
 
 
-def _next(session: Session, projet_id: int, stage: int, request: DecisionRequest) -> GateResult:
+def _next(
+    session: Session, cfg: ProcessConfig, projet_id: int, stage: int, request: DecisionRequest
+) -> GateResult:
     project = get_project(session, projet_id)
     if request.decision == Decision.APPROVE:
-        if stage == 6:
+        following = cfg.next_stage(stage)
+        if following is None:
             return GateResult(accepted=True, decision=request.decision, launched=True)
-        record = get_stage(session, projet_id, stage + 1)
+        record = get_stage(session, projet_id, following)
         return GateResult(
-            accepted=True, decision=request.decision, next_stage=stage + 1, next_attempt=record.attempt
+            accepted=True, decision=request.decision, next_stage=following, next_attempt=record.attempt
         )
     if request.decision == Decision.SEND_BACK:
         target = project.current_stage
@@ -155,7 +165,7 @@ def decide_gate(projet_id: int, etape: int, key: str, answer: dict[str, Any]) ->
         except (ValueError, KeyError, TypeError) as exc:
             return GateResult(accepted=False, problems=[f"saisie illisible : {exc}"])
         try:
-            outcome = decide(session, cfg, projet_id, request, date.today())
+            outcome = decide(session, cfg, projet_id, request, dates.today())
         except DomainError as exc:
             return GateResult(accepted=False, decision=request.decision, problems=[str(exc)])
         if not outcome.accepted:
@@ -166,6 +176,6 @@ def decide_gate(projet_id: int, etape: int, key: str, answer: dict[str, Any]) ->
                 accepted=False, decision=request.decision, problems=shown, replayed=outcome.replayed
             )
         session.flush()
-        result = _next(session, projet_id, etape, request)
+        result = _next(session, cfg, projet_id, etape, request)
         result.replayed = outcome.replayed
         return result

@@ -14,6 +14,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import select
 
 from flows.harness.api import PrefectApi
+from implantation import dates
 from implantation.calendar import launch_date_problems
 from implantation.config.schema import ProcessConfig
 from implantation.db.models import Establishment, ImplantationProject, Person, TransitionLog
@@ -101,7 +102,7 @@ class Driver:
 
     def stage_work(self, projet_id: int, etape: int) -> None:
         with session_scope(self.engine) as session:
-            record_stage_work(session, self.cfg, projet_id, etape, date.today())
+            record_stage_work(session, self.cfg, projet_id, etape, dates.today())
 
     def launch_date(self, after: date) -> date:
         with session_scope(self.engine) as session:
@@ -132,7 +133,7 @@ class Driver:
                 for role in state.missing:
                     person = session.exec(select(Person).where(Person.role == role)).first()
                     label = person.full_name if person else f"{role.label} de l'Isère"
-                    record_signature(session, state.record.id, role, label, date.today(), self.cfg)  # type: ignore[arg-type]
+                    record_signature(session, state.record.id, role, label, dates.today(), self.cfg)  # type: ignore[arg-type]
                     signed += 1
         return signed
 
@@ -199,7 +200,7 @@ def full_implantation(driver: Driver, projet_id: int) -> date:
     )
 
     d.stage_work(projet_id, 4)
-    launch_on = d.launch_date(date.today() + timedelta(days=60))
+    launch_on = d.launch_date(dates.today() + timedelta(days=60))
     d.complete_for_documents(projet_id, launch_on)
     d.answer(projet_id, 4, gate(e("spip38")), "le SPIP valide la co-construction (feuille de route)")
 

@@ -7,6 +7,7 @@ from rich.markup import escape
 from rich.table import Table
 from sqlmodel import Session
 
+from implantation import dates
 from implantation.cli.common import database, fmt, handled, out, parse_id, process_config
 from implantation.config.schema import ProcessConfig
 from implantation.db.models import Establishment, ImplantationProject, Person
@@ -32,7 +33,7 @@ CLI_ACTOR = "Ligne de commande"
 
 
 def _today() -> date:
-    return date.today()
+    return dates.today()
 
 
 def _late(days: int) -> str:
@@ -185,7 +186,7 @@ def abandon(
 @projet_app.command("copil")
 def copil(
     projet: str = typer.Argument(..., help="Référence ou identifiant du projet"),
-    etape: str = typer.Option(..., "--etape", help="Numéro de l'étape (1 à 6)"),
+    etape: str = typer.Option(..., "--etape", help="Numéro de l'étape (voir config/etapes.toml)"),
     le: str = typer.Option(..., "--date", help="Date de la réunion (AAAA-MM-JJ)"),
     participants: str = typer.Option(..., "--participants", help="Participants (organismes et personnes)"),
     decisions: str = typer.Option(..., "--decisions", help="Décisions prises"),
@@ -210,7 +211,7 @@ def copil(
 @projet_app.command("livrable")
 def deliverable(
     projet: str = typer.Argument(..., help="Référence ou identifiant du projet"),
-    etape: str = typer.Option(..., "--etape", help="Numéro de l'étape (1 à 6)"),
+    etape: str = typer.Option(..., "--etape", help="Numéro de l'étape (voir config/etapes.toml)"),
     type_: str = typer.Option(..., "--type", help="Identifiant du livrable (config/etapes.toml)"),
     le: str = typer.Option(..., "--date", help="Date de réception (AAAA-MM-JJ)"),
     reference: str | None = typer.Option(None, "--reference", help="Référence ou emplacement du document"),

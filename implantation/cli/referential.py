@@ -35,7 +35,7 @@ def import_establishments(
 
 @importer_app.command("siae")
 def import_siaes(fichier: CsvFile) -> None:
-    """Importe des SIAE (ACI ou EI uniquement)."""
+    """Importe des SIAE (types implantables : config/eligibilite.toml)."""
     _import(SIAES, fichier)
 
 
@@ -89,7 +89,7 @@ def add_establishment(
 def add_siae(
     siret: str = typer.Option(..., "--siret", help="14 chiffres"),
     nom: str = typer.Option(..., "--nom", help="Raison sociale"),
-    type_: str = typer.Option(..., "--type", help="ACI ou EI"),
+    type_: str = typer.Option(..., "--type", help="Type de SIAE implantable (config/eligibilite.toml)"),
     adresse: str = typer.Option(..., "--adresse"),
     code_postal: str = typer.Option(..., "--code-postal"),
     ville: str = typer.Option(..., "--ville"),
