@@ -52,17 +52,22 @@ class GateInput(RunInput):
     )
 
 
+NO_SIAE = "(aucune)"
+# A choice from the list of SIAEs (« SIRET — nom (type) »); answers stored when it was an id still replay.
+SiaeRef = Annotated[str, BeforeValidator(lambda value: NO_SIAE if value is None else str(value))]
+
+
 class SourcingGateInput(GateInput):
     """Sélection de la SIAE : SIAE sourcées, SIAE retenue et activité."""
 
-    siae_sourcees: list[int] = Field(
+    siae_sourcees: list[SiaeRef] = Field(
         default_factory=list,
-        title="SIAE sourcées (identifiants)",
-        description="Identifiants des SIAE rencontrées, volontaires et en capacité (voir la liste ci-dessus).",
+        title="SIAE sourcées",
+        description="Les SIAE rencontrées, volontaires et en capacité, choisies dans la liste.",
     )
-    siae_retenue: int | None = Field(
-        default=None,
-        title="SIAE retenue (identifiant)",
+    siae_retenue: SiaeRef = Field(
+        default=NO_SIAE,
+        title="SIAE retenue",
         description="Une des SIAE sourcées ; seuls certains types de SIAE sont implantables (voir ci-dessus).",
     )
     activite: Text = Field(
@@ -99,10 +104,10 @@ def _build(cfg: ProcessConfig, stage: int) -> type[GateInput]:
     if cfg.has(stage, DecisionKind.SIAE_SELECTION):
         kinds = " ou un ".join(kind.value for kind in cfg.eligibility.types_siae_implantables)
         fields["siae_retenue"] = (
-            int | None,
+            SiaeRef,
             Field(
-                default=None,
-                title="SIAE retenue (identifiant)",
+                default=NO_SIAE,
+                title="SIAE retenue",
                 description=f"Une des SIAE sourcées ; elle doit être un {kinds}.",
             ),
         )
@@ -134,6 +139,42 @@ def form_for(stage: int, cfg: ProcessConfig | None = None) -> type[GateInput]:
     if cached is None or cached[0] is not cfg:
         cached = _FORMS[(id(cfg), stage)] = (cfg, _build(cfg, stage))
     return cached[1]
+
+
+def with_choices(form: type[GateInput], siaes: list[str]) -> type[GateInput]:
+    """``form`` whose SIAE fields offer ``siaes`` (labels of the referential) as lists.
+
+    The lists live in the JSON schema only: the server checks a resume against them, so a person picks
+    rather than types, while the model stays permissive and a stored answer replays even if the
+    referential changed since.
+    """
+    if not siaes or "siae_retenue" not in form.model_fields:
+        return form
+    sourced = form.model_fields["siae_sourcees"]
+    selected = form.model_fields["siae_retenue"]
+    return create_model(
+        form.__name__,
+        __base__=form,
+        __doc__=form.__doc__,
+        siae_sourcees=(
+            list[SiaeRef],
+            Field(
+                default_factory=list,
+                title=sourced.title,
+                description=sourced.description,
+                json_schema_extra={"items": {"type": "string", "enum": siaes}},
+            ),
+        ),
+        siae_retenue=(
+            SiaeRef,
+            Field(
+                default=NO_SIAE,
+                title=selected.title,
+                description=selected.description,
+                json_schema_extra={"enum": [NO_SIAE, *siaes]},
+            ),
+        ),
+    )
 
 
 def ask(form: type[GateInput], key: str) -> GateInput:

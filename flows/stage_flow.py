@@ -12,12 +12,12 @@ from typing import Annotated
 from prefect import flow, get_run_logger, runtime
 from pydantic import BaseModel, Field
 
-from flows.gates import ask, form_for
+from flows.gates import ask, form_for, with_choices
 from flows.parameters import titled
 from implantation.enums import Decision
 from implantation.keys import gate_key, stage_attempt_key
 from tasks.artifacts import publish_progress
-from tasks.describe import gate_description
+from tasks.describe import gate_choices, gate_description
 from tasks.events import emit_transition
 from tasks.notify import (
     notify_approval_request,
@@ -66,6 +66,7 @@ def etape(
     notify_stage_opened(projet_id, etape, info.tentative, run_id)
     publish_progress(projet_id, opening)
 
+    form = with_choices(form_for(etape), gate_choices(projet_id, etape))
     problems: list[str] = []
     saisie = 0
     while True:
@@ -79,7 +80,7 @@ def etape(
                 send_drafts(projet_id, pack.document_ids, run_id)
         description = gate_description(projet_id, etape, key, problems, pack_problems)
         notify_approval_request(projet_id, etape, key, run_id)
-        answer = ask(form_for(etape).with_initial_data(description=description), key)
+        answer = ask(form.with_initial_data(description=description), key)
         result = decide_gate(projet_id, etape, key, answer.model_dump(mode="json"))
         if not result.accepted:
             logger.info("Saisie %s refusée : %s", saisie, " ; ".join(result.problems))

@@ -23,6 +23,7 @@ from implantation.db.models import (
 from implantation.db.session import session_scope
 from implantation.documents.service import document_states
 from implantation.enums import Decision
+from implantation.services import choices
 from implantation.services.workflow import get_project, get_stage
 from tasks.common import TASK_OPTIONS, runtime
 
@@ -193,3 +194,13 @@ def gate_description(
     with session_scope(engine) as session:
         project = get_project(session, projet_id)
         return gate_markdown(session, cfg, project, etape, problems, pack_problems, dates.today())
+
+
+@task(name="choix-de-la-porte", **TASK_OPTIONS)
+def gate_choices(projet_id: int, etape: int) -> list[str]:
+    """The SIAEs offered as a list at the gate that selects one (staff and structures only)."""
+    _settings, cfg, engine = runtime()
+    if not cfg.has(etape, DecisionKind.SIAE_SELECTION):
+        return []
+    with session_scope(engine) as session:
+        return choices.siae_choices(session)

@@ -16,7 +16,8 @@ from implantation import dates
 from implantation.config.schema import DecisionKind, ProcessConfig
 from implantation.db.models import ImplantationProject, Person
 from implantation.db.session import session_scope
-from implantation.enums import Decision, StageStatus
+from implantation.enums import Decision, Role, StageStatus
+from implantation.services import choices
 from implantation.services.errors import DomainError
 from implantation.services.workflow import (
     Actor,
@@ -63,14 +64,14 @@ class GateResult(BaseModel):
 
 
 @task(name="creer-projet", **TASK_OPTIONS)
-def create_project_task(etablissement_id: int, chef_de_projet_id: int, date_debut: date | None) -> ProjectRef:
+def create_project_task(etablissement: str, chef_de_projet: str, date_debut: date | None) -> ProjectRef:
+    """``etablissement`` and ``chef_de_projet`` as chosen in the run form (labels), or codes, e-mails, ids."""
     _settings, cfg, engine = runtime()
     with session_scope(engine) as session:
-        lead = session.get(Person, chef_de_projet_id)
-        actor = Actor.of(lead) if lead else Actor(label=f"personne inconnue #{chef_de_projet_id}")
-        project = create_project(
-            session, cfg, etablissement_id, chef_de_projet_id, date_debut or dates.today(), actor
-        )
+        site = choices.establishment(session, etablissement)
+        lead = choices.person(session, chef_de_projet, "chef_de_projet", Role.DISP)
+        assert site.id is not None and lead.id is not None
+        project = create_project(session, cfg, site.id, lead.id, date_debut or dates.today(), Actor.of(lead))
         assert project.id is not None
         return ProjectRef(projet_id=project.id, reference=project.reference)
 
@@ -111,11 +112,22 @@ def _optional_int(value: Any) -> int | None:
     return int(value) if value not in (None, "") else None
 
 
+NO_CHOICE = ("", "(aucune)")  # the empty choice of a list in the gate form
+
+
+def _siae_id(session: Session, value: Any, field: str) -> int:
+    found = choices.siae(session, value, field)
+    assert found.id is not None
+    return found.id
+
+
 def _request(
-    cfg: ProcessConfig, stage: int, key: str, approver_id: int, answer: dict[str, Any]
+    session: Session, cfg: ProcessConfig, stage: int, key: str, approver_id: int, answer: dict[str, Any]
 ) -> DecisionRequest:
+    """The answer as a decision; SIAEs come as labels of the list (or SIRETs, or ids in older answers)."""
     launch = answer.get("date_lancement")
     checklist = {item.id for item in cfg.checklist(stage)}
+    selected = answer.get("siae_retenue")
     return DecisionRequest(
         stage=stage,
         decision=Decision(answer["decision"]),
@@ -123,8 +135,10 @@ def _request(
         reason=(answer.get("motif") or "").strip() or None,
         target_stage=_optional_int(answer.get("etape_renvoi")),
         key=key,
-        candidate_siae_ids=[int(i) for i in answer.get("siae_sourcees") or []],
-        selected_siae_id=_optional_int(answer.get("siae_retenue")),
+        candidate_siae_ids=[_siae_id(session, v, "siae_sourcees") for v in answer.get("siae_sourcees") or []],
+        selected_siae_id=None
+        if selected in (None, *NO_CHOICE)
+        else _siae_id(session, selected, "siae_retenue"),
         activity=answer.get("activite"),
         launch_date=date.fromisoformat(launch) if isinstance(launch, str) and launch else launch or None,
         confirmed={name for name in checklist if answer.get(name) is True},
@@ -161,7 +175,11 @@ def decide_gate(projet_id: int, etape: int, key: str, answer: dict[str, Any]) ->
         email = str(answer.get("approbateur") or "")
         approver = _find_approver(session, cfg, project, email, etape)
         try:
-            request = _request(cfg, etape, key, approver.id if approver and approver.id else 0, answer)
+            request = _request(
+                session, cfg, etape, key, approver.id if approver and approver.id else 0, answer
+            )
+        except DomainError as exc:
+            return GateResult(accepted=False, problems=[str(exc)])
         except (ValueError, KeyError, TypeError) as exc:
             return GateResult(accepted=False, problems=[f"saisie illisible : {exc}"])
         try:

@@ -181,6 +181,13 @@ def create_project(
             f"Le chef de projet doit appartenir à une DISP (rôle actuel : {lead.role.label}).",
             field="chef_de_projet",
         )
+    disp = expected_territory(Role.DISP, establishment.departement, cfg.territory)
+    if lead.territory != disp:
+        raise DomainError(
+            f"Le chef de projet doit appartenir à la DISP de l'établissement ({disp}) ; "
+            f"{lead.full_name} relève de la DISP {lead.territory}.",
+            field="chef_de_projet",
+        )
     project = ImplantationProject(
         reference=f"tmp-{uuid.uuid4().hex}",
         establishment_id=establishment_id,

@@ -91,7 +91,7 @@ def test_an_item_added_to_the_configuration_is_asked_and_required(
         interlocuteurs_nommes=True,
         protocole_sortie=True,
     ).model_dump(mode="json")
-    request = _request(extended, 6, "k-1", ep.id, answer)
+    request = _request(session, extended, 6, "k-1", ep.id, answer)
     refused = decide(session, extended, project.id, request, date(2027, 9, 1))
     assert not refused.accepted
     assert refused.problems == [
@@ -99,6 +99,6 @@ def test_an_item_added_to_the_configuration_is_asked_and_required(
     ]
     answer["formation_securite"] = True
     accepted = decide(
-        session, extended, project.id, _request(extended, 6, "k-2", ep.id, answer), date(2027, 9, 1)
+        session, extended, project.id, _request(session, extended, 6, "k-2", ep.id, answer), date(2027, 9, 1)
     )
     assert accepted.accepted, accepted.problems
