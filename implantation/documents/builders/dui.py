@@ -1,0 +1,119 @@
+"""DUI IAE: the SIAE's application file, with its forecast budget."""
+
+from decimal import Decimal, InvalidOperation
+
+from sqlmodel import Session
+
+from implantation import contract_rules as rules
+from implantation.config.schema import ProcessConfig
+from implantation.documents import formatting as fmt
+from implantation.documents.builders.common import SHORT_LABEL, Checker, ProjectData
+from implantation.documents.contexts import BudgetLine, DuiContext, SiaeIdentity
+from implantation.eligibility import implantation_kind_problem
+from implantation.enums import DocumentKind
+
+
+def _budget(
+    check: Checker, raw: list[dict[str, str]] | None
+) -> tuple[list[BudgetLine], list[BudgetLine], Decimal, Decimal]:
+    charges: list[BudgetLine] = []
+    resources: list[BudgetLine] = []
+    totals = {"charge": Decimal(0), "ressource": Decimal(0)}
+    if not raw:
+        check.need(None, "le budget prévisionnel (au moins une ligne de charges)")
+        return charges, resources, Decimal(0), Decimal(0)
+    for number, line in enumerate(raw, start=1):
+        nature, label = line.get("nature"), line.get("libelle")
+        try:
+            amount = Decimal(str(line.get("montant")))
+        except InvalidOperation:
+            amount = None
+        if nature not in totals or not label or amount is None or not amount.is_finite() or amount < 0:
+            check.refuse(
+                f"la ligne {number} du budget prévisionnel est invalide (nature « charge » ou « ressource », "
+                "libellé et montant positif attendus)"
+            )
+            continue
+        totals[nature] += amount
+        target = charges if nature == "charge" else resources
+        target.append(BudgetLine(label=label, amount=fmt.fr_money(amount)))
+    if not charges:
+        check.need(None, "au moins une ligne de charges au budget prévisionnel")
+    return charges, resources, totals["charge"], totals["ressource"]
+
+
+def build_dui_context(session: Session, project_id: int, cfg: ProcessConfig) -> DuiContext:
+    data = ProjectData(session, project_id, cfg)
+    p, est = data.project, data.establishment
+    check = Checker(SHORT_LABEL[DocumentKind.DUI])
+    parties = data.parties(check)
+    data.check_party_names(check, DocumentKind.DUI)
+    siae = data.siae
+    if siae is not None:
+        check.need(siae.naf_code, "le code NAF de la SIAE")
+        check.need(siae.idcc, "l'IDCC (convention collective) de la SIAE")
+        check.need(siae.legal_form, "la forme juridique de la SIAE")
+        check.need(siae.president, "le président de la SIAE")
+        check.need(siae.director, "le directeur de la SIAE")
+        check.refuse(implantation_kind_problem(siae.kind, cfg.eligibility))
+    check.need(p.activity, "l'activité du projet")
+    check.need(est.premises, "les locaux mis à disposition dans l'établissement")
+    check.need(p.launch_date, "la date de démarrage de l'activité")
+    check.need(p.insertion_posts_count, "le nombre de postes d'insertion")
+    check.need(p.insertion_posts_etp, "le nombre de postes d'insertion (ETP)")
+    check.need(p.staff_eti_etp, "l'effectif d'encadrants techniques d'insertion (ETP)")
+    check.need(p.staff_cip_etp, "l'effectif de conseillers en insertion professionnelle (ETP)")
+    check.need(p.accompaniment_plan, "le plan d'accompagnement socio-professionnel")
+    check.need(p.insertion_targets, "les objectifs de retour à l'emploi")
+    check.need(p.partners, "les partenaires du projet")
+    charges, resources, charges_total, resources_total = _budget(check, p.budget_lines)
+    aid = data.aide_au_poste(check, p.launch_date)
+    startup = None
+    if (launch := p.launch_date) is not None:
+        startup = data.rule(
+            check, lambda: rules.amount_on(cfg.money.aide_au_demarrage_atigip, launch, "aide au démarrage")
+        )
+    check.done()
+    assert parties is not None and siae is not None and aid is not None and startup is not None
+    resources = [
+        BudgetLine(label="Aide au poste (DREETS), première année", amount=fmt.fr_money(aid.total)),
+        BudgetLine(label="Aide au démarrage (ATIGIP)", amount=fmt.fr_money(startup.valeur)),
+        *resources,
+    ]
+    resources_total += aid.total + startup.valeur
+    gap = resources_total - charges_total
+    balance = (
+        "Budget équilibré."
+        if gap == 0
+        else f"{'Excédent' if gap > 0 else 'Besoin de financement'} de {fmt.fr_money(abs(gap))}."
+    )
+    return DuiContext(
+        **data.common(DocumentKind.DUI, parties),
+        siae=SiaeIdentity(
+            name=siae.name,
+            kind_label=f"{siae.kind.label} ({siae.kind.value})",
+            siret=siae.siret,
+            address=f"{siae.address}, {siae.postal_code} {siae.city}",
+            naf_code=siae.naf_code or "",
+            idcc=siae.idcc or "",
+            legal_form=siae.legal_form or "",
+            president=siae.president or "",
+            director=siae.director or "",
+        ),
+        establishment=data.establishment_ref(),
+        activity=p.activity or "",
+        premises=est.premises or "",
+        start_date=fmt.fr_date(p.launch_date),  # type: ignore[arg-type]
+        posts_count=fmt.fr_number(p.insertion_posts_count),  # type: ignore[arg-type]
+        posts_etp=fmt.fr_number(p.insertion_posts_etp),  # type: ignore[arg-type]
+        staff_eti_etp=fmt.fr_number(p.staff_eti_etp),  # type: ignore[arg-type]
+        staff_cip_etp=fmt.fr_number(p.staff_cip_etp),  # type: ignore[arg-type]
+        accompaniment_plan=p.accompaniment_plan or "",
+        insertion_targets=p.insertion_targets or "",
+        partners=p.partners or "",
+        charges=charges,
+        charges_total=fmt.fr_money(charges_total),
+        resources=resources,
+        resources_total=fmt.fr_money(resources_total),
+        budget_balance=balance,
+    )
