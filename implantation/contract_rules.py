@@ -4,13 +4,14 @@ Every function is pure: the amount in force on the relevant date comes from ``Mo
 from ``ContractsFile`` or ``DocumentsFile``. A value outside a legal bound yields a French sentence naming
 the rule, so that rendering can refuse before anything is written.
 
-Rounding: euro amounts are rounded half up to the cent (12,02 € × 45 % = 5,409 € → 5,41 €).
+Rounding: euro amounts are rounded half up to the cent, except the pay floor, rounded up so that it is
+never under 45 % of the SMIC (11,65 € × 45 % = 5,2425 € → 5,25 €, not 5,24 €).
 """
 
 import calendar
 from dataclasses import dataclass
 from datetime import date, timedelta
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_CEILING, ROUND_HALF_UP, Decimal
 
 from implantation.config.schema import Amount, MoneyFile, TrialPeriodRules
 from implantation.enums import SiaeKind
@@ -26,12 +27,22 @@ def to_cents(value: Decimal) -> Decimal:
     return value.quantize(CENT, rounding=ROUND_HALF_UP)
 
 
-def amount_on(amounts: list[Amount], on: date, what: str) -> Amount:
-    """The amount whose effective date is the latest one not after ``on``."""
-    in_force = [a for a in amounts if a.debut <= on]
-    if not in_force:
-        raise RuleError(f"aucun montant « {what} » en vigueur au {on.isoformat()} dans montants.toml")
-    return max(in_force, key=lambda a: a.debut)
+def to_cents_up(value: Decimal) -> Decimal:
+    return value.quantize(CENT, rounding=ROUND_CEILING)
+
+
+MONEY_FILE = "config/montants.toml"
+
+
+def amount_on(amounts: list[Amount], on: date, what: str, key: str) -> Amount:
+    """The value whose period (``du`` to ``au``) contains ``on``; never an older one when none does."""
+    for amount in amounts:
+        if amount.du <= on and (amount.au is None or on <= amount.au):
+            return amount
+    raise RuleError(
+        f"aucune valeur « {what} » en vigueur au {on.strftime('%d/%m/%Y')} : ajoutez-la, avec sa source, "
+        f"dans {MONEY_FILE} (clé « {key} »)"
+    )
 
 
 def add_months(start: date, months: int) -> date:
@@ -53,9 +64,11 @@ class PayFloor:
 
 def hourly_pay_floor(money: MoneyFile, on: date) -> PayFloor:
     """Minimum hourly pay for production work (D412-64): SMIC in force × configured share."""
-    smic = amount_on(money.smic_horaire_brut, on, "SMIC horaire brut")
-    share = amount_on(money.part_smic_remuneration_minimale, on, "part du SMIC")
-    return PayFloor(smic=smic, share=share, floor=to_cents(smic.valeur * share.valeur))
+    smic = amount_on(money.smic_horaire_brut, on, "SMIC horaire brut", "smic_horaire_brut")
+    share = amount_on(
+        money.part_smic_remuneration_minimale, on, "part du SMIC", "part_smic_remuneration_minimale"
+    )
+    return PayFloor(smic=smic, share=share, floor=to_cents_up(smic.valeur * share.valeur))
 
 
 def hourly_rate_problem(rate: Decimal, floor: PayFloor) -> str | None:
@@ -64,7 +77,7 @@ def hourly_rate_problem(rate: Decimal, floor: PayFloor) -> str | None:
     percent = (floor.share.valeur * 100).normalize()
     return (
         f"le taux horaire de {rate} € est inférieur au plancher de {floor.floor} € "
-        f"({percent} % du SMIC horaire de {floor.smic.valeur} € ; {floor.share.source})"
+        f"({percent} % du SMIC horaire de {floor.smic.valeur} € ; {floor.share.citation})"
     )
 
 
@@ -127,8 +140,18 @@ def aide_au_poste(
     """
     if kind not in money.aide_au_poste_socle:
         raise RuleError(f"aucun montant socle d'aide au poste pour une SIAE de type {kind.value}")
-    socle = amount_on(money.aide_au_poste_socle[kind], on, f"aide au poste socle {kind.value}")
-    cap = amount_on(money.part_modulee_max_detention, on, "part modulée maximale en détention")
+    socle = amount_on(
+        money.aide_au_poste_socle[kind],
+        on,
+        f"aide au poste, montant socle {kind.value}",
+        f"aide_au_poste_socle.{kind.value}",
+    )
+    cap = amount_on(
+        money.part_modulee_max_detention,
+        on,
+        "part modulée maximale en détention",
+        "part_modulee_max_detention",
+    )
     share = cap.valeur if modulated_share is None else modulated_share
     socle_total = to_cents(socle.valeur * etp)
     modulated_total = to_cents(socle_total * share)
@@ -140,7 +163,7 @@ def modulated_share_problem(share: Decimal, cap: Amount) -> str | None:
         return None
     return (
         f"la part modulée de {(share * 100).normalize()} % dépasse le plafond de "
-        f"{(cap.valeur * 100).normalize()} % en détention ({cap.source})"
+        f"{(cap.valeur * 100).normalize()} % en détention ({cap.citation})"
     )
 
 

@@ -59,7 +59,7 @@ class Checker:
             raise DocumentDataError(self.problems)
 
 
-def dec(value: float | int) -> Decimal:
+def dec(value: Decimal | float | int) -> Decimal:
     return Decimal(str(value))
 
 
@@ -136,9 +136,9 @@ class ProjectData:
         return PayInfo(
             on_date=fmt.fr_date(on),
             smic=fmt.fr_money(floor.smic.valeur),
-            smic_source=floor.smic.source,
+            smic_source=floor.smic.citation,
             share_percent=fmt.fr_percent(floor.share.valeur),
-            share_source=floor.share.source,
+            share_source=floor.share.citation,
             floor=fmt.fr_money(floor.floor),
             floor_words=fmt.money_words(floor.floor),
         )

@@ -71,7 +71,13 @@ def build_dui_context(session: Session, project_id: int, cfg: ProcessConfig) -> 
     startup = None
     if (launch := p.launch_date) is not None:
         startup = data.rule(
-            check, lambda: rules.amount_on(cfg.money.aide_au_demarrage_atigip, launch, "aide au démarrage")
+            check,
+            lambda: rules.amount_on(
+                cfg.money.aide_au_demarrage_atigip,
+                launch,
+                "aide au démarrage ATIGIP",
+                "aide_au_demarrage_atigip",
+            ),
         )
     check.done()
     assert parties is not None and siae is not None and aid is not None and startup is not None

@@ -37,7 +37,13 @@ def build_implantation_context(session: Session, project_id: int, cfg: ProcessCo
     if start is not None:
         pay = data.rule(check, lambda: data.pay_info(start))
         startup = data.rule(
-            check, lambda: rules.amount_on(cfg.money.aide_au_demarrage_atigip, start, "aide au démarrage")
+            check,
+            lambda: rules.amount_on(
+                cfg.money.aide_au_demarrage_atigip,
+                start,
+                "aide au démarrage ATIGIP",
+                "aide_au_demarrage_atigip",
+            ),
         )
     check.done()
     assert parties is not None and start and end and max_years and pay and startup
@@ -65,5 +71,5 @@ def build_implantation_context(session: Session, project_id: int, cfg: ProcessCo
         pay=pay,
         startup_aid=fmt.fr_money(startup.valeur),
         startup_aid_words=fmt.money_words(startup.valeur),
-        startup_aid_source=startup.source,
+        startup_aid_source=startup.citation,
     )
