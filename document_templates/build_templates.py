@@ -439,6 +439,7 @@ def build_cep() -> None:
     b.article("Date de début d'activité")
     b.para("La date effective du début d'activité est fixée au ", ("{{ start_date }}", True), ".")
     b.article("Période d'essai")
+    b.para("{{ trial_clause }}")
     b.para(
         "Le contrat comporte une période d'essai de ",
         ("{{ trial_days }} jours", True),
@@ -461,23 +462,49 @@ def build_cep() -> None:
     b.field("Missions", "{{ missions }}")
     b.article("Risques particuliers liés au poste")
     b.para("{{ particular_risks }}")
-    b.article("Durée du travail")
-    b.para("La durée hebdomadaire de travail est de ", ("{{ weekly_hours }} heures", True), ".")
-    b.field("Horaires", "{{ work_schedule }}")
-    b.article("Temps de pause, repos et jours fériés")
+    b.article("Durée du travail et horaires")
     b.para(
-        "L'opérateur bénéficie des temps de pause prévus par l'organisation du travail de l'atelier et d'un repos "
-        "hebdomadaire. Les jours fériés sont chômés, sauf organisation contraire arrêtée par le chef d'établissement."
+        "La durée hebdomadaire de travail est de ",
+        ("{{ schedule.weekly_hours }}", True),
+        ", soit en moyenne ",
+        "{{ schedule.monthly_hours }}",
+        " par mois. L'opérateur travaille ",
+        ("{{ schedule.days }}", True),
+        ", de ",
+        "{{ schedule.start }}",
+        " à ",
+        "{{ schedule.end }}",
+        ", soit ",
+        "{{ schedule.daily_hours }}",
+        " de travail effectif par jour.",
     )
+    b.article("Temps de pause, repos hebdomadaire et jours fériés")
+    b.para(
+        "Chaque jour travaillé comporte une pause de ",
+        "{{ schedule.break_minutes }}",
+        " minutes, non comprise dans le temps de travail. Jours de repos hebdomadaire : ",
+        ("{{ schedule.rest_days }}", True),
+        ". ",
+        "{{ rest_clause }}",
+    )
+    b.para("{{ holiday_clause }}")
+    b.para(
+        "Jours fériés tombant un jour travaillé de l'opérateur ",
+        "{{ holidays_period }}",
+        " :",
+    )
+    b.loop("h", "holidays", "{{ h.date }} : {{ h.name }}")
     b.article("Astreintes")
-    b.para("Le poste ne comporte pas de période d'astreinte.")
+    b.para("{{ on_call_clause }}")
     b.article("Rémunération et primes")
     b.para(
         "L'opérateur perçoit une rémunération horaire brute de ",
         ("{{ hourly_rate }}", True),
         " (",
         "{{ hourly_rate_words }}",
-        "). Elle ne peut être inférieure à ",
+        "), soit ",
+        ("{{ monthly_gross }}", True),
+        " brut pour un mois moyen. Elle ne peut être inférieure à ",
         "{{ pay.share_percent }}",
         " du SMIC horaire brut en vigueur, soit ",
         "{{ pay.floor }}",
@@ -495,18 +522,40 @@ def build_cep() -> None:
     )
     b.para("Aucune prime n'est prévue ; toute prime ultérieure fera l'objet d'un avenant.")
     b.article("Cotisations sociales")
-    b.para("{{ contributions }}")
+    b.para(
+        "Sur la rémunération mensuelle brute de ",
+        "{{ monthly_gross }}",
+        ", les cotisations sociales s'élèvent à ",
+        ("{{ contributions_total }}", True),
+        " (",
+        "{{ contributions_total_words }}",
+        ") par mois : ",
+        "{{ employee_contributions }}",
+        " de cotisations salariales et ",
+        "{{ employer_contributions }}",
+        " de cotisations patronales. La rémunération nette mensuelle est de ",
+        ("{{ monthly_net }}", True),
+        ".",
+    )
+    b.loop_table(
+        ["Cotisation", "Part", "Taux", "Montant mensuel", "Source du taux"],
+        "c",
+        "contributions",
+        ["{{ c.label }}", "{{ c.part }}", "{{ c.rate }}", "{{ c.amount }}", "{{ c.source }}"],
+        ["Total", "", "", "{{ contributions_total }}", ""],
+    )
+    b.para("{{ contributions_clause }} ", "{{ reimbursement }}")
+    b.field("Fondement", "{{ contributions_source }}")
     b.article("Accompagnement socio-professionnel")
     b.para("{{ accompaniment_plan }}")
     b.article("Modification du contrat")
     b.para("Toute modification du présent contrat fait l'objet d'un avenant écrit signé des parties.")
-    b.article("Suspension et fin du contrat")
-    b.para(
-        "Le contrat est suspendu et prend fin dans les cas et selon les procédures prévus par le code "
-        "pénitentiaire, notamment en cas de suspension de l'affectation, de désaffectation ou de déclassement "
-        "décidés par le chef d'établissement, qui peut solliciter l'avis de la SIAE dans le cadre d'une procédure "
-        "disciplinaire. Il prend fin en tout état de cause à la fin de la détention (article L412-16)."
-    )
+    b.article("Suspension du contrat")
+    b.para("L'exécution du contrat est suspendue dans les cas suivants :")
+    b.loop("case", "suspension_cases", "{{ case }}")
+    b.para("La suspension ne rompt pas le contrat ; l'opérateur reprend son poste à son terme.")
+    b.article("Fin du contrat")
+    b.loop("t", "terminations", "{{ t.party }} : {{ t.terms }} ({{ t.source }})")
     b.signatures()
     b.recipients()
     b.save("cep.docx")

@@ -13,8 +13,9 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import ROUND_CEILING, ROUND_HALF_UP, Decimal
 
-from implantation.config.schema import Amount, MoneyFile, TrialPeriodRules
+from implantation.config.schema import Amount, ContributionKind, MoneyFile, TrialPeriodRules
 from implantation.enums import SiaeKind
+from implantation.work_schedule import monthly_hours
 
 CENT = Decimal("0.01")
 
@@ -95,7 +96,10 @@ def trial_period_bound(start: date, planned_months: int | None, rules: TrialPeri
     """
     long_cap = (add_months(start, rules.plafond_autres_cas_mois) - start).days
     if planned_months is None:
-        return TrialBound(long_cap, f"{rules.plafond_autres_cas_mois} mois au plus ({rules.source})")
+        return TrialBound(
+            long_cap,
+            f"{rules.plafond_autres_cas_mois} mois au plus pour un contrat à durée indéterminée ({rules.source})",
+        )
     weeks = (add_months(start, planned_months) - start).days // 7
     per_week = weeks * rules.jours_par_semaine_de_contrat
     short = planned_months <= rules.seuil_contrat_court_mois
@@ -191,3 +195,48 @@ def duration_text(start: date, end: date) -> str:
         days = (end - start).days + 1
         return f"{days} jour" + ("s" if days > 1 else "")
     return " et ".join(parts)
+
+
+@dataclass(frozen=True)
+class ContributionLine:
+    label: str
+    part: ContributionKind
+    rate: Amount
+    amount: Decimal
+
+
+@dataclass(frozen=True)
+class MonthlyPay:
+    """A month of pay for the contract's weekly hours, and the contributions on it (R412-25, 11° and 12°)."""
+
+    hours: Decimal
+    gross: Decimal
+    lines: list[ContributionLine]
+
+    def total(self, part: ContributionKind) -> Decimal:
+        return sum((line.amount for line in self.lines if line.part == part), Decimal(0))
+
+    @property
+    def net(self) -> Decimal:
+        return self.gross - self.total(ContributionKind.EMPLOYEE)
+
+
+def monthly_pay(money: MoneyFile, on: date, hourly_rate: Decimal, weekly_hours: Decimal) -> MonthlyPay:
+    """Gross pay of an average month (weekly hours × 52 / 12) and each contribution at its rate in force.
+
+    No rate is shipped (the guide gives none): until montants.toml lists them, this refuses.
+    """
+    if not money.cotisations_operateur:
+        raise RuleError(
+            "aucun taux de cotisation sociale des opérateurs n'est renseigné (le guide ne les chiffre pas) : "
+            "ajoutez-les, avec leur source, dans config/montants.toml (clé « cotisations_operateur »)"
+        )
+    hours = monthly_hours(weekly_hours)
+    gross = to_cents(hourly_rate * hours)
+    lines = []
+    for contribution in money.cotisations_operateur:
+        rate = amount_on(contribution.taux, on, f"cotisation {contribution.libelle}", "cotisations_operateur")
+        lines.append(
+            ContributionLine(contribution.libelle, contribution.part, rate, to_cents(gross * rate.valeur))
+        )
+    return MonthlyPay(hours, gross, lines)

@@ -248,6 +248,13 @@ def complete_for_documents(
             contract_start=launch_on,
             planned_duration_months=12,
             weekly_hours=Decimal("24"),
+            # 4 days of 6 h worked (8 h-14 h 30 with a 30-minute break): the 24 h of the contract.
+            schedule={
+                "jours": ["lundi", "mardi", "mercredi", "jeudi"],
+                "debut": "08:00",
+                "fin": "14:30",
+                "pause_minutes": 30,
+            },
             post_title="Agent de tri de textiles",
             rome_code="H3302",
             missions="Tri, pesée et conditionnement des textiles collectés",

@@ -189,11 +189,42 @@ class ReimbursementRule(Strict):
     source: str
 
 
+class Clause(Strict):
+    """A standard text printed as is, with the rule or the guide passage it applies."""
+
+    texte: str = Field(min_length=1)
+    source: str = Field(min_length=1)
+
+
+class SuspensionCase(Strict):
+    cas: str = Field(min_length=1)
+    source: str = Field(min_length=1)
+
+
+class Termination(Strict):
+    partie: str = Field(min_length=1)
+    modalite: str = Field(min_length=1)
+    source: str = Field(min_length=1)
+
+
+class CepClauses(Strict):
+    """Standard clauses of the CEP (R412-25); the opérateur's own values are computed around them."""
+
+    cotisations: Clause
+    jours_feries: Clause
+    repos_hebdomadaire: Clause
+    astreintes: Clause
+    periode_essai: Clause
+    suspension: Annotated[list[SuspensionCase], Field(min_length=1)]
+    fin: Annotated[list[Termination], Field(min_length=1)]
+
+
 class ContractsFile(Strict):
     """Bounds and standard clauses of the CEP and its annex (code pénitentiaire)."""
 
     periode_essai: TrialPeriodRules
     remboursement_remuneration: dict[SiaeKind, ReimbursementRule]
+    cep: CepClauses
 
 
 class LeavePeriod(Strict):

@@ -7,6 +7,7 @@ Detainees appear only as :class:`Operateur` with an opaque id; their identity si
 import uuid
 from datetime import UTC, date, datetime
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import JSON, Column, DateTime, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
@@ -249,6 +250,11 @@ class Operateur(SQLModel, table=True):
     )
     missions: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
     particular_risks: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    schedule: dict[str, Any] | None = Field(
+        default=None,
+        sa_column=Column(JSON, nullable=True),
+        description='Emploi du temps : {"jours": ["lundi", …], "debut": "08:00", "fin": "14:30", "pause_minutes": 30}',
+    )
 
 
 class OperateurIdentity(SQLModel, table=True):

@@ -162,6 +162,36 @@ class ImplantationContext(Common):
     startup_aid_source: str
 
 
+class ScheduleInfo(Model):
+    days: str
+    start: str
+    end: str
+    break_minutes: str
+    daily_hours: str
+    weekly_hours: str
+    monthly_hours: str
+    rest_days: str
+
+
+class HolidayLine(Model):
+    date: str
+    name: str
+
+
+class ContributionRow(Model):
+    label: str
+    part: str
+    rate: str
+    amount: str
+    source: str
+
+
+class Termination(Model):
+    party: str
+    terms: str
+    source: str
+
+
 class CepContext(Common):
     operateur_id: str
     siae: SiaeParty
@@ -171,18 +201,34 @@ class CepContext(Common):
     trial_days: str
     trial_end: str
     trial_rule: str
+    trial_clause: str
     trial_renewal: str
     notice_hours: str
     post_title: str
     missions: str
     rome_code: str
     particular_risks: str
-    weekly_hours: str
-    work_schedule: str
+    schedule: ScheduleInfo
+    rest_clause: str
+    holidays: list[HolidayLine]
+    holidays_period: str
+    holiday_clause: str
+    on_call_clause: str
     hourly_rate: str
     hourly_rate_words: str
     pay: PayInfo
-    contributions: str
+    monthly_gross: str
+    contributions: list[ContributionRow]
+    employee_contributions: str
+    employer_contributions: str
+    contributions_total: str
+    contributions_total_words: str
+    monthly_net: str
+    contributions_clause: str
+    contributions_source: str
+    reimbursement: str
+    suspension_cases: list[str]
+    terminations: list[Termination]
     accompaniment_plan: str
 
 

@@ -135,6 +135,12 @@ def add_operateur(
         "contract_start": date(2026, 3, 1),
         "planned_duration_months": 6,
         "weekly_hours": 24,
+        "schedule": {
+            "jours": ["lundi", "mardi", "mercredi", "jeudi"],
+            "debut": "08:00",
+            "fin": "14:30",
+            "pause_minutes": 30,
+        },
         "post_title": "Agent de reconditionnement informatique",
         "rome_code": "I1401",
         "missions": "Diagnostic, nettoyage et reconditionnement de postes informatiques",

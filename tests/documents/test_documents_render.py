@@ -1,6 +1,7 @@
 """Templates against their context models, and the content of every rendered document."""
 
 import zipfile
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -85,15 +86,15 @@ def test_every_document_states_its_mandatory_content(
         "L412-16",
         "Clause de renouvellement",
         "1er mars 2026",
-        "période d'essai de 14 jours calendaires",
-        "s'achève le 14 mars 2026",
+        "période d'essai de 31 jours calendaires",
+        "s'achève le 31 mars 2026",
         "La période d'essai n'est pas renouvelable.",
         "Agent de reconditionnement informatique",
         "Code ROME : I1401",
         "Diagnostic, nettoyage",
         "Manipulation de composants électriques",
-        "24 heures",
-        "pause",
+        "La durée hebdomadaire de travail est de 24 h",
+        "pause de 30 minutes",
         "jours fériés",
         "astreinte",
         f"rémunération horaire brute de 5,41{NBSP}€ (cinq euros et quarante et un centimes)",
@@ -189,11 +190,11 @@ def test_every_document_states_its_mandatory_content(
 def test_cep_refuses_out_of_bound_values_with_the_rule(
     session: Session, project_id: int, cfg: ProcessConfig, new_operateur
 ) -> None:
-    op = new_operateur(session, project_id, trial_days=20, hourly_rate=5.0)
+    op = new_operateur(session, project_id, trial_days=40, hourly_rate=Decimal("5.40"))
     with pytest.raises(DocumentDataError) as caught:
         build_cep_context(session, project_id, op, cfg)
     text = str(caught.value)
-    assert "période d'essai de 20 jours dépasse le maximum de 14 jours" in text and "R412-28" in text
+    assert "période d'essai de 40 jours dépasse le maximum de 31 jours" in text and "R412-28" in text
     assert "inférieur au plancher de 5.41 €" in text and "D412-64" in text
 
 

@@ -1,4 +1,4 @@
-"""exact decimals for money, ETP and hours
+"""exact decimals for money, ETP and hours; an opérateur's weekly schedule
 
 Revision ID: 0002_montants
 Revises: 0001
@@ -29,6 +29,8 @@ COLUMNS = {
 
 
 def upgrade() -> None:
+    with op.batch_alter_table("operateur", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("schedule", sa.JSON(), nullable=True))
     for table, columns in COLUMNS.items():
         with op.batch_alter_table(table, schema=None) as batch_op:
             for name, (precision, scale) in columns.items():
@@ -42,6 +44,8 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("operateur", schema=None) as batch_op:
+        batch_op.drop_column("schedule")
     for table, columns in COLUMNS.items():
         with op.batch_alter_table(table, schema=None) as batch_op:
             for name, (precision, scale) in columns.items():
