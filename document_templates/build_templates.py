@@ -214,7 +214,7 @@ def build_convention() -> None:
     b = Builder()
     b.para("Conclue en application de l'article L5132-2 du code du travail", align="center")
     b.heading("Entre les soussignés")
-    b.para("L'État, représenté par ", "{{ prefet }}", ", et la ", "{{ ddets }}", " ;")
+    b.para("L'État, représenté par ", "{{ prefet }}", ", et par délégation par la ", "{{ ddets }}", " ;")
     b.para("La direction interrégionale des services pénitentiaires : ", "{{ disp }}", " ;")
     siae_party_lines(b, "Et la structure d'insertion par l'activité économique ")
     b.visas()
@@ -246,10 +246,9 @@ def build_convention() -> None:
     b.table(
         ["Moyen", "Détail"],
         [
-            ["Encadrants techniques d'insertion (ETP)", "{{ staff_eti_etp }}"],
-            ["Conseillers en insertion professionnelle (ETP)", "{{ staff_cip_etp }}"],
-            ["Locaux mis à disposition par l'établissement", "{{ premises }}"],
-            ["Aide au poste annuelle", "voir l'annexe financière : {{ annex.total }}"],
+            ["{%tr for m in means %}", ""],
+            ["{{ m.label }}", "{{ m.detail }}"],
+            ["{%tr endfor %}", ""],
         ],
     )
     b.article("Postes d'insertion")
@@ -341,6 +340,7 @@ def build_implantation() -> None:
         " ans.",
     )
     b.para("{{ renewal_clause }}")
+    b.field("Fondement", "{{ renewal_source }}")
     b.article("Locaux et moyens mis à disposition")
     b.para("{{ premises }}")
     b.para(
@@ -375,8 +375,12 @@ def build_implantation() -> None:
     )
     b.para(
         "L'établissement édite les bulletins de paie, verse les rémunérations sur le compte nominatif des opérateurs "
-        "et les cotisations sociales à l'URSSAF, puis en facture le montant à la SIAE selon l'annexe de chaque "
-        "contrat d'emploi pénitentiaire."
+        "et les cotisations sociales à l'URSSAF. ",
+        "{{ invoicing }}",
+        " Les modalités de ce remboursement sont précisées par l'annexe de chaque contrat d'emploi pénitentiaire "
+        "(",
+        "{{ invoicing_source }}",
+        ").",
     )
     b.article("Accompagnement individuel")
     b.para("{{ accompaniment_plan }}")
@@ -618,7 +622,13 @@ def build_cep_annex() -> None:
     b.para("{{ reimbursement_rule }}")
     b.field("Modalités", "{{ reimbursement_terms }}")
     b.field("Fondement", "{{ reimbursement_source }}")
-    b.article("Règles de sécurité")
+    b.article("Défaut de paiement")
+    b.para("{{ non_payment }}")
+    b.field("Fondement", "{{ non_payment_source }}")
+    b.article("Hygiène et sécurité dans l'atelier")
+    b.para("{{ health_safety }}")
+    b.field("Fondement", "{{ health_safety_source }}")
+    b.article("Règles de sécurité de l'établissement")
     b.para("{{ security_rules }}")
     b.article("Durée")
     b.para("La présente convention suit le sort du contrat d'emploi pénitentiaire auquel elle est annexée.")

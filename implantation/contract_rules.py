@@ -221,22 +221,55 @@ class MonthlyPay:
         return self.gross - self.total(ContributionKind.EMPLOYEE)
 
 
-def monthly_pay(money: MoneyFile, on: date, hourly_rate: Decimal, weekly_hours: Decimal) -> MonthlyPay:
-    """Gross pay of an average month (weekly hours × 52 / 12) and each contribution at its rate in force.
-
-    No rate is shipped (the guide gives none): until montants.toml lists them, this refuses.
-    """
+def contribution_lines(money: MoneyFile, on: date, gross: Decimal) -> list[ContributionLine]:
+    """Each configured contribution on ``gross`` at its rate in force; refused while none is configured."""
     if not money.cotisations_operateur:
         raise RuleError(
             "aucun taux de cotisation sociale des opérateurs n'est renseigné (le guide ne les chiffre pas) : "
             "ajoutez-les, avec leur source, dans config/montants.toml (clé « cotisations_operateur »)"
         )
-    hours = monthly_hours(weekly_hours)
-    gross = to_cents(hourly_rate * hours)
     lines = []
     for contribution in money.cotisations_operateur:
         rate = amount_on(contribution.taux, on, f"cotisation {contribution.libelle}", "cotisations_operateur")
         lines.append(
             ContributionLine(contribution.libelle, contribution.part, rate, to_cents(gross * rate.valeur))
         )
-    return MonthlyPay(hours, gross, lines)
+    return lines
+
+
+def monthly_pay(money: MoneyFile, on: date, hourly_rate: Decimal, weekly_hours: Decimal) -> MonthlyPay:
+    """Gross pay of an average month (weekly hours × 52 / 12) and each contribution at its rate in force.
+
+    No rate is shipped (the guide gives none): until montants.toml lists them, this refuses.
+    """
+    hours = monthly_hours(weekly_hours)
+    gross = to_cents(hourly_rate * hours)
+    return MonthlyPay(hours, gross, contribution_lines(money, on, gross))
+
+
+@dataclass(frozen=True)
+class OperatorPayCharge:
+    """A year of opérateurs' pay as the SIAE bears it: net pay for an ACI (the EP bears the contributions,
+    guide D.2), gross pay and employer contributions for an EI."""
+
+    hours: Decimal
+    rate: Decimal
+    gross: Decimal
+    contributions: Decimal
+    charge: Decimal
+    net_only: bool
+
+
+def operator_pay_charge(money: MoneyFile, kind: SiaeKind, on: date, etp: Decimal) -> OperatorPayCharge:
+    full_time = amount_on(
+        money.heures_temps_plein_annuel, on, "heures d'un temps plein", "heures_temps_plein_annuel"
+    )
+    hours = etp * full_time.valeur
+    rate = hourly_pay_floor(money, on).floor
+    gross = to_cents(hours * rate)
+    lines = contribution_lines(money, on, gross)
+    part = ContributionKind.EMPLOYEE if kind == SiaeKind.ACI else ContributionKind.EMPLOYER
+    contributions = sum((line.amount for line in lines if line.part == part), Decimal(0))
+    if kind == SiaeKind.ACI:
+        return OperatorPayCharge(hours, rate, gross, contributions, gross - contributions, True)
+    return OperatorPayCharge(hours, rate, gross, contributions, gross + contributions, False)

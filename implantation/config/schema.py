@@ -80,6 +80,8 @@ class DocumentSpec(Strict):
     duree_max_annees: int | None = None
     par_operateur: bool = False
     copie_aux_informes: bool = False
+    # The administration issuing the document: its name is the author in the DOCX and PDF properties.
+    emetteur: Role
 
     @model_validator(mode="after")
     def _has_signers(self) -> "DocumentSpec":
@@ -219,12 +221,40 @@ class CepClauses(Strict):
     fin: Annotated[list[Termination], Field(min_length=1)]
 
 
+class PrefectSignature(Strict):
+    """The State's signature block; ``{departement}`` and ``{ddets}`` are filled from territoires.toml."""
+
+    partie: str
+    signataire: str
+    source: str
+
+
+class ImplantationClauses(Strict):
+    preavis_denonciation_mois: Annotated[int, Field(ge=1)]
+    renouvellement_tacite: str
+    renouvellement_expres: str
+    source_renouvellement: str
+    moyens_etablissement: str
+    moyens_etablissement_aci: str
+    source_moyens: str
+
+
+class CepAnnexClauses(Strict):
+    hygiene_securite: str
+    source_hygiene_securite: str
+    defaut_paiement: str
+    source_defaut_paiement: str
+
+
 class ContractsFile(Strict):
-    """Bounds and standard clauses of the CEP and its annex (code pénitentiaire)."""
+    """Bounds and standard clauses of the stage-5 documents, each with its source."""
 
     periode_essai: TrialPeriodRules
     remboursement_remuneration: dict[SiaeKind, ReimbursementRule]
     cep: CepClauses
+    signature_prefet: PrefectSignature
+    contrat_implantation: ImplantationClauses
+    annexe_cep: CepAnnexClauses
 
 
 class LeavePeriod(Strict):

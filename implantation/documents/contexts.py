@@ -118,8 +118,14 @@ class FinancialAnnex(Model):
     total_words: str
 
 
+class MeansRow(Model):
+    label: str
+    detail: str
+
+
 class ConventionContext(Common):
     prefet: str
+    means: list[MeansRow]
     ddets: str
     disp: str
     siae: SiaeParty
@@ -130,9 +136,6 @@ class ConventionContext(Common):
     accompaniment_plan: str
     partners: str
     implantation_contract: str
-    staff_eti_etp: str
-    staff_cip_etp: str
-    premises: str
     posts_count: str
     posts_etp: str
     insertion_targets: str
@@ -152,6 +155,9 @@ class ImplantationContext(Common):
     duration: str
     max_years: str
     renewal_clause: str
+    renewal_source: str
+    invoicing: str
+    invoicing_source: str
     premises: str
     security_rules: str
     accompaniment_plan: str
@@ -244,6 +250,10 @@ class CepAnnexContext(Common):
     reimbursement_rule: str
     reimbursement_source: str
     reimbursement_terms: str
+    non_payment: str
+    non_payment_source: str
+    health_safety: str
+    health_safety_source: str
     security_rules: str
     premises: str
 

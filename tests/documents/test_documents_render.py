@@ -129,7 +129,8 @@ def test_every_document_states_its_mandatory_content(
 
     convention = text[DocumentKind.CONVENTION]
     for mention in [
-        "Le préfet du département (Gironde), ou par délégation la DDETS de la Gironde",
+        "et par délégation, la DDETS de la Gironde",
+        "Vu le code pénitentiaire, notamment ses articles L412-2 et suivants, D211-34 et R412-1 et suivants ;",
         "Direction interrégionale des services pénitentiaires de Bordeaux",
         "Reconditionnement de matériel informatique",
         "10 équivalents temps plein (ETP)",
@@ -149,7 +150,7 @@ def test_every_document_states_its_mandatory_content(
         "DGEFP",
     ]:
         assert mention in convention, mention
-    assert convention.count("Date, signature et cachet") == 4
+    assert convention.count("Date, signature et cachet") == 3
 
     implantation = text[DocumentKind.IMPLANTATION_CONTRACT]
     for mention in [
@@ -180,9 +181,13 @@ def test_every_document_states_its_mandatory_content(
         "Encadrants techniques d'insertion (ETI)",
         "0,5",
         "France Travail, Mission locale",
-        f"210{NBSP}000,00{NBSP}€",
+        # Charges: 180 000 + 30 000 + net pay of 10 ETP × 1 350 h × 5,41 € (73 035,00 € less 10 % of
+        # demonstration employee contributions: 65 731,50 €). Resources: the aid requested, then the council.
+        f"65{NBSP}731,50{NBSP}€",
+        f"275{NBSP}731,50{NBSP}€",
+        "Aide au poste (DREETS), première année, sollicitée",
         f"274{NBSP}170,50{NBSP}€",
-        f"Excédent de 64{NBSP}170,50{NBSP}€",
+        f"Besoin de financement de 1{NBSP}561,00{NBSP}€, aides sollicitées comprises",
     ]:
         assert mention in dui, mention
 
@@ -310,12 +315,13 @@ def test_convention_context_is_built_from_the_database(
 ) -> None:
     context = build_convention_context(session, project_id, cfg)
     assert context.annex.total == f"251{NBSP}170,50{NBSP}€"
-    assert [s.party for s in context.signatures] == [
-        "Pour l'État",
-        "Pour la DDETS",
-        "Pour la SIAE Atelier Solidaire Garonne",
-        "Pour la DISP",
+    # The guide's matrix: the préfet signs, or the DDETS for him; the DDETS is named once, for the State.
+    assert [(s.party, s.signatory) for s in context.signatures] == [
+        ("Pour l'État, le préfet du département (Gironde)", "et par délégation, la DDETS de la Gironde"),
+        ("Pour la SIAE Atelier Solidaire Garonne", "Hélène Roussel, présidente"),
+        ("Pour la DISP", "Direction interrégionale des services pénitentiaires de Bordeaux"),
     ]
+    assert sum("DDETS" in s.party + s.signatory for s in context.signatures) == 1
     assert context.recipients[-2:] == ["ATIGIP", "DGEFP"]
 
 

@@ -23,7 +23,6 @@ from implantation.documents.contexts import (
     Termination,
     WorkerIdentity,
 )
-from implantation.documents.parties import Parties
 from implantation.enums import DocumentKind
 
 PART_LABEL = {ContributionKind.EMPLOYEE: "salariale", ContributionKind.EMPLOYER: "patronale"}
@@ -83,9 +82,7 @@ def build_cep_context(session: Session, project_id: int, operateur_id: str, cfg:
     assert monthly is not None and reimbursement is not None and op.weekly_hours is not None
     start = op.contract_start
     clauses = cfg.contracts.cep
-    parties = Parties(
-        parties.departement, parties.disp_name, parties.siae, parties.establishment, od.worker_name()
-    )
+    parties = parties.with_worker(od.worker_name())
     year_end = start + timedelta(days=364)
     employee = monthly.total(ContributionKind.EMPLOYEE)
     employer = monthly.total(ContributionKind.EMPLOYER)

@@ -6,7 +6,6 @@ from implantation.config.schema import ProcessConfig
 from implantation.documents import formatting as fmt
 from implantation.documents.builders.common import SHORT_LABEL, Checker, OperateurData, ProjectData
 from implantation.documents.contexts import CepAnnexContext, Worker
-from implantation.documents.parties import Parties
 from implantation.enums import DocumentKind
 
 
@@ -33,9 +32,7 @@ def build_cep_annex_context(
     check.done()
     assert parties is not None and od.identity is not None and reimbursement is not None
     assert op.contract_start is not None and od.hourly_rate is not None
-    parties = Parties(
-        parties.departement, parties.disp_name, parties.siae, parties.establishment, od.worker_name()
-    )
+    parties = parties.with_worker(od.worker_name())
     return CepAnnexContext(
         **data.common(DocumentKind.CEP_ANNEX, parties),
         operateur_id=op.id,
@@ -53,6 +50,10 @@ def build_cep_annex_context(
         reimbursement_rule=reimbursement.texte,
         reimbursement_source=reimbursement.source,
         reimbursement_terms=p.reimbursement_terms or "",
+        non_payment=cfg.contracts.annexe_cep.defaut_paiement,
+        non_payment_source=cfg.contracts.annexe_cep.source_defaut_paiement,
+        health_safety=cfg.contracts.annexe_cep.hygiene_securite,
+        health_safety_source=cfg.contracts.annexe_cep.source_hygiene_securite,
         security_rules=est.security_rules or "",
         premises=est.premises or "",
     )

@@ -6,8 +6,9 @@ from :mod:`implantation.contract_rules`; a value outside a legal bound is refuse
 """
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import date
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from sqlmodel import Session
@@ -61,6 +62,45 @@ class Checker:
 
 def dec(value: Decimal | float | int) -> Decimal:
     return Decimal(str(value))
+
+
+@dataclass(frozen=True)
+class BudgetItem:
+    label: str
+    amount: Decimal
+
+
+def budget_items(
+    check: Checker, raw: list[dict[str, str]] | None
+) -> tuple[list[BudgetItem], list[BudgetItem]]:
+    """The SIAE's own budget lines (charges, resources); an invalid line is listed, not skipped silently."""
+    charges: list[BudgetItem] = []
+    resources: list[BudgetItem] = []
+    if not raw:
+        check.need(None, "le budget prévisionnel (au moins une ligne de charges)")
+        return charges, resources
+    for number, line in enumerate(raw, start=1):
+        nature, label = line.get("nature"), line.get("libelle")
+        try:
+            amount = Decimal(str(line.get("montant")))
+        except InvalidOperation:
+            amount = None
+        if (
+            nature not in ("charge", "ressource")
+            or not label
+            or amount is None
+            or not amount.is_finite()
+            or amount < 0
+        ):
+            check.refuse(
+                f"la ligne {number} du budget prévisionnel est invalide (nature « charge » ou « ressource », "
+                "libellé et montant positif attendus)"
+            )
+            continue
+        (charges if nature == "charge" else resources).append(BudgetItem(label, amount))
+    if not charges and not check.problems:
+        check.need(None, "au moins une ligne de charges au budget prévisionnel")
+    return charges, resources
 
 
 class ProjectData:

@@ -7,10 +7,10 @@ from sqlmodel import Session
 from implantation import contract_rules as rules
 from implantation.config.schema import ProcessConfig
 from implantation.documents import formatting as fmt
-from implantation.documents.builders.common import SHORT_LABEL, Checker, ProjectData
-from implantation.documents.contexts import ConventionContext, FinancialAnnex
+from implantation.documents.builders.common import SHORT_LABEL, Checker, ProjectData, budget_items
+from implantation.documents.contexts import ConventionContext, FinancialAnnex, MeansRow
 from implantation.eligibility import implantation_kind_problem
-from implantation.enums import DocumentKind
+from implantation.enums import DocumentKind, SiaeKind
 
 
 def build_convention_context(session: Session, project_id: int, cfg: ProcessConfig) -> ConventionContext:
@@ -47,14 +47,53 @@ def build_convention_context(session: Session, project_id: int, cfg: ProcessConf
             )
         )
     aid = data.aide_au_poste(check, p.convention_start)
+    _, own_resources = budget_items(check, p.budget_lines)
+    startup = None
+    if (first_day := p.convention_start) is not None:
+        startup = data.rule(
+            check,
+            lambda: rules.amount_on(
+                cfg.money.aide_au_demarrage_atigip,
+                first_day,
+                "aide au démarrage ATIGIP",
+                "aide_au_demarrage_atigip",
+            ),
+        )
     check.done()
+    assert startup is not None
     assert parties is not None and siae is not None and aid is not None and parties.departement is not None
     start, end = p.convention_start, p.convention_end
     assert start is not None and end is not None and max_years is not None
     year_end = min(end, rules.add_years(start, 1) - timedelta(days=1))
+    clauses = cfg.contracts.contrat_implantation
+    eti, cip = p.staff_eti_etp, p.staff_cip_etp
+    assert eti is not None and cip is not None
+    ep_means = clauses.moyens_etablissement + (
+        " " + clauses.moyens_etablissement_aci if siae.kind == SiaeKind.ACI else ""
+    )
+    means = [
+        MeansRow(label="Encadrants techniques d'insertion (ETP)", detail=fmt.fr_number(eti)),
+        MeansRow(label="Conseillers en insertion professionnelle (ETP)", detail=fmt.fr_number(cip)),
+        MeansRow(label="Locaux mis à disposition par l'établissement", detail=est.premises or ""),
+        MeansRow(label="Apports de l'établissement", detail=f"{ep_means} ({clauses.source_moyens})"),
+        MeansRow(
+            label="Aide au poste (DREETS), sollicitée",
+            detail=f"{fmt.fr_money(aid.total)} par an, voir l'annexe financière",
+        ),
+        MeansRow(
+            label="Aide au démarrage (ATIGIP), sollicitée",
+            detail=f"{fmt.fr_money(startup.valeur)}, versée après la signature du contrat d'implantation "
+            f"({startup.citation})",
+        ),
+        *[
+            MeansRow(label=r.label, detail=f"{fmt.fr_money(r.amount)} (budget prévisionnel)")
+            for r in own_resources
+        ],
+    ]
     return ConventionContext(
         **data.common(DocumentKind.CONVENTION, parties),
         prefet=f"le préfet du département ({parties.departement.nom})",
+        means=means,
         ddets=parties.departement.ddets,
         disp=parties.disp_name or "",
         siae=data.siae_party(),
@@ -68,9 +107,6 @@ def build_convention_context(session: Session, project_id: int, cfg: ProcessConf
             f"{impl_spec.titre} conclu entre la SIAE et l'établissement {est.name} pour la période du "
             f"{fmt.fr_date(p.implantation_start)} au {fmt.fr_date(p.implantation_end)}"  # type: ignore[arg-type]
         ),
-        staff_eti_etp=fmt.fr_number(p.staff_eti_etp),  # type: ignore[arg-type]
-        staff_cip_etp=fmt.fr_number(p.staff_cip_etp),  # type: ignore[arg-type]
-        premises=est.premises or "",
         posts_count=fmt.fr_number(p.insertion_posts_count),  # type: ignore[arg-type]
         posts_etp=fmt.fr_number(p.insertion_posts_etp),  # type: ignore[arg-type]
         insertion_targets=p.insertion_targets or "",

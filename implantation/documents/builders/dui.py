@@ -1,45 +1,16 @@
 """DUI IAE: the SIAE's application file, with its forecast budget."""
 
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from sqlmodel import Session
 
 from implantation import contract_rules as rules
 from implantation.config.schema import ProcessConfig
 from implantation.documents import formatting as fmt
-from implantation.documents.builders.common import SHORT_LABEL, Checker, ProjectData
+from implantation.documents.builders.common import SHORT_LABEL, BudgetItem, Checker, ProjectData, budget_items
 from implantation.documents.contexts import BudgetLine, DuiContext, SiaeIdentity
 from implantation.eligibility import implantation_kind_problem
 from implantation.enums import DocumentKind
-
-
-def _budget(
-    check: Checker, raw: list[dict[str, str]] | None
-) -> tuple[list[BudgetLine], list[BudgetLine], Decimal, Decimal]:
-    charges: list[BudgetLine] = []
-    resources: list[BudgetLine] = []
-    totals = {"charge": Decimal(0), "ressource": Decimal(0)}
-    if not raw:
-        check.need(None, "le budget prévisionnel (au moins une ligne de charges)")
-        return charges, resources, Decimal(0), Decimal(0)
-    for number, line in enumerate(raw, start=1):
-        nature, label = line.get("nature"), line.get("libelle")
-        try:
-            amount = Decimal(str(line.get("montant")))
-        except InvalidOperation:
-            amount = None
-        if nature not in totals or not label or amount is None or not amount.is_finite() or amount < 0:
-            check.refuse(
-                f"la ligne {number} du budget prévisionnel est invalide (nature « charge » ou « ressource », "
-                "libellé et montant positif attendus)"
-            )
-            continue
-        totals[nature] += amount
-        target = charges if nature == "charge" else resources
-        target.append(BudgetLine(label=label, amount=fmt.fr_money(amount)))
-    if not charges:
-        check.need(None, "au moins une ligne de charges au budget prévisionnel")
-    return charges, resources, totals["charge"], totals["ressource"]
 
 
 def build_dui_context(session: Session, project_id: int, cfg: ProcessConfig) -> DuiContext:
@@ -66,10 +37,13 @@ def build_dui_context(session: Session, project_id: int, cfg: ProcessConfig) -> 
     check.need(p.accompaniment_plan, "le plan d'accompagnement socio-professionnel")
     check.need(p.insertion_targets, "les objectifs de retour à l'emploi")
     check.need(p.partners, "les partenaires du projet")
-    charges, resources, charges_total, resources_total = _budget(check, p.budget_lines)
+    own_charges, own_resources = budget_items(check, p.budget_lines)
     aid = data.aide_au_poste(check, p.launch_date)
-    startup = None
+    startup = pay = None
     if (launch := p.launch_date) is not None:
+        if siae is not None and (etp := p.insertion_posts_etp) is not None:
+            kind = siae.kind
+            pay = data.rule(check, lambda: rules.operator_pay_charge(cfg.money, kind, launch, etp))
         startup = data.rule(
             check,
             lambda: rules.amount_on(
@@ -81,17 +55,33 @@ def build_dui_context(session: Session, project_id: int, cfg: ProcessConfig) -> 
         )
     check.done()
     assert parties is not None and siae is not None and aid is not None and startup is not None
-    resources = [
-        BudgetLine(label="Aide au poste (DREETS), première année", amount=fmt.fr_money(aid.total)),
-        BudgetLine(label="Aide au démarrage (ATIGIP)", amount=fmt.fr_money(startup.valeur)),
-        *resources,
+    assert pay is not None and p.launch_date is not None
+    what = "rémunérations nettes" if pay.net_only else "rémunérations brutes et cotisations patronales"
+    pay_line = BudgetItem(
+        f"Opérateurs : {what} ({fmt.fr_number(pay.hours)} h à {fmt.fr_money(pay.rate)}, plancher au "
+        f"{fmt.fr_date(p.launch_date)})",
+        pay.charge,
+    )
+    charges = [*own_charges, pay_line]
+    requested = [
+        BudgetItem("Aide au poste (DREETS), première année, sollicitée", aid.total),
+        BudgetItem("Aide au démarrage (ATIGIP), sollicitée", startup.valeur),
     ]
-    resources_total += aid.total + startup.valeur
+    resources = [*requested, *own_resources]
+    charges_total = sum((c.amount for c in charges), Decimal(0))
+    resources_total = sum((r.amount for r in resources), Decimal(0))
+    requested_total = sum((r.amount for r in requested), Decimal(0))
     gap = resources_total - charges_total
     balance = (
-        "Budget équilibré."
+        "Budget équilibré"
         if gap == 0
-        else f"{'Excédent' if gap > 0 else 'Besoin de financement'} de {fmt.fr_money(abs(gap))}."
+        else f"{'Excédent' if gap > 0 else 'Besoin de financement'} de {fmt.fr_money(abs(gap))}"
+    )
+    balance += (
+        f", aides sollicitées comprises ({fmt.fr_money(requested_total)}, non encore accordées) ; sans elles, "
+        f"besoin de financement de {fmt.fr_money(charges_total - resources_total + requested_total)}."
+        if charges_total > resources_total - requested_total
+        else f", aides sollicitées comprises ({fmt.fr_money(requested_total)}, non encore accordées)."
     )
     return DuiContext(
         **data.common(DocumentKind.DUI, parties),
@@ -109,7 +99,7 @@ def build_dui_context(session: Session, project_id: int, cfg: ProcessConfig) -> 
         establishment=data.establishment_ref(),
         activity=p.activity or "",
         premises=est.premises or "",
-        start_date=fmt.fr_date(p.launch_date),  # type: ignore[arg-type]
+        start_date=fmt.fr_date(p.launch_date),
         posts_count=fmt.fr_number(p.insertion_posts_count),  # type: ignore[arg-type]
         posts_etp=fmt.fr_number(p.insertion_posts_etp),  # type: ignore[arg-type]
         staff_eti_etp=fmt.fr_number(p.staff_eti_etp),  # type: ignore[arg-type]
@@ -117,9 +107,9 @@ def build_dui_context(session: Session, project_id: int, cfg: ProcessConfig) -> 
         accompaniment_plan=p.accompaniment_plan or "",
         insertion_targets=p.insertion_targets or "",
         partners=p.partners or "",
-        charges=charges,
+        charges=[BudgetLine(label=c.label, amount=fmt.fr_money(c.amount)) for c in charges],
         charges_total=fmt.fr_money(charges_total),
-        resources=resources,
+        resources=[BudgetLine(label=r.label, amount=fmt.fr_money(r.amount)) for r in resources],
         resources_total=fmt.fr_money(resources_total),
         budget_balance=balance,
     )

@@ -45,15 +45,19 @@ def build_implantation_context(session: Session, project_id: int, cfg: ProcessCo
                 "aide_au_demarrage_atigip",
             ),
         )
+    reimbursement = None
+    if data.siae is not None:
+        reimbursement = cfg.contracts.remboursement_remuneration.get(data.siae.kind)
+        if reimbursement is None:
+            check.refuse(
+                f"aucune règle de remboursement pour une SIAE de type {data.siae.kind.value} dans contrats.toml"
+            )
     check.done()
-    assert parties is not None and start and end and max_years and pay and startup
+    assert parties is not None and start and end and max_years and pay and startup and reimbursement
+    clauses = cfg.contracts.contrat_implantation
     renewal = (
-        "À son échéance, le contrat est renouvelé par tacite reconduction pour une durée identique, dans la limite "
-        f"de {max_years} ans par période, sauf dénonciation par l'une des parties."
-        if p.implantation_tacit_renewal
-        else "Le contrat n'est pas renouvelé tacitement : son renouvellement fait l'objet d'un nouveau contrat "
-        "exprès signé des parties."
-    )
+        clauses.renouvellement_tacite if p.implantation_tacit_renewal else clauses.renouvellement_expres
+    ).format(max_annees=max_years, preavis_mois=clauses.preavis_denonciation_mois)
     return ImplantationContext(
         **data.common(DocumentKind.IMPLANTATION_CONTRACT, parties),
         establishment=data.establishment_party(),
@@ -64,6 +68,9 @@ def build_implantation_context(session: Session, project_id: int, cfg: ProcessCo
         duration=rules.duration_text(start, end),
         max_years=fmt.fr_number(max_years),
         renewal_clause=renewal,
+        renewal_source=clauses.source_renouvellement,
+        invoicing=reimbursement.texte,
+        invoicing_source=reimbursement.source,
         premises=est.premises or "",
         security_rules=est.security_rules or "",
         accompaniment_plan=p.accompaniment_plan or "",
