@@ -24,12 +24,13 @@ class Builder:
         for section in self.doc.sections:
             section.left_margin = section.right_margin = Cm(2.2)
             footer = section.footer.paragraphs[0]
-            footer.text = "Projet {{ project_reference }} — {{ title }}"
+            footer.text = "Projet {{ project_reference }} — {{ title }} — émis par : {{ author }}"
             footer.alignment = WD_ALIGN_PARAGRAPH.CENTER
         self.article_number = 0
         heading = self.doc.add_heading(title_tag, level=0)
         heading.alignment = WD_ALIGN_PARAGRAPH.CENTER
         self.para("Référence du projet : ", ("{{ project_reference }}", True), align="center")
+        self.para("{{ subject }}", align="center")
 
     def para(
         self, *parts: str | tuple[str, bool], align: str | None = None, style: str | None = None

@@ -76,6 +76,9 @@ class WorkerIdentity(Worker):
 
 class Common(Model):
     title: str
+    subject: str
+    # The issuing administration: printed in the footer, and the author in the DOCX and PDF properties.
+    author: str
     project_reference: str
     visas: list[str]
     place: str

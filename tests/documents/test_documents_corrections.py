@@ -4,6 +4,7 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
+from docx import Document
 from sqlmodel import Session
 
 from implantation.config.loader import load_process_config
@@ -16,8 +17,9 @@ from implantation.documents.builders import (
     build_dui_context,
     build_implantation_context,
 )
-from implantation.enums import SiaeKind
-from implantation.settings import PROJECT_ROOT
+from implantation.documents.service import generate_pack, project_dir
+from implantation.enums import DocumentKind, SiaeKind
+from implantation.settings import PROJECT_ROOT, Settings
 
 NBSP = "\u00a0"
 
@@ -110,3 +112,21 @@ def test_cep_annex_has_health_and_safety_and_non_payment(
     )
     assert "met la SIAE en demeure de payer" in ctx.non_payment
     assert "L412-11" in ctx.non_payment_source
+
+
+def test_docx_properties_name_the_document_the_issuer_and_the_project(
+    session: Session, project_id: int, cfg: ProcessConfig, settings: Settings, new_operateur
+) -> None:
+    new_operateur(session, project_id)
+    folder = project_dir(settings, "IMP-2026-0001")
+    for record in generate_pack(session, project_id, cfg, settings):
+        props = Document(str(folder / record.filename)).core_properties
+        assert props.title == cfg.documents.document[record.kind].titre
+        assert props.author == (
+            "DDETS de la Gironde"
+            if record.kind in (DocumentKind.DUI, DocumentKind.CONVENTION)
+            else "Maison d'arrêt de Bordeaux-Gradignan (chef d'établissement)"
+        )
+        assert props.subject.startswith("Implantation de la SIAE Atelier Solidaire Garonne")
+        assert props.keywords == props.identifier == "IMP-2026-0001"
+        assert "python-docx" not in (props.author + props.last_modified_by + props.comments)

@@ -18,7 +18,7 @@ from implantation.config.schema import ProcessConfig
 from implantation.db.models import Establishment, ImplantationProject, Operateur, OperateurIdentity, Siae
 from implantation.documents import formatting as fmt
 from implantation.documents.contexts import EstablishmentParty, EstablishmentRef, PayInfo, SiaeParty
-from implantation.documents.parties import Parties, load_parties, recipients, signature_blocks, visas
+from implantation.documents.parties import Parties, author, load_parties, recipients, signature_blocks, visas
 from implantation.enums import DocumentKind, OperateurStatus, Role
 from implantation.services.errors import DomainError
 
@@ -139,8 +139,11 @@ class ProjectData:
 
     def common(self, kind: DocumentKind, parties: Parties) -> dict[str, Any]:
         spec = self.cfg.documents.document[kind]
+        siae_name = self.siae.name if self.siae is not None else ""
         return {
             "title": spec.titre,
+            "subject": f"Implantation de la SIAE {siae_name} à l'établissement {self.establishment.name}",
+            "author": author(spec, parties),
             "project_reference": self.project.reference,
             "visas": visas(spec, self.siae.kind if self.siae is not None else None),
             "place": self.establishment.city,
