@@ -212,7 +212,7 @@ def test_convention_and_contract_durations_are_bounded(
     assert project is not None
     project.convention_end = date(2029, 3, 1)
     project.implantation_end = date(2033, 3, 1)
-    project.modulated_share = 0.08
+    project.modulated_share = Decimal("0.08")
     session.add(project)
     with pytest.raises(DocumentDataError) as caught:
         generate_pack(session, project_id, cfg, settings)

@@ -14,7 +14,7 @@ from implantation import contract_rules as rules
 from implantation import work_schedule as ws
 from implantation.config.schema import ContributionKind, ProcessConfig
 from implantation.documents import formatting as fmt
-from implantation.documents.builders.common import SHORT_LABEL, Checker, OperateurData, ProjectData
+from implantation.documents.builders.common import SHORT_LABEL, Checker, OperateurData, ProjectData, exact
 from implantation.documents.contexts import (
     CepContext,
     ContributionRow,
@@ -58,7 +58,7 @@ def build_cep_context(session: Session, project_id: int, operateur_id: str, cfg:
         schedule, problem = ws.parse_schedule(op.schedule)
         check.refuse(problem)
         if schedule is not None and op.weekly_hours is not None:
-            check.refuse(ws.consistency_problem(schedule, op.weekly_hours))
+            check.refuse(ws.consistency_problem(schedule, exact(op.weekly_hours)))
     trial_rules = cfg.contracts.periode_essai
     bound = trial_days = monthly = None
     if op.contract_start is not None:
@@ -67,7 +67,7 @@ def build_cep_context(session: Session, project_id: int, operateur_id: str, cfg:
         trial_days = op.trial_days if op.trial_days is not None else bound.max_days
         check.refuse(rules.trial_days_problem(trial_days, bound))
         if od.hourly_rate is not None and op.weekly_hours is not None:
-            rate, hours = od.hourly_rate, op.weekly_hours
+            rate, hours = od.hourly_rate, exact(op.weekly_hours)
             monthly = data.rule(check, lambda: rules.monthly_pay(cfg.money, start, rate, hours))
     reimbursement = None
     if data.siae is not None:
@@ -108,7 +108,7 @@ def build_cep_context(session: Session, project_id: int, operateur_id: str, cfg:
         missions=op.missions or "",
         rome_code=op.rome_code or "",
         particular_risks=op.particular_risks or "",
-        schedule=_schedule_info(schedule, ws.hours_text(op.weekly_hours)),
+        schedule=_schedule_info(schedule, ws.hours_text(exact(op.weekly_hours))),
         rest_clause=clauses.repos_hebdomadaire.texte,
         holidays=[
             HolidayLine(date=f"{ws.DAYS[h.day.weekday()]} {fmt.fr_date(h.day)}", name=h.name)

@@ -60,8 +60,10 @@ class Checker:
             raise DocumentDataError(self.problems)
 
 
-def dec(value: Decimal | float | int) -> Decimal:
-    return Decimal(str(value))
+def exact(value: Decimal | float | int) -> Decimal:
+    """The Decimal a NUMERIC column holds; SQLModel tables do not validate assignment, so a row built in
+    memory may still carry the float a caller put there, which must not reach a computation unchanged."""
+    return value if isinstance(value, Decimal) else Decimal(str(value))
 
 
 @dataclass(frozen=True)
@@ -191,8 +193,8 @@ class ProjectData:
         p, siae = self.project, self.siae
         if siae is None or on is None or p.insertion_posts_etp is None:
             return None
-        etp = dec(p.insertion_posts_etp)
-        modulated = dec(p.modulated_share) if p.modulated_share is not None else None
+        etp = exact(p.insertion_posts_etp)
+        modulated = exact(p.modulated_share) if p.modulated_share is not None else None
         aid: rules.AidePoste | None = self.rule(
             check, lambda: rules.aide_au_poste(self.cfg.money, siae.kind, etp, on, modulated)
         )
@@ -232,7 +234,7 @@ class OperateurData:
         if (start := op.contract_start) is not None:
             self.floor = data.rule(check, lambda: rules.hourly_pay_floor(data.cfg.money, start))
             if self.floor is not None:
-                self.hourly_rate = dec(op.hourly_rate) if op.hourly_rate is not None else self.floor.floor
+                self.hourly_rate = exact(op.hourly_rate) if op.hourly_rate is not None else self.floor.floor
                 check.refuse(rules.hourly_rate_problem(self.hourly_rate, self.floor))
 
     def worker_name(self) -> str:

@@ -7,7 +7,14 @@ from sqlmodel import Session
 from implantation import contract_rules as rules
 from implantation.config.schema import ProcessConfig
 from implantation.documents import formatting as fmt
-from implantation.documents.builders.common import SHORT_LABEL, BudgetItem, Checker, ProjectData, budget_items
+from implantation.documents.builders.common import (
+    SHORT_LABEL,
+    BudgetItem,
+    Checker,
+    ProjectData,
+    budget_items,
+    exact,
+)
 from implantation.documents.contexts import BudgetLine, DuiContext, SiaeIdentity
 from implantation.eligibility import implantation_kind_problem
 from implantation.enums import DocumentKind
@@ -41,7 +48,8 @@ def build_dui_context(session: Session, project_id: int, cfg: ProcessConfig) -> 
     aid = data.aide_au_poste(check, p.launch_date)
     startup = pay = None
     if (launch := p.launch_date) is not None:
-        if siae is not None and (etp := p.insertion_posts_etp) is not None:
+        if siae is not None and p.insertion_posts_etp is not None:
+            etp = exact(p.insertion_posts_etp)
             kind = siae.kind
             pay = data.rule(check, lambda: rules.operator_pay_charge(cfg.money, kind, launch, etp))
         startup = data.rule(
