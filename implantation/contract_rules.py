@@ -4,16 +4,18 @@ Every function is pure: the amount in force on the relevant date comes from ``Mo
 from ``ContractsFile`` or ``DocumentsFile``. A value outside a legal bound yields a French sentence naming
 the rule, so that rendering can refuse before anything is written.
 
-Rounding: euro amounts are rounded half up to the cent (12,02 € × 45 % = 5,409 € → 5,41 €).
+Rounding: euro amounts are rounded half up to the cent, except the pay floor, rounded up so that it is
+never under 45 % of the SMIC (11,65 € × 45 % = 5,2425 € → 5,25 €, not 5,24 €).
 """
 
 from dataclasses import dataclass
 from datetime import date, timedelta
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_CEILING, ROUND_HALF_UP, Decimal
 
-from implantation.config.schema import Amount, MoneyFile, TrialPeriodRules
+from implantation.config.schema import Amount, ContributionKind, MoneyFile, TrialPeriodRules
 from implantation.dates import add_months, add_years
 from implantation.enums import SiaeKind
+from implantation.work_schedule import monthly_hours
 
 CENT = Decimal("0.01")
 
@@ -26,12 +28,22 @@ def to_cents(value: Decimal) -> Decimal:
     return value.quantize(CENT, rounding=ROUND_HALF_UP)
 
 
-def amount_on(amounts: list[Amount], on: date, what: str) -> Amount:
-    """The amount whose effective date is the latest one not after ``on``."""
-    in_force = [a for a in amounts if a.debut <= on]
-    if not in_force:
-        raise RuleError(f"aucun montant « {what} » en vigueur au {on.isoformat()} dans montants.toml")
-    return max(in_force, key=lambda a: a.debut)
+def to_cents_up(value: Decimal) -> Decimal:
+    return value.quantize(CENT, rounding=ROUND_CEILING)
+
+
+MONEY_FILE = "config/montants.toml"
+
+
+def amount_on(amounts: list[Amount], on: date, what: str, key: str) -> Amount:
+    """The value whose period (``du`` to ``au``) contains ``on``; never an older one when none does."""
+    for amount in amounts:
+        if amount.du <= on and (amount.au is None or on <= amount.au):
+            return amount
+    raise RuleError(
+        f"aucune valeur « {what} » en vigueur au {on.strftime('%d/%m/%Y')} : ajoutez-la, avec sa source, "
+        f"dans {MONEY_FILE} (clé « {key} »)"
+    )
 
 
 @dataclass(frozen=True)
@@ -43,9 +55,11 @@ class PayFloor:
 
 def hourly_pay_floor(money: MoneyFile, on: date) -> PayFloor:
     """Minimum hourly pay for production work (D412-64): SMIC in force × configured share."""
-    smic = amount_on(money.smic_horaire_brut, on, "SMIC horaire brut")
-    share = amount_on(money.part_smic_remuneration_minimale, on, "part du SMIC")
-    return PayFloor(smic=smic, share=share, floor=to_cents(smic.valeur * share.valeur))
+    smic = amount_on(money.smic_horaire_brut, on, "SMIC horaire brut", "smic_horaire_brut")
+    share = amount_on(
+        money.part_smic_remuneration_minimale, on, "part du SMIC", "part_smic_remuneration_minimale"
+    )
+    return PayFloor(smic=smic, share=share, floor=to_cents_up(smic.valeur * share.valeur))
 
 
 def hourly_rate_problem(rate: Decimal, floor: PayFloor) -> str | None:
@@ -54,7 +68,7 @@ def hourly_rate_problem(rate: Decimal, floor: PayFloor) -> str | None:
     percent = (floor.share.valeur * 100).normalize()
     return (
         f"le taux horaire de {rate} € est inférieur au plancher de {floor.floor} € "
-        f"({percent} % du SMIC horaire de {floor.smic.valeur} € ; {floor.share.source})"
+        f"({percent} % du SMIC horaire de {floor.smic.valeur} € ; {floor.share.citation})"
     )
 
 
@@ -72,7 +86,10 @@ def trial_period_bound(start: date, planned_months: int | None, rules: TrialPeri
     """
     long_cap = (add_months(start, rules.plafond_autres_cas_mois) - start).days
     if planned_months is None:
-        return TrialBound(long_cap, f"{rules.plafond_autres_cas_mois} mois au plus ({rules.source})")
+        return TrialBound(
+            long_cap,
+            f"{rules.plafond_autres_cas_mois} mois au plus pour un contrat à durée indéterminée ({rules.source})",
+        )
     weeks = (add_months(start, planned_months) - start).days // 7
     per_week = weeks * rules.jours_par_semaine_de_contrat
     short = planned_months <= rules.seuil_contrat_court_mois
@@ -117,8 +134,18 @@ def aide_au_poste(
     """
     if kind not in money.aide_au_poste_socle:
         raise RuleError(f"aucun montant socle d'aide au poste pour une SIAE de type {kind.value}")
-    socle = amount_on(money.aide_au_poste_socle[kind], on, f"aide au poste socle {kind.value}")
-    cap = amount_on(money.part_modulee_max_detention, on, "part modulée maximale en détention")
+    socle = amount_on(
+        money.aide_au_poste_socle[kind],
+        on,
+        f"aide au poste, montant socle {kind.value}",
+        f"aide_au_poste_socle.{kind.value}",
+    )
+    cap = amount_on(
+        money.part_modulee_max_detention,
+        on,
+        "part modulée maximale en détention",
+        "part_modulee_max_detention",
+    )
     share = cap.valeur if modulated_share is None else modulated_share
     socle_total = to_cents(socle.valeur * etp)
     modulated_total = to_cents(socle_total * share)
@@ -130,7 +157,7 @@ def modulated_share_problem(share: Decimal, cap: Amount) -> str | None:
         return None
     return (
         f"la part modulée de {(share * 100).normalize()} % dépasse le plafond de "
-        f"{(cap.valeur * 100).normalize()} % en détention ({cap.source})"
+        f"{(cap.valeur * 100).normalize()} % en détention ({cap.citation})"
     )
 
 
@@ -158,3 +185,81 @@ def duration_text(start: date, end: date) -> str:
         days = (end - start).days + 1
         return f"{days} jour" + ("s" if days > 1 else "")
     return " et ".join(parts)
+
+
+@dataclass(frozen=True)
+class ContributionLine:
+    label: str
+    part: ContributionKind
+    rate: Amount
+    amount: Decimal
+
+
+@dataclass(frozen=True)
+class MonthlyPay:
+    """A month of pay for the contract's weekly hours, and the contributions on it (R412-25, 11° and 12°)."""
+
+    hours: Decimal
+    gross: Decimal
+    lines: list[ContributionLine]
+
+    def total(self, part: ContributionKind) -> Decimal:
+        return sum((line.amount for line in self.lines if line.part == part), Decimal(0))
+
+    @property
+    def net(self) -> Decimal:
+        return self.gross - self.total(ContributionKind.EMPLOYEE)
+
+
+def contribution_lines(money: MoneyFile, on: date, gross: Decimal) -> list[ContributionLine]:
+    """Each configured contribution on ``gross`` at its rate in force; refused while none is configured."""
+    if not money.cotisations_operateur:
+        raise RuleError(
+            "aucun taux de cotisation sociale des opérateurs n'est renseigné (le guide ne les chiffre pas) : "
+            "ajoutez-les, avec leur source, dans config/montants.toml (clé « cotisations_operateur »)"
+        )
+    lines = []
+    for contribution in money.cotisations_operateur:
+        rate = amount_on(contribution.taux, on, f"cotisation {contribution.libelle}", "cotisations_operateur")
+        lines.append(
+            ContributionLine(contribution.libelle, contribution.part, rate, to_cents(gross * rate.valeur))
+        )
+    return lines
+
+
+def monthly_pay(money: MoneyFile, on: date, hourly_rate: Decimal, weekly_hours: Decimal) -> MonthlyPay:
+    """Gross pay of an average month (weekly hours × 52 / 12) and each contribution at its rate in force.
+
+    No rate is shipped (the guide gives none): until montants.toml lists them, this refuses.
+    """
+    hours = monthly_hours(weekly_hours)
+    gross = to_cents(hourly_rate * hours)
+    return MonthlyPay(hours, gross, contribution_lines(money, on, gross))
+
+
+@dataclass(frozen=True)
+class OperatorPayCharge:
+    """A year of opérateurs' pay as the SIAE bears it: net pay for an ACI (the EP bears the contributions,
+    guide D.2), gross pay and employer contributions for an EI."""
+
+    hours: Decimal
+    rate: Decimal
+    gross: Decimal
+    contributions: Decimal
+    charge: Decimal
+    net_only: bool
+
+
+def operator_pay_charge(money: MoneyFile, kind: SiaeKind, on: date, etp: Decimal) -> OperatorPayCharge:
+    full_time = amount_on(
+        money.heures_temps_plein_annuel, on, "heures d'un temps plein", "heures_temps_plein_annuel"
+    )
+    hours = etp * full_time.valeur
+    rate = hourly_pay_floor(money, on).floor
+    gross = to_cents(hours * rate)
+    lines = contribution_lines(money, on, gross)
+    part = ContributionKind.EMPLOYEE if kind == SiaeKind.ACI else ContributionKind.EMPLOYER
+    contributions = sum((line.amount for line in lines if line.part == part), Decimal(0))
+    if kind == SiaeKind.ACI:
+        return OperatorPayCharge(hours, rate, gross, contributions, gross - contributions, True)
+    return OperatorPayCharge(hours, rate, gross, contributions, gross + contributions, False)

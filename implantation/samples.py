@@ -7,6 +7,7 @@ the flow tests search Prefect's API output for these very names to prove they ne
 
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from decimal import Decimal
 
 from sqlmodel import Session
 
@@ -213,11 +214,11 @@ def complete_for_documents(
     """Data the SIAE supplies before stage 5 (DUI, convention, contract) and the opérateurs « affectés »."""
     project = session.get(ImplantationProject, project_id)
     assert project is not None
-    project.insertion_posts_etp = 8
+    project.insertion_posts_etp = Decimal("8")
     project.insertion_posts_count = 10
     project.workshops_count = 1
-    project.staff_eti_etp = 1.5
-    project.staff_cip_etp = 0.5
+    project.staff_eti_etp = Decimal("1.5")
+    project.staff_cip_etp = Decimal("0.5")
     project.accompaniment_plan = "Entretien mensuel avec la CIP ; préparation à la sortie avec le SPIP"
     project.insertion_targets = (
         "60 % de sorties dynamiques ; attestation de compétences pour chaque opérateur"
@@ -246,7 +247,14 @@ def complete_for_documents(
             assigned_on=launch_on,
             contract_start=launch_on,
             planned_duration_months=12,
-            weekly_hours=24,
+            weekly_hours=Decimal("24"),
+            # 4 days of 6 h worked (8 h-14 h 30 with a 30-minute break): the 24 h of the contract.
+            schedule={
+                "jours": ["lundi", "mardi", "mercredi", "jeudi"],
+                "debut": "08:00",
+                "fin": "14:30",
+                "pause_minutes": 30,
+            },
             post_title="Agent de tri de textiles",
             rome_code="H3302",
             missions="Tri, pesée et conditionnement des textiles collectés",

@@ -16,7 +16,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, SQLModel
 
 import implantation.db.models  # noqa: F401  (registers every table)
-from implantation.config.loader import load_process_config
+from implantation.config.loader import demo_config, load_process_config
 from implantation.config.schema import ProcessConfig
 from implantation.db.migrate import upgrade
 from implantation.db.session import make_engine
@@ -29,6 +29,17 @@ pytest_plugins = ["tests.flow_stack"]
 @pytest.fixture(scope="session")
 def cfg() -> ProcessConfig:
     return load_process_config(PROJECT_ROOT / "config")
+
+
+@pytest.fixture(scope="session")
+def demo_config_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The shipped configuration plus the demonstration amounts (years no text covers yet, contribution rates)."""
+    return demo_config(tmp_path_factory.mktemp("config-demo"))
+
+
+@pytest.fixture(scope="session")
+def demo_cfg(demo_config_dir: Path) -> ProcessConfig:
+    return load_process_config(demo_config_dir)
 
 
 @pytest.fixture(scope="session")

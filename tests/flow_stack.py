@@ -20,10 +20,9 @@ from flows.harness.local import LocalStack
 from flows.harness.sandbox import sandbox
 from flows.harness.scenario import Driver
 from flows.harness.smtp_sink import SmtpSink
-from implantation.config.loader import load_process_config
+from implantation.config.loader import demo_config, load_process_config
 from implantation.config.schema import ProcessConfig
 from implantation.samples import SampleIds
-from implantation.settings import PROJECT_ROOT
 
 
 @dataclass
@@ -62,6 +61,7 @@ def flow_stack(
 ) -> Iterator[FlowStack]:
     backend = getattr(request, "param", "sqlite")
     base = tmp_path_factory.mktemp(f"prefect-{backend}")
+    config_dir = demo_config(base / "config")  # the scenario dates its documents two months ahead
     pg_names: list[str] = []
     prefect_url = None
     if backend == "postgresql":
@@ -77,7 +77,7 @@ def flow_stack(
             url,
             base / "data",
             prefect_database_url=prefect_url,
-            extra={"SIAE_CONFIG_DIR": str(PROJECT_ROOT / "config")},
+            extra={"SIAE_CONFIG_DIR": str(config_dir)},
         ) as box:
             box.stack.start(schedules=False)
             yield FlowStack(
@@ -86,7 +86,7 @@ def flow_stack(
                 box.api,
                 box.sink,
                 box.engine,
-                load_process_config(PROJECT_ROOT / "config"),
+                load_process_config(config_dir),
                 box.ids,
                 base / "data",
                 pg_names[1] if pg_names else None,

@@ -22,7 +22,7 @@ from flows.harness.sandbox import sandbox
 from flows.harness.scenario import Driver, full_implantation
 from flows.harness.smtp_sink import SmtpSink
 from implantation.cli.common import FrenchArgumentParser, widen_piped_output
-from implantation.config.loader import get_process_config
+from implantation.config.loader import demo_config, get_process_config
 from implantation.dates import fr_date, fr_datetime
 from implantation.db.models import DocumentRecord, ImplantationProject, StageRecord, TransitionLog
 from implantation.db.session import session_scope
@@ -107,7 +107,13 @@ def main(argv: list[str] | None = None) -> int:
     base = args.dossier or get_settings().data_dir / "demo"
     shutil.rmtree(base, ignore_errors=True)
     base.mkdir(parents=True)
-    settings = Settings(data_dir=base / "donnees", database_url=f"sqlite:///{base / 'donnees' / 'siae.db'}")
+    # The documents are dated two months ahead, where no text sets the amounts yet: the demonstration runs on
+    # a copy of config/ with the demonstration amounts, which the documents print as « DÉMONSTRATION ».
+    settings = Settings(
+        data_dir=base / "donnees",
+        database_url=f"sqlite:///{base / 'donnees' / 'siae.db'}",
+        config_dir=demo_config(base / "configuration"),
+    )
     console.print(f"[bold]Démonstration[/] dans {base}")
     with sandbox(
         base,
@@ -115,6 +121,7 @@ def main(argv: list[str] | None = None) -> int:
         settings.data_dir,
         port=args.port,
         log_dir=base / "journaux",
+        extra={"SIAE_CONFIG_DIR": str(settings.config_dir)},
     ) as box:
         stack, sink = box.stack, box.sink
         try:

@@ -46,12 +46,12 @@ def _run(action: Callable[[Session, ProcessConfig, Settings], None]) -> None:
 @app.command("generer")
 def generate(
     projet: str = typer.Argument(..., help="Référence (ex. IMP-2026-0001) ou identifiant du projet"),
-    pdf: bool = typer.Option(False, "--pdf", help="Produire aussi les PDF (LibreOffice)"),
+    pdf: bool = typer.Option(False, "--pdf", help="Produire aussi les PDF/A-2b (LibreOffice)"),
     nouvelle_version: bool = typer.Option(
         False, "--nouvelle-version", help="Créer une nouvelle version même si le contenu n'a pas changé"
     ),
 ) -> None:
-    """Génère le dossier de l'étape 5 d'un projet (DOCX, et PDF avec --pdf)."""
+    """Génère le dossier de l'étape 5 d'un projet (DOCX, et PDF/A-2b avec --pdf)."""
 
     def action(session, cfg, settings):
         project = find_project(session, projet)

@@ -129,3 +129,34 @@ def get_process_config(config_dir: Path | None = None) -> ProcessConfig:
 
         config_dir = get_settings().config_dir
     return _cached(str(config_dir))
+
+
+DEMO_AMOUNTS = "echantillons/montants_demonstration.toml"
+
+
+def config_copy(source_dir: Path, target_dir: Path, extra_amounts: Path | None = None) -> Path:
+    """A copy of ``source_dir``'s TOML files in ``target_dir``, ``extra_amounts`` appended to montants.toml.
+
+    The demonstration and the end-to-end tests date their documents months ahead, where no text sets the
+    amounts yet: they run on such a copy (extra blocks ``[[…]]`` add periods), never on the shipped file.
+    """
+    target_dir.mkdir(parents=True, exist_ok=True)
+    for path in source_dir.glob("*.toml"):
+        (target_dir / path.name).write_text(path.read_text(encoding="utf-8"), encoding="utf-8")
+    if extra_amounts is not None:
+        money = target_dir / FILES["money"][0]
+        money.write_text(
+            money.read_text(encoding="utf-8") + "\n" + extra_amounts.read_text(encoding="utf-8"),
+            encoding="utf-8",
+        )
+    load_process_config(target_dir)  # a broken overlay fails here, with the usual French message
+    return target_dir
+
+
+def demo_config(target_dir: Path, source_dir: Path | None = None) -> Path:
+    """``config/`` plus the demonstration amounts of ``config/echantillons`` (``make demo``, parcours tests)."""
+    if source_dir is None:
+        from implantation.settings import PROJECT_ROOT
+
+        source_dir = PROJECT_ROOT / "config"
+    return config_copy(source_dir, target_dir, source_dir / DEMO_AMOUNTS)

@@ -3,12 +3,13 @@
 Every figure carries its source so that an analyst can check it against the guide or the law.
 """
 
+import itertools
 from datetime import date
 from decimal import Decimal
 from enum import StrEnum
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
 from implantation.enums import DocumentKind, PartyAction, Role, SiaeKind
 
@@ -121,6 +122,8 @@ class DocumentSpec(Strict):
     duree_max_annees: int | None = None
     par_operateur: bool = False
     copie_aux_informes: bool = False
+    # The administration issuing the document: its name is the author in the DOCX and PDF properties.
+    emetteur: Role
 
     @model_validator(mode="after")
     def _has_signers(self) -> "DocumentSpec":
@@ -150,18 +153,69 @@ class DocumentsFile(Strict):
 
 
 class Amount(Strict):
+    """One value with the period it is in force (``du`` to ``au`` inclusive) and the text that sets it.
+
+    ``au`` is left out only for a rule with no planned end (45 % of the SMIC); an amount revised every
+    year ends on its year's last day, so that a later document is refused instead of using it.
+    """
+
     valeur: Decimal
-    debut: date
-    source: str
+    du: date
+    au: date | None = None
+    source: str = Field(min_length=1)
+    date_source: date | None = None
+
+    @model_validator(mode="after")
+    def _period(self) -> "Amount":
+        if self.au is not None and self.au < self.du:
+            raise ValueError(f"la date « au » ({self.au}) précède la date « du » ({self.du})")
+        if self.source.lower().startswith(("décret", "arrêté")) and self.date_source is None:
+            raise ValueError(f"« {self.source} » : indiquer la date du texte (date_source)")
+        return self
+
+    @property
+    def citation(self) -> str:
+        """The source as printed: the text, and its date when the text itself does not say it."""
+        if self.date_source is None or str(self.date_source.year) in self.source:
+            return self.source
+        return f"{self.source} ({self.date_source.strftime('%d/%m/%Y')})"
+
+
+def _disjoint(amounts: list[Amount]) -> list[Amount]:
+    ordered = sorted(amounts, key=lambda a: a.du)
+    for before, after in itertools.pairwise(ordered):
+        if before.au is None or before.au >= after.du:
+            raise ValueError(
+                f"les périodes du {before.du} et du {after.du} se chevauchent (fermer la première par « au »)"
+            )
+    return amounts
+
+
+Amounts = Annotated[list[Amount], Field(min_length=1), AfterValidator(_disjoint)]
+
+
+class ContributionKind(StrEnum):
+    EMPLOYEE = "salariale"
+    EMPLOYER = "patronale"
+
+
+class Contribution(Strict):
+    """A social contribution on an opérateur's pay; its rate (fraction of gross pay) is dated like an amount."""
+
+    libelle: str = Field(min_length=1)
+    part: ContributionKind
+    taux: Amounts
 
 
 class MoneyFile(Strict):
-    smic_horaire_brut: Annotated[list[Amount], Field(min_length=1)]
-    part_smic_remuneration_minimale: Annotated[list[Amount], Field(min_length=1)]
-    aide_au_poste_socle: dict[SiaeKind, Annotated[list[Amount], Field(min_length=1)]]
-    part_modulee_max_detention: Annotated[list[Amount], Field(min_length=1)]
-    aide_au_demarrage_atigip: Annotated[list[Amount], Field(min_length=1)]
-    heures_temps_plein_annuel: Annotated[list[Amount], Field(min_length=1)]
+    smic_horaire_brut: Amounts
+    part_smic_remuneration_minimale: Amounts
+    aide_au_poste_socle: dict[SiaeKind, Amounts]
+    part_modulee_max_detention: Amounts
+    aide_au_demarrage_atigip: Amounts
+    heures_temps_plein_annuel: Amounts
+    # The guide says only that specific rates apply (D.1); no rate is shipped until a sourced one is entered.
+    cotisations_operateur: list[Contribution] = []
 
 
 class TrialPeriodRules(Strict):
@@ -179,11 +233,70 @@ class ReimbursementRule(Strict):
     source: str
 
 
+class Clause(Strict):
+    """A standard text printed as is, with the rule or the guide passage it applies."""
+
+    texte: str = Field(min_length=1)
+    source: str = Field(min_length=1)
+
+
+class SuspensionCase(Strict):
+    cas: str = Field(min_length=1)
+    source: str = Field(min_length=1)
+
+
+class Termination(Strict):
+    partie: str = Field(min_length=1)
+    modalite: str = Field(min_length=1)
+    source: str = Field(min_length=1)
+
+
+class CepClauses(Strict):
+    """Standard clauses of the CEP (R412-25); the opérateur's own values are computed around them."""
+
+    cotisations: Clause
+    jours_feries: Clause
+    repos_hebdomadaire: Clause
+    astreintes: Clause
+    periode_essai: Clause
+    suspension: Annotated[list[SuspensionCase], Field(min_length=1)]
+    fin: Annotated[list[Termination], Field(min_length=1)]
+
+
+class PrefectSignature(Strict):
+    """The State's signature block; ``{departement}`` and ``{ddets}`` are filled from territoires.toml."""
+
+    partie: str
+    signataire: str
+    source: str
+
+
+class ImplantationClauses(Strict):
+    preavis_denonciation_mois: Annotated[int, Field(ge=1)]
+    renouvellement_tacite: str
+    renouvellement_expres: str
+    source_renouvellement: str
+    moyens_etablissement: str
+    moyens_etablissement_aci: str
+    source_moyens: str
+
+
+class CepAnnexClauses(Strict):
+    hygiene_securite: str
+    source_hygiene_securite: str
+    defaut_paiement: str
+    source_defaut_paiement: str
+
+
 class ContractsFile(Strict):
-    """Bounds and standard clauses of the CEP and its annex (code pénitentiaire)."""
+    """Bounds and standard clauses of the stage-5 documents, each with its source."""
 
     periode_essai: TrialPeriodRules
     remboursement_remuneration: dict[SiaeKind, ReimbursementRule]
+    cep: CepClauses
+    signature_prefet: PrefectSignature
+    contrat_implantation: ImplantationClauses
+    annexe_cep: CepAnnexClauses
 
 
 class LeavePeriod(Strict):

@@ -6,11 +6,13 @@ Detainees appear only as :class:`Operateur` with an opaque id; their identity si
 
 import uuid
 from datetime import UTC, date, datetime
+from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import JSON, Column, DateTime, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from implantation.db.types import StrEnumType
+from implantation.db.types import DecimalType, StrEnumType
 from implantation.enums import (
     DocumentKind,
     DocumentStatus,
@@ -106,19 +108,22 @@ class ImplantationProject(SQLModel, table=True):
     current_stage: int = Field(default=1, ge=1, le=6)
     started_on: date
     launch_date: date | None = None
-    insertion_posts_etp: float | None = Field(default=None, ge=0)
+    insertion_posts_etp: Decimal | None = Field(default=None, ge=0, sa_type=DecimalType(8, 2))
     # Data of the stage-5 documents (issue 3); the SIAE fills them in, the documents refuse to render without them.
     insertion_posts_count: int | None = Field(default=None, ge=0)
-    modulated_share: float | None = Field(
+    modulated_share: Decimal | None = Field(
         default=None,
         ge=0,
+        sa_type=DecimalType(6, 4),
         description="Part modulée de l'aide au poste (fraction) ; plafond de la configuration si vide",
     )
     workshops_count: int | None = Field(default=None, ge=0)
-    staff_eti_etp: float | None = Field(
-        default=None, ge=0, description="Encadrants techniques d'insertion (ETP)"
+    staff_eti_etp: Decimal | None = Field(
+        default=None, ge=0, sa_type=DecimalType(8, 2), description="Encadrants techniques d'insertion (ETP)"
     )
-    staff_cip_etp: float | None = Field(default=None, ge=0, description="Conseillers en insertion (ETP)")
+    staff_cip_etp: Decimal | None = Field(
+        default=None, ge=0, sa_type=DecimalType(8, 2), description="Conseillers en insertion (ETP)"
+    )
     accompaniment_plan: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
     insertion_targets: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
     partners: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
@@ -228,7 +233,7 @@ class Operateur(SQLModel, table=True):
     assigned_on: date | None = None
     post_title: str | None = Field(default=None, max_length=200)
     rome_code: str | None = Field(default=None, max_length=5)
-    weekly_hours: float | None = Field(default=None, gt=0, le=48)
+    weekly_hours: Decimal | None = Field(default=None, gt=0, le=48, sa_type=DecimalType(5, 2))
     # CEP data (issue 3). Identity stays in OperateurIdentity.
     contract_start: date | None = None
     planned_duration_months: int | None = Field(
@@ -237,11 +242,19 @@ class Operateur(SQLModel, table=True):
         description="Durée prévisible, pour borner la période d'essai ; vide : plafond général",
     )
     trial_days: int | None = Field(default=None, ge=0, description="Période d'essai ; maximum légal si vide")
-    hourly_rate: float | None = Field(
-        default=None, gt=0, description="Taux horaire brut ; plancher légal si vide"
+    hourly_rate: Decimal | None = Field(
+        default=None,
+        gt=0,
+        sa_type=DecimalType(8, 2),
+        description="Taux horaire brut ; plancher légal si vide",
     )
     missions: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
     particular_risks: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    schedule: dict[str, Any] | None = Field(
+        default=None,
+        sa_column=Column(JSON, nullable=True),
+        description='Emploi du temps : {"jours": ["lundi", …], "debut": "08:00", "fin": "14:30", "pause_minutes": 30}',
+    )
 
 
 class OperateurIdentity(SQLModel, table=True):

@@ -76,6 +76,9 @@ class WorkerIdentity(Worker):
 
 class Common(Model):
     title: str
+    subject: str
+    # The issuing administration: printed in the footer, and the author in the DOCX and PDF properties.
+    author: str
     project_reference: str
     visas: list[str]
     place: str
@@ -118,8 +121,14 @@ class FinancialAnnex(Model):
     total_words: str
 
 
+class MeansRow(Model):
+    label: str
+    detail: str
+
+
 class ConventionContext(Common):
     prefet: str
+    means: list[MeansRow]
     ddets: str
     disp: str
     siae: SiaeParty
@@ -130,9 +139,6 @@ class ConventionContext(Common):
     accompaniment_plan: str
     partners: str
     implantation_contract: str
-    staff_eti_etp: str
-    staff_cip_etp: str
-    premises: str
     posts_count: str
     posts_etp: str
     insertion_targets: str
@@ -152,6 +158,9 @@ class ImplantationContext(Common):
     duration: str
     max_years: str
     renewal_clause: str
+    renewal_source: str
+    invoicing: str
+    invoicing_source: str
     premises: str
     security_rules: str
     accompaniment_plan: str
@@ -160,6 +169,36 @@ class ImplantationContext(Common):
     startup_aid: str
     startup_aid_words: str
     startup_aid_source: str
+
+
+class ScheduleInfo(Model):
+    days: str
+    start: str
+    end: str
+    break_minutes: str
+    daily_hours: str
+    weekly_hours: str
+    monthly_hours: str
+    rest_days: str
+
+
+class HolidayLine(Model):
+    date: str
+    name: str
+
+
+class ContributionRow(Model):
+    label: str
+    part: str
+    rate: str
+    amount: str
+    source: str
+
+
+class Termination(Model):
+    party: str
+    terms: str
+    source: str
 
 
 class CepContext(Common):
@@ -171,18 +210,34 @@ class CepContext(Common):
     trial_days: str
     trial_end: str
     trial_rule: str
+    trial_clause: str
     trial_renewal: str
     notice_hours: str
     post_title: str
     missions: str
     rome_code: str
     particular_risks: str
-    weekly_hours: str
-    work_schedule: str
+    schedule: ScheduleInfo
+    rest_clause: str
+    holidays: list[HolidayLine]
+    holidays_period: str
+    holiday_clause: str
+    on_call_clause: str
     hourly_rate: str
     hourly_rate_words: str
     pay: PayInfo
-    contributions: str
+    monthly_gross: str
+    contributions: list[ContributionRow]
+    employee_contributions: str
+    employer_contributions: str
+    contributions_total: str
+    contributions_total_words: str
+    monthly_net: str
+    contributions_clause: str
+    contributions_source: str
+    reimbursement: str
+    suspension_cases: list[str]
+    terminations: list[Termination]
     accompaniment_plan: str
 
 
@@ -198,6 +253,10 @@ class CepAnnexContext(Common):
     reimbursement_rule: str
     reimbursement_source: str
     reimbursement_terms: str
+    non_payment: str
+    non_payment_source: str
+    health_safety: str
+    health_safety_source: str
     security_rules: str
     premises: str
 

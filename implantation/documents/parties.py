@@ -1,8 +1,14 @@
 """Who the parties are, as printed: names come from the database and territoires.toml, roles from the matrix."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
-from implantation.config.schema import Departement, DocumentsFile, DocumentSpec, ProcessConfig
+from implantation.config.schema import (
+    Departement,
+    DocumentsFile,
+    DocumentSpec,
+    PrefectSignature,
+    ProcessConfig,
+)
 from implantation.db.models import Establishment, Siae
 from implantation.documents.contexts import SignatureBlock
 from implantation.enums import DocumentKind, Role, SiaeKind
@@ -17,14 +23,23 @@ class Parties:
     siae: Siae
     establishment: Establishment
     worker_name: str | None = None
+    prefect_signature: PrefectSignature | None = None
+
+    def with_worker(self, worker_name: str) -> "Parties":
+        return replace(self, worker_name=worker_name)
 
     def signatory(self, role: Role) -> SignatureBlock:
         dep = self.departement
         if role == Role.PREFET:
+            # The DDETS signs for the préfet (guide's matrix): one block for the State, the DDETS named once.
             dep_name = dep.nom if dep else self.establishment.departement
-            ddets = f", ou par délégation la {dep.ddets}" if dep else ""
+            ddets = dep.ddets if dep else "DDETS"
+            sig = self.prefect_signature
+            if sig is None:
+                return SignatureBlock(party="Pour l'État", signatory=f"Le préfet du département ({dep_name})")
             return SignatureBlock(
-                party="Pour l'État", signatory=f"Le préfet du département ({dep_name}){ddets}"
+                party=sig.partie.format(departement=dep_name, ddets=ddets),
+                signatory=sig.signataire.format(departement=dep_name, ddets=ddets),
             )
         if role == Role.DDETS:
             return SignatureBlock(party="Pour la DDETS", signatory=dep.ddets if dep else "DDETS")
@@ -60,11 +75,28 @@ class Parties:
 def load_parties(cfg: ProcessConfig, siae: Siae, establishment: Establishment) -> Parties:
     dep = cfg.territory.departement.get(establishment.departement)
     disp = cfg.territory.disp.get(dep.disp) if dep else None
-    return Parties(departement=dep, disp_name=disp, siae=siae, establishment=establishment)
+    return Parties(
+        departement=dep,
+        disp_name=disp,
+        siae=siae,
+        establishment=establishment,
+        prefect_signature=cfg.contracts.signature_prefet,
+    )
 
 
 def signature_blocks(spec: DocumentSpec, parties: Parties) -> list[SignatureBlock]:
-    return [parties.signatory(role) for role in spec.signers]
+    """One block per signer; when the préfet signs, the DDETS signs in that block, for him, not again."""
+    roles = spec.signers
+    if Role.PREFET in roles:
+        roles = [r for r in roles if r != Role.DDETS]
+    return [parties.signatory(role) for role in roles]
+
+
+def author(spec: DocumentSpec, parties: Parties) -> str:
+    """The issuing administration, as printed in the document's properties."""
+    if spec.emetteur == Role.EP:
+        return f"{parties.establishment.name} (chef d'établissement)"
+    return parties.recipient(spec.emetteur)
 
 
 def recipients(kind: DocumentKind, documents: DocumentsFile, parties: Parties) -> list[str]:

@@ -1,4 +1,4 @@
-"""Fills a .docx template with a context model, and converts a pack to PDF with one LibreOffice run.
+"""Fills a .docx template with a context model, and converts a pack to PDF/A-2b with one LibreOffice run.
 
 Autoescape is on and undefined names fail, so « & < > » and « {{ … }} » typed by a user come out literally
 and a tag that the context does not fill stops the rendering instead of leaving a blank.
@@ -28,6 +28,10 @@ TEMPLATE_FILES = {
     DocumentKind.CEP: "cep.docx",
     DocumentKind.CEP_ANNEX: "annexe_cep.docx",
 }
+
+
+# LibreOffice's PDF export with « PDF/A-2b » selected (SelectPdfVersion 2); its XMP says pdfaid:part 2.
+PDFA_FILTER = 'pdf:writer_pdf_Export:{"SelectPdfVersion":{"type":"long","value":"2"}}'
 
 
 class LibreOfficeError(RuntimeError):
@@ -88,10 +92,25 @@ def _clean(value: Any) -> Any:
     return value
 
 
+def _set_properties(doc: DocxTemplate, values: dict[str, Any]) -> None:
+    """Title, subject, author (the issuing administration) and project reference in the core properties,
+    which LibreOffice carries into the PDF; otherwise the files say « python-docx » and nothing else."""
+    props = doc.docx.core_properties
+    props.title = values.get("title", "")
+    props.subject = values.get("subject", "")
+    props.author = props.last_modified_by = values.get("author", "")
+    props.keywords = props.identifier = values.get("project_reference", "")
+    props.category = "Documents de l'étape 5 : implantation d'une SIAE en établissement pénitentiaire"
+    props.comments = ""
+    props.revision = 1
+
+
 def render_docx(template: Path, context: BaseModel, target: Path) -> None:
     """Render to a temporary name then move, so a crash never leaves half a document under the final name."""
     doc = DocxTemplate(template)
-    doc.render(_clean(context.model_dump(mode="json")), jinja_env=jinja_env())
+    values = _clean(context.model_dump(mode="json"))
+    doc.render(values, jinja_env=jinja_env())
+    _set_properties(doc, values)
     target.parent.mkdir(parents=True, exist_ok=True)
     partial = target.with_suffix(".partial.docx")
     doc.save(partial)
@@ -116,7 +135,7 @@ def convert_to_pdf(soffice: str, docx_files: list[Path], timeout: float = 300) -
             "--headless",
             "--norestore",
             "--convert-to",
-            "pdf",
+            PDFA_FILTER,
             "--outdir",
             str(outdir),
             *[str(f) for f in docx_files],

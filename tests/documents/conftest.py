@@ -8,7 +8,6 @@ import pytest
 from docx import Document
 from sqlmodel import Session, SQLModel
 
-from implantation.config.loader import load_process_config
 from implantation.config.schema import ProcessConfig
 from implantation.db.models import (
     Establishment,
@@ -20,19 +19,20 @@ from implantation.db.models import (
 )
 from implantation.db.session import make_engine
 from implantation.enums import EstablishmentType, LegalStatus, OperateurStatus, Role, SiaeKind
-from implantation.settings import PROJECT_ROOT, Settings
+from implantation.settings import Settings
 
 HOSTILE = 'Dupont & Fils <Atelier> "{{ 7*7 }}"'
 
 
 @pytest.fixture(scope="session")
-def cfg() -> ProcessConfig:
-    return load_process_config(PROJECT_ROOT / "config")
+def cfg(demo_cfg: ProcessConfig) -> ProcessConfig:
+    """The documents are dated 2026, where only the demonstration amounts set an aide au poste."""
+    return demo_cfg
 
 
 @pytest.fixture
-def settings(tmp_path: Path) -> Settings:
-    return Settings(data_dir=tmp_path / "data", config_dir=PROJECT_ROOT / "config", soffice_path=None)
+def settings(tmp_path: Path, demo_config_dir: Path) -> Settings:
+    return Settings(data_dir=tmp_path / "data", config_dir=demo_config_dir, soffice_path=None)
 
 
 @pytest.fixture
@@ -135,6 +135,12 @@ def add_operateur(
         "contract_start": date(2026, 3, 1),
         "planned_duration_months": 6,
         "weekly_hours": 24,
+        "schedule": {
+            "jours": ["lundi", "mardi", "mercredi", "jeudi"],
+            "debut": "08:00",
+            "fin": "14:30",
+            "pause_minutes": 30,
+        },
         "post_title": "Agent de reconditionnement informatique",
         "rome_code": "I1401",
         "missions": "Diagnostic, nettoyage et reconditionnement de postes informatiques",

@@ -14,8 +14,9 @@ runner = CliRunner()
 
 
 @pytest.fixture
-def database(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, new_project, new_operateur):  # type: ignore[no-untyped-def]
+def database(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, new_project, new_operateur, demo_config_dir):  # type: ignore[no-untyped-def]
     url = f"sqlite:///{tmp_path / 'cli.db'}"
+    monkeypatch.setenv("SIAE_CONFIG_DIR", str(demo_config_dir))
     monkeypatch.setenv("SIAE_DATABASE_URL", url)
     monkeypatch.setenv("SIAE_DATA_DIR", str(tmp_path / "data"))
     monkeypatch.setenv("SIAE_SOFFICE_PATH", str(tmp_path / "absent-soffice"))

@@ -1,5 +1,7 @@
-"""Real LibreOffice conversion of a whole pack; the PDF text is read back with pdftotext (poppler-utils)."""
+"""Real LibreOffice conversion of a whole pack to PDF/A-2b; text, properties and the PDF/A identification are
+read back from the files (pdftotext and pdfinfo from poppler-utils)."""
 
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -10,30 +12,61 @@ from sqlmodel import Session
 from implantation.config.schema import ProcessConfig
 from implantation.documents.render import file_sha256, find_soffice
 from implantation.documents.service import generate_pack, project_dir
-from implantation.settings import PROJECT_ROOT, Settings
+from implantation.settings import Settings
 
 pytestmark = pytest.mark.libreoffice
 
 SOFFICE = find_soffice(None)
 PDFTOTEXT = shutil.which("pdftotext")
+PDFINFO = shutil.which("pdfinfo")
+
+
+def pdfa_identification(pdf: Path) -> tuple[str, str]:
+    """(part, conformance) from the XMP packet, which PDF/A keeps uncompressed."""
+    xmp = pdf.read_bytes().decode("latin-1")
+    part = re.search(r"pdfaid:part(?:>|=\")(\d)", xmp)
+    conformance = re.search(r"pdfaid:conformance(?:>|=\")([A-Za-z])", xmp)
+    assert part and conformance, f"{pdf.name} : pas d'identification PDF/A"
+    return part[1], conformance[1]
+
+
+def pdf_info(pdf: Path) -> dict[str, str]:
+    assert PDFINFO is not None
+    out = subprocess.run([PDFINFO, str(pdf)], capture_output=True, text=True, check=True).stdout
+    return {k.strip(): v.strip() for k, _, v in (line.partition(":") for line in out.splitlines())}
+
+
+NBSP = "\u00a0"
+AUTHORS = {
+    "dui": "DDETS de la Gironde",
+    "convention": "DDETS de la Gironde",
+    "contrat_implantation": "Maison d'arrêt de Bordeaux-Gradignan (chef d'établissement)",
+    "cep": "Maison d'arrêt de Bordeaux-Gradignan (chef d'établissement)",
+    "annexe_cep": "Maison d'arrêt de Bordeaux-Gradignan (chef d'établissement)",
+}
 
 
 @pytest.mark.skipif(
     SOFFICE is None, reason="LibreOffice (soffice) absent : installer libreoffice-writer-nogui"
 )
-@pytest.mark.skipif(PDFTOTEXT is None, reason="pdftotext absent : installer poppler-utils")
-def test_pack_converts_to_pdf_naming_the_parties(
-    session: Session, project_id: int, cfg: ProcessConfig, tmp_path: Path, new_operateur
+@pytest.mark.skipif(PDFTOTEXT is None or PDFINFO is None, reason="pdftotext absent : installer poppler-utils")
+def test_pack_converts_to_pdfa_naming_the_parties(
+    session: Session,
+    project_id: int,
+    cfg: ProcessConfig,
+    tmp_path: Path,
+    new_operateur,
+    demo_config_dir: Path,
 ) -> None:
     new_operateur(session, project_id)
-    settings = Settings(data_dir=tmp_path / "data", config_dir=PROJECT_ROOT / "config")
+    settings = Settings(data_dir=tmp_path / "data", config_dir=demo_config_dir)
     records = generate_pack(session, project_id, cfg, settings, with_pdf=True)
     folder = project_dir(settings, "IMP-2026-0001")
     expected = {
         "dui": ["Atelier Solidaire Garonne", "Hélène Roussel"],
         "convention": ["Atelier Solidaire Garonne", "DDETS de la Gironde", "Bordeaux"],
         "contrat_implantation": ["Atelier Solidaire Garonne", "Claire Martin"],
-        "cep": ["Atelier Solidaire Garonne", "Karim Durand"],
+        "cep": ["Atelier Solidaire Garonne", "Karim Durand", "84,39 €", "du lundi au jeudi"],
         "annexe_cep": ["Atelier Solidaire Garonne", "Karim Durand", "Claire Martin"],
     }
     for record in records:
@@ -46,3 +79,11 @@ def test_pack_converts_to_pdf_naming_the_parties(
         flat = " ".join(text.split())
         for name in expected[record.kind.value]:
             assert name in flat, (record.filename, name)
+        assert pdfa_identification(pdf) == ("2", "B"), record.filename
+        info = pdf_info(pdf)
+        assert info["Title"] == cfg.documents.document[record.kind].titre
+        assert info["Subject"] == (
+            "Implantation de la SIAE Atelier Solidaire Garonne à l'établissement Maison d'arrêt de Bordeaux-Gradignan"
+        )
+        assert info["Author"] == AUTHORS[record.kind.value], record.filename
+        assert info["Keywords"] == "IMP-2026-0001"

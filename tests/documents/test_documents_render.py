@@ -1,6 +1,7 @@
 """Templates against their context models, and the content of every rendered document."""
 
 import zipfile
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -85,15 +86,15 @@ def test_every_document_states_its_mandatory_content(
         "L412-16",
         "Clause de renouvellement",
         "1er mars 2026",
-        "période d'essai de 14 jours calendaires",
-        "s'achève le 14 mars 2026",
+        "période d'essai de 31 jours calendaires",
+        "s'achève le 31 mars 2026",
         "La période d'essai n'est pas renouvelable.",
         "Agent de reconditionnement informatique",
         "Code ROME : I1401",
         "Diagnostic, nettoyage",
         "Manipulation de composants électriques",
-        "24 heures",
-        "pause",
+        "La durée hebdomadaire de travail est de 24 h",
+        "pause de 30 minutes",
         "jours fériés",
         "astreinte",
         f"rémunération horaire brute de 5,41{NBSP}€ (cinq euros et quarante et un centimes)",
@@ -128,7 +129,8 @@ def test_every_document_states_its_mandatory_content(
 
     convention = text[DocumentKind.CONVENTION]
     for mention in [
-        "Le préfet du département (Gironde), ou par délégation la DDETS de la Gironde",
+        "et par délégation, la DDETS de la Gironde",
+        "Vu le code pénitentiaire, notamment ses articles L412-2 et suivants, D211-34 et R412-1 et suivants ;",
         "Direction interrégionale des services pénitentiaires de Bordeaux",
         "Reconditionnement de matériel informatique",
         "10 équivalents temps plein (ETP)",
@@ -148,7 +150,7 @@ def test_every_document_states_its_mandatory_content(
         "DGEFP",
     ]:
         assert mention in convention, mention
-    assert convention.count("Date, signature et cachet") == 4
+    assert convention.count("Date, signature et cachet") == 3
 
     implantation = text[DocumentKind.IMPLANTATION_CONTRACT]
     for mention in [
@@ -179,9 +181,13 @@ def test_every_document_states_its_mandatory_content(
         "Encadrants techniques d'insertion (ETI)",
         "0,5",
         "France Travail, Mission locale",
-        f"210{NBSP}000,00{NBSP}€",
+        # Charges: 180 000 + 30 000 + net pay of 10 ETP × 1 350 h × 5,41 € (73 035,00 € less 10 % of
+        # demonstration employee contributions: 65 731,50 €). Resources: the aid requested, then the council.
+        f"65{NBSP}731,50{NBSP}€",
+        f"275{NBSP}731,50{NBSP}€",
+        "Aide au poste (DREETS), première année, sollicitée",
         f"274{NBSP}170,50{NBSP}€",
-        f"Excédent de 64{NBSP}170,50{NBSP}€",
+        f"Besoin de financement de 1{NBSP}561,00{NBSP}€, aides sollicitées comprises",
     ]:
         assert mention in dui, mention
 
@@ -189,11 +195,11 @@ def test_every_document_states_its_mandatory_content(
 def test_cep_refuses_out_of_bound_values_with_the_rule(
     session: Session, project_id: int, cfg: ProcessConfig, new_operateur
 ) -> None:
-    op = new_operateur(session, project_id, trial_days=20, hourly_rate=5.0)
+    op = new_operateur(session, project_id, trial_days=40, hourly_rate=Decimal("5.40"))
     with pytest.raises(DocumentDataError) as caught:
         build_cep_context(session, project_id, op, cfg)
     text = str(caught.value)
-    assert "période d'essai de 20 jours dépasse le maximum de 14 jours" in text and "R412-28" in text
+    assert "période d'essai de 40 jours dépasse le maximum de 31 jours" in text and "R412-28" in text
     assert "inférieur au plancher de 5.41 €" in text and "D412-64" in text
 
 
@@ -206,7 +212,7 @@ def test_convention_and_contract_durations_are_bounded(
     assert project is not None
     project.convention_end = date(2029, 3, 1)
     project.implantation_end = date(2033, 3, 1)
-    project.modulated_share = 0.08
+    project.modulated_share = Decimal("0.08")
     session.add(project)
     with pytest.raises(DocumentDataError) as caught:
         generate_pack(session, project_id, cfg, settings)
@@ -309,12 +315,13 @@ def test_convention_context_is_built_from_the_database(
 ) -> None:
     context = build_convention_context(session, project_id, cfg)
     assert context.annex.total == f"251{NBSP}170,50{NBSP}€"
-    assert [s.party for s in context.signatures] == [
-        "Pour l'État",
-        "Pour la DDETS",
-        "Pour la SIAE Atelier Solidaire Garonne",
-        "Pour la DISP",
+    # The guide's matrix: the préfet signs, or the DDETS for him; the DDETS is named once, for the State.
+    assert [(s.party, s.signatory) for s in context.signatures] == [
+        ("Pour l'État, le préfet du département (Gironde)", "et par délégation, la DDETS de la Gironde"),
+        ("Pour la SIAE Atelier Solidaire Garonne", "Hélène Roussel, présidente"),
+        ("Pour la DISP", "Direction interrégionale des services pénitentiaires de Bordeaux"),
     ]
+    assert sum("DDETS" in s.party + s.signatory for s in context.signatures) == 1
     assert context.recipients[-2:] == ["ATIGIP", "DGEFP"]
 
 

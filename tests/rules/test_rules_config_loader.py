@@ -224,9 +224,9 @@ def test_negative_value(broken: Callable[[str, Callable[[str], str]], Path]) -> 
 
 
 def test_bad_date_in_amounts(broken: Callable[[str, Callable[[str], str]], Path]) -> None:
-    directory = broken("montants.toml", lambda t: t.replace("debut = 2024-11-01", 'debut = "novembre"'))
+    directory = broken("montants.toml", lambda t: t.replace("du = 2024-11-01", 'du = "novembre"'))
     assert _error(directory) == (
-        "Configuration : fichier « montants.toml », clé « smic_horaire_brut[0].debut » : date attendue (AAAA-MM-JJ)."
+        "Configuration : fichier « montants.toml », clé « smic_horaire_brut[0].du » : date attendue (AAAA-MM-JJ)."
     )
 
 

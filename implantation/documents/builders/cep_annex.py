@@ -1,0 +1,59 @@
+"""Annex to the CEP: the tripartite convention SIAE, établissement, opérateur (L412-11)."""
+
+from sqlmodel import Session
+
+from implantation.config.schema import ProcessConfig
+from implantation.documents import formatting as fmt
+from implantation.documents.builders.common import SHORT_LABEL, Checker, OperateurData, ProjectData
+from implantation.documents.contexts import CepAnnexContext, Worker
+from implantation.enums import DocumentKind
+
+
+def build_cep_annex_context(
+    session: Session, project_id: int, operateur_id: str, cfg: ProcessConfig
+) -> CepAnnexContext:
+    data = ProjectData(session, project_id, cfg)
+    p, est = data.project, data.establishment
+    check = Checker(f"{SHORT_LABEL[DocumentKind.CEP_ANNEX]} {operateur_id}")
+    parties = data.parties(check)
+    data.check_party_names(check, DocumentKind.CEP_ANNEX)
+    od = OperateurData(session, data, operateur_id, check)
+    op = od.op
+    check.need(p.reimbursement_terms, "les modalités de remboursement (périodicité et délai)")
+    check.need(est.security_rules, "les règles de sécurité de l'établissement")
+    check.need(est.premises, "les locaux mis à disposition dans l'établissement")
+    reimbursement = None
+    if data.siae is not None:
+        reimbursement = cfg.contracts.remboursement_remuneration.get(data.siae.kind)
+        if reimbursement is None:
+            check.refuse(
+                f"aucune règle de remboursement pour une SIAE de type {data.siae.kind.value} dans contrats.toml"
+            )
+    check.done()
+    assert parties is not None and od.identity is not None and reimbursement is not None
+    assert op.contract_start is not None and od.hourly_rate is not None
+    parties = parties.with_worker(od.worker_name())
+    return CepAnnexContext(
+        **data.common(DocumentKind.CEP_ANNEX, parties),
+        operateur_id=op.id,
+        establishment=data.establishment_party(),
+        siae=data.siae_party(),
+        worker=Worker(
+            first_name=od.identity.first_name,
+            last_name=od.identity.last_name,
+            ecrou_number=od.identity.ecrou_number,
+        ),
+        cep_start=fmt.fr_date(op.contract_start),
+        post_title=op.post_title or "",
+        weekly_hours=fmt.fr_number(op.weekly_hours),  # type: ignore[arg-type]
+        hourly_rate=fmt.fr_money(od.hourly_rate),
+        reimbursement_rule=reimbursement.texte,
+        reimbursement_source=reimbursement.source,
+        reimbursement_terms=p.reimbursement_terms or "",
+        non_payment=cfg.contracts.annexe_cep.defaut_paiement,
+        non_payment_source=cfg.contracts.annexe_cep.source_defaut_paiement,
+        health_safety=cfg.contracts.annexe_cep.hygiene_securite,
+        health_safety_source=cfg.contracts.annexe_cep.source_hygiene_securite,
+        security_rules=est.security_rules or "",
+        premises=est.premises or "",
+    )

@@ -1,0 +1,242 @@
+"""What every stage-5 builder shares: the problem list, the project rows and the parties.
+
+Every builder looks at all its inputs before failing, so the user gets one list of everything to fill
+in, not one item per attempt. Computed figures (pay floor, trial period, aide au poste, durations) come
+from :mod:`implantation.contract_rules`; a value outside a legal bound is refused with the rule named.
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from sqlmodel import Session
+
+from implantation import contract_rules as rules
+from implantation.config.schema import ProcessConfig
+from implantation.db.models import Establishment, ImplantationProject, Operateur, OperateurIdentity, Siae
+from implantation.documents import formatting as fmt
+from implantation.documents.contexts import EstablishmentParty, EstablishmentRef, PayInfo, SiaeParty
+from implantation.documents.parties import Parties, author, load_parties, recipients, signature_blocks, visas
+from implantation.enums import DocumentKind, OperateurStatus, Role
+from implantation.services.errors import DomainError
+
+SHORT_LABEL = {
+    DocumentKind.DUI: "DUI",
+    DocumentKind.CONVENTION: "Convention IAE",
+    DocumentKind.IMPLANTATION_CONTRACT: "Contrat d'implantation",
+    DocumentKind.CEP: "CEP",
+    DocumentKind.CEP_ANNEX: "Annexe au CEP",
+}
+
+
+class DocumentDataError(DomainError):
+    """Missing or out-of-bounds data; ``problems`` lists every item in French."""
+
+    def __init__(self, problems: list[str]) -> None:
+        self.problems = problems
+        super().__init__("Documents impossibles à produire :\n" + "\n".join(f"- {p}" for p in problems))
+
+
+class Checker:
+    """Collects the problems of one document instead of stopping at the first."""
+
+    def __init__(self, label: str) -> None:
+        self.label = label
+        self.problems: list[str] = []
+
+    def need(self, value: Any, what: str) -> Any:
+        if value is None or (isinstance(value, str) and not value.strip()):
+            self.problems.append(f"{self.label} : il manque {what}")
+        return value
+
+    def refuse(self, problem: str | None) -> None:
+        if problem:
+            self.problems.append(f"{self.label} : {problem}")
+
+    def done(self) -> None:
+        if self.problems:
+            raise DocumentDataError(self.problems)
+
+
+def exact(value: Decimal | float | int) -> Decimal:
+    """The Decimal a NUMERIC column holds; SQLModel tables do not validate assignment, so a row built in
+    memory may still carry the float a caller put there, which must not reach a computation unchanged."""
+    return value if isinstance(value, Decimal) else Decimal(str(value))
+
+
+@dataclass(frozen=True)
+class BudgetItem:
+    label: str
+    amount: Decimal
+
+
+def budget_items(
+    check: Checker, raw: list[dict[str, str]] | None
+) -> tuple[list[BudgetItem], list[BudgetItem]]:
+    """The SIAE's own budget lines (charges, resources); an invalid line is listed, not skipped silently."""
+    charges: list[BudgetItem] = []
+    resources: list[BudgetItem] = []
+    if not raw:
+        check.need(None, "le budget prévisionnel (au moins une ligne de charges)")
+        return charges, resources
+    for number, line in enumerate(raw, start=1):
+        nature, label = line.get("nature"), line.get("libelle")
+        try:
+            amount = Decimal(str(line.get("montant")))
+        except InvalidOperation:
+            amount = None
+        if (
+            nature not in ("charge", "ressource")
+            or not label
+            or amount is None
+            or not amount.is_finite()
+            or amount < 0
+        ):
+            check.refuse(
+                f"la ligne {number} du budget prévisionnel est invalide (nature « charge » ou « ressource », "
+                "libellé et montant positif attendus)"
+            )
+            continue
+        (charges if nature == "charge" else resources).append(BudgetItem(label, amount))
+    if not charges and not check.problems:
+        check.need(None, "au moins une ligne de charges au budget prévisionnel")
+    return charges, resources
+
+
+class ProjectData:
+    """The rows every project-level document reads, loaded once."""
+
+    def __init__(self, session: Session, project_id: int, cfg: ProcessConfig) -> None:
+        project = session.get(ImplantationProject, project_id)
+        if project is None:
+            raise DocumentDataError([f"projet introuvable : identifiant {project_id}"])
+        self.project = project
+        establishment = session.get(Establishment, project.establishment_id)
+        assert establishment is not None
+        self.establishment = establishment
+        self.siae = session.get(Siae, project.siae_id) if project.siae_id is not None else None
+        self.cfg = cfg
+
+    def parties(self, check: Checker) -> Parties | None:
+        if self.siae is None:
+            check.need(None, "la SIAE retenue pour le projet")
+            return None
+        parties = load_parties(self.cfg, self.siae, self.establishment)
+        if parties.departement is None:
+            check.refuse(
+                f"le département « {self.establishment.departement} » est absent de territoires.toml"
+            )
+        elif parties.disp_name is None:
+            check.refuse(f"la DISP « {parties.departement.disp} » est absente de territoires.toml")
+        return parties
+
+    def check_party_names(self, check: Checker, kind: DocumentKind) -> None:
+        signers = self.cfg.documents.document[kind].signers
+        if self.siae is not None and Role.SIAE in signers:
+            check.need(self.siae.legal_representative, "le représentant légal de la SIAE")
+        if Role.EP in signers:
+            check.need(self.establishment.head_name, "le nom du chef d'établissement")
+
+    def common(self, kind: DocumentKind, parties: Parties) -> dict[str, Any]:
+        spec = self.cfg.documents.document[kind]
+        siae_name = self.siae.name if self.siae is not None else ""
+        return {
+            "title": spec.titre,
+            "subject": f"Implantation de la SIAE {siae_name} à l'établissement {self.establishment.name}",
+            "author": author(spec, parties),
+            "project_reference": self.project.reference,
+            "visas": visas(spec, self.siae.kind if self.siae is not None else None),
+            "place": self.establishment.city,
+            "signatures": signature_blocks(spec, parties),
+            "recipients": recipients(kind, self.cfg.documents, parties),
+        }
+
+    def siae_party(self) -> SiaeParty:
+        siae = self.siae
+        assert siae is not None
+        return SiaeParty(
+            name=siae.name,
+            kind_label=f"{siae.kind.label} ({siae.kind.value})",
+            siret=siae.siret,
+            address=f"{siae.address}, {siae.postal_code} {siae.city}",
+            representative=siae.legal_representative or "",
+        )
+
+    def establishment_ref(self) -> EstablishmentRef:
+        est = self.establishment
+        return EstablishmentRef(
+            name=est.name,
+            type_label=est.type.label,
+            address=f"{est.address}, {est.city}" if est.address else est.city,
+        )
+
+    def establishment_party(self) -> EstablishmentParty:
+        ref = self.establishment_ref()
+        return EstablishmentParty(**ref.model_dump(), head_name=self.establishment.head_name or "")
+
+    def pay_info(self, on: date) -> PayInfo:
+        floor = rules.hourly_pay_floor(self.cfg.money, on)
+        return PayInfo(
+            on_date=fmt.fr_date(on),
+            smic=fmt.fr_money(floor.smic.valeur),
+            smic_source=floor.smic.citation,
+            share_percent=fmt.fr_percent(floor.share.valeur),
+            share_source=floor.share.citation,
+            floor=fmt.fr_money(floor.floor),
+            floor_words=fmt.money_words(floor.floor),
+        )
+
+    def aide_au_poste(self, check: Checker, on: date | None) -> rules.AidePoste | None:
+        """Yearly aide au poste on ``on``; None (the gap already listed) while its inputs are missing."""
+        p, siae = self.project, self.siae
+        if siae is None or on is None or p.insertion_posts_etp is None:
+            return None
+        etp = exact(p.insertion_posts_etp)
+        modulated = exact(p.modulated_share) if p.modulated_share is not None else None
+        aid: rules.AidePoste | None = self.rule(
+            check, lambda: rules.aide_au_poste(self.cfg.money, siae.kind, etp, on, modulated)
+        )
+        if aid is not None:
+            check.refuse(rules.modulated_share_problem(aid.modulated_share, aid.cap))
+        return aid
+
+    def rule(self, check: Checker, compute: Callable[[], Any]) -> Any:
+        """A computed value; a configuration gap becomes one more listed problem."""
+        try:
+            return compute()
+        except rules.RuleError as exc:
+            check.refuse(str(exc))
+            return None
+
+
+class OperateurData:
+    """An opérateur under CEP; the identity row is read here, at rendering, and nowhere else."""
+
+    def __init__(self, session: Session, data: ProjectData, operateur_id: str, check: Checker) -> None:
+        op = session.get(Operateur, operateur_id)
+        if op is None or op.project_id != data.project.id:
+            raise DocumentDataError([f"{check.label} : opérateur {operateur_id} inconnu pour ce projet"])
+        self.op = op
+        if op.status != OperateurStatus.ASSIGNED:
+            check.refuse(
+                f"l'opérateur {op.id} a le statut « {op.status.label} » : un CEP n'est établi qu'après "
+                f"affectation (statut « {OperateurStatus.ASSIGNED.label} »)"
+            )
+        self.identity = session.get(OperateurIdentity, operateur_id)
+        check.need(self.identity, f"l'identité de l'opérateur {op.id}")
+        check.need(op.contract_start, "la date de début d'activité")
+        check.need(op.weekly_hours, "la durée hebdomadaire de travail")
+        check.need(op.post_title, "l'intitulé du poste")
+        self.hourly_rate: Decimal | None = None
+        self.floor = None
+        if (start := op.contract_start) is not None:
+            self.floor = data.rule(check, lambda: rules.hourly_pay_floor(data.cfg.money, start))
+            if self.floor is not None:
+                self.hourly_rate = exact(op.hourly_rate) if op.hourly_rate is not None else self.floor.floor
+                check.refuse(rules.hourly_rate_problem(self.hourly_rate, self.floor))
+
+    def worker_name(self) -> str:
+        assert self.identity is not None
+        return f"{self.identity.first_name} {self.identity.last_name}"

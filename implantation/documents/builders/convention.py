@@ -1,0 +1,131 @@
+"""Convention IAE and its first annexe financière."""
+
+from datetime import timedelta
+
+from sqlmodel import Session
+
+from implantation import contract_rules as rules
+from implantation.config.schema import ProcessConfig
+from implantation.documents import formatting as fmt
+from implantation.documents.builders.common import SHORT_LABEL, Checker, ProjectData, budget_items
+from implantation.documents.contexts import ConventionContext, FinancialAnnex, MeansRow
+from implantation.eligibility import implantation_kind_problem
+from implantation.enums import DocumentKind, SiaeKind
+
+
+def build_convention_context(session: Session, project_id: int, cfg: ProcessConfig) -> ConventionContext:
+    data = ProjectData(session, project_id, cfg)
+    p, est = data.project, data.establishment
+    spec = cfg.documents.document[DocumentKind.CONVENTION]
+    impl_spec = cfg.documents.document[DocumentKind.IMPLANTATION_CONTRACT]
+    check = Checker(SHORT_LABEL[DocumentKind.CONVENTION])
+    parties = data.parties(check)
+    data.check_party_names(check, DocumentKind.CONVENTION)
+    siae = data.siae
+    if siae is not None:
+        check.refuse(implantation_kind_problem(siae.kind, cfg.eligibility))
+    check.need(p.activity, "l'activité du projet")
+    check.need(p.workshops_count, "le nombre d'ateliers")
+    check.need(p.accompaniment_plan, "l'accompagnement des personnes détenues sous CEP")
+    check.need(p.partners, "les partenaires du projet")
+    check.need(p.implantation_start, "la date de début du contrat d'implantation")
+    check.need(p.implantation_end, "la date de fin du contrat d'implantation")
+    check.need(p.staff_eti_etp, "l'effectif d'encadrants techniques d'insertion (ETP)")
+    check.need(p.staff_cip_etp, "l'effectif de conseillers en insertion professionnelle (ETP)")
+    check.need(est.premises, "les locaux mis à disposition dans l'établissement")
+    check.need(p.insertion_posts_count, "le nombre de postes d'insertion")
+    check.need(p.insertion_posts_etp, "le nombre de postes d'insertion (ETP)")
+    check.need(p.insertion_targets, "les engagements et indicateurs d'insertion")
+    check.need(p.convention_start, "la date de début de la convention")
+    check.need(p.convention_end, "la date de fin de la convention")
+    max_years = spec.duree_max_annees
+    check.need(max_years, "la durée maximale de la convention dans documents.toml")
+    if p.convention_start and p.convention_end and max_years:
+        check.refuse(
+            rules.duration_problem(
+                p.convention_start, p.convention_end, max_years, "durée de la convention", spec.base_legale[0]
+            )
+        )
+    aid = data.aide_au_poste(check, p.convention_start)
+    _, own_resources = budget_items(check, p.budget_lines)
+    startup = None
+    if (first_day := p.convention_start) is not None:
+        startup = data.rule(
+            check,
+            lambda: rules.amount_on(
+                cfg.money.aide_au_demarrage_atigip,
+                first_day,
+                "aide au démarrage ATIGIP",
+                "aide_au_demarrage_atigip",
+            ),
+        )
+    check.done()
+    assert startup is not None
+    assert parties is not None and siae is not None and aid is not None and parties.departement is not None
+    start, end = p.convention_start, p.convention_end
+    assert start is not None and end is not None and max_years is not None
+    year_end = min(end, rules.add_years(start, 1) - timedelta(days=1))
+    clauses = cfg.contracts.contrat_implantation
+    eti, cip = p.staff_eti_etp, p.staff_cip_etp
+    assert eti is not None and cip is not None
+    ep_means = clauses.moyens_etablissement + (
+        " " + clauses.moyens_etablissement_aci if siae.kind == SiaeKind.ACI else ""
+    )
+    means = [
+        MeansRow(label="Encadrants techniques d'insertion (ETP)", detail=fmt.fr_number(eti)),
+        MeansRow(label="Conseillers en insertion professionnelle (ETP)", detail=fmt.fr_number(cip)),
+        MeansRow(label="Locaux mis à disposition par l'établissement", detail=est.premises or ""),
+        MeansRow(label="Apports de l'établissement", detail=f"{ep_means} ({clauses.source_moyens})"),
+        MeansRow(
+            label="Aide au poste (DREETS), sollicitée",
+            detail=f"{fmt.fr_money(aid.total)} par an, voir l'annexe financière",
+        ),
+        MeansRow(
+            label="Aide au démarrage (ATIGIP), sollicitée",
+            detail=f"{fmt.fr_money(startup.valeur)}, versée après la signature du contrat d'implantation "
+            f"({startup.citation})",
+        ),
+        *[
+            MeansRow(label=r.label, detail=f"{fmt.fr_money(r.amount)} (budget prévisionnel)")
+            for r in own_resources
+        ],
+    ]
+    return ConventionContext(
+        **data.common(DocumentKind.CONVENTION, parties),
+        prefet=f"le préfet du département ({parties.departement.nom})",
+        means=means,
+        ddets=parties.departement.ddets,
+        disp=parties.disp_name or "",
+        siae=data.siae_party(),
+        establishment=data.establishment_ref(),
+        departement=f"{parties.departement.nom} ({est.departement})",
+        activity=p.activity or "",
+        workshops_count=fmt.fr_number(p.workshops_count),  # type: ignore[arg-type]
+        accompaniment_plan=p.accompaniment_plan or "",
+        partners=p.partners or "",
+        implantation_contract=(
+            f"{impl_spec.titre} conclu entre la SIAE et l'établissement {est.name} pour la période du "
+            f"{fmt.fr_date(p.implantation_start)} au {fmt.fr_date(p.implantation_end)}"  # type: ignore[arg-type]
+        ),
+        posts_count=fmt.fr_number(p.insertion_posts_count),  # type: ignore[arg-type]
+        posts_etp=fmt.fr_number(p.insertion_posts_etp),  # type: ignore[arg-type]
+        insertion_targets=p.insertion_targets or "",
+        start_date=fmt.fr_date(start),
+        end_date=fmt.fr_date(end),
+        duration=rules.duration_text(start, end),
+        max_years=fmt.fr_number(max_years),
+        annex=FinancialAnnex(
+            period=f"du {fmt.fr_date(start)} au {fmt.fr_date(year_end)}",
+            siae_kind_label=f"{siae.kind.label} ({siae.kind.value})",
+            socle_unit=fmt.fr_money(aid.socle.valeur),
+            socle_source=aid.socle.citation,
+            etp=fmt.fr_number(aid.etp),
+            socle_total=fmt.fr_money(aid.socle_total),
+            modulated_percent=fmt.fr_percent(aid.modulated_share),
+            cap_percent=fmt.fr_percent(aid.cap.valeur),
+            cap_source=aid.cap.citation,
+            modulated_total=fmt.fr_money(aid.modulated_total),
+            total=fmt.fr_money(aid.total),
+            total_words=fmt.money_words(aid.total),
+        ),
+    )
