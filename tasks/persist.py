@@ -8,8 +8,10 @@ and writes nothing.
 from datetime import date
 from typing import Any
 
+from prefect import runtime as prefect_runtime
 from prefect import task
 from pydantic import BaseModel
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, func, select
 
 from implantation.db.models import ImplantationProject, Person
@@ -18,6 +20,7 @@ from implantation.enums import Decision, StageStatus
 from implantation.services.errors import DomainError
 from implantation.services.workflow import (
     Actor,
+    DecisionOutcome,
     DecisionRequest,
     approver_problems,
     create_project,
@@ -58,17 +61,32 @@ class GateResult(BaseModel):
     launched: bool = False
 
 
+def creation_key_of_run(flow_run_id: Any) -> str | None:
+    """The idempotency key of a project created by a run: a rerun after a crash finds that project."""
+    return f"creation-run-{flow_run_id}" if flow_run_id else None
+
+
 @task(name="creer-projet", **TASK_OPTIONS)
 def create_project_task(etablissement_id: int, chef_de_projet_id: int, date_debut: date | None) -> ProjectRef:
+    """Create the project once per run: a crash between the commit and the task's result (runner killed)
+    reruns the task, which then finds the project logged under the run's key instead of creating a second."""
     _settings, cfg, engine = runtime()
-    with session_scope(engine) as session:
-        lead = session.get(Person, chef_de_projet_id)
-        actor = Actor.of(lead) if lead else Actor(label=f"personne inconnue #{chef_de_projet_id}")
-        project = create_project(
-            session, cfg, etablissement_id, chef_de_projet_id, date_debut or date.today(), actor
-        )
-        assert project.id is not None
-        return ProjectRef(projet_id=project.id, reference=project.reference)
+    key = creation_key_of_run(prefect_runtime.flow_run.id)
+
+    def create() -> ProjectRef:
+        with session_scope(engine) as session:
+            lead = session.get(Person, chef_de_projet_id)
+            actor = Actor.of(lead) if lead else Actor(label=f"personne inconnue #{chef_de_projet_id}")
+            project = create_project(
+                session, cfg, etablissement_id, chef_de_projet_id, date_debut or date.today(), actor, key=key
+            )
+            assert project.id is not None
+            return ProjectRef(projet_id=project.id, reference=project.reference)
+
+    try:
+        return create()
+    except IntegrityError:  # the same run created it at the same moment: read that one
+        return create()
 
 
 @task(name="lire-etape", **TASK_OPTIONS)
@@ -102,70 +120,112 @@ def _find_approver(
     return people[0] if people else None
 
 
-def _optional_int(value: Any) -> int | None:
-    return int(value) if value not in (None, "") else None
+# The form's fields as a person reads them, to name the one that could not be read.
+FIELD_TITLES = {
+    "decision": "Décision",
+    "etape_renvoi": "Étape de renvoi",
+    "siae_sourcees": "SIAE sourcées (identifiants)",
+    "siae_retenue": "SIAE retenue (identifiant)",
+    "date_lancement": "Date de démarrage de l'activité",
+}
+
+
+class UnreadableAnswer(ValueError):
+    """A field of the stored answer cannot be read; the message is French and names the field."""
+
+
+def _read(name: str, value: Any, convert: Any, expected: str) -> Any:
+    try:
+        return convert(value)
+    except (ValueError, TypeError, KeyError):
+        raise UnreadableAnswer(
+            f"champ « {FIELD_TITLES[name]} » illisible : « {value} » n'est pas {expected}"
+        ) from None
+
+
+def _optional_int(name: str, value: Any) -> int | None:
+    if value in (None, ""):
+        return None
+    return int(_read(name, value, int, "un nombre entier"))
+
+
+def _launch_date(value: Any) -> date | None:
+    if value in (None, ""):
+        return None
+    if isinstance(value, date):
+        return value
+    return _read("date_lancement", value, date.fromisoformat, "une date AAAA-MM-JJ")  # type: ignore[no-any-return]
 
 
 def _request(cfg: Any, stage: int, key: str, approver_id: int, answer: dict[str, Any]) -> DecisionRequest:
-    launch = answer.get("date_lancement")
     checklist = {item.id for decision in cfg.stage(stage).decisions for item in decision.verifications}
+    choices = ", ".join(d.value for d in Decision)
+    sourced = answer.get("siae_sourcees") or []
+    if not isinstance(sourced, list):
+        sourced = [sourced]
     return DecisionRequest(
         stage=stage,
-        decision=Decision(answer["decision"]),
+        decision=_read("decision", answer.get("decision"), Decision, f"une décision ({choices})"),
         approver_id=approver_id,
         reason=(answer.get("motif") or "").strip() or None,
-        target_stage=_optional_int(answer.get("etape_renvoi")),
+        target_stage=_optional_int("etape_renvoi", answer.get("etape_renvoi")),
         key=key,
-        candidate_siae_ids=[int(i) for i in answer.get("siae_sourcees") or []],
-        selected_siae_id=_optional_int(answer.get("siae_retenue")),
+        candidate_siae_ids=[int(_read("siae_sourcees", i, int, "un identifiant")) for i in sourced],
+        selected_siae_id=_optional_int("siae_retenue", answer.get("siae_retenue")),
         activity=answer.get("activite"),
-        launch_date=date.fromisoformat(launch) if isinstance(launch, str) and launch else launch or None,
+        launch_date=_launch_date(answer.get("date_lancement")),
         confirmed={name for name in checklist if answer.get(name) is True},
     )
 
 
-def _next(session: Session, projet_id: int, stage: int, request: DecisionRequest) -> GateResult:
+def _result(request: DecisionRequest, outcome: DecisionOutcome) -> GateResult:
+    return GateResult(
+        accepted=True,
+        decision=request.decision,
+        replayed=outcome.replayed,
+        next_stage=outcome.next_stage,
+        next_attempt=outcome.next_attempt,
+        launched=outcome.launched,
+    )
+
+
+def apply_answer(
+    session: Session, cfg: Any, projet_id: int, etape: int, key: str, answer: dict[str, Any], today: date
+) -> GateResult:
+    """Check and apply one gate answer in the caller's transaction; refusals are logged, never raised.
+
+    The next stage and attempt come from the decision's log row (:class:`DecisionOutcome`), so a replay
+    after the project moved on still names the run the decision started.
+    """
     project = get_project(session, projet_id)
-    if request.decision == Decision.APPROVE:
-        if stage == 6:
-            return GateResult(accepted=True, decision=request.decision, launched=True)
-        record = get_stage(session, projet_id, stage + 1)
+    email = str(answer.get("approbateur") or "")
+    approver = _find_approver(session, cfg, project, email, etape)
+    try:
+        request = _request(cfg, etape, key, approver.id if approver and approver.id else 0, answer)
+    except UnreadableAnswer as exc:
+        return GateResult(accepted=False, problems=[f"saisie illisible : {exc}"])
+    try:
+        outcome = decide(session, cfg, projet_id, request, today)
+    except DomainError as exc:
+        return GateResult(accepted=False, decision=request.decision, problems=[str(exc)])
+    if not outcome.accepted:
+        shown = list(outcome.problems)
+        if approver is None and email:
+            shown.insert(0, f"aucune personne enregistrée avec l'adresse « {email} »")
         return GateResult(
-            accepted=True, decision=request.decision, next_stage=stage + 1, next_attempt=record.attempt
+            accepted=False, decision=request.decision, problems=shown, replayed=outcome.replayed
         )
-    if request.decision == Decision.SEND_BACK:
-        target = project.current_stage
-        record = get_stage(session, projet_id, target)
-        return GateResult(
-            accepted=True, decision=request.decision, next_stage=target, next_attempt=record.attempt
-        )
-    return GateResult(accepted=True, decision=request.decision)
+    return _result(request, outcome)
 
 
 @task(name="decider", **TASK_OPTIONS)
 def decide_gate(projet_id: int, etape: int, key: str, answer: dict[str, Any]) -> GateResult:
-    """Check and apply one gate answer in one transaction; refusals are logged too, never raised."""
+    """One gate answer, one transaction. A unique-key clash means another run logged this very answer
+    first (a replay racing the original): its logged outcome is returned instead of failing the run."""
     _settings, cfg, engine = runtime()
-    with session_scope(engine) as session:
-        project = get_project(session, projet_id)
-        email = str(answer.get("approbateur") or "")
-        approver = _find_approver(session, cfg, project, email, etape)
-        try:
-            request = _request(cfg, etape, key, approver.id if approver and approver.id else 0, answer)
-        except (ValueError, KeyError, TypeError) as exc:
-            return GateResult(accepted=False, problems=[f"saisie illisible : {exc}"])
-        try:
-            outcome = decide(session, cfg, projet_id, request, date.today())
-        except DomainError as exc:
-            return GateResult(accepted=False, decision=request.decision, problems=[str(exc)])
-        if not outcome.accepted:
-            shown = list(outcome.problems)
-            if approver is None and email:
-                shown.insert(0, f"aucune personne enregistrée avec l'adresse « {email} »")
-            return GateResult(
-                accepted=False, decision=request.decision, problems=shown, replayed=outcome.replayed
-            )
-        session.flush()
-        result = _next(session, projet_id, etape, request)
-        result.replayed = outcome.replayed
-        return result
+    try:
+        with session_scope(engine) as session:
+            return apply_answer(session, cfg, projet_id, etape, key, answer, date.today())
+    except IntegrityError:
+        with session_scope(engine) as session:
+            return apply_answer(session, cfg, projet_id, etape, key, answer, date.today())
