@@ -307,6 +307,8 @@ class NotificationRecord(SQLModel, table=True):
     dedup_key: str = Field(max_length=200, unique=True)
     recipients: str = Field(sa_column=Column(Text, nullable=False))
     subject: str = Field(max_length=300)
+    # Claimed but not yet confirmed by the SMTP server (see notifications.mailer): ``sent_at`` is the claim's time.
+    pending: bool = False
     sent_at: datetime = Field(default_factory=utcnow, sa_column=_ts())
 
 

@@ -1,4 +1,4 @@
-"""integrity: decision lock counter, next stage and attempt in the log, CHECK constraints for bounds
+"""integrity: decision lock counter, next stage and attempt in the log, pending e-mail claims, CHECK constraints
 
 Revision ID: 0004_integrity
 Revises: 0001
@@ -57,6 +57,8 @@ def upgrade() -> None:
     with op.batch_alter_table("transition_log", schema=None) as batch_op:
         batch_op.add_column(sa.Column("next_stage", sa.Integer(), nullable=True))
         batch_op.add_column(sa.Column("next_attempt", sa.Integer(), nullable=True))
+    with op.batch_alter_table("notification", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("pending", sa.Boolean(), nullable=False, server_default=sa.false()))
     for table, checks in CHECKS.items():
         with op.batch_alter_table(table, schema=None) as batch_op:
             for name, condition in checks.items():
@@ -68,6 +70,8 @@ def downgrade() -> None:
         with op.batch_alter_table(table, schema=None) as batch_op:
             for name in checks:
                 batch_op.drop_constraint(op.f(f"ck_{table}_{name}"), type_="check")
+    with op.batch_alter_table("notification", schema=None) as batch_op:
+        batch_op.drop_column("pending")
     with op.batch_alter_table("transition_log", schema=None) as batch_op:
         batch_op.drop_column("next_attempt")
         batch_op.drop_column("next_stage")
