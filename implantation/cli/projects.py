@@ -1,5 +1,6 @@
 """``siae projet …``: create, list, follow and abandon implantation projects."""
 
+from collections.abc import Callable
 from datetime import date
 
 import typer
@@ -30,9 +31,16 @@ projet_app = typer.Typer(
 
 CLI_ACTOR = "Ligne de commande"
 
+# Run after an abandonment is committed, with the project id and the actor's person id; each returns the
+# French lines to print. ``flows/runtime/cli.py`` registers the cancellation of the project's waiting Prefect
+# runs here, so that the domain never imports Prefect.
+AFTER_ABANDON: list[Callable[[int, int | None], list[str]]] = []
+
 
 def _today() -> date:
-    return date.today()
+    from implantation.settings import today
+
+    return today()
 
 
 def _late(days: int) -> str:
@@ -178,8 +186,12 @@ def abandon(
             project = find_project(session, projet)
             actor = actor_for(session, parse_id(par, "par") if par else None, CLI_ACTOR)
             workflow.abandon(session, project, motif.strip(), actor)
-            reference = project.reference
+            reference, project_id = project.reference, project.id
         out.print(f"Projet {reference} abandonné. Motif enregistré.")
+        assert project_id is not None
+        for hook in AFTER_ABANDON:
+            for line in hook(project_id, actor.person_id):
+                out.print(line)
 
 
 @projet_app.command("copil")

@@ -530,3 +530,21 @@ def abandon(session: Session, project: ImplantationProject, reason: str, actor: 
     )
     project.status = status
     session.add(project)
+
+
+RUN_CANCELLED = "annuler_execution"
+
+
+def log_run_cancelled(
+    session: Session, project_id: int, stage: int | None, run_label: str, actor: Actor
+) -> TransitionLog:
+    """An abandoned project's waiting stage run was cancelled on the orchestrator: who did it, and which."""
+    project = get_project(session, project_id)
+    return _log(
+        session,
+        project,
+        RUN_CANCELLED,
+        actor,
+        stage=stage,
+        reason=f"Exécution en attente « {run_label} » annulée : projet abandonné",
+    )
