@@ -122,11 +122,19 @@ def launch_date_problems(
         if period.debut_mois_jour and period.fin_mois_jour:
             if _in_yearly_period(day, period.debut_mois_jour, period.fin_mois_jour):
                 problems.append(f"le {day:%d/%m/%Y} est dans la période « {period.nom} »")
-        # Christmas holidays are the same in every metropolitan zone; overseas uses zone A's.
-        elif period.vacances_scolaires and (
-            _school_holiday_name(day, school_zone or "A") == period.vacances_scolaires
-        ):
-            problems.append(f"le {day:%d/%m/%Y} est dans la période « {period.nom} »")
+        elif period.vacances_scolaires:
+            # Christmas holidays are the same in every metropolitan zone; overseas uses zone A's.
+            try:
+                name = _school_holiday_name(day, school_zone or "A")
+            except ValueError as exc:
+                # Missing calendar data is one more problem: the others found so far are kept.
+                message = str(exc)
+                missing = message[0].lower() + message[1:].rstrip(".")
+                if missing not in problems:
+                    problems.append(missing)
+                continue
+            if name == period.vacances_scolaires:
+                problems.append(f"le {day:%d/%m/%Y} est dans la période « {period.nom} »")
     return problems
 
 

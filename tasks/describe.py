@@ -23,6 +23,7 @@ from implantation.documents.service import document_states
 from implantation.enums import Decision
 from implantation.notifications.context import fr_date
 from implantation.services.workflow import get_project, get_stage
+from implantation.settings import today
 from tasks.common import TASK_OPTIONS, runtime
 
 
@@ -190,4 +191,4 @@ def gate_description(
     _settings, cfg, engine = runtime()
     with session_scope(engine) as session:
         project = get_project(session, projet_id)
-        return gate_markdown(session, cfg, project, etape, problems, pack_problems, date.today())
+        return gate_markdown(session, cfg, project, etape, problems, pack_problems, today())

@@ -28,6 +28,7 @@ from implantation.services.workflow import (
     get_project,
     get_stage,
 )
+from implantation.settings import today
 from tasks.common import TASK_OPTIONS, runtime
 
 
@@ -78,7 +79,7 @@ def create_project_task(etablissement_id: int, chef_de_projet_id: int, date_debu
             lead = session.get(Person, chef_de_projet_id)
             actor = Actor.of(lead) if lead else Actor(label=f"personne inconnue #{chef_de_projet_id}")
             project = create_project(
-                session, cfg, etablissement_id, chef_de_projet_id, date_debut or date.today(), actor, key=key
+                session, cfg, etablissement_id, chef_de_projet_id, date_debut or today(), actor, key=key
             )
             assert project.id is not None
             return ProjectRef(projet_id=project.id, reference=project.reference)
@@ -225,7 +226,7 @@ def decide_gate(projet_id: int, etape: int, key: str, answer: dict[str, Any]) ->
     _settings, cfg, engine = runtime()
     try:
         with session_scope(engine) as session:
-            return apply_answer(session, cfg, projet_id, etape, key, answer, date.today())
+            return apply_answer(session, cfg, projet_id, etape, key, answer, today())
     except IntegrityError:
         with session_scope(engine) as session:
-            return apply_answer(session, cfg, projet_id, etape, key, answer, date.today())
+            return apply_answer(session, cfg, projet_id, etape, key, answer, today())

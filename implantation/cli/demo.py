@@ -4,7 +4,6 @@ The start date is chosen so that the first due date falls on 1 January and visib
 next worked day; the timeline also shows stages whose projected due dates fall on a Sunday.
 """
 
-from datetime import date
 from pathlib import Path
 from typing import Annotated
 
@@ -21,6 +20,7 @@ from implantation.enums import Role
 from implantation.services import workflow
 from implantation.services.projects import parse_date
 from implantation.services.referential import ESTABLISHMENTS, PERSONS, SIAES, import_csv
+from implantation.settings import today
 
 DEMO_ESTABLISHMENT = "CP-GRENOBLE-VARCES"
 DEMO_START = "2026-10-01"
@@ -71,7 +71,7 @@ def demo(
                 project = workflow.create_project(
                     session, cfg, establishment.id, lead.id, started_on, workflow.Actor.of(lead)
                 )
-                table = timeline_table(session, cfg, project, date.today())
+                table = timeline_table(session, cfg, project, today())
         finally:
             engine.dispose()
         out.print(escape(f"Base de démonstration : {db_file}"))
