@@ -10,11 +10,10 @@ from typing import Any
 
 import typer
 
-from implantation.cli import app
+from implantation.cli import EXTENSIONS, build_app
 from implantation.cli import main as _domain_main
 from implantation.cli.common import fail, out
-from implantation.cli.projects import AFTER_ABANDON, CLI_ACTOR
-from implantation.settings import get_settings
+from implantation.cli.hooks import AFTER_ABANDON, CLI_ACTOR
 
 # The deployment's parameters as the command's options, to name the one the server refused.
 OPTIONS = {"etablissement_id": "etablissement", "chef_de_projet_id": "chef", "date_debut": "debut"}
@@ -22,6 +21,8 @@ OPTIONS = {"etablissement_id": "etablissement", "chef_de_projet_id": "chef", "da
 
 def _api_url() -> str:
     """The server's API; without an explicit URL Prefect would start a throw-away server of its own."""
+    from implantation.settings import get_settings
+
     ui_url = get_settings().prefect_ui_url.rstrip("/")
     os.environ.setdefault("PREFECT_API_URL", f"{ui_url}/api")
     return os.environ["PREFECT_API_URL"]
@@ -50,7 +51,6 @@ def prefect_failure(exc: BaseException, api_url: str, deployment: str) -> str:
     return f"démarrage impossible ({type(exc).__name__}) : voyez les journaux du serveur Prefect ({api_url})."
 
 
-@app.command("demarrer")
 def demarrer(
     etablissement: int = typer.Option(..., "--etablissement", help="Identifiant de l'établissement"),
     chef: int = typer.Option(..., "--chef", help="Identifiant du chef de projet DISP"),
@@ -78,6 +78,8 @@ def demarrer(
         )
     except Exception as exc:
         fail(prefect_failure(exc, api_url, deployment))
+    from implantation.settings import get_settings
+
     ui_url = get_settings().prefect_ui_url.rstrip("/")
     out.print(f"Implantation demandée : exécution {run.id}\nSuivi : {flow_run_url(ui_url, run.id)}")
 
@@ -141,7 +143,19 @@ def cancel_waiting_runs(project_id: int, person_id: int | None) -> list[str]:
     return lines
 
 
+def _register(app: typer.Typer) -> None:
+    app.command("demarrer")(demarrer)
+
+
+EXTENSIONS.append(_register)
 AFTER_ABANDON.append(cancel_waiting_runs)
+
+
+def __getattr__(name: str) -> Any:
+    """``app``: the complete command tree, Prefect commands included (for the tests)."""
+    if name == "app":
+        return build_app()
+    raise AttributeError(name)
 
 
 def main() -> None:

@@ -1,6 +1,5 @@
 """``siae projet …``: create, list, follow and abandon implantation projects."""
 
-from collections.abc import Callable
 from datetime import date
 
 import typer
@@ -9,6 +8,7 @@ from rich.table import Table
 from sqlmodel import Session
 
 from implantation.cli.common import database, fmt, handled, out, parse_id, process_config
+from implantation.cli.hooks import AFTER_ABANDON, CLI_ACTOR
 from implantation.config.schema import ProcessConfig
 from implantation.db.models import Establishment, ImplantationProject, Person
 from implantation.enums import StageStatus
@@ -28,13 +28,6 @@ from implantation.services.referential import check_text
 projet_app = typer.Typer(
     help="Projets d'implantation : création, suivi, chronologie, abandon.", no_args_is_help=True
 )
-
-CLI_ACTOR = "Ligne de commande"
-
-# Run after an abandonment is committed, with the project id and the actor's person id; each returns the
-# French lines to print. ``flows/runtime/cli.py`` registers the cancellation of the project's waiting Prefect
-# runs here, so that the domain never imports Prefect.
-AFTER_ABANDON: list[Callable[[int, int | None], list[str]]] = []
 
 
 def _today() -> date:
