@@ -3,16 +3,19 @@
 Holidays depend on the establishment's département: Alsace-Moselle has two more days and each
 overseas département has its own (abolition of slavery, etc.), so a calendar is always asked for
 a département, never for "France" in general.
+
+The holiday and school-holiday packages are imported when first needed: they take a large part of the
+command line's start-up, and most commands never compute a date.
 """
 
 from datetime import date, timedelta
 from functools import lru_cache
+from typing import TYPE_CHECKING, Any
 
-import holidays
-from vacances_scolaires_france import SchoolHolidayDates, UnsupportedYearException
-
-from implantation.config.schema import CalendarFile, StagesFile
 from implantation.dates import add_months
+
+if TYPE_CHECKING:
+    from implantation.config.schema import CalendarFile, StagesFile
 
 ALSACE = {"67", "68"}
 OVERSEAS = {"971", "972", "973", "974", "976"}
@@ -30,7 +33,9 @@ def holiday_subdivision(departement: str) -> str | None:
 
 
 @lru_cache(maxsize=64)
-def _holidays(departement: str) -> holidays.HolidayBase:
+def _holidays(departement: str) -> Any:
+    import holidays
+
     return holidays.France(subdiv=holiday_subdivision(departement), language="fr")
 
 
@@ -65,24 +70,34 @@ def stage_due_date(opened_on: date, max_months: int, departement: str) -> date:
     return next_working_day(add_months(opened_on, max_months), departement)
 
 
-def reminder_date(due_on: date, calendar_cfg: CalendarFile, departement: str) -> date:
+def reminder_date(due_on: date, calendar_cfg: "CalendarFile", departement: str) -> date:
     return add_working_days(due_on, -calendar_cfg.rappel_jours_ouvres_avant_echeance, departement)
 
 
-_SCHOOL = SchoolHolidayDates()
-# The package holds whole years but stops after the last summer holidays it knows (e.g. 31/08/2028):
-# a later day of that same year would silently look like a school day.
-_SCHOOL_DATA_END = max(_SCHOOL.data)
+@lru_cache(maxsize=1)
+def _school() -> tuple[Any, date]:
+    """The school-holiday data and its last day.
+
+    The package holds whole years but stops after the last summer holidays it knows (e.g. 31/08/2028):
+    a later day of that same year would silently look like a school day.
+    """
+    from vacances_scolaires_france import SchoolHolidayDates
+
+    data = SchoolHolidayDates()
+    return data, max(data.data)
 
 
 def _school_holiday_name(day: date, zone: str) -> str | None:
-    if day > _SCHOOL_DATA_END:
+    from vacances_scolaires_france import UnsupportedYearException
+
+    school, data_end = _school()
+    if day > data_end:
         raise ValueError(
-            f"Les dates de vacances scolaires ne sont connues que jusqu'au {_SCHOOL_DATA_END:%d/%m/%Y} : "
+            f"Les dates de vacances scolaires ne sont connues que jusqu'au {data_end:%d/%m/%Y} : "
             f"impossible de vérifier la date de lancement du {day:%d/%m/%Y}."
         )
     try:
-        info = _SCHOOL.holidays_for_year_and_zone(day.year, zone).get(day)
+        info = school.holidays_for_year_and_zone(day.year, zone).get(day)
     except UnsupportedYearException:
         raise ValueError(
             f"Les dates de vacances scolaires de {day.year} ne sont pas encore connues : "
@@ -100,7 +115,7 @@ def _in_yearly_period(day: date, start: str, end: str) -> bool:
 
 
 def launch_date_problems(
-    day: date, departement: str, calendar_cfg: CalendarFile, school_zone: str | None
+    day: date, departement: str, calendar_cfg: "CalendarFile", school_zone: str | None
 ) -> list[str]:
     """Every reason why an activity may not start that day (empty list: allowed).
 
@@ -116,15 +131,23 @@ def launch_date_problems(
         if period.debut_mois_jour and period.fin_mois_jour:
             if _in_yearly_period(day, period.debut_mois_jour, period.fin_mois_jour):
                 problems.append(f"le {day:%d/%m/%Y} est dans la période « {period.nom} »")
-        # Christmas holidays are the same in every metropolitan zone; overseas uses zone A's.
-        elif period.vacances_scolaires and (
-            _school_holiday_name(day, school_zone or "A") == period.vacances_scolaires
-        ):
-            problems.append(f"le {day:%d/%m/%Y} est dans la période « {period.nom} »")
+        elif period.vacances_scolaires:
+            # Christmas holidays are the same in every metropolitan zone; overseas uses zone A's.
+            try:
+                name = _school_holiday_name(day, school_zone or "A")
+            except ValueError as exc:
+                # Missing calendar data is one more problem: the others found so far are kept.
+                message = str(exc)
+                missing = message[0].lower() + message[1:].rstrip(".")
+                if missing not in problems:
+                    problems.append(missing)
+                continue
+            if name == period.vacances_scolaires:
+                problems.append(f"le {day:%d/%m/%Y} est dans la période « {period.nom} »")
     return problems
 
 
-def minimum_duration_warning(started_on: date, contract_on: date, stages: StagesFile) -> str | None:
+def minimum_duration_warning(started_on: date, contract_on: date, stages: "StagesFile") -> str | None:
     """The guide's 6-8 months minimum from idea to contract: a warning, never a refusal."""
     minimum = stages.duree_minimale_projet_mois.min
     if contract_on < add_months(started_on, minimum):

@@ -9,15 +9,17 @@ import calendar as _stdlib_calendar
 from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
-from babel.dates import format_date, format_datetime
-
 PARIS = ZoneInfo("Europe/Paris")
 LOCALE = "fr_FR"
 
 
 def today() -> date:
-    """Today's date in Paris (not the host's time zone)."""
-    return datetime.now(PARIS).date()
+    """Today's date in Paris (not the host's time zone); ``SIAE_TODAY`` pins it for a scenario replayed on
+    fixed dates (the end-to-end tests and the demo), so that they do not rot as the calendar moves on."""
+    from implantation.settings import get_settings
+
+    pinned = get_settings().today
+    return pinned if pinned is not None else datetime.now(PARIS).date()
 
 
 def add_months(day: date, months: int) -> date:
@@ -42,6 +44,8 @@ def fr_date(value: date | None) -> str:
     """« 15 décembre 2026 », « 1er mars 2027 »; « date non fixée » for a date still unknown."""
     if value is None:
         return "date non fixée"
+    from babel.dates import format_date  # loaded on first use: most commands write no date
+
     text = format_date(value, "d MMMM y", locale=LOCALE)
     return "1er" + text[1:] if value.day == 1 else text
 
@@ -53,4 +57,6 @@ def fr_datetime(value: datetime | date) -> str:
     if value.tzinfo is None:
         value = value.replace(tzinfo=UTC)
     local = value.astimezone(PARIS)
+    from babel.dates import format_datetime
+
     return f"{fr_date(local.date())} à " + format_datetime(local, "HH:mm", locale=LOCALE)

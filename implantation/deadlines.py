@@ -102,7 +102,8 @@ def deadline_actions(session: Session, cfg: ProcessConfig, today: date) -> list[
     sent = set(
         session.exec(
             select(NotificationRecord.dedup_key).where(
-                col(NotificationRecord.dedup_key).in_([a.dedup_key for a in actions])
+                col(NotificationRecord.dedup_key).in_([a.dedup_key for a in actions]),
+                col(NotificationRecord.pending).is_(False),  # a crashed sender's claim is sent again
             )
         )
     )

@@ -4,6 +4,7 @@ Process data (stages, amounts, signature matrix) is *not* here: it lives in the 
 under ``config/`` so that a yearly arrêté is a data edit, not a code change.
 """
 
+from datetime import date
 from functools import lru_cache
 from pathlib import Path
 
@@ -38,6 +39,11 @@ class Settings(BaseSettings):
     )
     soffice_path: str | None = Field(
         default=None, description="Chemin de soffice ; recherché dans le PATH sinon"
+    )
+    today: date | None = Field(
+        default=None,
+        description="Date du jour imposée (démonstration, tests de bout en bout) : un scénario daté ne dépend "
+        "pas du jour où il tourne. La date réelle sinon.",
     )
 
     @property

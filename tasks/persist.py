@@ -8,12 +8,14 @@ and writes nothing.
 from datetime import date
 from typing import Any
 
+from prefect import runtime as prefect_runtime
 from prefect import task
 from pydantic import BaseModel
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, func, select
 
-from implantation import dates
 from implantation.config.schema import DecisionKind, ProcessConfig
+from implantation.dates import today
 from implantation.db.models import ImplantationProject, Person
 from implantation.db.session import session_scope
 from implantation.enums import Decision, Role, StageStatus
@@ -21,6 +23,7 @@ from implantation.services import choices
 from implantation.services.errors import DomainError
 from implantation.services.workflow import (
     Actor,
+    DecisionOutcome,
     DecisionRequest,
     approver_problems,
     create_project,
@@ -63,17 +66,36 @@ class GateResult(BaseModel):
     launched: bool = False
 
 
+def creation_key_of_run(flow_run_id: Any) -> str | None:
+    """The idempotency key of a project created by a run: a rerun after a crash finds that project."""
+    return f"creation-run-{flow_run_id}" if flow_run_id else None
+
+
 @task(name="creer-projet", **TASK_OPTIONS)
 def create_project_task(etablissement: str, chef_de_projet: str, date_debut: date | None) -> ProjectRef:
-    """``etablissement`` and ``chef_de_projet`` as chosen in the run form (labels), or codes, e-mails, ids."""
+    """Create the project once per run: a crash between the commit and the task's result (runner killed)
+    reruns the task, which then finds the project logged under the run's key instead of creating a second.
+
+    ``etablissement`` and ``chef_de_projet`` as chosen in the run form (labels), or codes, e-mails, ids.
+    """
     _settings, cfg, engine = runtime()
-    with session_scope(engine) as session:
-        site = choices.establishment(session, etablissement)
-        lead = choices.person(session, chef_de_projet, "chef_de_projet", Role.DISP)
-        assert site.id is not None and lead.id is not None
-        project = create_project(session, cfg, site.id, lead.id, date_debut or dates.today(), Actor.of(lead))
-        assert project.id is not None
-        return ProjectRef(projet_id=project.id, reference=project.reference)
+    key = creation_key_of_run(prefect_runtime.flow_run.id)
+
+    def create() -> ProjectRef:
+        with session_scope(engine) as session:
+            site = choices.establishment(session, etablissement)
+            lead = choices.person(session, chef_de_projet, "chef_de_projet", Role.DISP)
+            assert site.id is not None and lead.id is not None
+            project = create_project(
+                session, cfg, site.id, lead.id, date_debut or today(), Actor.of(lead), key=key
+            )
+            assert project.id is not None
+            return ProjectRef(projet_id=project.id, reference=project.reference)
+
+    try:
+        return create()
+    except IntegrityError:  # the same run created it at the same moment: read that one
+        return create()
 
 
 @task(name="lire-etape", **TASK_OPTIONS)
@@ -108,15 +130,54 @@ def _find_approver(
     return people[0] if people else None
 
 
-def _optional_int(value: Any) -> int | None:
-    return int(value) if value not in (None, "") else None
+# The form's fields as a person reads them, to name the one that could not be read.
+FIELD_TITLES = {
+    "decision": "Décision",
+    "etape_renvoi": "Étape de renvoi",
+    "siae_sourcees": "SIAE sourcées",
+    "siae_retenue": "SIAE retenue",
+    "date_lancement": "Date de démarrage de l'activité",
+}
+
+
+class UnreadableAnswer(ValueError):
+    """A field of the stored answer cannot be read; the message is French and names the field."""
+
+
+def _read(name: str, value: Any, convert: Any, expected: str) -> Any:
+    try:
+        return convert(value)
+    except (ValueError, TypeError, KeyError):
+        raise UnreadableAnswer(
+            f"champ « {FIELD_TITLES[name]} » illisible : « {value} » n'est pas {expected}"
+        ) from None
+
+
+def _optional_int(name: str, value: Any) -> int | None:
+    if value in (None, ""):
+        return None
+    return int(_read(name, value, int, "un nombre entier"))
+
+
+def _launch_date(value: Any) -> date | None:
+    if value in (None, ""):
+        return None
+    if isinstance(value, date):
+        return value
+    return _read("date_lancement", value, date.fromisoformat, "une date AAAA-MM-JJ")  # type: ignore[no-any-return]
 
 
 NO_CHOICE = ("", "(aucune)")  # the empty choice of a list in the gate form
 
 
-def _siae_id(session: Session, value: Any, field: str) -> int:
-    found = choices.siae(session, value, field)
+def _siae_id(session: Session, name: str, value: Any) -> int:
+    """An SIAE of the list (label), or its SIRET, or its id in answers stored before the lists."""
+    try:
+        found = choices.siae(session, value, name)
+    except DomainError:
+        raise UnreadableAnswer(
+            f"champ « {FIELD_TITLES[name]} » illisible : « {value} » n'est pas une SIAE de la liste"
+        ) from None
     assert found.id is not None
     return found.id
 
@@ -124,76 +185,83 @@ def _siae_id(session: Session, value: Any, field: str) -> int:
 def _request(
     session: Session, cfg: ProcessConfig, stage: int, key: str, approver_id: int, answer: dict[str, Any]
 ) -> DecisionRequest:
-    """The answer as a decision; SIAEs come as labels of the list (or SIRETs, or ids in older answers)."""
-    launch = answer.get("date_lancement")
     checklist = {item.id for item in cfg.checklist(stage)}
+    decisions = ", ".join(d.value for d in Decision)
+    sourced = answer.get("siae_sourcees") or []
+    if not isinstance(sourced, list):
+        sourced = [sourced]
     selected = answer.get("siae_retenue")
     return DecisionRequest(
         stage=stage,
-        decision=Decision(answer["decision"]),
+        decision=_read("decision", answer.get("decision"), Decision, f"une décision ({decisions})"),
         approver_id=approver_id,
         reason=(answer.get("motif") or "").strip() or None,
-        target_stage=_optional_int(answer.get("etape_renvoi")),
+        target_stage=_optional_int("etape_renvoi", answer.get("etape_renvoi")),
         key=key,
-        candidate_siae_ids=[_siae_id(session, v, "siae_sourcees") for v in answer.get("siae_sourcees") or []],
+        candidate_siae_ids=[_siae_id(session, "siae_sourcees", value) for value in sourced],
         selected_siae_id=None
         if selected in (None, *NO_CHOICE)
-        else _siae_id(session, selected, "siae_retenue"),
+        else _siae_id(session, "siae_retenue", selected),
         activity=answer.get("activite"),
-        launch_date=date.fromisoformat(launch) if isinstance(launch, str) and launch else launch or None,
+        launch_date=_launch_date(answer.get("date_lancement")),
         confirmed={name for name in checklist if answer.get(name) is True},
     )
 
 
-def _next(
-    session: Session, cfg: ProcessConfig, projet_id: int, stage: int, request: DecisionRequest
+def _result(request: DecisionRequest, outcome: DecisionOutcome) -> GateResult:
+    return GateResult(
+        accepted=True,
+        decision=request.decision,
+        replayed=outcome.replayed,
+        next_stage=outcome.next_stage,
+        next_attempt=outcome.next_attempt,
+        launched=outcome.launched,
+    )
+
+
+def apply_answer(
+    session: Session,
+    cfg: ProcessConfig,
+    projet_id: int,
+    etape: int,
+    key: str,
+    answer: dict[str, Any],
+    today: date,
 ) -> GateResult:
+    """Check and apply one gate answer in the caller's transaction; refusals are logged, never raised.
+
+    The next stage and attempt come from the decision's log row (:class:`DecisionOutcome`), so a replay
+    after the project moved on still names the run the decision started.
+    """
     project = get_project(session, projet_id)
-    if request.decision == Decision.APPROVE:
-        following = cfg.next_stage(stage)
-        if following is None:
-            return GateResult(accepted=True, decision=request.decision, launched=True)
-        record = get_stage(session, projet_id, following)
+    email = str(answer.get("approbateur") or "")
+    approver = _find_approver(session, cfg, project, email, etape)
+    try:
+        request = _request(session, cfg, etape, key, approver.id if approver and approver.id else 0, answer)
+    except UnreadableAnswer as exc:
+        return GateResult(accepted=False, problems=[f"saisie illisible : {exc}"])
+    try:
+        outcome = decide(session, cfg, projet_id, request, today)
+    except DomainError as exc:
+        return GateResult(accepted=False, decision=request.decision, problems=[str(exc)])
+    if not outcome.accepted:
+        shown = list(outcome.problems)
+        if approver is None and email:
+            shown.insert(0, f"aucune personne enregistrée avec l'adresse « {email} »")
         return GateResult(
-            accepted=True, decision=request.decision, next_stage=following, next_attempt=record.attempt
+            accepted=False, decision=request.decision, problems=shown, replayed=outcome.replayed
         )
-    if request.decision == Decision.SEND_BACK:
-        target = project.current_stage
-        record = get_stage(session, projet_id, target)
-        return GateResult(
-            accepted=True, decision=request.decision, next_stage=target, next_attempt=record.attempt
-        )
-    return GateResult(accepted=True, decision=request.decision)
+    return _result(request, outcome)
 
 
 @task(name="decider", **TASK_OPTIONS)
 def decide_gate(projet_id: int, etape: int, key: str, answer: dict[str, Any]) -> GateResult:
-    """Check and apply one gate answer in one transaction; refusals are logged too, never raised."""
+    """One gate answer, one transaction. A unique-key clash means another run logged this very answer
+    first (a replay racing the original): its logged outcome is returned instead of failing the run."""
     _settings, cfg, engine = runtime()
-    with session_scope(engine) as session:
-        project = get_project(session, projet_id)
-        email = str(answer.get("approbateur") or "")
-        approver = _find_approver(session, cfg, project, email, etape)
-        try:
-            request = _request(
-                session, cfg, etape, key, approver.id if approver and approver.id else 0, answer
-            )
-        except DomainError as exc:
-            return GateResult(accepted=False, problems=[str(exc)])
-        except (ValueError, KeyError, TypeError) as exc:
-            return GateResult(accepted=False, problems=[f"saisie illisible : {exc}"])
-        try:
-            outcome = decide(session, cfg, projet_id, request, dates.today())
-        except DomainError as exc:
-            return GateResult(accepted=False, decision=request.decision, problems=[str(exc)])
-        if not outcome.accepted:
-            shown = list(outcome.problems)
-            if approver is None and email:
-                shown.insert(0, f"aucune personne enregistrée avec l'adresse « {email} »")
-            return GateResult(
-                accepted=False, decision=request.decision, problems=shown, replayed=outcome.replayed
-            )
-        session.flush()
-        result = _next(session, cfg, projet_id, etape, request)
-        result.replayed = outcome.replayed
-        return result
+    try:
+        with session_scope(engine) as session:
+            return apply_answer(session, cfg, projet_id, etape, key, answer, today())
+    except IntegrityError:
+        with session_scope(engine) as session:
+            return apply_answer(session, cfg, projet_id, etape, key, answer, today())

@@ -18,7 +18,7 @@ from sqlalchemy.engine import Engine
 from flows.harness.api import PrefectApi
 from flows.harness.local import LocalStack
 from flows.harness.sandbox import sandbox
-from flows.harness.scenario import Driver
+from flows.harness.scenario import SCENARIO_TODAY, Driver
 from flows.harness.smtp_sink import SmtpSink
 from implantation.config.loader import demo_config, load_process_config
 from implantation.config.schema import ProcessConfig
@@ -78,6 +78,7 @@ def flow_stack(
             base / "data",
             prefect_database_url=prefect_url,
             extra={"SIAE_CONFIG_DIR": str(config_dir)},
+            today=SCENARIO_TODAY,
         ) as box:
             box.stack.start(schedules=False)
             yield FlowStack(

@@ -19,7 +19,7 @@ from sqlmodel import col, select
 
 from flows.harness.local import LocalServiceError, LocalStack
 from flows.harness.sandbox import sandbox
-from flows.harness.scenario import Driver, full_implantation
+from flows.harness.scenario import SCENARIO_TODAY, Driver, full_implantation
 from flows.harness.smtp_sink import SmtpSink
 from implantation.cli.common import FrenchArgumentParser, widen_piped_output
 from implantation.config.loader import demo_config, get_process_config
@@ -122,6 +122,7 @@ def main(argv: list[str] | None = None) -> int:
         port=args.port,
         log_dir=base / "journaux",
         extra={"SIAE_CONFIG_DIR": str(settings.config_dir)},
+        today=SCENARIO_TODAY,
     ) as box:
         stack, sink = box.stack, box.sink
         try:

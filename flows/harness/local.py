@@ -129,6 +129,8 @@ def _spawn(name: str, command: list[str], env: Mapping[str, str], log_dir: Path)
 
 
 def start_server(env: Mapping[str, str], log_dir: Path, timeout: float = 300) -> Service:
+    """A fresh server first runs all of Prefect's migrations on its empty database: more than 90 s when
+    the two cores are shared with other test runs, hence the generous timeout."""
     host = env["PREFECT_SERVER_API_HOST"]
     port = env["PREFECT_SERVER_API_PORT"]
     command = [
@@ -143,7 +145,11 @@ def start_server(env: Mapping[str, str], log_dir: Path, timeout: float = 300) ->
         port,
     ]
     service = _spawn("serveur-prefect", command, env, log_dir)
-    wait_healthy(env["PREFECT_API_URL"], service, timeout)
+    try:
+        wait_healthy(env["PREFECT_API_URL"], service, timeout)
+    except BaseException:
+        service.stop()  # not yet in the stack: nobody else would stop it
+        raise
     return service
 
 
@@ -169,7 +175,11 @@ def start_runner(
     if not schedules:
         command.append("--sans-planification")
     service = _spawn("runner", command, env, log_dir)
-    wait_deployments(env["PREFECT_API_URL"], service, timeout)
+    try:
+        wait_deployments(env["PREFECT_API_URL"], service, timeout)
+    except BaseException:
+        service.stop()  # not yet in the stack: nobody else would stop it
+        raise
     return service
 
 

@@ -5,6 +5,7 @@ they exercise the same set-up."""
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 
 from sqlalchemy.engine import Engine
@@ -36,6 +37,7 @@ def sandbox(
     prefect_database_url: str | None = None,
     log_dir: Path | None = None,
     extra: Mapping[str, str] | None = None,
+    today: date | None = None,
 ) -> Iterator[Sandbox]:
     """The stack is not started (``sandbox.stack.start()``); everything is stopped on the way out.
 
@@ -51,7 +53,11 @@ def sandbox(
         base / "prefect",
         port or free_port(),
         database_url=prefect_database_url,
-        extra={**application_env(database_url, data_dir, sink.host, sink.port), **(extra or {})},
+        extra={
+            **application_env(database_url, data_dir, sink.host, sink.port),
+            **({"SIAE_TODAY": today.isoformat()} if today else {}),
+            **(extra or {}),
+        },
     )
     stack = LocalStack(env, log_dir or base / "logs")
     api = PrefectApi(stack.api_url)

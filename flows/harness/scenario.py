@@ -14,7 +14,6 @@ from sqlalchemy.engine import Engine
 from sqlmodel import select
 
 from flows.harness.api import PrefectApi
-from implantation import dates
 from implantation.calendar import launch_date_problems
 from implantation.config.schema import ProcessConfig
 from implantation.db.models import Establishment, ImplantationProject, Person, Siae, TransitionLog
@@ -24,6 +23,10 @@ from implantation.samples import SampleIds, complete_for_documents, record_stage
 from implantation.services import choices
 
 IMPLANTATION = "demarrer-implantation/demarrer-implantation"
+
+# The scenario's "today", given to the runner as SIAE_TODAY (see ``sandbox``): its dates (launch, August
+# refusal, signatures) and the school-holiday data they are checked against never depend on the day it runs.
+SCENARIO_TODAY = date(2026, 10, 1)
 
 
 @dataclass
@@ -42,6 +45,7 @@ class Driver:
     cfg: ProcessConfig
     ids: SampleIds
     answers: list[Answer] = field(default_factory=list)
+    today: date = SCENARIO_TODAY
     on_step: Callable[[str], None] = lambda _message: None
     _answered: dict[str, str] = field(default_factory=dict)
 
@@ -65,8 +69,7 @@ class Driver:
                 "etablissement": choices.establishment_label(site),
                 "chef_de_projet": choices.lead_label(lead),
             }
-        if date_debut:
-            params["date_debut"] = date_debut.isoformat()
+        params["date_debut"] = (date_debut or self.today).isoformat()
         run_id = self.api.run_deployment(IMPLANTATION, params)
         self.api.wait_state(run_id, {"COMPLETED"}, timeout=180)
         with session_scope(self.engine) as session:
@@ -115,7 +118,7 @@ class Driver:
 
     def stage_work(self, projet_id: int, etape: int) -> None:
         with session_scope(self.engine) as session:
-            record_stage_work(session, self.cfg, projet_id, etape, dates.today())
+            record_stage_work(session, self.cfg, projet_id, etape, self.today)
 
     def launch_date(self, after: date) -> date:
         with session_scope(self.engine) as session:
@@ -123,10 +126,11 @@ class Driver:
                 select(Establishment.departement).where(Establishment.id == self.ids.establishment_id)
             ).one()
         zone = self.cfg.territory.departement[project_dep].zone_vacances
-        day = after
-        while launch_date_problems(day, project_dep, self.cfg.calendar, zone):
-            day += timedelta(days=1)
-        return day
+        for offset in range(366):
+            day = after + timedelta(days=offset)
+            if not launch_date_problems(day, project_dep, self.cfg.calendar, zone):
+                return day
+        raise RuntimeError(f"Aucune date de lancement possible dans l'année qui suit le {after:%d/%m/%Y}.")
 
     def leave_day(self, after: date) -> date:
         """A working day inside the summer leave period, refused as a launch date."""
@@ -146,7 +150,7 @@ class Driver:
                 for role in state.missing:
                     person = session.exec(select(Person).where(Person.role == role)).first()
                     label = person.full_name if person else f"{role.label} de l'Isère"
-                    record_signature(session, state.record.id, role, label, dates.today(), self.cfg)  # type: ignore[arg-type]
+                    record_signature(session, state.record.id, role, label, self.today, self.cfg)  # type: ignore[arg-type]
                     signed += 1
         return signed
 
@@ -216,7 +220,7 @@ def full_implantation(driver: Driver, projet_id: int) -> date:
     )
 
     d.stage_work(projet_id, 4)
-    launch_on = d.launch_date(dates.today() + timedelta(days=60))
+    launch_on = d.launch_date(d.today + timedelta(days=60))
     d.complete_for_documents(projet_id, launch_on)
     d.answer(projet_id, 4, gate(e("spip38")), "le SPIP valide la co-construction (feuille de route)")
 

@@ -1,7 +1,15 @@
-"""The ``siae`` command line; every message is in French and no traceback reaches the user."""
+"""The ``siae`` command line; every message is in French and no traceback reaches the user.
 
+Start-up is kept short (a read-only command answers in well under a second): :func:`main` imports only
+the module of the command group it is asked for. The other groups appear in ``--help`` from the
+:data:`GROUPS` table (name and one-line help), without importing their modules, which bring the
+database, document and calendar stacks. ``app`` (used by the tests) is the complete command tree.
+"""
+
+import importlib
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 import typer
 
@@ -12,24 +20,39 @@ except ImportError:  # pragma: no cover - older typer relies on click itself
 
 from implantation.cli import help_fr
 from implantation.cli.common import err, handled, out, widen_piped_output
-from implantation.cli.demo import demo
-from implantation.cli.documents import app as documents_app
-from implantation.cli.projects import projet_app
-from implantation.cli.referential import ajouter_app, importer_app
 
 help_fr.install()
 
-app = typer.Typer(
-    name="siae",
-    help="Pilotage de l'implantation d'une SIAE en établissement pénitentiaire (méthode nationale en six étapes).",
-    no_args_is_help=True,
-    add_completion=False,
-    pretty_exceptions_enable=False,
-    rich_markup_mode="rich",
-)
+# name: (module, attribute, one-line help shown by « siae --help » without importing the module)
+GROUPS: dict[str, tuple[str, str, str]] = {
+    "importer": (
+        "implantation.cli.referential",
+        "importer_app",
+        "Importe un fichier CSV (tout ou rien ; colonnes décrites dans le README).",
+    ),
+    "ajouter": ("implantation.cli.referential", "ajouter_app", "Ajoute un élément au référentiel."),
+    "projet": (
+        "implantation.cli.projects",
+        "projet_app",
+        "Projets d'implantation : création, suivi, chronologie, abandon.",
+    ),
+    "documents": (
+        "implantation.cli.documents",
+        "app",
+        "Documents de l'étape 5 : DUI, convention IAE, contrat d'implantation, CEP et annexes.",
+    ),
+}
+COMMANDS: dict[str, tuple[str, str, str]] = {
+    "demo-base": (
+        "implantation.cli.demo",
+        "demo",
+        "Crée une base SQLite neuve avec les sites pilotes et un projet d'exemple, puis affiche sa chronologie.",
+    ),
+}
+# Commands added by other packages (``flows/runtime/cli.py``: those that talk to the Prefect server).
+EXTENSIONS: list[Callable[[typer.Typer], None]] = []
 
 
-@app.command("init-db")
 def init_db() -> None:
     """Crée la base de données ou la met à jour (migrations Alembic)."""
     from implantation.cli.common import database_url
@@ -40,11 +63,45 @@ def init_db() -> None:
         out.print(f"Base de données à jour (révision {head_revision()}).")
 
 
-app.command("demo-base")(demo)
-app.add_typer(importer_app, name="importer")
-app.add_typer(ajouter_app, name="ajouter")
-app.add_typer(projet_app, name="projet")
-app.add_typer(documents_app, name="documents")
+def _placeholder(help_text: str) -> Callable[..., None]:
+    def command() -> None:  # never run: main() loads the real command when it is asked for
+        raise typer.Exit(code=2)
+
+    command.__doc__ = help_text
+    return command
+
+
+def build_app(wanted: str | None = None, *, everything: bool = True) -> typer.Typer:
+    """The command tree; with ``everything=False`` only the ``wanted`` group or command is imported."""
+    built = typer.Typer(
+        name="siae",
+        help="Pilotage de l'implantation d'une SIAE en établissement pénitentiaire (méthode nationale en six étapes).",
+        no_args_is_help=True,
+        add_completion=False,
+        pretty_exceptions_enable=False,
+        rich_markup_mode="rich",
+    )
+    built.command("init-db")(init_db)
+    for name, (module, attribute, help_text) in COMMANDS.items():
+        if everything or name == wanted:
+            built.command(name)(getattr(importlib.import_module(module), attribute))
+        else:
+            built.command(name)(_placeholder(help_text))
+    for name, (module, attribute, help_text) in GROUPS.items():
+        if everything or name == wanted:
+            built.add_typer(getattr(importlib.import_module(module), attribute), name=name)
+        else:
+            built.add_typer(typer.Typer(help=help_text, no_args_is_help=True), name=name)
+    for extend in EXTENSIONS:
+        extend(built)
+    return built
+
+
+def __getattr__(name: str) -> Any:
+    """``implantation.cli.app``: the complete tree, built when asked for (tests, documentation)."""
+    if name == "app":
+        return build_app()
+    raise AttributeError(name)
 
 
 def _hint(exc: usage.BadParameter) -> str:
@@ -72,10 +129,12 @@ def _french_usage(exc: usage.ClickException) -> str:
 def main(argv: Sequence[str] | None = None) -> None:
     """Console entry point: usage errors are answered in French as well."""
     widen_piped_output()
+    args = list(argv) if argv is not None else sys.argv[1:]
+    wanted = next((a for a in args if not a.startswith("-")), None)
     try:
-        command = typer.main.get_command(app)
+        command = typer.main.get_command(build_app(wanted, everything=False))
         help_fr.translate_help_options(command)
-        code = command(args=list(argv) if argv is not None else None, prog_name="siae", standalone_mode=False)
+        code = command(args=args, prog_name="siae", standalone_mode=False)
     except usage.NoArgsIsHelpError:
         sys.exit(0)  # the help has already been printed
     except usage.ClickException as exc:

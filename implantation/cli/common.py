@@ -11,23 +11,20 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import typer
-from pydantic import ValidationError
 from rich.console import Console
-from sqlalchemy.engine import Engine, make_url
-from sqlalchemy.exc import OperationalError, SQLAlchemyError
-from sqlmodel import Session
 
-from implantation.config.loader import ConfigError, get_process_config
-from implantation.config.schema import ProcessConfig
-from implantation.db.migrate import current_revision, head_revision
-from implantation.db.session import make_engine, session_scope
 from implantation.services.errors import DomainError
-from implantation.services.referential import InputError
-from implantation.settings import Settings, get_settings
 from implantation.transitions import TransitionError
+
+if TYPE_CHECKING:  # imported where used: the database and configuration stacks are slow to load
+    from sqlalchemy.engine import Engine
+    from sqlmodel import Session
+
+    from implantation.config.schema import ProcessConfig
+    from implantation.settings import Settings
 
 out = Console(highlight=False)
 err = Console(stderr=True, highlight=False)
@@ -61,43 +58,59 @@ def handled() -> Iterator[None]:
         yield
     except typer.Exit:
         raise
-    except InputError as exc:
+    except Exception as exc:
+        _report(exc)
+
+
+def _loaded(module: str, name: str) -> type[BaseException] | None:
+    """An exception class of a module already imported: an error cannot come from a module never loaded,
+    so the start-up does not pay for importing SQLAlchemy or pydantic only to classify errors."""
+    loaded = sys.modules.get(module)
+    return getattr(loaded, name, None) if loaded else None
+
+
+def _is(exc: BaseException, module: str, name: str) -> bool:
+    kind = _loaded(module, name)
+    return kind is not None and isinstance(exc, kind)
+
+
+def _report(exc: Exception) -> NoReturn:
+    if _is(exc, "implantation.services.referential", "InputError"):
         err.print("[bold red]Erreur :[/] saisie refusée, rien n'a été enregistré.")
-        for problem in exc.problems:
+        for problem in exc.problems:  # type: ignore[attr-defined]
             err.print(f"  • {_escape(problem)}")
         raise typer.Exit(code=1) from None
-    except (DomainError, TransitionError, ConfigError) as exc:
+    if isinstance(exc, (DomainError, TransitionError)) or _is(
+        exc, "implantation.config.loader", "ConfigError"
+    ):
         fail(str(exc))
-    except ValidationError as exc:
-        first = exc.errors()[0]
+    if _is(exc, "pydantic", "ValidationError"):
+        first = exc.errors()[0]  # type: ignore[attr-defined]
         where = ".".join(str(part) for part in first["loc"]) or "(racine)"
         fail(f"valeur invalide pour « {where} » (paramètres SIAE_… ou saisie).")
-    except OperationalError as exc:
-        if debug():
-            raise
+    if debug():
+        raise exc
+    if _is(exc, "sqlalchemy.exc", "OperationalError"):
         fail(f"base de données injoignable ou indisponible ({type(exc).__name__}) ; rien n'a été enregistré.")
-    except SQLAlchemyError as exc:
-        if debug():
-            raise
+    if _is(exc, "sqlalchemy.exc", "SQLAlchemyError"):
         fail(f"la base de données a refusé l'opération ({type(exc).__name__}) ; rien n'a été enregistré.")
-    except OSError as exc:
-        if debug():
-            raise
+    if isinstance(exc, OSError):
         fail(f"accès impossible au fichier « {exc.filename or ''} » ({exc.strerror or type(exc).__name__}).")
-    except Exception as exc:
-        if debug():
-            raise
-        fail(
-            f"erreur inattendue ({type(exc).__name__}) ; rien n'a été enregistré. "
-            "Relancer avec SIAE_DEBUG=1 pour obtenir le détail technique."
-        )
+    fail(
+        f"erreur inattendue ({type(exc).__name__}) ; rien n'a été enregistré. "
+        "Relancer avec SIAE_DEBUG=1 pour obtenir le détail technique."
+    )
 
 
-def settings() -> Settings:
+def settings() -> "Settings":
+    from implantation.settings import get_settings
+
     return get_settings()
 
 
-def process_config() -> ProcessConfig:
+def process_config() -> "ProcessConfig":
+    from implantation.config.loader import get_process_config
+
     return get_process_config(settings().config_dir)
 
 
@@ -106,6 +119,8 @@ def database_url() -> str:
 
 
 def _sqlite_missing(url: str) -> Path | None:
+    from sqlalchemy.engine import make_url
+
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite" and parsed.database and parsed.database != ":memory:":
         path = Path(parsed.database)
@@ -113,16 +128,21 @@ def _sqlite_missing(url: str) -> Path | None:
     return None
 
 
-def check_current(engine: Engine) -> None:
-    current, head = current_revision(engine), head_revision()
+def check_current(engine: "Engine") -> None:
+    """Refuse a database whose schema is not the code's, without loading Alembic (read from the files)."""
+    from implantation.db.revision import database_revision, script_head
+
+    current, head = database_revision(engine), script_head()
     if current != head:
         state = "n'est pas initialisée" if current is None else f"est à la révision {current}, et non {head}"
         raise DomainError(f"La base de données {state} : lancer « siae init-db ».", field="base")
 
 
 @contextmanager
-def database() -> Iterator[Session]:
+def database() -> Iterator["Session"]:
     """One unit of work on the configured database, refused if its schema is not current."""
+    from implantation.db.session import make_engine, session_scope
+
     url = database_url()
     missing = _sqlite_missing(url)
     if missing is not None:

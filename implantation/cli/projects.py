@@ -9,6 +9,7 @@ from sqlmodel import Session
 
 from implantation import dates
 from implantation.cli.common import database, fmt, handled, out, parse_id, process_config
+from implantation.cli.hooks import AFTER_ABANDON, CLI_ACTOR
 from implantation.config.schema import ProcessConfig
 from implantation.db.models import Establishment, ImplantationProject, Person
 from implantation.enums import Role, StageStatus
@@ -28,8 +29,6 @@ from implantation.services.referential import check_text
 projet_app = typer.Typer(
     help="Projets d'implantation : création, suivi, chronologie, abandon.", no_args_is_help=True
 )
-
-CLI_ACTOR = "Ligne de commande"
 
 
 def _today() -> date:
@@ -183,8 +182,12 @@ def abandon(
             project = find_project(session, projet)
             actor = actor_for(session, parse_id(par, "par") if par else None, CLI_ACTOR)
             workflow.abandon(session, project, motif.strip(), actor)
-            reference = project.reference
+            reference, project_id = project.reference, project.id
         out.print(f"Projet {reference} abandonné. Motif enregistré.")
+        assert project_id is not None
+        for hook in AFTER_ABANDON:
+            for line in hook(project_id, actor.person_id):
+                out.print(line)
 
 
 @projet_app.command("copil")

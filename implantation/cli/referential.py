@@ -1,6 +1,5 @@
 """``siae importer …`` and ``siae ajouter …``: the referential of establishments, SIAEs and contacts."""
 
-from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated
 
@@ -8,6 +7,7 @@ import typer
 from rich.markup import escape
 
 from implantation.cli.common import database, handled, out, process_config
+from implantation.cli.hooks import REFERENTIAL_CHANGED
 from implantation.services.referential import ESTABLISHMENTS, PERSONS, SIAES, Kind, add, import_csv
 
 CsvFile = Annotated[Path, typer.Argument(help="Fichier CSV (UTF-8, séparateur ; ou ,)")]
@@ -16,11 +16,6 @@ importer_app = typer.Typer(
     help="Importe un fichier CSV (tout ou rien ; colonnes décrites dans le README).", no_args_is_help=True
 )
 ajouter_app = typer.Typer(help="Ajoute un élément au référentiel.", no_args_is_help=True)
-
-
-# Called after each committed change of the referential; each may return a line to print. The Prefect
-# side registers here the refresh of the run form's lists (the domain itself never imports Prefect).
-REFERENTIAL_CHANGED: list[Callable[[], str | None]] = []
 
 
 def _changed() -> None:

@@ -9,7 +9,8 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import JSON, Column, DateTime, Text, UniqueConstraint
+import annotated_types
+from sqlalchemy import JSON, CheckConstraint, Column, DateTime, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from implantation.db.types import DecimalType, StrEnumType
@@ -156,7 +157,10 @@ class StageRecord(SQLModel, table=True):
     opened_on: date | None = None
     due_on: date | None = None
     closed_on: date | None = None
-    attempt: int = Field(default=0, description="Incrémenté à chaque (ré)ouverture")
+    attempt: int = Field(default=0, ge=0, description="Incrémenté à chaque (ré)ouverture")
+    # Bumped by every decision before it reads the stage: the UPDATE locks the row on PostgreSQL and takes
+    # the write lock on SQLite, so two answers at once are checked one after the other (see workflow.decide).
+    version: int = Field(default=0, ge=0, description="Compteur des décisions (verrou)")
 
 
 class TransitionLog(SQLModel, table=True):
@@ -175,6 +179,9 @@ class TransitionLog(SQLModel, table=True):
     actor_role: str | None = Field(default=None, max_length=20)
     reason: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
     idempotency_key: str | None = Field(default=None, max_length=200, unique=True)
+    # Where an accepted decision led, so that its replay returns the same next run whatever happened since.
+    next_stage: int | None = Field(default=None, ge=1, le=6)
+    next_attempt: int | None = Field(default=None, ge=1)
     at: datetime = Field(default_factory=utcnow, sa_column=_ts())
 
 
@@ -313,4 +320,43 @@ class NotificationRecord(SQLModel, table=True):
     dedup_key: str = Field(max_length=200, unique=True)
     recipients: str = Field(sa_column=Column(Text, nullable=False))
     subject: str = Field(max_length=300)
+    # Claimed but not yet confirmed by the SMTP server (see notifications.mailer): ``sent_at`` is the claim's time.
+    pending: bool = False
     sent_at: datetime = Field(default_factory=utcnow, sa_column=_ts())
+
+
+_BOUNDS = {
+    annotated_types.Ge: ">=",
+    annotated_types.Gt: ">",
+    annotated_types.Le: "<=",
+    annotated_types.Lt: "<",
+}
+
+
+def bound_checks(model: type[SQLModel]) -> dict[str, str]:
+    """``{constraint name: SQL}`` for the ``Field(ge=…, le=…)`` bounds of a table model.
+
+    SQLModel validates them only when a model is built from untrusted data, never on a table row written
+    by the application; the CHECK constraints make the database refuse an out-of-range value whatever
+    wrote it. The migration ``0004_integrity`` spells the same constraints out.
+    """
+    checks: dict[str, str] = {}
+    for name, info in model.model_fields.items():
+        terms = [
+            f"{name} {op} {getattr(meta, kind.__name__.lower())}"
+            for meta in info.metadata
+            for kind, op in _BOUNDS.items()
+            if isinstance(meta, kind)
+        ]
+        if terms:
+            checks[f"{name}_bounds"] = " AND ".join(terms)
+    return checks
+
+
+def _table_models() -> list[type[SQLModel]]:
+    return [cls for cls in SQLModel.__subclasses__() if hasattr(cls, "__table__")]
+
+
+for _model in _table_models():
+    for _name, _sql in bound_checks(_model).items():
+        _model.__table__.append_constraint(CheckConstraint(_sql, name=_name))  # type: ignore[attr-defined]

@@ -5,15 +5,22 @@ signature is never rewritten: new content always makes a new version. Resumption
 ``reuse_identical`` (the default), :func:`ensure_document` returns the latest version untouched when it is
 an unsigned draft whose content checksum (template bytes + context data) equals the new one and whose file
 is still on disk, so a flow replayed after a crash creates no duplicate.
+
+Two generations at once: each first locks the project row (:func:`lock_project`), so the second counts
+the versions once the first has committed; each renders to a temporary file of its own, inserts its
+version's row, and only then moves its file into place. A file never holds bytes other than those of its
+row's sha256 (the unique key alone would not do: it does not hold when ``operateur_id`` is NULL).
 """
 
 import re
+import uuid
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
 from pydantic import BaseModel
-from sqlmodel import Session, col, select
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col, select, update
 
 from implantation import dates
 from implantation.config.schema import ProcessConfig
@@ -120,6 +127,17 @@ def _reusable(session: Session, record: DocumentRecord, checksum: str, folder: P
     return path.exists() and render.file_sha256(path) == record.sha256
 
 
+def lock_project(session: Session, project_id: int) -> None:
+    """Hold the project row until the caller commits: a row lock on PostgreSQL, the write lock on SQLite
+    (an UPDATE, since SQLite ignores SELECT … FOR UPDATE and its driver reads outside transactions)."""
+    session.execute(
+        update(ImplantationProject)
+        .where(col(ImplantationProject.id) == project_id)
+        .values(reference=col(ImplantationProject.reference))
+        .execution_options(synchronize_session=False)
+    )
+
+
 def ensure_document(
     session: Session,
     project: ImplantationProject,
@@ -132,24 +150,35 @@ def ensure_document(
     template = render.template_path(settings.templates_dir, item.kind)
     checksum = render.content_checksum(template, item.context)
     folder = project_dir(settings, project.reference)
+    lock_project(session, project.id)  # type: ignore[arg-type]
     versions = _versions(session, project.id, item.kind, item.operateur_id)  # type: ignore[arg-type]
     if versions and reuse_identical and _reusable(session, versions[-1], checksum, folder):
         return versions[-1], False
     version = versions[-1].version + 1 if versions else 1
     filename = document_filename(item.kind, project.reference, item.operateur_id, version)
     target = folder / filename
-    render.render_docx(template, item.context, target)
+    temporary = folder / f".{filename}.{uuid.uuid4().hex}.tmp"
+    render.render_docx(template, item.context, temporary)
     record = DocumentRecord(
         project_id=project.id,  # type: ignore[arg-type]
         kind=item.kind,
         operateur_id=item.operateur_id,
         version=version,
         filename=filename,
-        sha256=render.file_sha256(target),
+        sha256=render.file_sha256(temporary),
         content_sha256=checksum,
     )
     session.add(record)
-    session.flush()
+    try:
+        session.flush()
+    except IntegrityError:
+        temporary.unlink(missing_ok=True)
+        raise DomainError(
+            f"La version {version} de « {filename} » vient d'être produite par une autre génération : "
+            "rien n'a été écrit, relancez la génération.",
+            field="document",
+        ) from None
+    temporary.replace(target)
     return record, True
 
 

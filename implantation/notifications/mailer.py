@@ -1,21 +1,24 @@
-"""Rendering and idempotent sending of the process e-mails.
+"""Rendering and sending of the French e-mails, each recorded once under its deduplication key.
 
-Delivery guarantee: **at least once**. :func:`send_once` writes the :class:`NotificationRecord` and
-flushes it *before* talking to the SMTP server, but the record only becomes durable when the caller
-commits. So:
+Delivery guarantee: **at least once**, with no database lock held while the SMTP server talks.
+:func:`send_once` *claims* the key first: it inserts the :class:`NotificationRecord` marked ``pending`` and
+commits it at once, in a short transaction of its own; then it talks to the SMTP server (up to 30 s); then it
+marks the record sent, again in a short transaction. So:
 
-* a concurrent resume inserting the same ``dedup_key`` hits the unique constraint and fails before
-  any mail goes out (:class:`NotificationConflict`);
-* an SMTP failure removes the record again and raises :class:`MailError`: nothing is recorded and a
-  retry sends the mail;
-* a crash between the SMTP server's acceptance and the caller's commit loses the record, so the
-  retry sends the mail a second time. That window is a few milliseconds, and a duplicate reminder
-  is harmless whereas a lost approval request silently blocks a project; at-most-once (commit
-  first, send after) would make the opposite trade. The ``Message-ID`` is derived from the
-  ``dedup_key`` so that mail clients can fold such a duplicate.
+* no write transaction stays open across the SMTP exchange: on SQLite, other writers (a decision, the
+  Prefect-driven tasks) never wait for a slow mail server;
+* a concurrent resume finding a fresh claim (or inserting the same ``dedup_key`` at the same moment) fails
+  before any mail goes out (:class:`NotificationConflict`);
+* an SMTP failure removes the claim and raises :class:`MailError`: nothing is recorded and a retry sends
+  the mail;
+* a crash between the claim and the confirmation leaves a pending claim; once older than
+  :data:`CLAIM_STALE_AFTER` (twice the SMTP timeout, so no live sender still owns it) a retry takes it over
+  and sends, possibly a second time: a duplicate reminder is harmless whereas a lost approval request
+  silently blocks a project. The ``Message-ID`` is derived from the ``dedup_key`` so that mail clients can
+  fold such a duplicate.
 
-Callers should therefore commit right after each :func:`send_once`, or at least not run long work
-between the send and the commit.
+The claim is committed on its own connection, so the caller's session must not hold uncommitted writes
+when it calls :func:`send_once` (on SQLite they would hold the lock the claim needs).
 """
 
 import hashlib
@@ -25,16 +28,24 @@ import smtplib
 import ssl
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import UTC, timedelta
 from email.message import EmailMessage
 from email.utils import formatdate, parseaddr
 from typing import Any
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, TemplateError, UndefinedError
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, select
+from sqlalchemy.orm.attributes import set_committed_value
+from sqlmodel import Session, col, select, update
 
 from implantation.dates import fr_date, fr_datetime
-from implantation.db.models import ImplantationProject, NotificationRecord, Operateur, OperateurIdentity
+from implantation.db.models import (
+    ImplantationProject,
+    NotificationRecord,
+    Operateur,
+    OperateurIdentity,
+    utcnow,
+)
 from implantation.enums import LabelledEnum
 from implantation.settings import Settings
 
@@ -42,6 +53,7 @@ logger = logging.getLogger(__name__)
 
 SUBJECT_PREFIX = "[SIAE en détention]"
 SMTP_TIMEOUT_SECONDS = 30
+CLAIM_STALE_AFTER = timedelta(seconds=2 * SMTP_TIMEOUT_SECONDS)
 DOCX_MIMETYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 
 # Keys that would carry a detainee's identity. Templates never ask for them; refusing them here
@@ -238,6 +250,57 @@ def already_sent(session: Session, dedup_key: str) -> NotificationRecord | None:
     return session.exec(select(NotificationRecord).where(NotificationRecord.dedup_key == dedup_key)).first()
 
 
+def _conflict(kind: MailKind, dedup_key: str) -> NotificationConflict:
+    return NotificationConflict(
+        f"Le courriel « {kind.label} » (clé {dedup_key}) est en cours d'envoi par une autre exécution : "
+        "rien n'a été envoyé. La reprise constatera l'envoi."
+    )
+
+
+def _claim(
+    session: Session, kind: MailKind, record: NotificationRecord, stale: NotificationRecord | None
+) -> int:
+    """Commit the claim on the key in a transaction of its own; returns the record's id."""
+    engine = session.get_bind()
+    with Session(engine) as claim:
+        try:
+            if stale is None:
+                claim.add(record)
+                claim.commit()
+                assert record.id is not None
+                return record.id
+            # Take over a crashed sender's claim, unless another retry just did.
+            taken = claim.execute(
+                update(NotificationRecord)
+                .where(
+                    col(NotificationRecord.id) == stale.id, col(NotificationRecord.sent_at) == stale.sent_at
+                )
+                .values(sent_at=utcnow(), recipients=record.recipients, subject=record.subject)
+                .execution_options(synchronize_session=False)
+            )
+            claim.commit()
+        except IntegrityError:
+            claim.rollback()
+            raise _conflict(kind, record.dedup_key) from None
+    if taken.rowcount != 1:  # type: ignore[attr-defined]
+        raise _conflict(kind, record.dedup_key)
+    assert stale.id is not None
+    return stale.id
+
+
+def _settle(session: Session, record_id: int, recipients: str | None) -> None:
+    """Confirm the claim (``recipients``: who got it) or, with ``None``, remove it."""
+    with Session(session.get_bind()) as own:
+        row = own.get(NotificationRecord, record_id)
+        assert row is not None
+        if recipients is None:
+            own.delete(row)
+        else:
+            row.pending, row.recipients = False, recipients
+            own.add(row)
+        own.commit()
+
+
 def send_once(
     session: Session,
     settings: Settings,
@@ -252,13 +315,17 @@ def send_once(
 ) -> NotificationRecord | None:
     """Send the e-mail unless ``dedup_key`` was already recorded; ``None`` means "already sent".
 
-    The caller owns the transaction and should commit right after (see the module docstring).
+    The record is committed by :func:`send_once` itself (see the module docstring); the returned row is
+    loaded in the caller's session.
     """
     if len(dedup_key) > 200:
         raise MailError(f"Clé de déduplication trop longue ({len(dedup_key)} caractères, 200 au plus).")
-    if already_sent(session, dedup_key) is not None:
+    existing = already_sent(session, dedup_key)
+    if existing is not None and not existing.pending:
         logger.info("Courriel %s déjà envoyé (clé %s) : rien à faire.", kind.value, dedup_key)
         return None
+    if existing is not None and utcnow() - _aware(existing.sent_at) < CLAIM_STALE_AFTER:
+        raise _conflict(kind, dedup_key)
     if session.get(ImplantationProject, project_id) is None:
         raise MailError(f"Courriel non envoyé : projet introuvable (identifiant {project_id}).")
     addresses = _clean_recipients(recipients)
@@ -271,28 +338,23 @@ def send_once(
         body=body,
         attachments=attachments,
     )
-    record = NotificationRecord(
+    claimed = NotificationRecord(
         project_id=project_id,
         stage=stage,
         kind=kind.value,
         dedup_key=dedup_key,
         recipients=", ".join(addresses),
         subject=subject[:300],
+        pending=True,
     )
-    session.add(record)
-    try:
-        session.flush()
-    except IntegrityError:
-        raise NotificationConflict(
-            f"Le courriel « {kind.label} » (clé {dedup_key}) est déjà enregistré par une autre exécution : "
-            "rien n'a été envoyé. Annulez la transaction ; la reprise constatera l'envoi."
-        ) from None
+    record_id = _claim(session, kind, claimed, existing)
     try:
         refused = deliver(settings, message, addresses)
     except MailError:
-        # Leave the caller's transaction as if nothing happened, so that committing it stays safe.
-        session.delete(record)
-        session.flush()
+        _settle(session, record_id, None)
+        raise
+    except BaseException:
+        # Interrupted mid-exchange: the mail may have gone; the claim goes stale and a retry resends.
         raise
     if refused:
         logger.warning(
@@ -301,8 +363,14 @@ def send_once(
             dedup_key,
             len(refused),
         )
-        record.recipients = ", ".join(a for a in addresses if a not in refused)
-        session.add(record)
-        session.flush()
+    _settle(session, record_id, ", ".join(a for a in addresses if a not in refused))
     logger.info("Courriel %s envoyé (clé %s, %d destinataire(s)).", kind.value, dedup_key, len(addresses))
+    record = session.get(NotificationRecord, record_id, populate_existing=True)
+    assert record is not None
+    set_committed_value(record, "sent_at", _aware(record.sent_at))  # as PostgreSQL gives it, not dirty
     return record
+
+
+def _aware(moment: Any) -> Any:
+    """SQLite gives naive datetimes back (stored in UTC)."""
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)

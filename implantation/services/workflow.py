@@ -4,7 +4,7 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import date
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col, select, update
 
 from implantation.calendar import launch_date_problems, stage_due_date
 from implantation.config.schema import DecisionKind, ProcessConfig
@@ -118,12 +118,12 @@ def _move_stage(
     actor: Actor,
     reason: str | None = None,
     key: str | None = None,
-) -> None:
+) -> TransitionLog:
     try:
         new = apply_stage(transition, record.status, reason)
     except TransitionError as exc:
         raise DomainError(f"Étape {record.stage} : {exc}", field="etape") from None
-    _log(
+    row = _log(
         session,
         project,
         transition.value,
@@ -136,6 +136,7 @@ def _move_stage(
     )
     record.status = new
     session.add(record)
+    return row
 
 
 def open_stage(
@@ -165,9 +166,23 @@ def _reference(year: int, project_id: int) -> str:
 
 
 def create_project(
-    session: Session, cfg: ProcessConfig, establishment_id: int, lead_id: int, started_on: date, actor: Actor
+    session: Session,
+    cfg: ProcessConfig,
+    establishment_id: int,
+    lead_id: int,
+    started_on: date,
+    actor: Actor,
+    key: str | None = None,
 ) -> ImplantationProject:
-    """Create a project with its six stages and open stage 1 (piloted by the DISP)."""
+    """Create a project with its six stages and open stage 1 (piloted by the DISP).
+
+    With ``key``, the creation is logged under it and a second call with the same key returns the project
+    already created (a rerun after a crash between the commit and the caller's record of it).
+    """
+    if key:
+        previous = logged_decision(session, key)
+        if previous is not None:
+            return get_project(session, previous.project_id)
     establishment = session.get(Establishment, establishment_id)
     if establishment is None:
         raise DomainError(
@@ -199,7 +214,7 @@ def create_project(
     project.reference = _reference(started_on.year, project.id)  # type: ignore[arg-type]
     status = apply_project(ProjectTransition.CREATE, None)
     project.status = status
-    _log(session, project, ProjectTransition.CREATE.value, actor, to_state=status.value)
+    _log(session, project, ProjectTransition.CREATE.value, actor, to_state=status.value, key=key)
     for number in cfg.stage_numbers:
         session.add(StageRecord(project_id=project.id, stage=number))  # type: ignore[arg-type]
     session.flush()
@@ -227,9 +242,28 @@ class DecisionRequest:
 
 @dataclass
 class DecisionOutcome:
+    """What a decision did; a replay reads it back from the log row of its key, never from today's state."""
+
     accepted: bool
     problems: list[str] = field(default_factory=list)
     replayed: bool = False
+    next_stage: int | None = None
+    next_attempt: int | None = None
+    launched: bool = False
+
+    @classmethod
+    def logged(cls, row: TransitionLog, last_stage: int) -> "DecisionOutcome":
+        """``last_stage``: the stage whose approval launches the project (the last of ``etapes.toml``)."""
+        if not row.accepted:
+            return cls(accepted=False, problems=(row.reason or "").split(" ; "), replayed=True)
+        launched = row.transition == StageTransition.APPROVE.value and row.stage == last_stage
+        return cls(
+            accepted=True,
+            replayed=True,
+            next_stage=row.next_stage,
+            next_attempt=row.next_attempt,
+            launched=launched,
+        )
 
 
 def approver_problems(
@@ -326,17 +360,42 @@ def _launch_problems(
         return [str(exc)]
 
 
+def lock_stage(session: Session, project_id: int, stage: int) -> None:
+    """Take the stage row for this transaction before reading anything a decision depends on.
+
+    An UPDATE (not a SELECT … FOR UPDATE, which SQLite ignores) locks the row on PostgreSQL and takes the
+    database write lock on SQLite, where Python's driver runs reads outside any transaction until the
+    first write: a second decision at the same gate waits here until the first commits, then reads its
+    outcome. Everything loaded before is expired, so that no stale status is checked.
+    """
+    session.flush()
+    session.execute(
+        update(StageRecord)
+        .where(col(StageRecord.project_id) == project_id, col(StageRecord.stage) == stage)
+        .values(version=col(StageRecord.version) + 1)
+        .execution_options(synchronize_session=False)
+    )
+    session.expire_all()
+
+
+def logged_decision(session: Session, key: str) -> TransitionLog | None:
+    return session.exec(select(TransitionLog).where(TransitionLog.idempotency_key == key)).one_or_none()
+
+
 def decide(
     session: Session, cfg: ProcessConfig, project_id: int, request: DecisionRequest, today: date
 ) -> DecisionOutcome:
-    """Apply a gate decision, or log its refusal; replaying the same key changes nothing."""
+    """Apply a gate decision, or log its refusal; replaying the same key changes nothing.
+
+    The stage row is locked first (:func:`lock_stage`), so the check and the write are one step even when
+    two answers arrive together: the second sees the first's outcome (the same key: its replay; another
+    key: the stage is no longer open).
+    """
+    lock_stage(session, project_id, request.stage)
     if request.key:
-        previous = session.exec(
-            select(TransitionLog).where(TransitionLog.idempotency_key == request.key)
-        ).one_or_none()
+        previous = logged_decision(session, request.key)
         if previous is not None:
-            problems = [] if previous.accepted else (previous.reason or "").split(" ; ")
-            return DecisionOutcome(accepted=previous.accepted, problems=problems, replayed=True)
+            return DecisionOutcome.logged(previous, cfg.last_stage)
     project = get_project(session, project_id)
     approver = session.get(Person, request.approver_id)
     actor = Actor.of(approver) if approver else Actor(label=f"personne inconnue #{request.approver_id}")
@@ -354,20 +413,27 @@ def decide(
         )
         return DecisionOutcome(accepted=False, problems=problems)
     record = get_stage(session, project_id, request.stage)
+    outcome = DecisionOutcome(accepted=True)
     if request.decision == Decision.APPROVE:
-        _move_stage(session, project, record, StageTransition.APPROVE, actor, request.reason, request.key)
+        row = _move_stage(
+            session, project, record, StageTransition.APPROVE, actor, request.reason, request.key
+        )
         record.closed_on = today
         if cfg.has(request.stage, DecisionKind.SIAE_SELECTION):
             _record_selection(session, project, request)
         following = cfg.next_stage(request.stage)
         if following is not None:
-            open_stage(session, cfg, project, following, today)
+            opened = open_stage(session, cfg, project, following, today)
+            outcome.next_stage, outcome.next_attempt = opened.stage, opened.attempt
         else:
             launch(session, project, request.launch_date or today, actor)
+            outcome.launched = True
     elif request.decision == Decision.REJECT:
-        _move_stage(session, project, record, StageTransition.REJECT, actor, request.reason, request.key)
+        row = _move_stage(
+            session, project, record, StageTransition.REJECT, actor, request.reason, request.key
+        )
     else:
-        send_back(
+        row, opened = send_back(
             session,
             cfg,
             project,
@@ -378,8 +444,11 @@ def decide(
             today,
             request.key,
         )
+        outcome.next_stage, outcome.next_attempt = opened.stage, opened.attempt
+    row.next_stage, row.next_attempt = outcome.next_stage, outcome.next_attempt
+    session.add(row)
     session.flush()
-    return DecisionOutcome(accepted=True)
+    return outcome
 
 
 def _record_selection(session: Session, project: ImplantationProject, request: DecisionRequest) -> None:
@@ -402,12 +471,16 @@ def send_back(
     reason: str,
     today: date,
     key: str | None = None,
-) -> None:
-    """Return to an earlier stage: it reopens, and every stage after it waits again."""
+) -> tuple[TransitionLog, StageRecord]:
+    """Return to an earlier stage: it reopens, and every stage after it waits again.
+
+    Returns the log row of the stage sent back (the one carrying ``key``) and the reopened stage.
+    """
+    first: TransitionLog | None = None
     for number in range(from_stage, to_stage, -1):
         record = get_stage(session, project.id, number)  # type: ignore[arg-type]
         if record.status in (StageStatus.OPEN, StageStatus.VALIDATED):
-            _move_stage(
+            row = _move_stage(
                 session,
                 project,
                 record,
@@ -416,8 +489,12 @@ def send_back(
                 reason,
                 key if number == from_stage else None,
             )
+            first = first or row
             record.closed_on = None
-    open_stage(session, cfg, project, to_stage, today, actor, reason, StageTransition.REOPEN)
+    reopened = open_stage(session, cfg, project, to_stage, today, actor, reason, StageTransition.REOPEN)
+    if first is None:
+        raise DomainError(f"Étape {from_stage} : rien à renvoyer.", field="etape")
+    return first, reopened
 
 
 def launch(session: Session, project: ImplantationProject, launch_on: date, actor: Actor) -> None:
@@ -457,3 +534,21 @@ def abandon(session: Session, project: ImplantationProject, reason: str, actor: 
     )
     project.status = status
     session.add(project)
+
+
+RUN_CANCELLED = "annuler_execution"
+
+
+def log_run_cancelled(
+    session: Session, project_id: int, stage: int | None, run_label: str, actor: Actor
+) -> TransitionLog:
+    """An abandoned project's waiting stage run was cancelled on the orchestrator: who did it, and which."""
+    project = get_project(session, project_id)
+    return _log(
+        session,
+        project,
+        RUN_CANCELLED,
+        actor,
+        stage=stage,
+        reason=f"Exécution en attente « {run_label} » annulée : projet abandonné",
+    )

@@ -1,9 +1,13 @@
 """Reminders and weekly escalations, driven by an injected date, a real database and a real SMTP server."""
 
+from dataclasses import dataclass
 from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
 
 import pytest
-from mailsink import MailSink, World
+from aiosmtpd.controller import Controller
+from mailsink import MailSink, World, free_port, make_settings
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
@@ -20,7 +24,7 @@ from implantation.deadlines import (
 )
 from implantation.enums import Decision
 from implantation.notifications.mailer import MailKind
-from implantation.services.workflow import SYSTEM, DecisionRequest, abandon, decide, get_stage
+from implantation.services.workflow import SYSTEM, DecisionRequest, abandon, create_project, decide, get_stage
 from implantation.settings import Settings
 
 DUE = date(2026, 4, 7)  # stage 1 opened 5 January 2026: 5 April is a Sunday, 6 April Easter Monday
@@ -224,3 +228,46 @@ def test_smtp_down_reports_and_retries_next_sweep(
     assert session.exec(select(NotificationRecord)).all() == []
     assert len(_sweep(session, cfg, settings, today)) == 1
     assert len(mail_sink.mails) == 1
+
+
+@dataclass
+class RefusingSink(MailSink):
+    """A real SMTP server that refuses, at DATA, the messages containing ``refuse``."""
+
+    refuse: bytes = b""
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        if self.refuse and self.refuse in envelope.original_content:
+            return "554 5.0.0 Message refusé"
+        return await super().handle_DATA(server, session, envelope)
+
+
+def test_a_partial_failure_keeps_what_went_out_and_retries_only_the_rest(
+    session: Session, cfg: ProcessConfig, world: World, tmp_path: Path
+) -> None:
+    other = create_project(
+        session, cfg, world.establishment_id, world.people["lead"], date(2026, 1, 5), SYSTEM
+    )
+    session.commit()
+    sink = RefusingSink(port=free_port(), refuse=other.reference.encode())
+    controller = Controller(sink, hostname="127.0.0.1", port=sink.port)
+    controller.start()
+    try:
+        settings = make_settings(tmp_path, sink.port)
+        today = DUE + timedelta(days=1)
+        with pytest.raises(DeadlineSweepError) as failed:
+            run_deadline_sweep(session, cfg, settings, today)
+        assert "1 courriel(s) d'échéance non envoyé(s), 1 envoyé(s)" in str(failed.value)
+        assert f"projet {other.id}, étape 1" in str(failed.value)
+        assert [r.project_id for r in failed.value.sent] == [world.project_id]
+        session.rollback()  # even if the caller's transaction is lost, what went out stays recorded
+        assert [r.project_id for r in session.exec(select(NotificationRecord))] == [world.project_id]
+        assert len(sink.mails) == 1
+
+        sink.refuse = b""
+        retried = _sweep(session, cfg, settings, today)
+        assert [r.project_id for r in retried] == [other.id]
+        assert len(sink.mails) == 2
+        assert _sweep(session, cfg, settings, today) == []
+    finally:
+        controller.stop()

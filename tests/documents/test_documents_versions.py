@@ -1,8 +1,11 @@
 """Versions, resumption without duplicates, and the signature state per the matrix."""
 
+import threading
 from datetime import date
+from typing import Any
 
 import pytest
+from sqlalchemy import event
 from sqlmodel import Session, select
 
 from implantation.config.schema import ProcessConfig
@@ -118,3 +121,55 @@ def test_signature_refusals(
         (DocumentKind.CONVENTION, 1, False),
         (DocumentKind.CONVENTION, 2, True),
     ]
+
+
+def test_two_generations_at_once_never_leave_a_file_that_does_not_match_its_row(
+    session: Session, project_id: int, cfg: ProcessConfig, settings: Settings
+) -> None:
+    """The second generation runs on its own connection until its first write, then the first commits:
+    without a lock taken before counting versions, the second had already written its bytes over the first's
+    file (same version number)."""
+    session.commit()
+    first = generate_pack(session, project_id, cfg, settings)
+    engine = session.get_bind()
+    writing = threading.Event()
+    failure: list[BaseException] = []
+    worker: list[threading.Thread] = []
+
+    def before(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        if threading.current_thread() in worker and statement.lstrip().upper().startswith(
+            ("UPDATE", "INSERT")
+        ):
+            writing.set()
+
+    def second() -> None:
+        try:
+            with Session(engine) as other, other.no_autoflush:
+                project = other.get(ImplantationProject, project_id)
+                assert project is not None
+                project.activity = "Menuiserie et reconditionnement"  # other bytes than the first's
+                other.add(project)
+                generate_pack(other, project_id, cfg, settings)
+                other.commit()
+        except BaseException as exc:  # reported below
+            failure.append(exc)
+        finally:
+            writing.set()
+
+    event.listen(engine, "before_cursor_execute", before)
+    try:
+        worker.append(threading.Thread(target=second))
+        worker[0].start()
+        assert writing.wait(60)
+        session.commit()
+        worker[0].join(60)
+    finally:
+        event.remove(engine, "before_cursor_execute", before)
+    assert not failure, failure
+    folder = project_dir(settings, "IMP-2026-0001")
+    rows = session.exec(select(DocumentRecord)).all()
+    assert sorted(r.version for r in rows) == [1, 1, 1, 2, 2, 2]
+    for record in rows:
+        assert file_sha256(folder / record.filename) == record.sha256, record.filename
+    assert {r.id for r in first} <= {r.id for r in rows}
+    assert not [p.name for p in folder.iterdir() if p.name.startswith(".")]

@@ -86,14 +86,23 @@ def test_every_reason_is_reported(cfg: ProcessConfig) -> None:
 
 
 @pytest.mark.parametrize("day", [date(2029, 9, 11), date(2028, 9, 12), date(2028, 12, 20)])
-def test_beyond_the_school_holiday_data_the_error_is_clear(cfg: ProcessConfig, day: date) -> None:
+def test_beyond_the_school_holiday_data_is_one_more_problem(cfg: ProcessConfig, day: date) -> None:
     # vacances-scolaires-france stops after the summer of 2028: later days cannot be checked.
-    with pytest.raises(ValueError) as caught:
-        launch_date_problems(day, "75", cfg.calendar, "C")
-    assert str(caught.value) == (
-        "Les dates de vacances scolaires ne sont connues que jusqu'au 31/08/2028 : "
-        f"impossible de vérifier la date de lancement du {day:%d/%m/%Y}."
-    )
+    assert launch_date_problems(day, "75", cfg.calendar, "C") == [
+        "les dates de vacances scolaires ne sont connues que jusqu'au 31/08/2028 : "
+        f"impossible de vérifier la date de lancement du {day:%d/%m/%Y}"
+    ]
+
+
+def test_missing_calendar_data_keeps_every_problem_already_found(cfg: ProcessConfig) -> None:
+    """In August 2029 the summer refusal (a fixed period) and the weekend are still reported."""
+    problems = launch_date_problems(date(2029, 8, 4), "75", cfg.calendar, "C")
+    assert problems == [
+        "le 04/08/2029 tombe un week-end",
+        "le 04/08/2029 est dans la période « Congés d'été (juillet-août) »",
+        "les dates de vacances scolaires ne sont connues que jusqu'au 31/08/2028 : "
+        "impossible de vérifier la date de lancement du 04/08/2029",
+    ]
 
 
 def test_the_last_known_school_day_is_still_checked(cfg: ProcessConfig) -> None:

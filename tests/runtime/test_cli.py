@@ -6,13 +6,17 @@ import sys
 import time
 from pathlib import Path
 
+import factories
+import httpx
 import pytest
+from prefect.exceptions import ObjectNotFound
 from sqlmodel import Session, select
 from typer.testing import CliRunner
 
-from flows.runtime.cli import app
-from implantation.db.models import ImplantationProject, StageRecord
-from implantation.enums import StageStatus
+from flows.runtime.cli import app, prefect_failure
+from implantation.config.schema import ProcessConfig
+from implantation.db.models import ImplantationProject, StageRecord, TransitionLog
+from implantation.enums import ProjectStatus, StageStatus
 from tests.flow_stack import FlowStack
 
 SIAE = Path(sys.executable).with_name("siae")
@@ -63,3 +67,76 @@ def test_start_command_opens_stage_one_through_the_deployment(flow_stack: FlowSt
             select(StageRecord).where(StageRecord.project_id == new[0], StageRecord.stage == 1)
         ).one()
     assert stage.status == StageStatus.OPEN
+
+
+def test_a_non_positive_id_is_refused_in_french_naming_the_option() -> None:
+    result = CliRunner().invoke(app, ["demarrer", "--etablissement", "0", "--chef", "1"])
+    assert result.exit_code == 1
+    assert "champ « etablissement » : identifiant invalide « 0 »" in result.output
+
+
+def test_server_failures_are_told_in_french_without_the_raw_exception() -> None:
+    url = "http://127.0.0.1:4200/api"
+    request = httpx.Request("POST", f"{url}/deployments/x/create_flow_run")
+    refused = httpx.HTTPStatusError(
+        "Client error '422 Unprocessable Entity'",
+        request=request,
+        response=httpx.Response(422, request=request, text='{"detail": "chef_de_projet_id: must be >= 1"}'),
+    )
+    assert prefect_failure(refused, url, "d/d") == (
+        "le serveur Prefect refuse « chef » (HTTP 422) : vérifiez les identifiants donnés."
+    )
+    missing = prefect_failure(ObjectNotFound(http_exc=refused), url, "d/d")
+    assert missing.startswith("déploiement « d/d » absent du serveur Prefect")
+    down = prefect_failure(httpx.ConnectError("[Errno 111] Connection refused"), url, "d/d")
+    assert down.startswith("impossible de joindre le serveur Prefect") and "Errno" not in down
+    other = prefect_failure(RuntimeError("boom"), url, "d/d")
+    assert "boom" not in other and "RuntimeError" in other
+
+
+def _siae(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [str(SIAE), *args], env=env, capture_output=True, text=True, timeout=120, check=False
+    )
+
+
+def test_abandoning_without_a_server_commits_and_says_what_remains_to_do(
+    migrated_url: str, session: Session, cfg: ProcessConfig, tmp_path: Path
+) -> None:
+    project, _lead = factories.project(session, cfg)
+    session.commit()
+    env = {
+        **os.environ,
+        "SIAE_DATABASE_URL": migrated_url,
+        "SIAE_DATA_DIR": str(tmp_path),
+        "PREFECT_API_URL": "http://127.0.0.1:9/api",
+    }
+    done = _siae(env, "projet", "abandonner", str(project.id), "--motif", "Locaux retirés")
+    assert done.returncode == 0, done.stderr
+    assert f"Projet {project.reference} abandonné" in done.stdout
+    assert "serveur Prefect injoignable (http://127.0.0.1:9/api)" in done.stdout
+    session.expire_all()
+    assert session.get(ImplantationProject, project.id).status == ProjectStatus.ABANDONED  # type: ignore[union-attr]
+
+
+@pytest.mark.prefect
+@pytest.mark.parametrize(
+    "flow_stack", ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)], indirect=True
+)
+def test_abandoning_cancels_the_suspended_stage_run_and_logs_it(flow_stack: FlowStack) -> None:
+    fs = flow_stack
+    driver = fs.driver()
+    projet_id = driver.start()
+    run_id, _details = driver.wait_gate(projet_id, 1)
+    env = {**os.environ, **{k: v for k, v in fs.stack.env.items() if k.startswith(("PREFECT_", "SIAE_"))}}
+    done = _siae(env, "projet", "abandonner", str(projet_id), "--motif", "Établissement fermé")
+    assert done.returncode == 0, done.stderr
+    assert f"Exécution en attente « projet-{projet_id}-etape-1-tentative-1 » annulée" in done.stdout
+    assert fs.api.state(run_id)[0] == "CANCELLED"
+    with Session(fs.engine) as session:
+        rows = session.exec(
+            select(TransitionLog).where(
+                TransitionLog.project_id == projet_id, TransitionLog.transition == "annuler_execution"
+            )
+        ).all()
+    assert [(r.stage, r.actor_label) for r in rows] == [(1, "Ligne de commande")]
