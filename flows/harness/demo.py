@@ -22,7 +22,9 @@ from flows.harness.sandbox import sandbox
 from flows.harness.scenario import Driver, full_implantation
 from flows.harness.smtp_sink import SmtpSink
 from implantation.cli.common import FrenchArgumentParser, widen_piped_output
+from implantation.cli.journal import head_line
 from implantation.config.loader import get_process_config
+from implantation.db.journal import verify
 from implantation.db.models import DocumentRecord, ImplantationProject, StageRecord, TransitionLog
 from implantation.db.session import session_scope
 from implantation.documents.service import project_dir
@@ -90,6 +92,11 @@ def _summary(engine, settings: Settings, projet_id: int, sink: SmtpSink, ui_url:
     for table in (stages, decisions, documents, mails):
         console.print(table)
     console.print(f"Interface Prefect : [bold]{ui_url}[/] (artefacts : {ui_url}/artifacts)")
+    with engine.connect() as conn:
+        journal = verify(conn)
+    if not journal.ok:
+        raise RuntimeError(f"journal altéré : {journal.problem}")
+    console.print(f"Journal vérifié. {head_line(journal)}")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -14,6 +14,7 @@ from sqlmodel import col, select
 
 from flows.harness.local import flow_processes, forkserver_processes
 from flows.harness.scenario import full_implantation, gate
+from implantation.db.journal import verify
 from implantation.db.models import (
     DocumentRecord,
     ImplantationProject,
@@ -320,6 +321,10 @@ def test_send_back_restart_and_deadlines(flow_stack: FlowStack) -> None:
     assert sorted(sweep(due + timedelta(days=6))) == sorted(first)  # weekly: nothing new within the week
     assert sorted(sweep(due + timedelta(days=8))) == sorted([*first, f"echeance:{projet_id}:3:2:relance:1"])
     deadline_records = [r for r in _notifications(fs, projet_id) if r.kind in ("rappel", "relance")]
+    with fs.engine.connect() as conn:
+        head = verify(conn)
+    published = [a for a in fs.api.artifacts() if a["key"] == "empreinte-journal"]
+    assert head.ok and published and all(head.head_digest in a["data"] for a in published)
     assert len(deadline_records) == 3
     subjects = Counter(str(m["Subject"]) for m in fs.sink.messages)
     assert all(subjects[r.subject] == 1 for r in deadline_records)
