@@ -15,7 +15,9 @@ from sqlmodel import Session, col, func, select
 from implantation.db.models import ImplantationProject, Person
 from implantation.db.session import session_scope
 from implantation.enums import Decision, StageStatus
+from implantation.notifications.codes import send_lock_alert
 from implantation.services.errors import DomainError
+from implantation.services.gate_codes import gate_secret
 from implantation.services.workflow import (
     Actor,
     DecisionRequest,
@@ -116,6 +118,7 @@ def _request(cfg: Any, stage: int, key: str, approver_id: int, answer: dict[str,
         reason=(answer.get("motif") or "").strip() or None,
         target_stage=_optional_int(answer.get("etape_renvoi")),
         key=key,
+        code=str(answer.get("code") or ""),
         candidate_siae_ids=[int(i) for i in answer.get("siae_sourcees") or []],
         selected_siae_id=_optional_int(answer.get("siae_retenue")),
         activity=answer.get("activite"),
@@ -145,7 +148,8 @@ def _next(session: Session, projet_id: int, stage: int, request: DecisionRequest
 @task(name="decider", **TASK_OPTIONS)
 def decide_gate(projet_id: int, etape: int, key: str, answer: dict[str, Any]) -> GateResult:
     """Check and apply one gate answer in one transaction; refusals are logged too, never raised."""
-    _settings, cfg, engine = runtime()
+    settings, cfg, engine = runtime()
+    secret = gate_secret(settings)
     with session_scope(engine) as session:
         project = get_project(session, projet_id)
         email = str(answer.get("approbateur") or "")
@@ -155,9 +159,12 @@ def decide_gate(projet_id: int, etape: int, key: str, answer: dict[str, Any]) ->
         except (ValueError, KeyError, TypeError) as exc:
             return GateResult(accepted=False, problems=[f"saisie illisible : {exc}"])
         try:
-            outcome = decide(session, cfg, projet_id, request, date.today())
+            outcome = decide(session, cfg, projet_id, request, date.today(), secret=secret)
         except DomainError as exc:
             return GateResult(accepted=False, decision=request.decision, problems=[str(exc)])
+        if outcome.locked_until is not None:
+            session.commit()  # the refusal and the lock stand even if the pilot's e-mail fails
+            send_lock_alert(session, settings, cfg, project, etape, outcome.locked_until, key)
         if not outcome.accepted:
             shown = list(outcome.problems)
             if approver is None and email:

@@ -31,7 +31,7 @@ from implantation.documents.service import project_dir
 from implantation.notifications.context import fr_date, fr_datetime
 from implantation.settings import Settings, get_settings
 
-SCENARIO_STEPS = 15  # start + answers + signatures + launch, for the progress bar
+SCENARIO_STEPS = 16  # start + answers + signatures + launch, for the progress bar
 
 console = Console()
 
@@ -140,7 +140,12 @@ def main(argv: list[str] | None = None) -> int:
                     progress.advance(bar)
 
                 driver = Driver(
-                    box.api, box.engine, get_process_config(settings.config_dir), box.ids, on_step=step
+                    box.api,
+                    box.engine,
+                    get_process_config(settings.config_dir),
+                    box.ids,
+                    on_step=step,
+                    sink=sink,
                 )
                 projet_id = driver.start()
                 step("DISP : implantation démarrée, étape 1 ouverte")
@@ -164,7 +169,8 @@ def _keep(driver: Driver, stack: LocalStack, sink: SmtpSink) -> int:
     run_id, _details = driver.wait_gate(projet_id, 1)
     console.print(
         f"\n[bold]Une décision attend dans l'interface :[/] {stack.ui_url}/runs/flow-run/{run_id}\n"
-        f"Cliquez sur « Resume », puis répondez avec l'adresse {driver.email('cheffe.projet.disp')} (DISP de Lyon).\n"
+        f"Cliquez sur « Resume », puis répondez avec l'adresse {driver.email('cheffe.projet.disp')} (DISP de Lyon) "
+        f"et son code {driver.received_code(projet_id, 1, driver.email('cheffe.projet.disp'))}.\n"
         "Le serveur reste démarré ; Ctrl-C pour tout arrêter."
     )
     stop = False

@@ -79,6 +79,8 @@ def application_env(database_url: str, data_dir: Path, smtp_host: str, smtp_port
         "SIAE_SMTP_HOST": smtp_host,
         "SIAE_SMTP_PORT": str(smtp_port),
         "SIAE_SMTP_STARTTLS": "false",
+        # Without SIAE_SECRET_KEY, the decision codes use a key generated once under the data directory.
+        "SIAE_DEMO": "true",
     }
 
 

@@ -12,6 +12,7 @@ except ImportError:  # pragma: no cover - older typer relies on click itself
 
 from implantation.cli import help_fr
 from implantation.cli.common import err, handled, out, widen_piped_output
+from implantation.cli.decision import decision_app
 from implantation.cli.demo import demo
 from implantation.cli.documents import app as documents_app
 from implantation.cli.journal import journal_app
@@ -47,6 +48,7 @@ app.add_typer(ajouter_app, name="ajouter")
 app.add_typer(projet_app, name="projet")
 app.add_typer(documents_app, name="documents")
 app.add_typer(journal_app, name="journal")
+app.add_typer(decision_app, name="decision")
 
 
 def _hint(exc: usage.BadParameter) -> str:

@@ -3,6 +3,7 @@
 from datetime import date, timedelta
 
 import pytest
+from factories import decide
 from mailsink import MailSink, World
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
@@ -20,7 +21,7 @@ from implantation.deadlines import (
 )
 from implantation.enums import Decision
 from implantation.notifications.mailer import MailKind
-from implantation.services.workflow import SYSTEM, DecisionRequest, abandon, decide, get_stage
+from implantation.services.workflow import SYSTEM, DecisionRequest, abandon, get_stage
 from implantation.settings import Settings
 
 DUE = date(2026, 4, 7)  # stage 1 opened 5 January 2026: 5 April is a Sunday, 6 April Easter Monday

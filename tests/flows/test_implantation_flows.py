@@ -138,18 +138,20 @@ def test_full_implantation_through_six_gates(flow_stack: FlowStack) -> None:
         documents = session.exec(select(DocumentRecord).where(DocumentRecord.project_id == projet_id)).all()
     reference = project.reference
 
-    # Every decision logged once: six approvals, one rejection, three refusals (role, ETTI, August).
+    # Every decision logged once: six approvals, one rejection, four refusals (role, code, ETTI, August).
     rows = _logs(fs, projet_id)
     decisions = Counter((r.transition, r.accepted) for r in rows if r.idempotency_key)
     assert decisions == {
         ("approuver", True): 6,
         ("rejeter", True): 1,
         ("refus_approuver", False): 3,
+        ("refus_code", False): 1,
     }
     refusals = [r.reason or "" for r in rows if not r.accepted]
     assert "cette décision revient à" in refusals[0] and "SPIP" in refusals[0]
-    assert "ACI" in refusals[1] or "implant" in refusals[1]
-    assert "Congés d'été" in refusals[2]
+    assert "le code reçu par courriel ne correspond pas" in refusals[1]
+    assert "ACI" in refusals[2] or "implant" in refusals[2]
+    assert "Congés d'été" in refusals[3]
     rejection = next(r for r in rows if r.transition == "rejeter")
     assert "retour sur investissement" in (rejection.reason or "")
     # The schema-invalid answer was refused by the server and the run kept waiting at the same gate:
@@ -205,7 +207,7 @@ def test_full_implantation_through_six_gates(flow_stack: FlowStack) -> None:
     events = _project_events(fs, projet_id, until="siae.implantation.lancee")
     names = Counter(e["event"] for e in events)
     assert names["siae.etape.approuvee"] == 6 and names["siae.etape.rejetee"] == 1
-    assert names["siae.decision.refusee"] == 3 and names["siae.implantation.lancee"] == 1
+    assert names["siae.decision.refusee"] == 4 and names["siae.implantation.lancee"] == 1
 
     # No personal data of an opérateur anywhere in Prefect, nor in its persisted task results; the CEPs
     # (kept in the documents directory) do contain them, which shows the search strings are right.
