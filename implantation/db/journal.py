@@ -29,7 +29,8 @@ from typing import Any
 
 from sqlalchemy import event, select
 from sqlalchemy.engine import Connection
-from sqlalchemy.orm import Session, attributes
+from sqlalchemy.orm import attributes
+from sqlmodel import Session
 
 from implantation.db.models import DocumentRecord, JournalHead, SignatureRecord, TransitionLog, utcnow
 

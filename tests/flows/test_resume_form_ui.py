@@ -94,7 +94,7 @@ def test_a_gate_is_answered_in_the_prefect_ui(flow_stack: FlowStack, browser: Br
     code = driver.received_code(projet_id, 1, lead_email)
     assert code
     shown = _answer_in_ui(browser, url, lead_email, code, "rejeter")
-    for text in ("Le projet", "Chef de projet :", "Code reçu par courriel", "Décision", "Motif"):
+    for text in ("Le projet", "Chef de projet :", "Locaux disponibles :", "Code reçu par courriel", "Motif"):
         assert text in shown, text
     refused = _logged(fs, str(first["pause_key"]))
     assert not refused.accepted and "un motif est obligatoire" in (refused.reason or "")
