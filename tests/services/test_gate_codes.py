@@ -11,7 +11,9 @@ from factories import SECRET
 from mailsink import MailSink, mail_sink, make_settings
 from pydantic import SecretStr
 from sqlmodel import Session, col, select
+from typer.testing import CliRunner
 
+from implantation.cli import app
 from implantation.config.schema import ProcessConfig
 from implantation.db.models import ImplantationProject, Person, TransitionLog
 from implantation.enums import Decision, Role
@@ -20,7 +22,7 @@ from implantation.notifications.codes import resend_code, send_approval_requests
 from implantation.services import gate_codes
 from implantation.services.errors import DomainError
 from implantation.services.workflow import DecisionRequest, decide
-from implantation.settings import Settings
+from implantation.settings import Settings, get_settings
 
 __all__ = ["mail_sink"]
 
@@ -212,3 +214,40 @@ def test_the_secret_is_required_outside_the_demo(tmp_path: Path) -> None:
     first = gate_codes.gate_secret(demo)
     assert len(first) >= 32 and gate_codes.gate_secret(demo) == first
     assert (tmp_path / "demo" / gate_codes.SECRET_FILE).stat().st_mode & 0o077 == 0
+
+
+def test_resend_code_command(
+    session: Session,
+    cfg: ProcessConfig,
+    gate,  # type: ignore[no-untyped-def]
+    mail_sink: MailSink,
+    migrated_url: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    project, lead, _colleague = gate
+    send_approval_requests(
+        session, _settings(tmp_path, mail_sink), cfg, project, 1, _key(project), "http://ui"
+    )
+    for name, value in {
+        "SIAE_DATABASE_URL": migrated_url,
+        "SIAE_DATA_DIR": str(tmp_path / "data"),
+        "SIAE_SMTP_PORT": str(mail_sink.port),
+        "SIAE_SECRET_KEY": SECRET.decode(),
+        "COLUMNS": "240",
+    }.items():
+        monkeypatch.setenv(name, value)
+    get_settings.cache_clear()
+    try:
+        runner = CliRunner()
+        args = ["decision", "renvoyer-code", project.reference, "--etape", "1", "--personne"]
+        done = runner.invoke(app, [*args, lead.email])
+        assert done.exit_code == 0, done.output
+        assert "renvoyé à" in done.output and "inscrit au journal" in done.output
+        assert CODE.findall(mail_sink.mails[-1].body) == [_code(project, lead)]
+        refused = runner.invoke(app, [*args, "inconnu@example.org"])
+        assert refused.exit_code == 1 and "Aucune personne" in refused.output
+    finally:
+        get_settings.cache_clear()
+    session.expire_all()
+    assert [r.transition for r in _log(session, project)][-1] == "renvoi_code"
