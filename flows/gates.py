@@ -31,6 +31,12 @@ class GateInput(RunInput):
         min_length=3,
         max_length=254,
     )
+    code: Text = Field(
+        default="",
+        title="Code reçu par courriel",
+        description="Votre code personnel, donné dans le courriel qui demande la décision (ex. ABCDE-23456).",
+        max_length=40,
+    )
     decision: Decision = Field(
         title="Décision",
         description="approuver : l'étape est validée ; rejeter : l'étape reste en cours (motif obligatoire) ; "

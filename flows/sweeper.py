@@ -11,7 +11,7 @@ from prefect import flow, get_run_logger
 
 from flows.parameters import titled
 from implantation import dates
-from tasks.sweep import SweepResult, sweep_deadlines_task
+from tasks.sweep import SweepResult, publish_journal_head, sweep_deadlines_task
 
 
 class DeadlineSweepFailed(RuntimeError):
@@ -27,7 +27,9 @@ def echeances(
     Args:
         aujourdhui: Date du balayage ; aujourd'hui si vide (une date passée rattrape un jour manqué).
     """
-    result = sweep_deadlines_task(aujourdhui or dates.today())
+    day = aujourdhui or dates.today()
+    result = sweep_deadlines_task(day)
+    publish_journal_head(day)
     get_run_logger().info("%d courriel(s) d'échéance envoyé(s).", len(result.notification_ids))
     if result.failures:
         raise DeadlineSweepFailed(result.failures)

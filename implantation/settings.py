@@ -8,7 +8,7 @@ from datetime import date
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -36,6 +36,14 @@ class Settings(BaseSettings):
         description="Secondes entre deux interrogations du serveur Prefect par le runner. Les exécutions "
         "qu'une personne attend partent dès que le serveur les annonce ; l'interrogation lance le balayage "
         "planifié et rattrape une annonce manquée.",
+    )
+    secret_key: SecretStr | None = Field(
+        default=None,
+        description="Clé des codes de décision envoyés par courriel (HMAC) ; obligatoire hors démonstration",
+    )
+    demo: bool = Field(
+        default=False,
+        description="Démonstration et tests : sans SIAE_SECRET_KEY, une clé est créée une fois sous data_dir",
     )
     soffice_path: str | None = Field(
         default=None, description="Chemin de soffice ; recherché dans le PATH sinon"

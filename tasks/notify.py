@@ -16,8 +16,8 @@ from implantation.db.models import DocumentRecord, TransitionLog
 from implantation.db.session import session_scope
 from implantation.documents.service import project_dir
 from implantation.enums import Decision
+from implantation.notifications.codes import send_approval_requests
 from implantation.notifications.context import (
-    approval_request_context,
     decision_context,
     drafts_context,
     flow_run_url,
@@ -27,7 +27,6 @@ from implantation.notifications.context import (
 from implantation.notifications.mailer import Attachment, MailKind, send_once
 from implantation.notifications.recipients import (
     addresses,
-    decider_persons,
     pilot_persons,
     siae_addresses,
     stage_recipients,
@@ -94,20 +93,12 @@ def notify_stage_opened(projet_id: int, etape: int, tentative: int, flow_run_id:
 
 @task(name="demander-decision", **TASK_OPTIONS)
 def notify_approval_request(projet_id: int, etape: int, key: str, flow_run_id: UUID | None) -> int:
+    """One e-mail per person allowed to decide, each with that person's own code for the gate."""
     settings, cfg, engine = runtime()
     with session_scope(engine) as session:
         project = get_project(session, projet_id)
         link = flow_run_url(settings.prefect_ui_url, flow_run_id) or settings.prefect_ui_url
-        return _send(
-            session,
-            settings,
-            projet_id=projet_id,
-            etape=etape,
-            kind=MailKind.APPROVAL_REQUEST,
-            dedup_key=f"demande:{key}",
-            recipients=addresses(decider_persons(session, cfg, project, etape)),
-            context=approval_request_context(session, cfg, project, etape, lien_decision=link),
-        )
+        return send_approval_requests(session, settings, cfg, project, etape, key, link)
 
 
 @task(name="notifier-decision", **TASK_OPTIONS)

@@ -5,7 +5,7 @@ idempotency key, so a replayed ``decide`` (resumed flow, restarted runner) retur
 and writes nothing.
 """
 
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from prefect import runtime as prefect_runtime
@@ -19,8 +19,10 @@ from implantation.dates import today
 from implantation.db.models import ImplantationProject, Person
 from implantation.db.session import session_scope
 from implantation.enums import Decision, Role, StageStatus
+from implantation.notifications.codes import send_lock_alert
 from implantation.services import choices
 from implantation.services.errors import DomainError
+from implantation.services.gate_codes import gate_secret
 from implantation.services.workflow import (
     Actor,
     DecisionOutcome,
@@ -64,6 +66,7 @@ class GateResult(BaseModel):
     next_stage: int | None = None
     next_attempt: int | None = None
     launched: bool = False
+    locked_until: datetime | None = None  # this refusal locked the gate: the pilot is told
 
 
 def creation_key_of_run(flow_run_id: Any) -> str | None:
@@ -198,6 +201,7 @@ def _request(
         reason=(answer.get("motif") or "").strip() or None,
         target_stage=_optional_int("etape_renvoi", answer.get("etape_renvoi")),
         key=key,
+        code=str(answer.get("code") or ""),
         candidate_siae_ids=[_siae_id(session, "siae_sourcees", value) for value in sourced],
         selected_siae_id=None
         if selected in (None, *NO_CHOICE)
@@ -227,6 +231,7 @@ def apply_answer(
     key: str,
     answer: dict[str, Any],
     today: date,
+    secret: bytes | None = None,
 ) -> GateResult:
     """Check and apply one gate answer in the caller's transaction; refusals are logged, never raised.
 
@@ -241,7 +246,7 @@ def apply_answer(
     except UnreadableAnswer as exc:
         return GateResult(accepted=False, problems=[f"saisie illisible : {exc}"])
     try:
-        outcome = decide(session, cfg, projet_id, request, today)
+        outcome = decide(session, cfg, projet_id, request, today, secret=secret)
     except DomainError as exc:
         return GateResult(accepted=False, decision=request.decision, problems=[str(exc)])
     if not outcome.accepted:
@@ -249,7 +254,11 @@ def apply_answer(
         if approver is None and email:
             shown.insert(0, f"aucune personne enregistrée avec l'adresse « {email} »")
         return GateResult(
-            accepted=False, decision=request.decision, problems=shown, replayed=outcome.replayed
+            accepted=False,
+            decision=request.decision,
+            problems=shown,
+            replayed=outcome.replayed,
+            locked_until=outcome.locked_until,
         )
     return _result(request, outcome)
 
@@ -257,11 +266,21 @@ def apply_answer(
 @task(name="decider", **TASK_OPTIONS)
 def decide_gate(projet_id: int, etape: int, key: str, answer: dict[str, Any]) -> GateResult:
     """One gate answer, one transaction. A unique-key clash means another run logged this very answer
-    first (a replay racing the original): its logged outcome is returned instead of failing the run."""
-    _settings, cfg, engine = runtime()
+    first (a replay racing the original): its logged outcome is returned instead of failing the run.
+    A refusal that locks the gate (too many wrong codes) is committed before the pilot is told."""
+    settings, cfg, engine = runtime()
+    secret = gate_secret(settings)
+
+    def answer_once() -> GateResult:
+        with session_scope(engine) as session:
+            result = apply_answer(session, cfg, projet_id, etape, key, answer, today(), secret)
+            if result.locked_until is not None:
+                session.commit()  # the refusal and the lock stand even if the pilot's e-mail fails
+                project = get_project(session, projet_id)
+                send_lock_alert(session, settings, cfg, project, etape, result.locked_until, key)
+            return result
+
     try:
-        with session_scope(engine) as session:
-            return apply_answer(session, cfg, projet_id, etape, key, answer, today())
+        return answer_once()
     except IntegrityError:
-        with session_scope(engine) as session:
-            return apply_answer(session, cfg, projet_id, etape, key, answer, today())
+        return answer_once()

@@ -3,8 +3,10 @@
 from datetime import date
 
 from prefect import task
+from prefect.artifacts import create_markdown_artifact
 from pydantic import BaseModel
 
+from implantation.db.journal import verify
 from implantation.db.session import session_scope
 from implantation.deadlines import DeadlineSweepError, run_deadline_sweep
 from tasks.common import TASK_OPTIONS, runtime
@@ -29,3 +31,33 @@ def sweep_deadlines_task(today: date) -> SweepResult:
             sent, failures = exc.sent, str(exc)
         session.flush()
         return SweepResult(notification_ids=[r.id for r in sent if r.id is not None], failures=failures)
+
+
+JOURNAL_ARTIFACT = "empreinte-journal"
+
+
+@task(name="publier-empreinte-journal", **TASK_OPTIONS)
+def publish_journal_head(today: date) -> str:
+    """Verify the journal and publish its head digest: a copy kept outside the database dates the past.
+
+    The artifact holds the digest, its rank, its date and at most the ids of a broken link: no name.
+    """
+    _settings, _cfg, engine = runtime()
+    with engine.connect() as conn:
+        result = verify(conn)
+    when = f"{result.head_at:%d/%m/%Y %H:%M:%S} UTC" if result.head_at else "journal vide"
+    state = "intègre" if result.ok else f"**altéré** : {result.problem}"
+    markdown = "\n".join(
+        [
+            f"# Empreinte du journal au {today:%d/%m/%Y}",
+            "",
+            f"- Empreinte de tête (SHA-256) : `{result.head_digest}`",
+            f"- Maillons : {result.links} ; dernier ajout : {when}",
+            f"- Vérification : {state}",
+            "",
+            "Conserver cette empreinte hors de la base ; `siae journal verifier --empreinte EMPREINTE` "
+            "prouve ensuite que le passé n'a pas été réécrit.",
+        ]
+    )
+    create_markdown_artifact(markdown, key=JOURNAL_ARTIFACT, description="Empreinte de tête du journal")
+    return result.head_digest

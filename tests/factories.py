@@ -8,8 +8,11 @@ from sqlmodel import Session
 from implantation.config.schema import ProcessConfig
 from implantation.db.models import Establishment, ImplantationProject, Person, Siae
 from implantation.enums import Role
-from implantation.services import workflow
+from implantation.services import gate_codes, workflow
 from implantation.services.referential import ESTABLISHMENTS, PERSONS, SIAES, add
+
+# Key of the one-time decision codes in the tests that call the services directly.
+SECRET = b"cle-des-tests-de-service"
 
 # Fictitious SIRETs: valid Luhn keys, SIREN starting with 000 so that they designate no real structure.
 SIRET_A = "00000001800010"
@@ -72,3 +75,18 @@ def project(
     assert site.id is not None and lead.id is not None
     created = workflow.create_project(session, cfg, site.id, lead.id, started_on, workflow.Actor.of(lead))
     return created, lead
+
+
+def decide(
+    session: Session,
+    cfg: ProcessConfig,
+    project_id: int,
+    request: workflow.DecisionRequest,
+    today: date,
+) -> workflow.DecisionOutcome:
+    """``workflow.decide`` answered, unless the request says otherwise, with the code the approver received."""
+    if request.code is None:
+        request.code = gate_codes.current_code(
+            session, SECRET, project_id, request.stage, request.approver_id
+        )
+    return workflow.decide(session, cfg, project_id, request, today, secret=SECRET)

@@ -38,7 +38,7 @@ class FlowStack:
     prefect_database: str | None = None
 
     def driver(self) -> Driver:
-        return Driver(self.api, self.engine, self.cfg, self.ids)
+        return Driver(self.api, self.engine, self.cfg, self.ids, sink=self.sink)
 
     @property
     def runner_pid(self) -> int:

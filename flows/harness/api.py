@@ -19,9 +19,10 @@ class PrefectApiError(RuntimeError):
 
 
 class PrefectApi:
-    def __init__(self, api_url: str, timeout: float = 60) -> None:
+    def __init__(self, api_url: str, timeout: float = 60, headers: dict[str, str] | None = None) -> None:
+        """``headers``: the basic-auth header of a closed API (``flows.harness.local.auth_headers``)."""
         self.api_url = api_url.rstrip("/")
-        self.http = httpx.Client(base_url=self.api_url, timeout=timeout)
+        self.http = httpx.Client(base_url=self.api_url, timeout=timeout, headers=headers)
 
     def close(self) -> None:
         self.http.close()

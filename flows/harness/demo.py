@@ -22,14 +22,16 @@ from flows.harness.sandbox import sandbox
 from flows.harness.scenario import SCENARIO_TODAY, Driver, full_implantation
 from flows.harness.smtp_sink import SmtpSink
 from implantation.cli.common import FrenchArgumentParser, widen_piped_output
+from implantation.cli.journal import head_line
 from implantation.config.loader import demo_config, get_process_config
 from implantation.dates import fr_date, fr_datetime
+from implantation.db.journal import verify
 from implantation.db.models import DocumentRecord, ImplantationProject, StageRecord, TransitionLog
 from implantation.db.session import session_scope
 from implantation.documents.service import project_dir
 from implantation.settings import Settings, get_settings
 
-SCENARIO_STEPS = 15  # start + answers + signatures + launch, for the progress bar
+SCENARIO_STEPS = 16  # start + answers + signatures + launch, for the progress bar
 
 console = Console()
 
@@ -90,6 +92,11 @@ def _summary(engine, settings: Settings, projet_id: int, sink: SmtpSink, ui_url:
     for table in (stages, decisions, documents, mails):
         console.print(table)
     console.print(f"Interface Prefect : [bold]{ui_url}[/] (artefacts : {ui_url}/artifacts)")
+    with engine.connect() as conn:
+        journal = verify(conn)
+    if not journal.ok:
+        raise RuntimeError(f"journal altéré : {journal.problem}")
+    console.print(f"Journal vérifié. {head_line(journal)}")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -141,7 +148,12 @@ def main(argv: list[str] | None = None) -> int:
                     progress.advance(bar)
 
                 driver = Driver(
-                    box.api, box.engine, get_process_config(settings.config_dir), box.ids, on_step=step
+                    box.api,
+                    box.engine,
+                    get_process_config(settings.config_dir),
+                    box.ids,
+                    on_step=step,
+                    sink=sink,
                 )
                 projet_id = driver.start()
                 step("DISP : implantation démarrée, étape 1 ouverte")
@@ -165,7 +177,8 @@ def _keep(driver: Driver, stack: LocalStack, sink: SmtpSink) -> int:
     run_id, _details = driver.wait_gate(projet_id, 1)
     console.print(
         f"\n[bold]Une décision attend dans l'interface :[/] {stack.ui_url}/runs/flow-run/{run_id}\n"
-        f"Cliquez sur « Resume », puis répondez avec l'adresse {driver.email('cheffe.projet.disp')} (DISP de Lyon).\n"
+        f"Cliquez sur « Resume », puis répondez avec l'adresse {driver.email('cheffe.projet.disp')} (DISP de Lyon) "
+        f"et son code {driver.received_code(projet_id, 1, driver.email('cheffe.projet.disp'))}.\n"
         "Le serveur reste démarré ; Ctrl-C pour tout arrêter."
     )
     stop = False

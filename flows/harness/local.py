@@ -5,6 +5,7 @@ matter (v1 UI with its visible Resume button, no analytics, explicit API URL, Pr
 data under the project's data directory) are decided once, here.
 """
 
+import base64
 import os
 import signal
 import socket
@@ -79,6 +80,8 @@ def application_env(database_url: str, data_dir: Path, smtp_host: str, smtp_port
         "SIAE_SMTP_HOST": smtp_host,
         "SIAE_SMTP_PORT": str(smtp_port),
         "SIAE_SMTP_STARTTLS": "false",
+        # Without SIAE_SECRET_KEY, the decision codes use a key generated once under the data directory.
+        "SIAE_DEMO": "true",
     }
 
 
@@ -153,6 +156,14 @@ def start_server(env: Mapping[str, str], log_dir: Path, timeout: float = 300) ->
     return service
 
 
+def auth_headers(env: Mapping[str, str]) -> dict[str, str]:
+    """The basic-auth header Prefect's clients send when ``PREFECT_API_AUTH_STRING`` is set (closed API)."""
+    auth = env.get("PREFECT_API_AUTH_STRING")
+    if not auth:
+        return {}
+    return {"Authorization": "Basic " + base64.b64encode(auth.encode("utf-8")).decode("ascii")}
+
+
 def wait_healthy(api_url: str, service: Service | None = None, timeout: float = 300) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -176,7 +187,7 @@ def start_runner(
         command.append("--sans-planification")
     service = _spawn("runner", command, env, log_dir)
     try:
-        wait_deployments(env["PREFECT_API_URL"], service, timeout)
+        wait_deployments(env["PREFECT_API_URL"], service, timeout, auth_headers(env))
     except BaseException:
         service.stop()  # not yet in the stack: nobody else would stop it
         raise
@@ -186,14 +197,16 @@ def start_runner(
 DEPLOYMENT_NAMES = ("demarrer-implantation/demarrer-implantation", "etape/etape", "echeances/echeances")
 
 
-def wait_deployments(api_url: str, service: Service, timeout: float = 300) -> None:
+def wait_deployments(
+    api_url: str, service: Service, timeout: float = 300, headers: Mapping[str, str] | None = None
+) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if not service.alive():
             raise LocalServiceError(f"Le runner s'est arrêté au démarrage :\n{service.log_tail()}")
         try:
             found = [
-                httpx.get(f"{api_url}/deployments/name/{name}", timeout=2).status_code
+                httpx.get(f"{api_url}/deployments/name/{name}", timeout=2, headers=headers).status_code
                 for name in DEPLOYMENT_NAMES
             ]
             if all(code == 200 for code in found):

@@ -11,7 +11,7 @@ from pathlib import Path
 from sqlalchemy.engine import Engine
 
 from flows.harness.api import PrefectApi
-from flows.harness.local import LocalStack, application_env, free_port, prefect_env
+from flows.harness.local import LocalStack, application_env, auth_headers, free_port, prefect_env
 from flows.harness.smtp_sink import SmtpSink
 from implantation.db.migrate import upgrade_to_head
 from implantation.db.session import make_engine, session_scope
@@ -60,7 +60,7 @@ def sandbox(
         },
     )
     stack = LocalStack(env, log_dir or base / "logs")
-    api = PrefectApi(stack.api_url)
+    api = PrefectApi(stack.api_url, headers=auth_headers(env))
     try:
         yield Sandbox(engine, ids, sink, stack, api)
     finally:

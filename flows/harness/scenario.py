@@ -4,6 +4,7 @@ Decisions go through the HTTP resume API (the UI's Resume button); the rest (COP
 the SIAE's data for the documents, signatures) goes through the domain services, as the CLI does.
 """
 
+import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -14,6 +15,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import select
 
 from flows.harness.api import PrefectApi
+from flows.harness.smtp_sink import SmtpSink
 from implantation.calendar import launch_date_problems
 from implantation.config.schema import ProcessConfig
 from implantation.db.models import Establishment, ImplantationProject, Person, Siae, TransitionLog
@@ -23,6 +25,7 @@ from implantation.samples import SampleIds, complete_for_documents, record_stage
 from implantation.services import choices
 
 IMPLANTATION = "demarrer-implantation/demarrer-implantation"
+CODE_LINE = re.compile(r"Votre code personnel pour cette décision : ([A-Z2-7]{5}-[A-Z2-7]{5})")
 
 # The scenario's "today", given to the runner as SIAE_TODAY (see ``sandbox``): its dates (launch, August
 # refusal, signatures) and the school-holiday data they are checked against never depend on the day it runs.
@@ -47,7 +50,30 @@ class Driver:
     answers: list[Answer] = field(default_factory=list)
     today: date = SCENARIO_TODAY
     on_step: Callable[[str], None] = lambda _message: None
+    sink: SmtpSink | None = None
     _answered: dict[str, str] = field(default_factory=dict)
+
+    def received_code(self, projet_id: int, etape: int, email: str) -> str:
+        """The code in the last approval request (or re-sent code) ``email`` received for that gate, as a
+        person reads it in their mailbox; "" for someone who received none."""
+        if self.sink is None:
+            return ""
+        with session_scope(self.engine) as session:
+            project = session.get(ImplantationProject, projet_id)
+            assert project is not None
+            reference = project.reference
+        subjects = (
+            f"{reference} – Décision attendue – étape {etape},",
+            f"{reference} – Votre code de décision – étape {etape},",
+        )
+        for message in reversed(self.sink.messages):
+            subject = str(message["Subject"])
+            if email.lower() in str(message["To"]).lower() and any(s in subject for s in subjects):
+                body = message.get_body(preferencelist=("plain",))
+                found = CODE_LINE.search(str(body.get_content()) if body else "")
+                if found:
+                    return found.group(1)
+        return ""
 
     def email(self, key: str) -> str:
         return self.ids.emails[key]
@@ -93,6 +119,8 @@ class Driver:
     ) -> Answer:
         run_id, details = self.wait_gate(projet_id, etape, tentative)
         key = str(details.get("pause_key"))
+        if "code" not in payload:
+            payload = {**payload, "code": self.received_code(projet_id, etape, str(payload["approbateur"]))}
         response = self.api.resume(run_id, payload)
         status = str(response.get("status"))
         if status == "ACCEPT":
@@ -173,8 +201,14 @@ def full_implantation(driver: Driver, projet_id: int) -> date:
     d.answer(
         projet_id,
         1,
+        gate(e("cheffe.projet.disp"), code="ABCDE-23456"),
+        "quelqu'un saisit l'adresse de la cheffe de projet sans son code : refusé, nouveaux codes envoyés",
+    )
+    d.answer(
+        projet_id,
+        1,
         gate(e("cheffe.projet.disp")),
-        "la DISP confirme l'établissement, le chef de projet et les locaux",
+        "la DISP confirme l'établissement, le chef de projet et les locaux (code lu dans son courriel)",
     )
 
     d.stage_work(projet_id, 2)

@@ -4,12 +4,20 @@ By default the Prefect server keeps its state in SQLite under ``<data_dir>/prefe
 ``--base-prefect postgresql+asyncpg://…`` uses PostgreSQL, which production needs (concurrent resumes
 lock SQLite). ``--sans-serveur`` starts only a runner against an existing server (``PREFECT_API_URL``):
 that is how more runners are added on other machines.
+
+The Prefect API lets whoever reaches it start, cancel and resume runs. So ``make serve`` listens on
+anything but the loopback only with Prefect's basic auth set (``PREFECT_SERVER_API_AUTH_STRING``, « user:mot
+de passe », also given to the runner as ``PREFECT_API_AUTH_STRING``), and a runner reaching a server on
+another machine needs ``PREFECT_API_AUTH_STRING``. Likewise the decision codes need ``SIAE_SECRET_KEY``
+there; on the loopback alone (one person trying the product) a key kept under the data directory does.
 """
 
+import ipaddress
 import os
 import signal
 import sys
 import time
+from urllib.parse import urlparse
 
 from rich.console import Console
 
@@ -19,6 +27,40 @@ from implantation.db.migrate import upgrade_to_head
 from implantation.settings import get_settings
 
 console = Console()
+
+
+def is_loopback(host: str) -> bool:
+    if host.strip("[]").lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def closed_api_env(hote: str, sans_serveur: bool, environ: dict[str, str]) -> dict[str, str] | str:
+    """The variables that close the API and key the codes, or the French reason to refuse to start."""
+    server_auth = environ.get("PREFECT_SERVER_API_AUTH_STRING") or environ.get("PREFECT_API_AUTH_STRING")
+    client_auth = environ.get("PREFECT_API_AUTH_STRING") or server_auth
+    remote = not is_loopback(urlparse(environ.get("PREFECT_API_URL", "")).hostname or "127.0.0.1")
+    exposed = remote if sans_serveur else not is_loopback(hote)
+    if exposed and not (client_auth if sans_serveur else server_auth):
+        wanted = "PREFECT_API_AUTH_STRING" if sans_serveur else "PREFECT_SERVER_API_AUTH_STRING"
+        where = "un serveur Prefect distant" if sans_serveur else f"l'adresse « {hote} » (hors boucle locale)"
+        return (
+            f"Refus de démarrer vers {where} sans authentification : définir {wanted} "
+            "(« utilisateur:mot-de-passe », le même sur le serveur et chaque machine d'exécution)."
+        )
+    if exposed and not environ.get("SIAE_SECRET_KEY"):
+        return "Refus de démarrer hors boucle locale sans SIAE_SECRET_KEY (clé des codes de décision)."
+    env: dict[str, str] = {}
+    if server_auth and not sans_serveur:
+        env["PREFECT_SERVER_API_AUTH_STRING"] = server_auth
+    if client_auth:
+        env["PREFECT_API_AUTH_STRING"] = client_auth
+    if not environ.get("SIAE_SECRET_KEY"):
+        env["SIAE_DEMO"] = "true"  # loopback only: the key is generated once under the data directory
+    return env
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -37,6 +79,10 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
 
+    closing = closed_api_env(args.hote, args.sans_serveur, dict(os.environ))
+    if isinstance(closing, str):
+        console.print(f"[red]{closing}[/]")
+        return 2
     settings = get_settings()
     upgrade_to_head(settings.effective_database_url)
     env = prefect_env(
@@ -44,9 +90,9 @@ def main(argv: list[str] | None = None) -> int:
         args.port,
         host=args.hote,
         database_url=args.base_prefect,
-        extra={"SIAE_PREFECT_UI_URL": settings.prefect_ui_url}
+        extra={**closing, "SIAE_PREFECT_UI_URL": settings.prefect_ui_url}
         if "SIAE_PREFECT_UI_URL" in os.environ
-        else None,
+        else closing,
     )
     if args.sans_serveur:
         if not os.environ.get("PREFECT_API_URL"):

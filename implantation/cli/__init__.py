@@ -41,6 +41,16 @@ GROUPS: dict[str, tuple[str, str, str]] = {
         "app",
         "Documents de l'étape 5 : DUI, convention IAE, contrat d'implantation, CEP et annexes.",
     ),
+    "journal": (
+        "implantation.cli.journal",
+        "journal_app",
+        "Journal infalsifiable : décisions, documents et signatures chaînés par SHA-256.",
+    ),
+    "decision": (
+        "implantation.cli.decision",
+        "decision_app",
+        "Décisions aux portes des étapes : codes personnels envoyés par courriel.",
+    ),
 }
 COMMANDS: dict[str, tuple[str, str, str]] = {
     "demo-base": (

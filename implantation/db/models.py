@@ -44,6 +44,27 @@ def _ts(nullable: bool = False) -> Column:
     return Column(DateTime(timezone=True), nullable=nullable)
 
 
+class ChainLink(SQLModel):
+    """Link of the tamper-evident journal (``implantation.db.journal``), filled in when the row is flushed.
+
+    Decisions, documents and signatures share one chain: one head digest vouches for every legal fact.
+    """
+
+    chain_seq: int | None = Field(default=None, index=True, description="Rang dans la chaîne du journal")
+    prev_digest: str | None = Field(default=None, max_length=64, description="Empreinte du maillon précédent")
+    digest: str | None = Field(default=None, max_length=64, description="SHA-256 de ce maillon")
+
+
+class JournalHead(SQLModel, table=True):
+    """The last link of the journal: deleting the newest rows shows as a head the rows no longer reach."""
+
+    __tablename__ = "journal_head"
+    id: int = Field(default=1, primary_key=True)
+    seq: int = 0
+    digest: str = Field(max_length=64)
+    at: datetime = Field(default_factory=utcnow, sa_column=_ts())
+
+
 class Establishment(SQLModel, table=True):
     __tablename__ = "establishment"
     id: int | None = Field(default=None, primary_key=True)
@@ -163,7 +184,7 @@ class StageRecord(SQLModel, table=True):
     version: int = Field(default=0, ge=0, description="Compteur des décisions (verrou)")
 
 
-class TransitionLog(SQLModel, table=True):
+class TransitionLog(ChainLink, table=True):
     """Who decided what, when and why; written in the same transaction as the state change."""
 
     __tablename__ = "transition_log"
@@ -275,7 +296,7 @@ class OperateurIdentity(SQLModel, table=True):
     birth_date: date
 
 
-class DocumentRecord(SQLModel, table=True):
+class DocumentRecord(ChainLink, table=True):
     __tablename__ = "document"
     __table_args__ = (
         UniqueConstraint("project_id", "kind", "operateur_id", "version", name="uq_document_version"),
@@ -298,7 +319,7 @@ class DocumentRecord(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow, sa_column=_ts())
 
 
-class SignatureRecord(SQLModel, table=True):
+class SignatureRecord(ChainLink, table=True):
     __tablename__ = "signature"
     __table_args__ = (UniqueConstraint("document_id", "party_role", name="uq_signature_party"),)
     id: int | None = Field(default=None, primary_key=True)

@@ -101,10 +101,18 @@ def stage_opened_context(
 
 
 def approval_request_context(
-    session: Session, cfg: ProcessConfig, project: ImplantationProject, stage: int, *, lien_decision: str
+    session: Session,
+    cfg: ProcessConfig,
+    project: ImplantationProject,
+    stage: int,
+    *,
+    lien_decision: str,
+    code: str | None = None,
 ) -> dict[str, Any]:
+    """``code``: the recipient's own one-time code for this gate (one e-mail per person allowed to decide)."""
     context = base_context(session, cfg, project, stage, lien_decision)
     context["lien_decision"] = lien_decision
+    context["code"] = code
     return context
 
 

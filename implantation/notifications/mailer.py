@@ -94,6 +94,8 @@ class MailKind(LabelledEnum):
     DECISION = "decision", "Décision"
     DRAFTS = "projets_documents", "Projets de documents"
     LAUNCH = "lancement", "Lancement de l'activité"
+    CODE_RESENT = "renvoi_code", "Code de décision renvoyé"
+    GATE_LOCKED = "porte_verrouillee", "Décision bloquée (codes erronés)"
 
 
 @dataclass(frozen=True)

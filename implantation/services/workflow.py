@@ -2,7 +2,7 @@
 
 import uuid
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 
 from sqlmodel import Session, col, select, update
 
@@ -16,9 +16,11 @@ from implantation.db.models import (
     Siae,
     StageRecord,
     TransitionLog,
+    utcnow,
 )
 from implantation.eligibility import implantation_kind_problem
 from implantation.enums import Decision, ProjectStatus, Role, StageStatus
+from implantation.services import gate_codes
 from implantation.services.errors import DomainError
 from implantation.territory import expected_territory
 from implantation.transitions import (
@@ -231,6 +233,7 @@ class DecisionRequest:
     reason: str | None = None
     target_stage: int | None = None
     key: str | None = None
+    code: str | None = None  # « Code reçu par courriel », see implantation.services.gate_codes
     # Selection of the SIAE (``selection_siae``): the sourced SIAEs, the one selected and its activity.
     candidate_siae_ids: list[int] = field(default_factory=list)
     selected_siae_id: int | None = None
@@ -250,6 +253,7 @@ class DecisionOutcome:
     next_stage: int | None = None
     next_attempt: int | None = None
     launched: bool = False
+    locked_until: datetime | None = None  # this refusal locked the gate: the pilot must be told
 
     @classmethod
     def logged(cls, row: TransitionLog, last_stage: int) -> "DecisionOutcome":
@@ -383,10 +387,17 @@ def logged_decision(session: Session, key: str) -> TransitionLog | None:
 
 
 def decide(
-    session: Session, cfg: ProcessConfig, project_id: int, request: DecisionRequest, today: date
+    session: Session,
+    cfg: ProcessConfig,
+    project_id: int,
+    request: DecisionRequest,
+    today: date,
+    *,
+    secret: bytes,
 ) -> DecisionOutcome:
     """Apply a gate decision, or log its refusal; replaying the same key changes nothing.
 
+    Only the approver's own one-time code (``secret``, see ``gate_codes``) lets the decision through.
     The stage row is locked first (:func:`lock_stage`), so the check and the write are one step even when
     two answers arrive together: the second sees the first's outcome (the same key: its replay; another
     key: the stage is no longer open).
@@ -399,6 +410,34 @@ def decide(
     project = get_project(session, project_id)
     approver = session.get(Person, request.approver_id)
     actor = Actor.of(approver) if approver else Actor(label=f"personne inconnue #{request.approver_id}")
+    allowed = approver if not approver_problems(session, cfg, project, approver, request.stage) else None
+    now = utcnow()
+    refusal = gate_codes.code_refusal(
+        session, secret, project_id, request.stage, allowed, request.code, request.key, now
+    )
+    if refusal is not None:
+        _log(
+            session,
+            project,
+            refusal.transition,
+            actor,
+            stage=request.stage,
+            reason=refusal.problem,
+            accepted=False,
+            key=request.key,
+        )
+        if refusal.locks_until is not None:
+            _log(
+                session,
+                project,
+                gate_codes.LOCK,
+                SYSTEM,
+                stage=request.stage,
+                reason=refusal.problem,
+                accepted=False,
+            )
+        session.flush()
+        return DecisionOutcome(accepted=False, problems=[refusal.problem], locked_until=refusal.locks_until)
     problems = decision_problems(session, cfg, project, request)
     if problems:
         _log(

@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 from aiosmtpd.controller import Controller
+from factories import decide
 from mailsink import MailSink, World, free_port, make_settings
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
@@ -24,7 +25,7 @@ from implantation.deadlines import (
 )
 from implantation.enums import Decision
 from implantation.notifications.mailer import MailKind
-from implantation.services.workflow import SYSTEM, DecisionRequest, abandon, create_project, decide, get_stage
+from implantation.services.workflow import SYSTEM, DecisionRequest, abandon, create_project, get_stage
 from implantation.settings import Settings
 
 DUE = date(2026, 4, 7)  # stage 1 opened 5 January 2026: 5 April is a Sunday, 6 April Easter Monday

@@ -14,6 +14,7 @@ from sqlmodel import col, select
 
 from flows.harness.local import flow_processes, forkserver_processes
 from flows.harness.scenario import full_implantation, gate
+from implantation.db.journal import verify
 from implantation.db.models import (
     DocumentRecord,
     ImplantationProject,
@@ -143,18 +144,20 @@ def test_full_implantation_through_six_gates(flow_stack: FlowStack) -> None:
         documents = session.exec(select(DocumentRecord).where(DocumentRecord.project_id == projet_id)).all()
     reference = project.reference
 
-    # Every decision logged once: six approvals, one rejection, three refusals (role, ETTI, August).
+    # Every decision logged once: six approvals, one rejection, four refusals (role, code, ETTI, August).
     rows = _logs(fs, projet_id)
     decisions = Counter((r.transition, r.accepted) for r in rows if r.idempotency_key)
     assert decisions == {
         ("approuver", True): 6,
         ("rejeter", True): 1,
         ("refus_approuver", False): 3,
+        ("refus_code", False): 1,
     }
     refusals = [r.reason or "" for r in rows if not r.accepted]
     assert "cette décision revient à" in refusals[0] and "SPIP" in refusals[0]
-    assert "ACI" in refusals[1] or "implant" in refusals[1]
-    assert "Congés d'été" in refusals[2]
+    assert "le code reçu par courriel ne correspond pas" in refusals[1]
+    assert "ACI" in refusals[2] or "implant" in refusals[2]
+    assert "Congés d'été" in refusals[3]
     rejection = next(r for r in rows if r.transition == "rejeter")
     assert "retour sur investissement" in (rejection.reason or "")
     # The schema-invalid answer was refused by the server and the run kept waiting at the same gate:
@@ -210,7 +213,7 @@ def test_full_implantation_through_six_gates(flow_stack: FlowStack) -> None:
     events = _project_events(fs, projet_id, until="siae.implantation.lancee")
     names = Counter(e["event"] for e in events)
     assert names["siae.etape.approuvee"] == 6 and names["siae.etape.rejetee"] == 1
-    assert names["siae.decision.refusee"] == 3 and names["siae.implantation.lancee"] == 1
+    assert names["siae.decision.refusee"] == 4 and names["siae.implantation.lancee"] == 1
 
     # No personal data of an opérateur anywhere in Prefect, nor in its persisted task results; the CEPs
     # (kept in the documents directory) do contain them, which shows the search strings are right.
@@ -327,6 +330,10 @@ def test_send_back_restart_and_deadlines(flow_stack: FlowStack) -> None:
     assert sorted(sweep(due + timedelta(days=6))) == sorted(first)  # weekly: nothing new within the week
     assert sorted(sweep(due + timedelta(days=8))) == sorted([*first, f"echeance:{projet_id}:3:2:relance:1"])
     deadline_records = [r for r in _notifications(fs, projet_id) if r.kind in ("rappel", "relance")]
+    with fs.engine.connect() as conn:
+        head = verify(conn)
+    published = [a for a in fs.api.artifacts() if a["key"] == "empreinte-journal"]
+    assert head.ok and published and all(head.head_digest in a["data"] for a in published)
     assert len(deadline_records) == 3
     subjects = Counter(str(m["Subject"]) for m in fs.sink.messages)
     assert all(subjects[r.subject] == 1 for r in deadline_records)

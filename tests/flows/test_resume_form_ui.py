@@ -48,7 +48,7 @@ def browser() -> Iterator[Browser]:
         chromium.close()
 
 
-def _answer_in_ui(browser: Browser, url: str, email: str, decision: str, reason: str = "") -> str:
+def _answer_in_ui(browser: Browser, url: str, email: str, code: str, decision: str, reason: str = "") -> str:
     """Open the run, click Resume, fill the form as a person would, submit; returns the form's text."""
     page = browser.new_page(viewport={"width": 1400, "height": 2000})
     try:
@@ -59,8 +59,9 @@ def _answer_in_ui(browser: Browser, url: str, email: str, decision: str, reason:
         shown = dialog.inner_text()
         boxes = dialog.locator("textarea")
         boxes.nth(0).fill(email)
+        boxes.nth(1).fill(code)
         if reason:
-            boxes.nth(1).fill(reason)
+            boxes.nth(2).fill(reason)
         # The decision is a drop-down of the schema's enum; the keyboard opens it.
         dialog.locator(".p-select-button__control").first.focus()
         page.keyboard.press("ArrowDown")
@@ -88,16 +89,23 @@ def test_a_gate_is_answered_in_the_prefect_ui(flow_stack: FlowStack, browser: Br
     url = f"{fs.stack.ui_url}/runs/flow-run/{run}"
     lead_email = fs.ids.emails["cheffe.projet.disp"]
 
-    # A rejection without its reason: the UI sends it (the schema allows it), the stage re-asks.
-    shown = _answer_in_ui(browser, url, lead_email, "rejeter")
-    for text in ("Le projet", "Chef de projet :", "Locaux disponibles :", "Décision", "Motif"):
+    # A rejection without its reason: the UI sends it (the schema allows it), the stage re-asks. The code
+    # is the one the lead reads in the approval request caught by the test SMTP server.
+    code = driver.received_code(projet_id, 1, lead_email)
+    assert code
+    shown = _answer_in_ui(browser, url, lead_email, code, "rejeter")
+    for text in ("Le projet", "Chef de projet :", "Locaux disponibles :", "Code reçu par courriel", "Motif"):
         assert text in shown, text
     refused = _logged(fs, str(first["pause_key"]))
     assert not refused.accepted and "un motif est obligatoire" in (refused.reason or "")
 
-    # The re-asked form tells why; the lead then approves.
+    # The re-asked form tells why; the lead then approves with the new code of the new approval request.
     second = fs.api.wait_paused(run, str(first["pause_key"]))
-    shown = _answer_in_ui(browser, url, lead_email, "approuver", reason="Locaux visités le 12 novembre.")
+    renewed = driver.received_code(projet_id, 1, lead_email)
+    assert renewed and renewed != code
+    shown = _answer_in_ui(
+        browser, url, lead_email, renewed, "approuver", reason="Locaux visités le 12 novembre."
+    )
     assert "La saisie précédente n'a pas été retenue" in shown and "un motif est obligatoire" in shown
     approved = _logged(fs, str(second["pause_key"]))
     assert approved.accepted and approved.transition == "approuver"

@@ -4,6 +4,7 @@ from datetime import date
 
 import factories
 import pytest
+from factories import decide
 from sqlmodel import Session, col, select
 
 from implantation.config.schema import ProcessConfig
@@ -11,7 +12,7 @@ from implantation.db.models import CandidateSiae, ImplantationProject, Siae, Sta
 from implantation.enums import Decision, ProjectStatus, Role, SiaeKind, StageStatus
 from implantation.services import workflow
 from implantation.services.errors import DomainError
-from implantation.services.workflow import DecisionRequest, decide
+from implantation.services.workflow import DecisionRequest
 
 
 def stages(session: Session, project: ImplantationProject) -> dict[int, StageRecord]:
