@@ -98,6 +98,10 @@ def etape(
         if result.decision == Decision.REJECT:
             problems = [f"rejet enregistré : {answer.motif}"] if answer.motif else []
             continue
+        if result.decision in (Decision.SUSPEND, Decision.RESUME):
+            # The same gate is asked again: « reprendre » once the wait is over, then the real decision.
+            problems = [f"horloge arrêtée : {answer.motif}"] if result.decision == Decision.SUSPEND else []
+            continue
         if result.launched:
             emit_transition(projet_id, info.reference, "lancee", key)
             notify_launch(projet_id, run_id)

@@ -60,6 +60,24 @@ def add_working_days(day: date, count: int, departement: str) -> date:
     return day
 
 
+def working_days_between(start: date, end: date, departement: str) -> int:
+    """Working days ``d`` with ``start < d <= end`` (0 when ``end <= start``), without walking day by day.
+
+    The overview computes it for every late project: weekdays by arithmetic, then the département's
+    holidays that fall on a weekday in the span.
+    """
+    if end <= start:
+        return 0
+    span = (end - start).days
+    weeks, rest = divmod(span, 7)
+    weekdays = weeks * 5 + sum(1 for i in range(1, rest + 1) if (start + timedelta(days=i)).weekday() < 5)
+    calendar = _holidays(departement)
+    for year in range(start.year, end.year + 1):
+        calendar.get(date(year, 1, 1))  # loads that year's holidays
+    off = sum(1 for day in calendar if start < day <= end and day.weekday() < 5)
+    return weekdays - off
+
+
 def add_months(day: date, months: int) -> date:
     month_index = day.month - 1 + months
     year, month = day.year + month_index // 12, month_index % 12 + 1

@@ -70,6 +70,12 @@ def timeline_table(session: Session, cfg: ProcessConfig, project: ImplantationPr
             due += f"\n(au lieu du {fmt(row.moved_from)} : {row.moved_because})"
         opened = fmt(row.opened_on)
         state = row.status.label
+        if row.suspended_on is not None:
+            state = f"[yellow]Suspendue depuis le {fmt(row.suspended_on)}[/]"
+            if row.suspension_reason:
+                state += f"\n{escape(row.suspension_reason)}"
+        if row.suspended_days:
+            due += f"\n(+{row.suspended_days} j ouvrés d'arrêt)"
         if row.projected:
             state += " (prévision)"
             opened = f"[dim]{opened}[/]"

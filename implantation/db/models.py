@@ -152,6 +152,11 @@ class StageRecord(SQLModel, table=True):
     due_on: date | None = None
     closed_on: date | None = None
     attempt: int = Field(default=0, description="Incrémenté à chaque (ré)ouverture")
+    # The clock that stops (issue 17): while the stage waits on the other party its deadline does not run.
+    suspended_on: date | None = Field(default=None, description="Horloge arrêtée depuis ce jour")
+    suspended_days: int = Field(
+        default=0, ge=0, description="Jours ouvrés d'arrêt de la tentative en cours, reportés sur l'échéance"
+    )
 
 
 class TransitionLog(SQLModel, table=True):
@@ -183,6 +188,22 @@ class CopilMeeting(SQLModel, table=True):
     attendees: str = Field(sa_column=Column(Text, nullable=False))
     decisions: str = Field(sa_column=Column(Text, nullable=False))
     minutes_ref: str | None = Field(default=None, max_length=300)
+    # A COPIL planned ahead: ``held_on`` is then its planned date, until it is recorded as held.
+    planned: bool = Field(default=False, description="Prévu, pas encore tenu")
+
+
+class CalendarEvent(SQLModel, table=True):
+    """What each calendar event was last published with: SEQUENCE grows when its date moves.
+
+    Calendar programs update an event with the same UID only if its SEQUENCE is higher.
+    """
+
+    __tablename__ = "calendar_event"
+    uid: str = Field(primary_key=True, max_length=200)
+    project_id: int = Field(foreign_key="implantation_project.id", index=True)
+    sequence: int = Field(default=0, ge=0)
+    starts_on: date
+    summary: str = Field(max_length=300)
 
 
 class DeliverableRecord(SQLModel, table=True):

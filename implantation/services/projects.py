@@ -19,11 +19,13 @@ from implantation.db.models import (
     ImplantationProject,
     Person,
     StageRecord,
+    TransitionLog,
 )
 from implantation.enums import ProjectStatus, Role, StageStatus
 from implantation.services.errors import DomainError
 from implantation.services.referential import MAX_FREE_TEXT, check_text
 from implantation.services.workflow import Actor, get_project
+from implantation.transitions import StageTransition
 
 MEETING_KINDS = {"COPIL": "Comité de pilotage", "CT": "Comité technique"}
 
@@ -60,6 +62,10 @@ class TimelineRow:
     late_days: int
     moved_from: date | None
     moved_because: str | None
+    # The clock that stops: since when the stage waits on the other party, and why.
+    suspended_on: date | None = None
+    suspended_days: int = 0
+    suspension_reason: str | None = None
 
 
 def _move_reason(day: date, departement: str) -> str:
@@ -69,11 +75,27 @@ def _move_reason(day: date, departement: str) -> str:
 def _late_days(status: StageStatus, due: date | None, closed: date | None, today: date) -> int:
     if due is None:
         return 0
-    if status == StageStatus.OPEN:
+    if status in (StageStatus.OPEN, StageStatus.SUSPENDED):
         return max(0, (today - due).days)
     if status == StageStatus.VALIDATED and closed is not None:
         return max(0, (closed - due).days)
     return 0
+
+
+def suspension_reasons(session: Session, project_ids: list[int]) -> dict[tuple[int, int], str]:
+    """The motif of each stage's latest « suspendre », per (project, stage), in one query."""
+    if not project_ids:
+        return {}
+    rows = session.exec(
+        select(TransitionLog.project_id, TransitionLog.stage, TransitionLog.reason)
+        .where(
+            col(TransitionLog.project_id).in_(project_ids),
+            TransitionLog.transition == StageTransition.SUSPEND.value,
+            col(TransitionLog.accepted).is_(True),
+        )
+        .order_by(col(TransitionLog.id))
+    ).all()
+    return {(pid, stage): reason or "" for pid, stage, reason in rows if stage is not None}
 
 
 def timeline(
@@ -85,6 +107,7 @@ def timeline(
     records = session.exec(
         select(StageRecord).where(StageRecord.project_id == project.id).order_by(col(StageRecord.stage))
     ).all()
+    reasons = suspension_reasons(session, [project.id]) if project.id is not None else {}
     rows: list[TimelineRow] = []
     previous_end: date | None = None
     for record in records:
@@ -113,9 +136,16 @@ def timeline(
                 due_on=due,
                 closed_on=record.closed_on,
                 projected=projected,
-                late_days=_late_days(record.status, record.due_on, record.closed_on, today),
+                late_days=_late_days(
+                    record.status, record.due_on, record.closed_on, record.suspended_on or today
+                ),
                 moved_from=moved_from,
                 moved_because=moved_because,
+                suspended_on=record.suspended_on,
+                suspended_days=record.suspended_days,
+                suspension_reason=reasons.get((record.project_id, record.stage))
+                if record.status == StageStatus.SUSPENDED
+                else None,
             )
         )
         previous_end = record.closed_on or due
