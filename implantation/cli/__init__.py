@@ -14,6 +14,7 @@ from implantation.cli import help_fr
 from implantation.cli.common import err, handled, out, widen_piped_output
 from implantation.cli.demo import demo
 from implantation.cli.documents import app as documents_app
+from implantation.cli.overview import tableau
 from implantation.cli.projects import projet_app
 from implantation.cli.referential import ajouter_app, importer_app
 
@@ -41,6 +42,7 @@ def init_db() -> None:
 
 
 app.command("demo-base")(demo)
+app.command("tableau")(tableau)
 app.add_typer(importer_app, name="importer")
 app.add_typer(ajouter_app, name="ajouter")
 app.add_typer(projet_app, name="projet")
