@@ -29,9 +29,14 @@ def holiday_subdivision(departement: str) -> str | None:
     return None
 
 
-@lru_cache(maxsize=64)
 def _holidays(departement: str) -> holidays.HolidayBase:
-    return holidays.France(subdiv=holiday_subdivision(departement), language="fr")
+    return _holidays_of(holiday_subdivision(departement))
+
+
+@lru_cache(maxsize=16)
+def _holidays_of(subdivision: str | None) -> holidays.HolidayBase:
+    """Cached per subdivision (a handful), not per département: the national overview spans them all."""
+    return holidays.France(subdiv=subdivision, language="fr")
 
 
 def public_holiday(day: date, departement: str) -> str | None:
