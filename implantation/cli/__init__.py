@@ -11,6 +11,7 @@ except ImportError:  # pragma: no cover - older typer relies on click itself
     from click import exceptions as usage  # type: ignore[no-redef]
 
 from implantation.cli import help_fr
+from implantation.cli.calendars import calendrier
 from implantation.cli.common import err, handled, out, widen_piped_output
 from implantation.cli.demo import demo
 from implantation.cli.documents import app as documents_app
@@ -43,6 +44,7 @@ def init_db() -> None:
 
 app.command("demo-base")(demo)
 app.command("tableau")(tableau)
+app.command("calendrier")(calendrier)
 app.add_typer(importer_app, name="importer")
 app.add_typer(ajouter_app, name="ajouter")
 app.add_typer(projet_app, name="projet")

@@ -192,25 +192,53 @@ def abandon(
 def copil(
     projet: str = typer.Argument(..., help="Référence ou identifiant du projet"),
     etape: str = typer.Option(..., "--etape", help="Numéro de l'étape (1 à 6)"),
-    le: str = typer.Option(..., "--date", help="Date de la réunion (AAAA-MM-JJ)"),
-    participants: str = typer.Option(..., "--participants", help="Participants (organismes et personnes)"),
-    decisions: str = typer.Option(..., "--decisions", help="Décisions prises"),
+    le: str = typer.Option(..., "--date", help="Date de la réunion, tenue ou prévue (AAAA-MM-JJ)"),
+    participants: str | None = typer.Option(
+        None,
+        "--participants",
+        help="Participants (organismes et personnes) ; obligatoire pour une réunion tenue",
+    ),
+    decisions: str | None = typer.Option(
+        None, "--decisions", help="Décisions prises ; obligatoire pour une réunion tenue"
+    ),
     compte_rendu: str | None = typer.Option(None, "--compte-rendu", help="Référence du compte rendu"),
     type_: str = typer.Option("COPIL", "--type", help="COPIL ou CT (comité technique)"),
+    prevu: bool = typer.Option(
+        False, "--prevu", help="Réunion prévue (pas encore tenue), pour les calendriers"
+    ),
+    reunion: str | None = typer.Option(
+        None, "--reunion", help="Identifiant de la réunion prévue que l'on enregistre comme tenue"
+    ),
 ) -> None:
-    """Enregistre une réunion de COPIL (ou de comité technique) et ses décisions."""
+    """Enregistre une réunion de COPIL (ou de comité technique) : prévue, ou tenue avec ses décisions."""
     with handled():
         stage = parse_id(etape, "etape")
         held_on = parse_date(le, "date")
+        meeting_ref = parse_id(reunion, "reunion") if reunion else None
+        if prevu and meeting_ref is not None:
+            raise DomainError(
+                "Champ « reunion » : sans objet pour une réunion prévue (--prevu).", field="reunion"
+            )
         cfg = process_config()
         with database() as session:
             project = find_project(session, projet)
             assert project.id is not None
             meeting = record_copil(
-                session, cfg, project.id, stage, held_on, participants, decisions, compte_rendu, type_
+                session,
+                cfg,
+                project.id,
+                stage,
+                held_on,
+                participants,
+                decisions,
+                compte_rendu,
+                type_,
+                planned=prevu,
+                meeting_id=meeting_ref,
             )
             meeting_id, reference = meeting.id, project.reference
-        out.print(f"{type_.upper()} enregistré pour {reference}, étape {stage} : identifiant {meeting_id}.")
+        state = f"prévu le {fmt(held_on)}" if prevu else "enregistré"
+        out.print(f"{type_.upper()} {state} pour {reference}, étape {stage} : identifiant {meeting_id}.")
 
 
 @projet_app.command("livrable")

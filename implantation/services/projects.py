@@ -265,12 +265,18 @@ def record_copil(
     project_id: int,
     stage: int,
     held_on: date,
-    attendees: str,
-    decisions: str,
+    attendees: str | None,
+    decisions: str | None,
     minutes_ref: str | None = None,
     kind: str = "COPIL",
+    planned: bool = False,
+    meeting_id: int | None = None,
 ) -> CopilMeeting:
-    """A steering (COPIL) or technical (CT) committee, with who came and what was decided."""
+    """A steering (COPIL) or technical (CT) committee: planned ahead, or held with who came and what was decided.
+
+    Recording as held a meeting that was planned updates that meeting (``meeting_id``, or the only
+    planned one of that stage and kind), so its calendar event moves instead of being duplicated.
+    """
     project = get_project(session, project_id)
     _editable(project)
     _stage_number(cfg, stage)
@@ -278,18 +284,44 @@ def record_copil(
     if wanted not in MEETING_KINDS:
         raise DomainError(f"Champ « type » : « {kind} » inconnu (COPIL ou CT).", field="type")
     _not_before_start(project, held_on, "date")
-    meeting = CopilMeeting(
-        project_id=project_id,
-        stage=stage,
-        kind=wanted,
-        held_on=held_on,
-        attendees=_text("participants", attendees, True) or "",
-        decisions=_text("decisions", decisions, True) or "",
-        minutes_ref=_text("compte_rendu", minutes_ref, False, 300),
+    planned_one = None if planned else _planned_meeting(session, project_id, stage, wanted, meeting_id)
+    meeting = planned_one or CopilMeeting(
+        project_id=project_id, stage=stage, kind=wanted, held_on=held_on, attendees="", decisions=""
     )
+    meeting.held_on = held_on
+    meeting.planned = planned
+    meeting.attendees = _text("participants", attendees, not planned) or ""
+    meeting.decisions = _text("decisions", decisions, not planned) or ""
+    meeting.minutes_ref = _text("compte_rendu", minutes_ref, False, 300)
     session.add(meeting)
     session.flush()
     return meeting
+
+
+def _planned_meeting(
+    session: Session, project_id: int, stage: int, kind: str, meeting_id: int | None
+) -> CopilMeeting | None:
+    if meeting_id is not None:
+        meeting = session.get(CopilMeeting, meeting_id)
+        if meeting is None or meeting.project_id != project_id or not meeting.planned:
+            raise DomainError(
+                f"Champ « reunion » : aucune réunion prévue n° {meeting_id} pour ce projet.", field="reunion"
+            )
+        if meeting.stage != stage or meeting.kind != kind:
+            raise DomainError(
+                f"Champ « reunion » : la réunion n° {meeting_id} est un {meeting.kind} de l'étape {meeting.stage}.",
+                field="reunion",
+            )
+        return meeting
+    planned = session.exec(
+        select(CopilMeeting).where(
+            CopilMeeting.project_id == project_id,
+            CopilMeeting.stage == stage,
+            CopilMeeting.kind == kind,
+            col(CopilMeeting.planned).is_(True),
+        )
+    ).all()
+    return planned[0] if len(planned) == 1 else None
 
 
 def record_deliverable(

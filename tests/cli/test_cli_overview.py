@@ -87,3 +87,56 @@ def test_overview_refuses_bad_input_in_french(world: Fleet, args: tuple[str, ...
     result = run("tableau", *args)
     assert result.exit_code == 1
     assert message in " ".join(result.output.split())
+
+
+def test_calendar_of_a_project_and_of_a_person(world: Fleet, tmp_path: Path) -> None:
+    from icalendar import Calendar
+
+    planned = run("projet", "copil", "IMP-2026-0004", "--etape", "1", "--date", "2027-02-03", "--prevu")
+    assert planned.exit_code == 0, planned.output
+    assert "COPIL prévu le 03/02/2027 pour IMP-2026-0004, étape 1 : identifiant 1." in planned.output
+    target = tmp_path / "projet.ics"
+    result = run("calendrier", "IMP-2026-0004", "--sortie", str(target))
+    assert result.exit_code == 0, result.output
+    assert "Calendrier écrit (projet IMP-2026-0004, 7 événement(s))" in result.output
+    events = {str(e["UID"]): e for e in Calendar.from_ical(target.read_bytes()).walk("VEVENT")}
+    copil = events["imp-2026-0004-reunion-1@siae-penitentiaire"]
+    assert int(copil["SEQUENCE"]) == 0 and str(copil["STATUS"]) == "TENTATIVE"
+
+    held = run(
+        "projet", "copil", "IMP-2026-0004", "--etape", "1", "--date", "2027-02-05",
+        "--participants", "DISP, EP", "--decisions", "Locaux retenus", "--reunion", "1",
+    )  # fmt: skip
+    assert held.exit_code == 0, held.output
+    run("calendrier", "IMP-2026-0004", "--sortie", str(target))
+    events = {str(e["UID"]): e for e in Calendar.from_ical(target.read_bytes()).walk("VEVENT")}
+    copil = events["imp-2026-0004-reunion-1@siae-penitentiaire"]
+    assert int(copil["SEQUENCE"]) == 1 and copil.decoded("DTSTART").isoformat() == "2027-02-05"
+
+    mine = tmp_path / "moi.ics"
+    result = run("calendrier", "--personne", "chef.ma-corbas@example.org", "--sortie", str(mine))
+    assert result.exit_code == 0, result.output
+    # A DISP person takes part in stage 1 of every project of the DISP: Corbas and Grenoble (Lyon).
+    assert "2 projet(s) de chef.ma-corbas@example.org, 12 événement(s)" in result.output
+    uids = {str(e["UID"]) for e in Calendar.from_ical(mine.read_bytes()).walk("VEVENT")}
+    assert {uid.split("-etape-")[0] for uid in uids} == {"imp-2026-0001", "imp-2026-0002"}
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("calendrier",), "indiquer un projet, ou bien --personne"),
+        (("calendrier", "IMP-2026-0001", "--personne", "x@y.fr"), "indiquer un projet, ou bien --personne"),
+        (("calendrier", "--personne", "inconnu@nulle.part"), "Champ « personne » : aucune personne"),
+        (("calendrier", "IMP-2099-0001"), "Projet introuvable"),
+        (("projet", "copil", "1", "--etape", "1", "--date", "2027-02-03"), "Champ « participants »"),
+        (
+            ("projet", "copil", "1", "--etape", "1", "--date", "2027-02-03", "--prevu", "--reunion", "1"),
+            "Champ « reunion » : sans objet",
+        ),
+    ],
+)
+def test_calendar_refusals(world: Fleet, args: tuple[str, ...], message: str) -> None:
+    result = run(*args)
+    assert result.exit_code == 1
+    assert message in " ".join(result.output.split())
