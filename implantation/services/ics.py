@@ -16,6 +16,7 @@ from sqlmodel import Session, col, func, select
 from implantation.config.schema import ProcessConfig
 from implantation.db.models import CalendarEvent, CopilMeeting, Establishment, ImplantationProject, Person
 from implantation.enums import ProjectStatus, StageStatus
+from implantation.notifications.mailer import Attachment
 from implantation.notifications.recipients import stage_recipients
 from implantation.services.errors import DomainError
 from implantation.services.projects import MEETING_KINDS, timeline
@@ -208,3 +209,11 @@ def person_calendar(session: Session, cfg: ProcessConfig, email: str, today: dat
     projects = projects_of(session, cfg, email)
     items = [item for project in projects for item in project_items(session, cfg, project, today)]
     return to_ics(items, sequences(session, items), f"Implantations de SIAE – {email.strip()}"), len(projects)
+
+
+def stage_attachment(
+    session: Session, cfg: ProcessConfig, project: ImplantationProject, stage: int, today: date
+) -> Attachment:
+    """The stage's events (due date, its COPILs) as the .ics attached to its opening e-mail."""
+    content = project_calendar(session, cfg, project, today, stage)
+    return Attachment(f"etape-{stage}_{project.reference}.ics", content, "text/calendar")

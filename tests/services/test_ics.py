@@ -114,3 +114,32 @@ def test_person_calendar(session: Session, cfg: ProcessConfig) -> None:
     with pytest.raises(DomainError) as caught:
         person_calendar(session, cfg, "personne@nulle.part", date(2026, 10, 15))
     assert caught.value.field == "personne"
+
+
+def test_stage_opening_mail_carries_the_stage_calendar(
+    session: Session, cfg: ProcessConfig, tmp_path
+) -> None:  # type: ignore[no-untyped-def]
+    from email import message_from_bytes, policy
+
+    from implantation.notifications.mailer import build_message
+    from implantation.services.ics import stage_attachment
+    from implantation.settings import Settings
+
+    project, _lead = factories.project(session, cfg, started_on=date(2026, 10, 1))
+    attachment = stage_attachment(session, cfg, project, 1, date(2026, 10, 1))
+    session.commit()
+    assert attachment.filename == "etape-1_IMP-2026-0001.ics" and attachment.mimetype == "text/calendar"
+    message = build_message(
+        Settings(data_dir=tmp_path),
+        dedup_key="ouverture:1:1:1",
+        recipients=["pilote@example.org"],
+        subject="Ouverture",
+        body="Bonjour",
+        attachments=[attachment],
+    )
+    parsed = message_from_bytes(message.as_bytes(), policy=policy.default)
+    part = next(parsed.iter_attachments())  # type: ignore[attr-defined]
+    assert part.get_content_type() == "text/calendar"
+    events = _events(part.get_payload(decode=True))
+    assert list(events) == [stage_uid(project.reference, 1)]
+    assert events[stage_uid(project.reference, 1)]["start"] == date(2027, 1, 4)
