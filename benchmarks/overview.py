@@ -32,7 +32,7 @@ from implantation.services.workflow import Actor, _move_stage, create_project, g
 from implantation.settings import PROJECT_ROOT
 from implantation.transitions import StageTransition
 
-TODAY = date(2027, 3, 15)
+TODAY = date.today()
 
 
 def seed_fleet(session: Session, cfg: ProcessConfig, count: int) -> None:
@@ -63,11 +63,12 @@ def seed_fleet(session: Session, cfg: ProcessConfig, count: int) -> None:
         session.flush()
         lead = leads[cfg.territory.departement[dep].disp]
         actor = Actor.of(lead)
-        started = date(2025, 9, 1) + timedelta(days=(index * 37) % 540)
+        # Started over the last 14 months; each stage took 45 to 104 days; one project in ten stalls.
+        started = TODAY - timedelta(days=(index * 37) % 420)
         project = create_project(session, cfg, site.id, lead.id, started, actor)  # type: ignore[arg-type]
         day = started
-        for number in range(1, 1 + index % 6):
-            day = day + timedelta(days=45 + index % 30)
+        for number in range(1, 6 if index % 10 != 3 else 1):
+            day = day + timedelta(days=45 + (index * 13) % 60)
             if day >= TODAY:
                 break
             record = get_stage(session, project.id, number)  # type: ignore[arg-type]

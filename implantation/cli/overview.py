@@ -49,7 +49,8 @@ def overview_table(rows: list[OverviewRow], today: date) -> Table:
         if row.last_decision and row.last_decision_at:
             decision = f"{row.last_decision} le {row.last_decision_at:%d/%m/%Y}\n{escape(row.last_decision_by or '')}"
         siae = escape(row.siae or "—") + (f"\n[dim]{escape(row.activity)}[/]" if row.activity else "")
-        stage = f"{row.stage}. {row.stage_status.label}\n[dim]{escape(row.pilot_roles)}[/]"
+        state = "[yellow]Suspendue[/]" if row.suspended_on is not None else row.stage_status.label
+        stage = f"{row.stage}. {state}\n[dim]{escape(row.pilot_roles)}[/]"
         if row.status.value != "en_cours":
             stage = f"{row.status.label}\n[dim]étape {row.stage}[/]"
         table.add_row(

@@ -31,7 +31,8 @@ def chart_png(rows: Sequence[OverviewRow], today: date) -> bytes:
     by_stage.set_title("Projets par étape en cours")
     by_stage.set_xlabel("Étape")
     by_stage.set_ylabel("Projets")
-    by_stage.legend(loc="upper right", fontsize="small")
+    by_stage.set_ylim(0, max(1, *figures.per_stage.values()) * 1.3)  # room for the legend
+    by_stage.legend(loc="upper left", fontsize="small")
     disps = list(figures.per_disp)
     disp_late = [figures.late_per_disp.get(code, 0) for code in disps]
     disp_on_time = [figures.per_disp[code] - figures.late_per_disp.get(code, 0) for code in disps]
