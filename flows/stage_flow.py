@@ -99,8 +99,8 @@ def etape(
             problems = [f"rejet enregistré : {answer.motif}"] if answer.motif else []
             continue
         if result.decision in (Decision.SUSPEND, Decision.RESUME):
-            # The same gate is asked again: « reprendre » once the wait is over, then the real decision.
-            problems = [f"horloge arrêtée : {answer.motif}"] if result.decision == Decision.SUSPEND else []
+            # The same gate asks again (its description shows the stop): « reprendre », then the decision.
+            problems = []
             continue
         if result.launched:
             emit_transition(projet_id, info.reference, "lancee", key)

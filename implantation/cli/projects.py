@@ -153,7 +153,7 @@ def list_(
                 row.status.label,
                 escape(f"{row.stage}. {row.stage_title}"),
                 row.stage_status.label,
-                fmt(row.due_on) if row.stage_status == StageStatus.OPEN else "—",
+                fmt(row.due_on) if row.stage_status in (StageStatus.OPEN, StageStatus.SUSPENDED) else "—",
                 _late(row.late_days),
             )
         out.print(table)

@@ -204,7 +204,9 @@ def list_projects(
                 stage_title=cfg.stage(record.stage).titre,
                 stage_status=record.status,
                 due_on=record.due_on,
-                late_days=_late_days(record.status, record.due_on, record.closed_on, today),
+                late_days=_late_days(
+                    record.status, record.due_on, record.closed_on, record.suspended_on or today
+                ),
             )
         )
     return rows
