@@ -10,6 +10,7 @@ from typing import Annotated
 from prefect import flow, get_run_logger
 
 from flows.parameters import titled
+from implantation import dates
 from tasks.overview import OverviewSummary, mail_overview, publish_overview
 
 
@@ -24,7 +25,7 @@ def tableau_national(
     Args:
         aujourdhui: Date du tableau ; aujourd'hui si vide.
     """
-    today = aujourdhui or date.today()
+    today = aujourdhui or dates.today()
     published = publish_overview(today)
     sent = mail_overview(today)
     get_run_logger().info(

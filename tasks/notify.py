@@ -5,13 +5,14 @@ e-mails went out, never the addresses.
 """
 
 from collections.abc import Mapping, Sequence
-from datetime import date
 from typing import Any
 from uuid import UUID
 
 from prefect import task
 from sqlmodel import Session, select
 
+from implantation import dates
+from implantation.config.schema import DecisionKind
 from implantation.db.models import DocumentRecord, TransitionLog
 from implantation.db.session import session_scope
 from implantation.documents.service import project_dir
@@ -90,7 +91,7 @@ def notify_stage_opened(projet_id: int, etape: int, tentative: int, flow_run_id:
             dedup_key=f"ouverture:{projet_id}:{etape}:{tentative}",
             recipients=addresses(stage_recipients(session, cfg, project, etape)),
             context=context,
-            attachments=[stage_attachment(session, cfg, project, etape, date.today())],
+            attachments=[stage_attachment(session, cfg, project, etape, dates.today())],
         )
 
 
@@ -164,7 +165,7 @@ def send_drafts(projet_id: int, document_ids: Sequence[int], flow_run_id: UUID |
             session,
             settings,
             projet_id=projet_id,
-            etape=5,
+            etape=cfg.stage_of(DecisionKind.CONVENTION_APPROVAL),
             kind=MailKind.DRAFTS,
             dedup_key=f"brouillons:{projet_id}:{versions}",
             recipients=siae_addresses(session, project),
@@ -188,10 +189,10 @@ def notify_launch(projet_id: int, flow_run_id: UUID | None) -> int:
             session,
             settings,
             projet_id=projet_id,
-            etape=6,
+            etape=cfg.last_stage,
             kind=MailKind.LAUNCH,
             dedup_key=f"lancement:{projet_id}",
-            recipients=addresses(stage_recipients(session, cfg, project, 6)),
+            recipients=addresses(stage_recipients(session, cfg, project, cfg.last_stage)),
             context=launch_context(
                 session, cfg, project, lien=flow_run_url(settings.prefect_ui_url, flow_run_id)
             ),

@@ -7,13 +7,14 @@ from pathlib import Path
 import typer
 from rich.markup import escape
 
+from implantation import dates
 from implantation.cli.common import database, handled, out, process_config
 from implantation.services.errors import DomainError
 from implantation.services.projects import find_project
 
 
 def _today() -> date:
-    return date.today()
+    return dates.today()
 
 
 def calendrier(

@@ -7,6 +7,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
+from implantation import dates
 from implantation.cli.common import database, fmt, handled, out, parse_id, process_config
 from implantation.services.errors import DomainError
 from implantation.services.overview import OverviewFilters, OverviewRow, overview
@@ -15,7 +16,7 @@ FORMATS = ("csv", "xlsx")
 
 
 def _today() -> date:
-    return date.today()
+    return dates.today()
 
 
 def overview_table(rows: list[OverviewRow], today: date) -> Table:

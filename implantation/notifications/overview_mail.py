@@ -10,9 +10,9 @@ from datetime import date
 from sqlmodel import Session, col, select
 
 from implantation.config.schema import ProcessConfig
+from implantation.dates import fr_date
 from implantation.db.models import Person
 from implantation.enums import Role
-from implantation.notifications.context import fr_date
 from implantation.notifications.mailer import Attachment, build_message, deliver
 from implantation.services.overview import OverviewRow, counts
 from implantation.settings import Settings
