@@ -40,14 +40,15 @@ class GateInput(RunInput):
     decision: Decision = Field(
         title="Décision",
         description="approuver : l'étape est validée ; rejeter : l'étape reste en cours (motif obligatoire) ; "
-        "renvoyer : retour à une étape précédente (motif obligatoire).",
+        "renvoyer : retour à une étape précédente (motif obligatoire) ; suspendre : l'étape attend l'autre "
+        "partie, son horloge s'arrête (motif obligatoire : quoi, et de qui) ; reprendre : l'horloge repart.",
     )
     # Plain strings, not ``str | None``: the UI shows an optional value as a type switch (str / None) that
     # a person must flip before typing, which hides the box where a rejection's reason goes.
     motif: Text = Field(
         default="",
         title="Motif",
-        description="Obligatoire pour un rejet ou un renvoi ; facultatif pour une approbation.",
+        description="Obligatoire pour un rejet, un renvoi ou une suspension ; facultatif pour une approbation.",
         max_length=4000,
     )
     etape_renvoi: int | None = Field(

@@ -99,6 +99,10 @@ def etape(
         if result.decision == Decision.REJECT:
             problems = [f"rejet enregistré : {answer.motif}"] if answer.motif else []
             continue
+        if result.decision in (Decision.SUSPEND, Decision.RESUME):
+            # The same gate asks again (its description shows the stop): « reprendre », then the decision.
+            problems = []
+            continue
         if result.launched:
             emit_transition(projet_id, info.reference, "lancee", key)
             notify_launch(projet_id, run_id)

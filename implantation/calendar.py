@@ -32,11 +32,16 @@ def holiday_subdivision(departement: str) -> str | None:
     return None
 
 
-@lru_cache(maxsize=64)
 def _holidays(departement: str) -> Any:
+    return _holidays_of(holiday_subdivision(departement))
+
+
+@lru_cache(maxsize=16)
+def _holidays_of(subdivision: str | None) -> Any:
+    """Cached per subdivision (a handful), not per département: the national overview spans them all."""
     import holidays
 
-    return holidays.France(subdiv=holiday_subdivision(departement), language="fr")
+    return holidays.France(subdiv=subdivision, language="fr")
 
 
 def public_holiday(day: date, departement: str) -> str | None:
@@ -63,6 +68,24 @@ def add_working_days(day: date, count: int, departement: str) -> date:
         if is_working_day(day, departement):
             remaining -= 1
     return day
+
+
+def working_days_between(start: date, end: date, departement: str) -> int:
+    """Working days ``d`` with ``start < d <= end`` (0 when ``end <= start``), without walking day by day.
+
+    The overview computes it for every late project: weekdays by arithmetic, then the département's
+    holidays that fall on a weekday in the span.
+    """
+    if end <= start:
+        return 0
+    span = (end - start).days
+    weeks, rest = divmod(span, 7)
+    weekdays = weeks * 5 + sum(1 for i in range(1, rest + 1) if (start + timedelta(days=i)).weekday() < 5)
+    calendar = _holidays(departement)
+    for year in range(start.year, end.year + 1):
+        calendar.get(date(year, 1, 1))  # loads that year's holidays
+    off = sum(1 for day in calendar if start < day <= end and day.weekday() < 5)
+    return weekdays - off
 
 
 def stage_due_date(opened_on: date, max_months: int, departement: str) -> date:

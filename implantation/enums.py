@@ -76,6 +76,7 @@ class StageStatus(LabelledEnum):
     PENDING = "a_venir", "À venir"
     OPEN = "en_cours", "En cours"
     VALIDATED = "validee", "Validée"
+    SUSPENDED = "suspendue", "Suspendue (en attente de l'autre partie)"
     CANCELLED = "annulee", "Annulée (projet abandonné)"
 
 
@@ -85,6 +86,8 @@ class Decision(LabelledEnum):
     APPROVE = "approuver", "Approuver"
     REJECT = "rejeter", "Rejeter (motif obligatoire)"
     SEND_BACK = "renvoyer", "Renvoyer à une étape précédente (motif obligatoire)"
+    SUSPEND = "suspendre", "Suspendre : l'étape attend l'autre partie (motif : quoi, de qui)"
+    RESUME = "reprendre", "Reprendre : l'attente est levée, l'horloge repart"
 
 
 class LegalStatus(LabelledEnum):

@@ -18,6 +18,8 @@ class StageTransition(LabelledEnum):
     SEND_BACK = "renvoyer", "Renvoi à une étape précédente"
     REOPEN = "rouvrir", "Réouverture de l'étape"
     CANCEL = "annuler", "Annulation (projet abandonné)"
+    SUSPEND = "suspendre", "Suspension (horloge arrêtée)"
+    RESUME = "reprendre", "Reprise (horloge relancée)"
 
 
 class ProjectTransition(LabelledEnum):
@@ -41,7 +43,11 @@ STAGE_RULES: tuple[Rule, ...] = (
     Rule(StageTransition.REJECT, frozenset({S.OPEN}), S.OPEN, requires_reason=True),
     Rule(StageTransition.SEND_BACK, frozenset({S.OPEN, S.VALIDATED}), S.PENDING, requires_reason=True),
     Rule(StageTransition.REOPEN, frozenset({S.VALIDATED}), S.OPEN, requires_reason=True),
-    Rule(StageTransition.CANCEL, frozenset({S.PENDING, S.OPEN}), S.CANCELLED, requires_reason=True),
+    Rule(
+        StageTransition.CANCEL, frozenset({S.PENDING, S.OPEN, S.SUSPENDED}), S.CANCELLED, requires_reason=True
+    ),
+    Rule(StageTransition.SUSPEND, frozenset({S.OPEN}), S.SUSPENDED, requires_reason=True),
+    Rule(StageTransition.RESUME, frozenset({S.SUSPENDED}), S.OPEN),
 )
 
 P = ProjectStatus

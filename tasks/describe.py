@@ -24,6 +24,7 @@ from implantation.db.session import session_scope
 from implantation.documents.service import document_states
 from implantation.enums import Decision
 from implantation.services import choices
+from implantation.services.projects import suspension_reasons
 from implantation.services.workflow import get_project, get_stage
 from tasks.common import TASK_OPTIONS, runtime
 
@@ -140,6 +141,17 @@ def gate_markdown(
     lines = [f"## Projet {project.reference} — étape {stage} : {spec.titre}", ""]
     if problems:
         lines += ["### ⚠ La saisie précédente n'a pas été retenue", "", *_bullets(problems), ""]
+    if record.suspended_on is not None:
+        reason = suspension_reasons(session, [project.id]).get((project.id, stage), "")  # type: ignore[list-item]
+        lines += [
+            f"### ⏸ Étape suspendue depuis le {fr_date(record.suspended_on)} : horloge arrêtée",
+            "",
+            f"En attente : {reason}",
+            "",
+            "Répondez « reprendre » quand l'attente est levée : l'échéance sera reportée des jours ouvrés "
+            "d'arrêt, puis la décision de l'étape sera demandée.",
+            "",
+        ]
     due = record.due_on
     late = f" (**dépassée de {days_late(due, today)} jour(s)**)" if days_late(due, today) else ""
     lines += [

@@ -11,6 +11,7 @@ from uuid import UUID
 from prefect import task
 from sqlmodel import Session, select
 
+from implantation import dates
 from implantation.config.schema import DecisionKind
 from implantation.db.models import DocumentRecord, TransitionLog
 from implantation.db.session import session_scope
@@ -31,6 +32,7 @@ from implantation.notifications.recipients import (
     siae_addresses,
     stage_recipients,
 )
+from implantation.services.ics import stage_attachment
 from implantation.services.workflow import get_project, last_reopen_reason
 from implantation.settings import Settings
 from tasks.common import TASK_OPTIONS, runtime
@@ -88,6 +90,7 @@ def notify_stage_opened(projet_id: int, etape: int, tentative: int, flow_run_id:
             dedup_key=f"ouverture:{projet_id}:{etape}:{tentative}",
             recipients=addresses(stage_recipients(session, cfg, project, etape)),
             context=context,
+            attachments=[stage_attachment(session, cfg, project, etape, dates.today())],
         )
 
 

@@ -53,7 +53,7 @@ class StageInfo(BaseModel):
 
     @property
     def open(self) -> bool:
-        return self.statut == StageStatus.OPEN
+        return self.statut in (StageStatus.OPEN, StageStatus.SUSPENDED)
 
 
 class GateResult(BaseModel):

@@ -99,6 +99,31 @@ def _summary(engine, settings: Settings, projet_id: int, sink: SmtpSink, ui_url:
     console.print(f"Journal vérifié. {head_line(journal)}")
 
 
+def _national(engine, settings: Settings, projet_id: int, base: Path) -> None:  # type: ignore[no-untyped-def]
+    """The national overview (``siae tableau``), its workbook and the project's calendar, under ``base``."""
+    from datetime import date
+
+    from implantation.cli.overview import overview_table
+    from implantation.services.ics import project_calendar
+    from implantation.services.overview import overview
+    from implantation.services.overview_chart import chart_png
+    from implantation.services.overview_export import write_xlsx
+
+    cfg = get_process_config(settings.config_dir)
+    today = date.today()
+    with session_scope(engine) as session:
+        rows = overview(session, cfg, today)
+        console.print(overview_table(rows, today))
+        write_xlsx(
+            rows, cfg, base / "tableau-national.xlsx", today, chart_png(rows, today, cfg.stage_numbers)
+        )
+        project = session.get(ImplantationProject, projet_id)
+        assert project is not None
+        ics = base / f"{project.reference}.ics"
+        ics.write_bytes(project_calendar(session, cfg, project, today))
+    console.print(f"Tableau national : {base / 'tableau-national.xlsx'} ; calendrier du projet : {ics}")
+
+
 def main(argv: list[str] | None = None) -> int:
     widen_piped_output()
     parser = FrenchArgumentParser(description="Démonstration complète d'une implantation (six étapes).")
@@ -161,6 +186,7 @@ def main(argv: list[str] | None = None) -> int:
                 step("Étape 6 : activité lancée")
                 progress.update(bar, completed=SCENARIO_STEPS)
             _summary(box.engine, settings, projet_id, sink, stack.ui_url)
+            _national(box.engine, settings, projet_id, base)
             if args.keep:
                 return _keep(driver, stack, sink)
             return 0

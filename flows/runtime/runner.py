@@ -1,4 +1,4 @@
-"""The runner: registers the three deployments and executes their runs until stopped.
+"""The runner: registers the deployments and executes their runs until stopped.
 
 ``python -m flows.runtime.runner`` is started by ``python -m flows.runtime.serve`` (and by the demo and tests); run it
 alone to add a runner to an existing server.
@@ -25,6 +25,7 @@ from prefect.schedules import Cron
 from pydantic import ValidationError
 
 from flows.implantation_flow import demarrer_implantation
+from flows.overview_flow import tableau_national
 from flows.runtime import choices, wakeup, warm_start
 from flows.stage_flow import etape
 from flows.sweeper import echeances
@@ -33,6 +34,7 @@ from implantation.settings import get_settings
 
 SWEEP_CRON = "0 7 * * 1-5"
 SWEEP_TIMEZONE = "Europe/Paris"
+OVERVIEW_CRON = "30 6 * * *"  # every day, before the working day starts
 # Deployments whose runs someone waits for: started at once when the server announces them (see
 # :mod:`flows.runtime.wakeup`). The daily sweep waits for its poll.
 WOKEN = ("demarrer-implantation", "etape")
@@ -64,6 +66,15 @@ def flows(schedules: bool = True) -> list[tuple[Any, dict[str, Any]]]:
                 "description": "Rappels avant échéance et relances hebdomadaires après.",
                 "tags": ["siae"],
                 "schedules": [Cron(SWEEP_CRON, timezone=SWEEP_TIMEZONE)] if schedules else [],
+            },
+        ),
+        (
+            tableau_national,
+            {
+                "name": "tableau-national",
+                "description": "Tableau national des implantations pour l'ATIGIP (quotidien, ou à la demande).",
+                "tags": ["siae"],
+                "schedules": [Cron(OVERVIEW_CRON, timezone=SWEEP_TIMEZONE)] if schedules else [],
             },
         ),
     ]

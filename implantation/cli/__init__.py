@@ -53,6 +53,16 @@ GROUPS: dict[str, tuple[str, str, str]] = {
     ),
 }
 COMMANDS: dict[str, tuple[str, str, str]] = {
+    "tableau": (
+        "implantation.cli.overview",
+        "tableau",
+        "Tableau national des implantations : filtres, export CSV ou xlsx.",
+    ),
+    "calendrier": (
+        "implantation.cli.calendars",
+        "calendrier",
+        "Calendrier .ics d'un projet ou d'une personne : échéances et COPIL.",
+    ),
     "demo-base": (
         "implantation.cli.demo",
         "demo",

@@ -70,6 +70,12 @@ def timeline_table(session: Session, cfg: ProcessConfig, project: ImplantationPr
             due += f"\n(au lieu du {fmt(row.moved_from)} : {row.moved_because})"
         opened = fmt(row.opened_on)
         state = row.status.label
+        if row.suspended_on is not None:
+            state = f"[yellow]Suspendue depuis le {fmt(row.suspended_on)}[/]"
+            if row.suspension_reason:
+                state += f"\n{escape(row.suspension_reason)}"
+        if row.suspended_days:
+            due += f"\n(+{row.suspended_days} j ouvrés d'arrêt)"
         if row.projected:
             state += " (prévision)"
             opened = f"[dim]{opened}[/]"
@@ -151,7 +157,7 @@ def list_(
                 row.status.label,
                 escape(f"{row.stage}. {row.stage_title}"),
                 row.stage_status.label,
-                fmt(row.due_on) if row.stage_status == StageStatus.OPEN else "—",
+                fmt(row.due_on) if row.stage_status in (StageStatus.OPEN, StageStatus.SUSPENDED) else "—",
                 _late(row.late_days),
             )
         out.print(table)
@@ -194,25 +200,53 @@ def abandon(
 def copil(
     projet: str = typer.Argument(..., help="Référence ou identifiant du projet"),
     etape: str = typer.Option(..., "--etape", help="Numéro de l'étape (voir config/etapes.toml)"),
-    le: str = typer.Option(..., "--date", help="Date de la réunion (AAAA-MM-JJ)"),
-    participants: str = typer.Option(..., "--participants", help="Participants (organismes et personnes)"),
-    decisions: str = typer.Option(..., "--decisions", help="Décisions prises"),
+    le: str = typer.Option(..., "--date", help="Date de la réunion, tenue ou prévue (AAAA-MM-JJ)"),
+    participants: str | None = typer.Option(
+        None,
+        "--participants",
+        help="Participants (organismes et personnes) ; obligatoire pour une réunion tenue",
+    ),
+    decisions: str | None = typer.Option(
+        None, "--decisions", help="Décisions prises ; obligatoire pour une réunion tenue"
+    ),
     compte_rendu: str | None = typer.Option(None, "--compte-rendu", help="Référence du compte rendu"),
     type_: str = typer.Option("COPIL", "--type", help="COPIL ou CT (comité technique)"),
+    prevu: bool = typer.Option(
+        False, "--prevu", help="Réunion prévue (pas encore tenue), pour les calendriers"
+    ),
+    reunion: str | None = typer.Option(
+        None, "--reunion", help="Identifiant de la réunion prévue que l'on enregistre comme tenue"
+    ),
 ) -> None:
-    """Enregistre une réunion de COPIL (ou de comité technique) et ses décisions."""
+    """Enregistre une réunion de COPIL (ou de comité technique) : prévue, ou tenue avec ses décisions."""
     with handled():
         stage = parse_id(etape, "etape")
         held_on = parse_date(le, "date")
+        meeting_ref = parse_id(reunion, "reunion") if reunion else None
+        if prevu and meeting_ref is not None:
+            raise DomainError(
+                "Champ « reunion » : sans objet pour une réunion prévue (--prevu).", field="reunion"
+            )
         cfg = process_config()
         with database() as session:
             project = find_project(session, projet)
             assert project.id is not None
             meeting = record_copil(
-                session, cfg, project.id, stage, held_on, participants, decisions, compte_rendu, type_
+                session,
+                cfg,
+                project.id,
+                stage,
+                held_on,
+                participants,
+                decisions,
+                compte_rendu,
+                type_,
+                planned=prevu,
+                meeting_id=meeting_ref,
             )
             meeting_id, reference = meeting.id, project.reference
-        out.print(f"{type_.upper()} enregistré pour {reference}, étape {stage} : identifiant {meeting_id}.")
+        state = f"prévu le {fmt(held_on)}" if prevu else "enregistré"
+        out.print(f"{type_.upper()} {state} pour {reference}, étape {stage} : identifiant {meeting_id}.")
 
 
 @projet_app.command("livrable")

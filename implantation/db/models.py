@@ -127,7 +127,7 @@ class ImplantationProject(SQLModel, table=True):
     siae_id: int | None = Field(default=None, foreign_key="siae.id")
     activity: str | None = Field(default=None, max_length=300)
     status: ProjectStatus = Field(default=ProjectStatus.IN_PROGRESS, sa_type=StrEnumType(ProjectStatus, 20))
-    current_stage: int = Field(default=1, ge=1, le=6)
+    current_stage: int = Field(default=1, ge=1)
     started_on: date
     launch_date: date | None = None
     insertion_posts_etp: Decimal | None = Field(default=None, ge=0, sa_type=DecimalType(8, 2))
@@ -173,7 +173,7 @@ class StageRecord(SQLModel, table=True):
     __table_args__ = (UniqueConstraint("project_id", "stage", name="uq_stage_record_project_stage"),)
     id: int | None = Field(default=None, primary_key=True)
     project_id: int = Field(foreign_key="implantation_project.id", index=True)
-    stage: int = Field(ge=1, le=6)
+    stage: int = Field(ge=1)
     status: StageStatus = Field(default=StageStatus.PENDING, sa_type=StrEnumType(StageStatus, 20))
     opened_on: date | None = None
     due_on: date | None = None
@@ -182,6 +182,11 @@ class StageRecord(SQLModel, table=True):
     # Bumped by every decision before it reads the stage: the UPDATE locks the row on PostgreSQL and takes
     # the write lock on SQLite, so two answers at once are checked one after the other (see workflow.decide).
     version: int = Field(default=0, ge=0, description="Compteur des décisions (verrou)")
+    # The clock that stops (issue 17): while the stage waits on the other party its deadline does not run.
+    suspended_on: date | None = Field(default=None, description="Horloge arrêtée depuis ce jour")
+    suspended_days: int = Field(
+        default=0, ge=0, description="Jours ouvrés d'arrêt de la tentative en cours, reportés sur l'échéance"
+    )
 
 
 class TransitionLog(ChainLink, table=True):
@@ -190,7 +195,7 @@ class TransitionLog(ChainLink, table=True):
     __tablename__ = "transition_log"
     id: int | None = Field(default=None, primary_key=True)
     project_id: int = Field(foreign_key="implantation_project.id", index=True)
-    stage: int | None = Field(default=None, ge=1, le=6)
+    stage: int | None = Field(default=None, ge=1)
     transition: str = Field(max_length=40)
     from_state: str | None = Field(default=None, max_length=20)
     to_state: str | None = Field(default=None, max_length=20)
@@ -201,7 +206,7 @@ class TransitionLog(ChainLink, table=True):
     reason: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
     idempotency_key: str | None = Field(default=None, max_length=200, unique=True)
     # Where an accepted decision led, so that its replay returns the same next run whatever happened since.
-    next_stage: int | None = Field(default=None, ge=1, le=6)
+    next_stage: int | None = Field(default=None, ge=1)
     next_attempt: int | None = Field(default=None, ge=1)
     at: datetime = Field(default_factory=utcnow, sa_column=_ts())
 
@@ -210,12 +215,28 @@ class CopilMeeting(SQLModel, table=True):
     __tablename__ = "copil_meeting"
     id: int | None = Field(default=None, primary_key=True)
     project_id: int = Field(foreign_key="implantation_project.id", index=True)
-    stage: int = Field(ge=1, le=6)
+    stage: int = Field(ge=1)
     kind: str = Field(default="COPIL", max_length=10)
     held_on: date
     attendees: str = Field(sa_column=Column(Text, nullable=False))
     decisions: str = Field(sa_column=Column(Text, nullable=False))
     minutes_ref: str | None = Field(default=None, max_length=300)
+    # A COPIL planned ahead: ``held_on`` is then its planned date, until it is recorded as held.
+    planned: bool = Field(default=False, description="Prévu, pas encore tenu")
+
+
+class CalendarEvent(SQLModel, table=True):
+    """What each calendar event was last published with: SEQUENCE grows when its date moves.
+
+    Calendar programs update an event with the same UID only if its SEQUENCE is higher.
+    """
+
+    __tablename__ = "calendar_event"
+    uid: str = Field(primary_key=True, max_length=200)
+    project_id: int = Field(foreign_key="implantation_project.id", index=True)
+    sequence: int = Field(default=0, ge=0)
+    starts_on: date
+    summary: str = Field(max_length=300)
 
 
 class DeliverableRecord(SQLModel, table=True):
@@ -223,7 +244,7 @@ class DeliverableRecord(SQLModel, table=True):
     __table_args__ = (UniqueConstraint("project_id", "stage", "kind", name="uq_deliverable"),)
     id: int | None = Field(default=None, primary_key=True)
     project_id: int = Field(foreign_key="implantation_project.id", index=True)
-    stage: int = Field(ge=1, le=6)
+    stage: int = Field(ge=1)
     kind: str = Field(max_length=60)
     received_on: date
     reference: str | None = Field(default=None, max_length=300)
@@ -336,7 +357,7 @@ class NotificationRecord(SQLModel, table=True):
     __tablename__ = "notification"
     id: int | None = Field(default=None, primary_key=True)
     project_id: int = Field(foreign_key="implantation_project.id", index=True)
-    stage: int | None = Field(default=None, ge=1, le=6)
+    stage: int | None = Field(default=None, ge=1)
     kind: str = Field(max_length=40)
     dedup_key: str = Field(max_length=200, unique=True)
     recipients: str = Field(sa_column=Column(Text, nullable=False))

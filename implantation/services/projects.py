@@ -20,11 +20,13 @@ from implantation.db.models import (
     ImplantationProject,
     Person,
     StageRecord,
+    TransitionLog,
 )
 from implantation.enums import ProjectStatus, Role, StageStatus
 from implantation.services.errors import DomainError
 from implantation.services.referential import MAX_FREE_TEXT, check_text
 from implantation.services.workflow import Actor, get_project
+from implantation.transitions import StageTransition
 
 MEETING_KINDS = {"COPIL": "Comité de pilotage", "CT": "Comité technique"}
 
@@ -61,6 +63,10 @@ class TimelineRow:
     late_days: int
     moved_from: date | None
     moved_because: str | None
+    # The clock that stops: since when the stage waits on the other party, and why.
+    suspended_on: date | None = None
+    suspended_days: int = 0
+    suspension_reason: str | None = None
 
 
 def _move_reason(day: date, departement: str) -> str:
@@ -70,11 +76,27 @@ def _move_reason(day: date, departement: str) -> str:
 def _late_days(status: StageStatus, due: date | None, closed: date | None, today: date) -> int:
     if due is None:
         return 0
-    if status == StageStatus.OPEN:
+    if status in (StageStatus.OPEN, StageStatus.SUSPENDED):
         return days_late(due, today)
     if status == StageStatus.VALIDATED and closed is not None:
         return days_late(due, closed)
     return 0
+
+
+def suspension_reasons(session: Session, project_ids: list[int]) -> dict[tuple[int, int], str]:
+    """The motif of each stage's latest « suspendre », per (project, stage), in one query."""
+    if not project_ids:
+        return {}
+    rows = session.exec(
+        select(TransitionLog.project_id, TransitionLog.stage, TransitionLog.reason)
+        .where(
+            col(TransitionLog.project_id).in_(project_ids),
+            TransitionLog.transition == StageTransition.SUSPEND.value,
+            col(TransitionLog.accepted).is_(True),
+        )
+        .order_by(col(TransitionLog.id))
+    ).all()
+    return {(pid, stage): reason or "" for pid, stage, reason in rows if stage is not None}
 
 
 def timeline(
@@ -86,6 +108,7 @@ def timeline(
     records = session.exec(
         select(StageRecord).where(StageRecord.project_id == project.id).order_by(col(StageRecord.stage))
     ).all()
+    reasons = suspension_reasons(session, [project.id]) if project.id is not None else {}
     rows: list[TimelineRow] = []
     previous_end: date | None = None
     for record in records:
@@ -114,9 +137,16 @@ def timeline(
                 due_on=due,
                 closed_on=record.closed_on,
                 projected=projected,
-                late_days=_late_days(record.status, record.due_on, record.closed_on, today),
+                late_days=_late_days(
+                    record.status, record.due_on, record.closed_on, record.suspended_on or today
+                ),
                 moved_from=moved_from,
                 moved_because=moved_because,
+                suspended_on=record.suspended_on,
+                suspended_days=record.suspended_days,
+                suspension_reason=reasons.get((record.project_id, record.stage))
+                if record.status == StageStatus.SUSPENDED
+                else None,
             )
         )
         previous_end = record.closed_on or due
@@ -175,7 +205,9 @@ def list_projects(
                 stage_title=cfg.stage(record.stage).titre,
                 stage_status=record.status,
                 due_on=record.due_on,
-                late_days=_late_days(record.status, record.due_on, record.closed_on, today),
+                late_days=_late_days(
+                    record.status, record.due_on, record.closed_on, record.suspended_on or today
+                ),
             )
         )
     return rows
@@ -238,12 +270,18 @@ def record_copil(
     project_id: int,
     stage: int,
     held_on: date,
-    attendees: str,
-    decisions: str,
+    attendees: str | None,
+    decisions: str | None,
     minutes_ref: str | None = None,
     kind: str = "COPIL",
+    planned: bool = False,
+    meeting_id: int | None = None,
 ) -> CopilMeeting:
-    """A steering (COPIL) or technical (CT) committee, with who came and what was decided."""
+    """A steering (COPIL) or technical (CT) committee: planned ahead, or held with who came and what was decided.
+
+    Recording as held a meeting that was planned updates that meeting (``meeting_id``, or the only
+    planned one of that stage and kind), so its calendar event moves instead of being duplicated.
+    """
     project = get_project(session, project_id)
     _editable(project)
     _stage_number(cfg, stage)
@@ -251,18 +289,44 @@ def record_copil(
     if wanted not in MEETING_KINDS:
         raise DomainError(f"Champ « type » : « {kind} » inconnu (COPIL ou CT).", field="type")
     _not_before_start(project, held_on, "date")
-    meeting = CopilMeeting(
-        project_id=project_id,
-        stage=stage,
-        kind=wanted,
-        held_on=held_on,
-        attendees=_text("participants", attendees, True) or "",
-        decisions=_text("decisions", decisions, True) or "",
-        minutes_ref=_text("compte_rendu", minutes_ref, False, 300),
+    planned_one = None if planned else _planned_meeting(session, project_id, stage, wanted, meeting_id)
+    meeting = planned_one or CopilMeeting(
+        project_id=project_id, stage=stage, kind=wanted, held_on=held_on, attendees="", decisions=""
     )
+    meeting.held_on = held_on
+    meeting.planned = planned
+    meeting.attendees = _text("participants", attendees, not planned) or ""
+    meeting.decisions = _text("decisions", decisions, not planned) or ""
+    meeting.minutes_ref = _text("compte_rendu", minutes_ref, False, 300)
     session.add(meeting)
     session.flush()
     return meeting
+
+
+def _planned_meeting(
+    session: Session, project_id: int, stage: int, kind: str, meeting_id: int | None
+) -> CopilMeeting | None:
+    if meeting_id is not None:
+        meeting = session.get(CopilMeeting, meeting_id)
+        if meeting is None or meeting.project_id != project_id or not meeting.planned:
+            raise DomainError(
+                f"Champ « reunion » : aucune réunion prévue n° {meeting_id} pour ce projet.", field="reunion"
+            )
+        if meeting.stage != stage or meeting.kind != kind:
+            raise DomainError(
+                f"Champ « reunion » : la réunion n° {meeting_id} est un {meeting.kind} de l'étape {meeting.stage}.",
+                field="reunion",
+            )
+        return meeting
+    planned = session.exec(
+        select(CopilMeeting).where(
+            CopilMeeting.project_id == project_id,
+            CopilMeeting.stage == stage,
+            CopilMeeting.kind == kind,
+            col(CopilMeeting.planned).is_(True),
+        )
+    ).all()
+    return planned[0] if len(planned) == 1 else None
 
 
 def record_deliverable(

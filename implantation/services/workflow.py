@@ -157,6 +157,8 @@ def open_stage(
     record.closed_on = None
     record.due_on = stage_due_date(today, cfg.stage(number).duree_mois.max, _departement(session, project))
     record.attempt += 1
+    record.suspended_on = None
+    record.suspended_days = 0
     project.current_stage = number
     session.add_all([record, project])
     return record
@@ -303,11 +305,24 @@ def decision_problems(
     if project.status != ProjectStatus.IN_PROGRESS:
         problems.append(f"le projet est « {project.status.label} »")
     record = get_stage(session, project.id, request.stage)  # type: ignore[arg-type]
-    if record.status != StageStatus.OPEN:
+    if request.decision == Decision.RESUME:
+        if record.status != StageStatus.SUSPENDED:
+            problems.append(f"l'étape {request.stage} n'est pas suspendue (« {record.status.label} »)")
+    elif record.status == StageStatus.SUSPENDED:
+        problems.append(
+            f"l'étape {request.stage} est suspendue depuis le {record.suspended_on:%d/%m/%Y} : "
+            "la reprendre d'abord (décision « reprendre »)"
+        )
+    elif record.status != StageStatus.OPEN:
         problems.append(f"l'étape {request.stage} n'est pas en cours (« {record.status.label} »)")
     approver = session.get(Person, request.approver_id)
     problems += approver_problems(session, cfg, project, approver, request.stage)
-    if request.decision in (Decision.REJECT, Decision.SEND_BACK) and not (request.reason or "").strip():
+    if request.decision == Decision.SUSPEND and not (request.reason or "").strip():
+        problems.append(
+            "un motif est obligatoire pour suspendre : ce qui est attendu, et de qui "
+            "(par exemple « attestation d'assurance attendue de la SIAE »)"
+        )
+    elif request.decision in (Decision.REJECT, Decision.SEND_BACK) and not (request.reason or "").strip():
         problems.append(f"un motif est obligatoire pour « {request.decision.label} »")
     if request.decision == Decision.SEND_BACK:
         target = request.target_stage
@@ -471,6 +486,10 @@ def decide(
         row = _move_stage(
             session, project, record, StageTransition.REJECT, actor, request.reason, request.key
         )
+    elif request.decision in (Decision.SUSPEND, Decision.RESUME):
+        from implantation.services import clock  # clock builds on this module's helpers
+
+        row = clock.apply(session, project, record, actor, request, today)
     else:
         row, opened = send_back(
             session,
@@ -560,7 +579,7 @@ def abandon(session: Session, project: ImplantationProject, reason: str, actor: 
     except TransitionError as exc:
         raise DomainError(str(exc), field="motif") from None
     for record in session.exec(select(StageRecord).where(StageRecord.project_id == project.id)):
-        if record.status in (StageStatus.PENDING, StageStatus.OPEN):
+        if record.status in (StageStatus.PENDING, StageStatus.OPEN, StageStatus.SUSPENDED):
             _move_stage(session, project, record, StageTransition.CANCEL, actor, reason)
     _log(
         session,

@@ -27,14 +27,14 @@ STABLE_VALUES: dict[type[LabelledEnum], list[str]] = {
     EstablishmentType: ["MA", "CD", "MC", "CP", "CSL", "QSL", "EPM", "SAS"],
     SiaeKind: ["ACI", "EI", "ETTI", "AI", "EITI"],
     ProjectStatus: ["en_cours", "lance", "abandonne"],
-    StageStatus: ["a_venir", "en_cours", "validee", "annulee"],
-    Decision: ["approuver", "rejeter", "renvoyer"],
+    StageStatus: ["a_venir", "en_cours", "validee", "suspendue", "annulee"],
+    Decision: ["approuver", "rejeter", "renvoyer", "suspendre", "reprendre"],
     LegalStatus: ["condamne", "prevenu"],
     OperateurStatus: ["identifie", "classe", "affecte", "sorti"],
     DocumentKind: ["dui", "convention", "contrat_implantation", "cep", "annexe_cep"],
     DocumentStatus: ["brouillon", "signature_partielle", "signe"],
     PartyAction: ["complete", "signe", "destinataire"],
-    StageTransition: ["ouvrir", "approuver", "rejeter", "renvoyer", "rouvrir", "annuler"],
+    StageTransition: ["ouvrir", "approuver", "rejeter", "renvoyer", "rouvrir", "annuler", "suspendre", "reprendre"],
     ProjectTransition: ["creer", "lancer", "abandonner"],
 }  # fmt: skip
 

@@ -28,6 +28,9 @@ STAGE_TABLE = [
     (T.REOPEN, S.VALIDATED, S.OPEN, True),
     (T.CANCEL, S.PENDING, S.CANCELLED, True),
     (T.CANCEL, S.OPEN, S.CANCELLED, True),
+    (T.CANCEL, S.SUSPENDED, S.CANCELLED, True),
+    (T.SUSPEND, S.OPEN, S.SUSPENDED, True),
+    (T.RESUME, S.SUSPENDED, S.OPEN, False),
 ]
 PROJECT_TABLE = [
     (PT.CREATE, None, P.IN_PROGRESS, False),
@@ -76,7 +79,7 @@ REFUSED_STAGE = [
 
 
 def test_refused_stage_pairs_are_many() -> None:
-    assert len(REFUSED_STAGE) == len(StageTransition) * len(StageStatus) - len(STAGE_TABLE) == 16
+    assert len(REFUSED_STAGE) == len(StageTransition) * len(StageStatus) - len(STAGE_TABLE) == 29
 
 
 @pytest.mark.parametrize(("transition", "current"), REFUSED_STAGE)

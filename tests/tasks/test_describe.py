@@ -39,3 +39,19 @@ def test_after_sourcing_the_selected_siae_and_activity_are_shown(
     text = gate_markdown(session, cfg, project, 3, [], [], TODAY)
     assert "- SIAE retenue : La Remise (ACI) ; activité : Tri de textiles" in text
     assert "Décision attendue : Valider l'étude de faisabilité" in text
+
+
+def test_a_suspended_stage_shows_the_stop_and_what_is_awaited(session: Session, cfg: ProcessConfig) -> None:
+    from implantation.enums import Decision
+    from implantation.services.workflow import DecisionRequest, decide
+
+    project, lead = factories.project(session, cfg)
+    assert project.id is not None and lead.id is not None
+    request = DecisionRequest(
+        stage=1, decision=Decision.SUSPEND, approver_id=lead.id, reason="Plan des locaux attendu de l'EP"
+    )
+    assert decide(session, cfg, project.id, request, TODAY).accepted
+    text = gate_markdown(session, cfg, project, 1, [], [], TODAY)
+    assert "### ⏸ Étape suspendue depuis le 2 octobre 2026 : horloge arrêtée" in text
+    assert "En attente : Plan des locaux attendu de l'EP" in text
+    assert "`suspendre`" in text and "`reprendre`" in text

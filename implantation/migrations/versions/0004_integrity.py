@@ -19,7 +19,7 @@ depends_on: str | Sequence[str] | None = None
 CHECKS: dict[str, dict[str, str]] = {
     "establishment": {"capacity_bounds": "capacity >= 0"},
     "implantation_project": {
-        "current_stage_bounds": "current_stage >= 1 AND current_stage <= 6",
+        "current_stage_bounds": "current_stage >= 1",
         "insertion_posts_etp_bounds": "insertion_posts_etp >= 0",
         "insertion_posts_count_bounds": "insertion_posts_count >= 0",
         "modulated_share_bounds": "modulated_share >= 0",
@@ -28,17 +28,17 @@ CHECKS: dict[str, dict[str, str]] = {
         "staff_cip_etp_bounds": "staff_cip_etp >= 0",
     },
     "stage_record": {
-        "stage_bounds": "stage >= 1 AND stage <= 6",
+        "stage_bounds": "stage >= 1",
         "attempt_bounds": "attempt >= 0",
         "version_bounds": "version >= 0",
     },
     "transition_log": {
-        "stage_bounds": "stage >= 1 AND stage <= 6",
-        "next_stage_bounds": "next_stage >= 1 AND next_stage <= 6",
+        "stage_bounds": "stage >= 1",
+        "next_stage_bounds": "next_stage >= 1",
         "next_attempt_bounds": "next_attempt >= 1",
     },
-    "copil_meeting": {"stage_bounds": "stage >= 1 AND stage <= 6"},
-    "deliverable": {"stage_bounds": "stage >= 1 AND stage <= 6"},
+    "copil_meeting": {"stage_bounds": "stage >= 1"},
+    "deliverable": {"stage_bounds": "stage >= 1"},
     "operateur": {
         "quantum_months_bounds": "quantum_months >= 0",
         "weekly_hours_bounds": "weekly_hours > 0 AND weekly_hours <= 48",
@@ -47,7 +47,7 @@ CHECKS: dict[str, dict[str, str]] = {
         "hourly_rate_bounds": "hourly_rate > 0",
     },
     "document": {"version_bounds": "version >= 1"},
-    "notification": {"stage_bounds": "stage >= 1 AND stage <= 6"},
+    "notification": {"stage_bounds": "stage >= 1"},
 }
 
 
