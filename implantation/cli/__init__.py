@@ -10,6 +10,7 @@ try:  # typer >= 0.2x ships its own copy of click
 except ImportError:  # pragma: no cover - older typer relies on click itself
     from click import exceptions as usage  # type: ignore[no-redef]
 
+from implantation.cli import dossier as _dossier  # noqa: F401  (adds « projet completer »)
 from implantation.cli import help_fr
 from implantation.cli.common import err, handled, out, widen_piped_output
 from implantation.cli.demo import demo
