@@ -15,6 +15,7 @@ from implantation.cli import help_fr
 from implantation.cli.common import err, handled, out, widen_piped_output
 from implantation.cli.demo import demo
 from implantation.cli.documents import app as documents_app
+from implantation.cli.operateurs import operateurs_app
 from implantation.cli.projects import projet_app
 from implantation.cli.referential import ajouter_app, importer_app
 
@@ -46,6 +47,7 @@ app.add_typer(importer_app, name="importer")
 app.add_typer(ajouter_app, name="ajouter")
 app.add_typer(projet_app, name="projet")
 app.add_typer(documents_app, name="documents")
+app.add_typer(operateurs_app, name="operateurs")
 
 
 def _hint(exc: usage.BadParameter) -> str:
