@@ -173,6 +173,14 @@ class Dossier(Etape1, Etape2, Etape3, Etape4):
     """Every fact of stages 1 to 4: the keys of ``siae projet completer --fichier``."""
 
 
+STAGE_MODELS: dict[int, type[Facts]] = {1: Etape1, 2: Etape2, 3: Etape3, 4: Etape4}
+
+
+def stages_of(key: str) -> list[int]:
+    """The gate forms that hold a key (``activite`` is asked at stages 2 and 3)."""
+    return [n for n, model in STAGE_MODELS.items() if key in model.model_fields]
+
+
 def check_etp_within_posts(etp: Decimal, posts: int) -> None:
     """A post is at most one full-time equivalent."""
     if etp > posts:

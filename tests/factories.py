@@ -1,15 +1,20 @@
 """Test data built through the same services as the application, with sensible defaults."""
 
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 from sqlmodel import Session
 
+from implantation.calendar import add_months
 from implantation.config.schema import ProcessConfig
 from implantation.db.models import Establishment, ImplantationProject, Person, Siae
 from implantation.enums import Role
 from implantation.services import workflow
+from implantation.services.dossier import complete, load_dossier
+from implantation.services.operateurs import add_operateur
+from implantation.services.projects import record_copil, record_deliverable
 from implantation.services.referential import ESTABLISHMENTS, PERSONS, SIAES, add
+from implantation.settings import PROJECT_ROOT
 
 # Fictitious SIRETs: valid Luhn keys, SIREN starting with 000 so that they designate no real structure.
 SIRET_A = "00000001800010"
@@ -72,3 +77,51 @@ def project(
     assert site.id is not None and lead.id is not None
     created = workflow.create_project(session, cfg, site.id, lead.id, started_on, workflow.Actor.of(lead))
     return created, lead
+
+
+SAMPLES = PROJECT_ROOT / "config" / "echantillons"
+
+
+def complete_for_documents(
+    session: Session, cfg: ProcessConfig, project: ImplantationProject, launch_on: date, operateurs: int = 2
+) -> list[str]:
+    """What stages 1 to 4 produce, entered through the dossier service (the sample dossier with its dates
+    moved to ``launch_on``), then ``operateurs`` opérateurs « affectés » through the opérateur service.
+
+    The SIAE of SIRET ``SIRET_A`` must be in the referential; the project's SIAE identity (NAF, IDCC…) is
+    the referential's, as in the documents.
+    """
+    actor = workflow.Actor(label="Fabrique de tests")
+    dossier = load_dossier(SAMPLES / "dossier.toml").model_copy(
+        update={
+            "date_demarrage_prevue": launch_on,
+            "convention_debut": launch_on,
+            "convention_fin": add_months(launch_on, 36) - timedelta(days=1),
+            "implantation_debut": launch_on,
+            "implantation_fin": add_months(launch_on, 84) - timedelta(days=1),
+        }
+    )
+    complete(session, cfg, project, dossier, actor)
+    ids = []
+    for n in range(operateurs):
+        raw = {
+            "nom": f"Opérateur{n}",
+            "prenom": f"Prénom{n}",
+            "ecrou": f"TEST-{n:05d}",
+            "date_naissance": "1990-01-01",
+            "statut_juridique": "condamne",
+            "quantum_mois": "20",
+            "poste": "Agent de tri de textiles",
+            "debut_contrat": launch_on.isoformat(),
+        }
+        ids.append(add_operateur(session, cfg, project, raw, actor, launch_on).id)
+    return ids
+
+
+def stage_work(session: Session, cfg: ProcessConfig, project_id: int, stage: int, day: date) -> None:
+    """A stage's minimum of COPILs and its deliverables (``config/etapes.toml``), through the services."""
+    spec = cfg.stage(stage)
+    for n in range(spec.copil.min if spec.copil else 0):
+        record_copil(session, cfg, project_id, stage, day, "DISP, EP, SPIP", f"COPIL {n + 1}")
+    for deliverable in spec.livrables:
+        record_deliverable(session, cfg, project_id, stage, deliverable.id, day, f"{deliverable.id}.pdf")

@@ -133,7 +133,12 @@ def main(argv: list[str] | None = None) -> int:
                     progress.advance(bar)
 
                 driver = Driver(
-                    box.api, box.engine, get_process_config(settings.config_dir), box.ids, on_step=step
+                    box.api,
+                    box.engine,
+                    get_process_config(settings.config_dir),
+                    box.ids,
+                    on_step=step,
+                    folder=base / "saisies",
                 )
                 projet_id = driver.start()
                 step("DISP : implantation démarrée, étape 1 ouverte")

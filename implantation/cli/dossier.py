@@ -8,7 +8,8 @@ from rich.table import Table
 
 from implantation.cli.common import database, fmt, handled, out, parse_id, process_config
 from implantation.cli.projects import CLI_ACTOR, projet_app
-from implantation.services.dossier import complete, history, load_dossier
+from implantation.dossier_toml import to_toml
+from implantation.services.dossier import complete, history, load_dossier, recorded
 from implantation.services.projects import actor_for, find_project
 
 
@@ -69,3 +70,12 @@ def history_(projet: str = typer.Argument(..., help="Référence ou identifiant 
                 day, escape(who), key, escape(_short(old, 40)), escape(_short(new, 40)), source or "—"
             )
         out.print(table)
+
+
+@projet_app.command("dossier")
+def export(projet: str = typer.Argument(..., help="Référence ou identifiant du projet")) -> None:
+    """Affiche les faits enregistrés au format du dossier TOML (à modifier puis « completer »)."""
+    with handled():
+        with database() as session:
+            text = to_toml(recorded(session, find_project(session, projet)))
+        out.print(escape(text or "# aucun fait enregistré"), soft_wrap=True)

@@ -41,6 +41,7 @@ from implantation.documents.contexts import (
 from implantation.documents.parties import Parties, load_parties, recipients, signature_blocks, visas
 from implantation.eligibility import implantation_kind_problem
 from implantation.enums import DocumentKind, OperateurStatus
+from implantation.fact_sources import where_to_enter
 from implantation.services.errors import DomainError
 
 SHORT_LABEL = {
@@ -69,7 +70,8 @@ class Checker:
 
     def need(self, value: Any, what: str) -> Any:
         if value is None or (isinstance(value, str) and not value.strip()):
-            self.problems.append(f"{self.label} : il manque {what}")
+            hint = where_to_enter(what)
+            self.problems.append(f"{self.label} : il manque {what}" + (f" ({hint})" if hint else ""))
         return value
 
     def refuse(self, problem: str | None) -> None:

@@ -23,28 +23,12 @@ from implantation import contract_rules as rules
 from implantation.calendar import launch_date_problems
 from implantation.config.schema import ProcessConfig
 from implantation.db.models import CandidateSiae, Establishment, FactChange, ImplantationProject, Siae
-from implantation.dossier import (
-    Dossier,
-    Etape1,
-    Etape2,
-    Etape3,
-    Etape4,
-    Facts,
-    check_etp_within_posts,
-    french_problems,
-)
+from implantation.dossier import Dossier, check_etp_within_posts, french_problems
 from implantation.eligibility import implantation_kind_problem
 from implantation.enums import DocumentKind, ProjectStatus
 from implantation.services.errors import DomainError
 from implantation.services.referential import InputError
 from implantation.services.workflow import Actor
-
-STAGE_MODELS: dict[int, type[Facts]] = {1: Etape1, 2: Etape2, 3: Etape3, 4: Etape4}
-
-
-def stages_of(key: str) -> list[int]:
-    """The gate forms that hold a key (``activite`` is asked at stages 2 and 3)."""
-    return [n for n, model in STAGE_MODELS.items() if key in model.model_fields]
 
 
 def _dec(value: float | None) -> Decimal | None:

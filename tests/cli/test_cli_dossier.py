@@ -47,6 +47,13 @@ def test_complete_from_the_sample_then_history(seeded: Engine, tmp_path: Path) -
     assert "IMP-2026-0001 : 23 valeur(s) enregistrée(s)" in result.output
     result = run("projet", "completer", "1", "--fichier", str(SAMPLE))
     assert result.exit_code == 0 and "aucune valeur modifiée" in result.output
+    exported = run("projet", "dossier", "1")
+    assert exported.exit_code == 0, exported.output
+    assert exported.output.startswith('locaux = "Atelier de 300 m²') and "[[postes]]" in exported.output
+    again = tmp_path / "exporte.toml"
+    again.write_text(exported.output, encoding="utf-8")
+    result = run("projet", "completer", "1", "--fichier", str(again))
+    assert result.exit_code == 0 and "aucune valeur modifiée" in result.output, result.output
 
     fix = tmp_path / "correction.toml"
     fix.write_text('activite = "Tri & valorisation de textiles [bold]"\n', encoding="utf-8")

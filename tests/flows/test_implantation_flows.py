@@ -13,6 +13,7 @@ from postgres_server import DATABASES
 from sqlmodel import col, select
 
 from flows.harness.local import flow_processes, forkserver_processes
+from flows.harness.person import sample_identities
 from flows.harness.scenario import full_implantation, gate
 from implantation.db.models import (
     DocumentRecord,
@@ -23,13 +24,12 @@ from implantation.db.models import (
 )
 from implantation.db.session import session_scope
 from implantation.enums import ProjectStatus, StageStatus
-from implantation.samples import OPERATEUR_IDENTITIES
 from tests.flow_stack import FlowStack
 
 pytestmark = pytest.mark.prefect
 
 FINAL_STATES = {"COMPLETED", "FAILED", "CRASHED", "CANCELLED"}
-NEEDLES = [v for first, last, ecrou, _born in OPERATEUR_IDENTITIES for v in (first, last, ecrou)]
+NEEDLES = [v for identity in sample_identities() for v in identity]
 
 
 def _logs(fs: FlowStack, projet_id: int) -> list[TransitionLog]:

@@ -10,9 +10,9 @@ from sqlmodel import Session, select
 
 from implantation.config.schema import ProcessConfig
 from implantation.db.models import CandidateSiae, Establishment, FactChange, ImplantationProject, Siae
-from implantation.dossier import Dossier, Etape3
+from implantation.dossier import Dossier, Etape3, stages_of
 from implantation.enums import SiaeKind
-from implantation.services.dossier import complete, load_dossier, parse_dossier, recorded, stages_of
+from implantation.services.dossier import complete, load_dossier, parse_dossier, recorded
 from implantation.services.referential import InputError
 from implantation.services.workflow import Actor
 from implantation.settings import PROJECT_ROOT
