@@ -3,18 +3,26 @@
 from datetime import date, timedelta
 from typing import Any
 
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from implantation.calendar import add_months
 from implantation.config.schema import ProcessConfig
-from implantation.db.models import Establishment, ImplantationProject, Person, Siae
+from implantation.db.models import (
+    CopilMeeting,
+    DeliverableRecord,
+    Establishment,
+    ImplantationProject,
+    Person,
+    Siae,
+)
+from implantation.documents.service import document_states, generate_pack, record_signature
 from implantation.enums import Role
 from implantation.services import workflow
 from implantation.services.dossier import complete, load_dossier
 from implantation.services.operateurs import add_operateur
 from implantation.services.projects import record_copil, record_deliverable
 from implantation.services.referential import ESTABLISHMENTS, PERSONS, SIAES, add
-from implantation.settings import PROJECT_ROOT
+from implantation.settings import PROJECT_ROOT, Settings
 
 # Fictitious SIRETs: valid Luhn keys, SIREN starting with 000 so that they designate no real structure.
 SIRET_A = "00000001800010"
@@ -49,6 +57,17 @@ def siae(session: Session, cfg: ProcessConfig, **values: str | None) -> Siae:
     row = add(session, cfg, SIAES, raw)
     assert isinstance(row, Siae)
     return row
+
+
+SIAE_IDENTITY = {
+    "code_naf": "38.32Z",
+    "idcc": "3016",
+    "forme_juridique": "Association loi 1901",
+    "president": "Alix Président",
+    "directeur": "Sacha Directeur",
+    "representant_legal": "Alix Président, président",
+}
+"""What the DUI reads of the SIAE beyond its required columns: ``siae(session, cfg, **SIAE_IDENTITY)``."""
 
 
 def person(session: Session, cfg: ProcessConfig, role: Role, territory: str, **values: str | None) -> Person:
@@ -118,10 +137,44 @@ def complete_for_documents(
     return ids
 
 
-def stage_work(session: Session, cfg: ProcessConfig, project_id: int, stage: int, day: date) -> None:
-    """A stage's minimum of COPILs and its deliverables (``config/etapes.toml``), through the services."""
+def stage_work(
+    session: Session, cfg: ProcessConfig, project_id: int, stage: int, day: date | None = None
+) -> None:
+    """A stage's minimum of COPILs and its deliverables (``config/etapes.toml``), through the services:
+    what its gate requires before an approval (only what is still missing). ``day``: the project's start."""
+    if day is None:
+        project = session.get(ImplantationProject, project_id)
+        assert project is not None
+        day = project.started_on
     spec = cfg.stage(stage)
-    for n in range(spec.copil.min if spec.copil else 0):
+    held = len(
+        session.exec(
+            select(CopilMeeting).where(CopilMeeting.project_id == project_id, CopilMeeting.stage == stage)
+        ).all()
+    )
+    for n in range(held, spec.copil.min if spec.copil else 0):
         record_copil(session, cfg, project_id, stage, day, "DISP, EP, SPIP", f"COPIL {n + 1}")
+    received = set(
+        session.exec(
+            select(DeliverableRecord.kind).where(
+                DeliverableRecord.project_id == project_id, DeliverableRecord.stage == stage
+            )
+        )
+    )
     for deliverable in spec.livrables:
-        record_deliverable(session, cfg, project_id, stage, deliverable.id, day, f"{deliverable.id}.pdf")
+        if deliverable.id not in received:
+            record_deliverable(session, cfg, project_id, stage, deliverable.id, day, f"{deliverable.id}.pdf")
+
+
+def signed_contract_documents(
+    session: Session, cfg: ProcessConfig, project_id: int, settings: Settings, day: date
+) -> None:
+    """Stage 5's pack produced from the current data, then DUI, convention and contract signed by all."""
+    generate_pack(session, project_id, cfg, settings)
+    for state in document_states(session, project_id, cfg):
+        if state.latest and state.record.operateur_id is None:
+            for role in state.missing:
+                assert state.record.id is not None
+                record_signature(
+                    session, state.record.id, role, f"{role.label} (signataire)", day, cfg, today=day
+                )

@@ -5,7 +5,7 @@ Every figure carries its source so that an analyst can check it against the guid
 
 from datetime import date
 from decimal import Decimal
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -60,6 +60,9 @@ class Stage(Strict):
 class StagesFile(Strict):
     duree_minimale_projet_mois: Range
     source_duree_minimale: str
+    # What a stage's pilot may approve without, with a motivated override (issue 13).
+    derogation_pilote: list[Literal["copil", "livrables"]] = []
+    source_derogation: str | None = None
     etape: Annotated[list[Stage], Field(min_length=6, max_length=6)]
 
     @model_validator(mode="after")

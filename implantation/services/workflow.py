@@ -216,6 +216,8 @@ class DecisionRequest:
     # Stage 6: the effective start of the activity and the checklist items confirmed (ids from etapes.toml).
     launch_date: date | None = None
     confirmed: set[str] = field(default_factory=set)
+    # Any stage: the pilot's motive for approving without the COPILs or deliverables (config/etapes.toml).
+    derogation: str | None = None
 
 
 @dataclass
@@ -281,7 +283,36 @@ def decision_problems(
         ]
         if missing:
             problems.append("liste de lancement incomplète, non confirmé : " + ", ".join(missing))
+        problems += _requirement_problems(session, cfg, project, approver, request)
     return problems
+
+
+def _requirement_problems(
+    session: Session,
+    cfg: ProcessConfig,
+    project: ImplantationProject,
+    approver: Person | None,
+    request: DecisionRequest,
+) -> list[str]:
+    """COPILs and deliverables of the stage, and at stage 5 the signed documents (gate_requirements)."""
+    from implantation.services import gate_requirements as gr
+
+    missing = gr.approval_requirements(session, cfg, project, request.stage)
+    if not (request.derogation or "").strip():
+        return missing.overridable + missing.binding
+    return gr.override_problems(cfg, request.stage, approver, request.derogation, missing) + missing.binding
+
+
+def _log_override(
+    session: Session, cfg: ProcessConfig, project: ImplantationProject, request: DecisionRequest, actor: Actor
+) -> None:
+    """An accepted override gets its own log row: who, why, and what was missing."""
+    from implantation.services import gate_requirements as gr
+
+    if (request.derogation or "").strip():
+        missing = gr.approval_requirements(session, cfg, project, request.stage)
+        note = gr.override_note(missing, request.derogation or "")
+        _log(session, project, "derogation", actor, stage=request.stage, reason=note)
 
 
 def _selection_problems(session: Session, cfg: ProcessConfig, request: DecisionRequest) -> list[str]:
@@ -353,6 +384,7 @@ def decide(
         return DecisionOutcome(accepted=False, problems=problems)
     record = get_stage(session, project_id, request.stage)
     if request.decision == Decision.APPROVE:
+        _log_override(session, cfg, project, request, actor)
         _move_stage(session, project, record, StageTransition.APPROVE, actor, request.reason, request.key)
         record.closed_on = today
         if request.stage == 2:

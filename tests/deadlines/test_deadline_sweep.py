@@ -2,6 +2,7 @@
 
 from datetime import date, timedelta
 
+import factories
 import pytest
 from mailsink import MailSink, World
 from sqlalchemy.engine import Engine
@@ -110,6 +111,7 @@ def test_escalations_stop_when_the_stage_is_validated(
 ) -> None:
     assert len(_sweep(session, cfg, settings, DUE + timedelta(days=1))) == 1
     approved_on = DUE + timedelta(days=3)
+    factories.stage_work(session, cfg, world.project_id, 1)
     outcome = decide(
         session,
         cfg,
@@ -145,6 +147,7 @@ def test_a_reopened_stage_gets_fresh_reminders(
     first = reminder_date(DUE, cfg.calendar, "69")
     assert len(_sweep(session, cfg, settings, first)) == 1
     assert len(_sweep(session, cfg, settings, DUE + timedelta(days=1))) == 1
+    factories.stage_work(session, cfg, world.project_id, 1)
     decide(
         session,
         cfg,

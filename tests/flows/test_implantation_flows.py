@@ -233,6 +233,7 @@ def test_send_back_restart_and_deadlines(flow_stack: FlowStack) -> None:
     fs = flow_stack
     d, e = fs.driver(), fs.ids.emails
     projet_id = d.start()
+    d.stage_work(projet_id, 1)  # the COPILs and deliverables its approval requires
     d.answer(projet_id, 1, gate(e["disp.marseille"]), "DISP d'une autre interrégion")
     d.answer(projet_id, 1, gate("inconnu@exemple.gouv.test"), "adresse inconnue")
     d.answer(projet_id, 1, gate(e["cheffe.projet.disp"]), "DISP de Lyon")
@@ -241,6 +242,7 @@ def test_send_back_restart_and_deadlines(flow_stack: FlowStack) -> None:
         "siae_retenue": fs.ids.siae_id,
         "activite": "Tri de textiles",
     }
+    d.stage_work(projet_id, 2)
     d.answer(projet_id, 2, gate(e["referent.dreets"], **sourcing), "sélection")
     refusals = [r.reason or "" for r in _logs(fs, projet_id) if not r.accepted]
     assert "territoire attendu : LYON" in refusals[0]
