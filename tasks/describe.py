@@ -9,6 +9,7 @@ from datetime import date
 from prefect import task
 from sqlmodel import Session, col, select
 
+from implantation.budget import project_balance_lines
 from implantation.config.schema import ProcessConfig
 from implantation.db.models import (
     CopilMeeting,
@@ -167,6 +168,10 @@ def gate_markdown(
             *_siae_table(session),
             "",
         ]
+    if stage == 3:
+        siae = session.get(Siae, project.siae_id) if project.siae_id else None
+        lines += ["### Budget prévisionnel : solde des années 1 et 2", ""]
+        lines += [*_bullets(project_balance_lines(cfg.money, project, siae)), ""]
     if stage == 5:
         lines += ["### Documents de l'étape 5", "", *_documents(session, cfg, project.id), ""]  # type: ignore[arg-type]
         if pack_problems:
