@@ -42,8 +42,8 @@ def test_the_sample_dossier_fills_every_key_and_logs_each_change(
     assert establishment is not None and establishment.head_name == "Morgan Exemple"
     assert project.budget_lines is not None and project.budget_lines[1] == {
         "nature": "charge",
-        "libelle": "Rémunérations des opérateurs remboursées à l'établissement",
-        "montant": "58500",
+        "libelle": "Équipement de l'atelier de tri",
+        "montant": "18000",
         "annee": "1",
     }
     assert session.exec(select(CandidateSiae.siae_id)).all() == [siae.id]
