@@ -202,6 +202,8 @@ def _budget(
         check.need(None, "le budget prévisionnel (au moins une ligne de charges)")
         return charges, resources, Decimal(0), Decimal(0)
     for number, line in enumerate(raw, start=1):
+        if str(line.get("annee") or 1) != "1":
+            continue  # year 2 is shown by implantation.budget.balance_lines, not summed with year 1
         nature, label = line.get("nature"), line.get("libelle")
         try:
             amount = Decimal(str(line.get("montant")))
