@@ -23,6 +23,7 @@ from implantation.db.session import session_scope
 from implantation.documents.service import document_states
 from implantation.enums import Decision
 from implantation.notifications.context import fr_date
+from implantation.services.operateurs import summary as operateurs_summary
 from implantation.services.workflow import get_project, get_stage
 from tasks.common import TASK_OPTIONS, runtime
 
@@ -117,6 +118,17 @@ def _documents(session: Session, cfg: ProcessConfig, project_id: int) -> list[st
     return lines
 
 
+def _operateurs(session: Session, project_id: int) -> list[str]:
+    """Counts and opaque ids: a detainee's name or écrou number never reaches Prefect."""
+    found = operateurs_summary(session, project_id)
+    if not found["effectifs"]:
+        return ["- aucun opérateur enregistré (« siae operateurs importer »)"]
+    lines = [f"- {label} : {count}" for label, count in found["effectifs"].items()]
+    if found["affectes"]:
+        lines.append(f"- CEP à établir pour : {', '.join(found['affectes'])}")
+    return lines
+
+
 def _launch(cfg: ProcessConfig) -> list[str]:
     periods = ", ".join(p.nom for p in cfg.calendar.periodes_a_eviter_pour_lancement)
     return [
@@ -176,6 +188,13 @@ def gate_markdown(
         lines += ["### Documents de l'étape 5", "", *_documents(session, cfg, project.id), ""]  # type: ignore[arg-type]
         if pack_problems:
             lines += ["Les documents ne peuvent pas encore être produits :", "", *_bullets(pack_problems), ""]
+    if stage in (5, 6):
+        lines += [
+            "### Opérateurs (effectifs et identifiants opaques seulement)",
+            "",
+            *_operateurs(session, project.id),
+            "",
+        ]  # type: ignore[arg-type]
     if stage == 6:
         lines += ["### Date de démarrage", "", *_launch(cfg), ""]
     lines += [
