@@ -164,13 +164,14 @@ def test_full_implantation_through_six_gates(flow_stack: FlowStack) -> None:
     descriptions = " ".join(str(i["value"]) for i in inputs if "description" in i["key"])
     assert "La saisie précédente n'a pas été retenue" in descriptions
 
-    # Documents: three project documents and a CEP with its annex per opérateur, each once.
+    # Documents: three project documents and a CEP with its annex per opérateur imported, each once.
+    imported = len(sample_identities())
     assert Counter(d.kind.value for d in documents) == {
         "dui": 1,
         "convention": 1,
         "contrat_implantation": 1,
-        "cep": 2,
-        "annexe_cep": 2,
+        "cep": imported,
+        "annexe_cep": imported,
     }
     assert all(d.version == 1 for d in documents)
 
