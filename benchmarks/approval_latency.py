@@ -23,7 +23,7 @@ import statistics
 import sys
 import tempfile
 import time
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import httpx
@@ -34,14 +34,17 @@ from sqlmodel import select
 
 from flows.harness.api import PrefectApi
 from flows.harness.local import LocalServiceError, LocalStack, flow_processes, tree_rss_bytes
+from flows.harness.person import Terminal, record_stage_work
 from flows.harness.sandbox import Sandbox, sandbox
 from flows.harness.scenario import gate
 from implantation.cli.common import FrenchArgumentParser
+from implantation.config.loader import load_process_config
 from implantation.db.models import StageRecord, TransitionLog
 from implantation.db.session import session_scope
 from implantation.db.throwaway import ThrowawayDatabases
 from implantation.enums import StageStatus
 from implantation.keys import gate_key
+from implantation.settings import PROJECT_ROOT
 
 MB = 1024 * 1024
 
@@ -179,6 +182,11 @@ def _measure(box: Sandbox, attentes: int, mesures: int, backend: str, pause: flo
         waiting = _memory(stack)
         time.sleep(pause)
 
+        # What stage 1's approval requires (its COPILs and deliverables), typed as a lead would.
+        cfg = load_process_config(PROJECT_ROOT / "config")
+        terminal = Terminal(engine.url.render_as_string(hide_password=False), Path(tempfile.mkdtemp()))
+        for projet_id in range(1, mesures + 1):
+            record_stage_work(terminal, cfg, projet_id, 1, date.today())
         resumed, recorded, created, pending, next_running, next_waiting = [], [], [], [], [], []
         for projet_id, run in list(zip(range(1, attentes + 1), stage1, strict=True))[:mesures]:
             t0 = time.time()

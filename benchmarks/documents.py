@@ -18,20 +18,33 @@ from implantation.config.schema import ProcessConfig
 from implantation.db.session import make_engine
 from implantation.documents.render import find_soffice
 from implantation.documents.service import generate_pack
-from implantation.samples import complete_for_documents, seed
+from implantation.samples import seed
+from implantation.services.dossier import complete, load_dossier
+from implantation.services.operateurs import add_operateur
 from implantation.services.workflow import SYSTEM, create_project
 from implantation.settings import PROJECT_ROOT, Settings
 
 
 def sample_project(session: Session, cfg: ProcessConfig, operateurs: int) -> int:
-    """The demo's pilot site at stage 5: La Remise selected, its data supplied, opérateurs affectés."""
+    """The demo's pilot site at stage 5: the sample dossier entered, opérateurs affectés (services of the CLI)."""
     ids = seed(session)
     project = create_project(session, cfg, ids.establishment_id, ids.lead_id, date(2026, 1, 5), SYSTEM)
-    project.siae_id = ids.siae_id
-    project.activity = "Tri de textiles"
-    session.add(project)
     assert project.id is not None
-    complete_for_documents(session, project.id, date(2026, 9, 14), operateurs=operateurs)
+    complete(
+        session, cfg, project, load_dossier(PROJECT_ROOT / "config" / "echantillons" / "dossier.toml"), SYSTEM
+    )
+    for n in range(operateurs):
+        raw = {
+            "nom": f"Opérateur{n}",
+            "prenom": f"Prénom{n}",
+            "ecrou": f"BENCH-{n:05d}",
+            "date_naissance": "1990-01-01",
+            "statut_juridique": "condamne",
+            "quantum_mois": "20",
+            "poste": "Agent de tri de textiles",
+            "debut_contrat": "2028-01-10",
+        }
+        add_operateur(session, cfg, project, raw, SYSTEM, date(2026, 9, 14))
     return project.id
 
 

@@ -102,6 +102,13 @@ class OperateurStatus(LabelledEnum):
     LEFT = "sorti", "Sorti"
 
 
+class OperateurEndReason(LabelledEnum):
+    """Why a CEP ended (L412-16: an SIAE CEP ends with detention, or earlier by resignation)."""
+
+    RELEASE = "liberation", "Libération (fin de détention)"
+    RESIGNATION = "demission", "Démission"
+
+
 class DocumentKind(LabelledEnum):
     DUI = "dui", "Dossier unique d'instruction (DUI IAE)"
     CONVENTION = "convention", "Convention IAE"

@@ -10,6 +10,7 @@ from prefect import task
 from sqlmodel import Session, col, select
 
 from implantation import dates
+from implantation.budget import project_balance_lines
 from implantation.config.schema import DecisionKind, ProcessConfig
 from implantation.dates import days_late, fr_date
 from implantation.db.models import (
@@ -24,6 +25,7 @@ from implantation.db.session import session_scope
 from implantation.documents.service import document_states
 from implantation.enums import Decision
 from implantation.services import choices
+from implantation.services.operateurs import summary as operateurs_summary
 from implantation.services.projects import suspension_reasons
 from implantation.services.workflow import get_project, get_stage
 from tasks.common import TASK_OPTIONS, runtime
@@ -119,6 +121,17 @@ def _documents(session: Session, cfg: ProcessConfig, project_id: int) -> list[st
     return lines
 
 
+def _operateurs(session: Session, project_id: int) -> list[str]:
+    """Counts and opaque ids: a detainee's name or écrou number never reaches Prefect."""
+    found = operateurs_summary(session, project_id)
+    if not found["effectifs"]:
+        return ["- aucun opérateur enregistré (« siae operateurs importer »)"]
+    lines = [f"- {label} : {count}" for label, count in found["effectifs"].items()]
+    if found["affectes"]:
+        lines.append(f"- CEP à établir pour : {', '.join(found['affectes'])}")
+    return lines
+
+
 def _launch(cfg: ProcessConfig) -> list[str]:
     periods = ", ".join(p.nom for p in cfg.calendar.periodes_a_eviter_pour_lancement)
     return [
@@ -182,10 +195,21 @@ def gate_markdown(
             *_siae_table(session),
             "",
         ]
+    if cfg.has(stage, DecisionKind.FEASIBILITY):
+        siae = session.get(Siae, project.siae_id) if project.siae_id else None
+        lines += ["### Budget prévisionnel : solde des années 1 et 2", ""]
+        lines += [*_bullets(project_balance_lines(cfg.money, project, siae)), ""]
     if cfg.has(stage, DecisionKind.CONVENTION_APPROVAL):
         lines += [f"### Documents de l'étape {stage}", "", *_documents(session, cfg, project.id), ""]  # type: ignore[arg-type]
         if pack_problems:
             lines += ["Les documents ne peuvent pas encore être produits :", "", *_bullets(pack_problems), ""]
+    if cfg.has(stage, DecisionKind.CONVENTION_APPROVAL) or cfg.has(stage, DecisionKind.LAUNCH):
+        lines += [
+            "### Opérateurs (effectifs et identifiants opaques seulement)",
+            "",
+            *_operateurs(session, project.id),
+            "",
+        ]  # type: ignore[arg-type]
     if cfg.has(stage, DecisionKind.LAUNCH):
         lines += ["### Date de démarrage", "", *_launch(cfg), ""]
     lines += [

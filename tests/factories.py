@@ -1,15 +1,28 @@
 """Test data built through the same services as the application, with sensible defaults."""
 
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
-from sqlmodel import Session
+from sqlmodel import Session, select
 
+from implantation.calendar import add_months
 from implantation.config.schema import ProcessConfig
-from implantation.db.models import Establishment, ImplantationProject, Person, Siae
+from implantation.db.models import (
+    CopilMeeting,
+    DeliverableRecord,
+    Establishment,
+    ImplantationProject,
+    Person,
+    Siae,
+)
+from implantation.documents.service import document_states, generate_pack, record_signature
 from implantation.enums import Role
 from implantation.services import gate_codes, workflow
+from implantation.services.dossier import complete, load_dossier
+from implantation.services.operateurs import add_operateur
+from implantation.services.projects import record_copil, record_deliverable
 from implantation.services.referential import ESTABLISHMENTS, PERSONS, SIAES, add
+from implantation.settings import PROJECT_ROOT, Settings
 
 # Key of the one-time decision codes in the tests that call the services directly.
 SECRET = b"cle-des-tests-de-service"
@@ -47,6 +60,17 @@ def siae(session: Session, cfg: ProcessConfig, **values: str | None) -> Siae:
     row = add(session, cfg, SIAES, raw)
     assert isinstance(row, Siae)
     return row
+
+
+SIAE_IDENTITY = {
+    "code_naf": "38.32Z",
+    "idcc": "3016",
+    "forme_juridique": "Association loi 1901",
+    "president": "Alix Président",
+    "directeur": "Sacha Directeur",
+    "representant_legal": "Alix Président, président",
+}
+"""What the DUI reads of the SIAE beyond its required columns: ``siae(session, cfg, **SIAE_IDENTITY)``."""
 
 
 def person(session: Session, cfg: ProcessConfig, role: Role, territory: str, **values: str | None) -> Person:
@@ -90,3 +114,85 @@ def decide(
             session, SECRET, project_id, request.stage, request.approver_id
         )
     return workflow.decide(session, cfg, project_id, request, today, secret=SECRET)
+
+
+SAMPLES = PROJECT_ROOT / "config" / "echantillons"
+
+
+def complete_for_documents(
+    session: Session, cfg: ProcessConfig, project: ImplantationProject, launch_on: date, operateurs: int = 2
+) -> list[str]:
+    """What stages 1 to 4 produce, entered through the dossier service (the sample dossier with its dates
+    moved to ``launch_on``), then ``operateurs`` opérateurs « affectés » through the opérateur service.
+
+    The SIAE of SIRET ``SIRET_A`` must be in the referential; the project's SIAE identity (NAF, IDCC…) is
+    the referential's, as in the documents.
+    """
+    actor = workflow.Actor(label="Fabrique de tests")
+    dossier = load_dossier(SAMPLES / "dossier.toml").model_copy(
+        update={
+            "date_demarrage_prevue": launch_on,
+            "convention_debut": launch_on,
+            "convention_fin": add_months(launch_on, 36) - timedelta(days=1),
+            "implantation_debut": launch_on,
+            "implantation_fin": add_months(launch_on, 84) - timedelta(days=1),
+        }
+    )
+    complete(session, cfg, project, dossier, actor)
+    ids = []
+    for n in range(operateurs):
+        raw = {
+            "nom": f"Opérateur{n}",
+            "prenom": f"Prénom{n}",
+            "ecrou": f"TEST-{n:05d}",
+            "date_naissance": "1990-01-01",
+            "statut_juridique": "condamne",
+            "quantum_mois": "20",
+            "poste": "Agent de tri de textiles",
+            "debut_contrat": launch_on.isoformat(),
+        }
+        ids.append(add_operateur(session, cfg, project, raw, actor, launch_on).id)
+    return ids
+
+
+def stage_work(
+    session: Session, cfg: ProcessConfig, project_id: int, stage: int, day: date | None = None
+) -> None:
+    """A stage's minimum of COPILs and its deliverables (``config/etapes.toml``), through the services:
+    what its gate requires before an approval (only what is still missing). ``day``: the project's start."""
+    if day is None:
+        project = session.get(ImplantationProject, project_id)
+        assert project is not None
+        day = project.started_on
+    spec = cfg.stage(stage)
+    held = len(
+        session.exec(
+            select(CopilMeeting).where(CopilMeeting.project_id == project_id, CopilMeeting.stage == stage)
+        ).all()
+    )
+    for n in range(held, spec.copil.min if spec.copil else 0):
+        record_copil(session, cfg, project_id, stage, day, "DISP, EP, SPIP", f"COPIL {n + 1}")
+    received = set(
+        session.exec(
+            select(DeliverableRecord.kind).where(
+                DeliverableRecord.project_id == project_id, DeliverableRecord.stage == stage
+            )
+        )
+    )
+    for deliverable in spec.livrables:
+        if deliverable.id not in received:
+            record_deliverable(session, cfg, project_id, stage, deliverable.id, day, f"{deliverable.id}.pdf")
+
+
+def signed_contract_documents(
+    session: Session, cfg: ProcessConfig, project_id: int, settings: Settings, day: date
+) -> None:
+    """Stage 5's pack produced from the current data, then DUI, convention and contract signed by all."""
+    generate_pack(session, project_id, cfg, settings)
+    for state in document_states(session, project_id, cfg):
+        if state.latest and state.record.operateur_id is None:
+            for role in state.missing:
+                assert state.record.id is not None
+                record_signature(
+                    session, state.record.id, role, f"{role.label} (signataire)", day, cfg, today=day
+                )

@@ -179,6 +179,7 @@ def main(argv: list[str] | None = None) -> int:
                     box.ids,
                     on_step=step,
                     sink=sink,
+                    folder=base / "saisies",
                 )
                 projet_id = driver.start()
                 step("DISP : implantation démarrée, étape 1 ouverte")

@@ -1,27 +1,31 @@
 """A complete implantation played as its people would: the demo's script, reused by the tests.
 
 Decisions go through the HTTP resume API (the UI's Resume button); the rest (COPIL minutes, deliverables,
-the SIAE's data for the documents, signatures) goes through the domain services, as the CLI does.
+the facts of each stage, the opérateurs, signatures) goes through the ``siae`` commands a person types
+(:mod:`flows.harness.person`).
 """
 
 import re
+import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy.engine import Engine
 from sqlmodel import select
 
 from flows.harness.api import PrefectApi
+from flows.harness.person import Terminal, enter_stage_facts, import_sample_operateurs, record_stage_work
 from flows.harness.smtp_sink import SmtpSink
 from implantation.calendar import launch_date_problems
 from implantation.config.schema import ProcessConfig
 from implantation.db.models import Establishment, ImplantationProject, Person, Siae, TransitionLog
 from implantation.db.session import session_scope
-from implantation.documents.service import document_states, record_signature
-from implantation.samples import SampleIds, complete_for_documents, record_stage_work
+from implantation.documents.service import document_states
+from implantation.samples import SampleIds
 from implantation.services import choices
 
 IMPLANTATION = "demarrer-implantation/demarrer-implantation"
@@ -51,6 +55,7 @@ class Driver:
     today: date = SCENARIO_TODAY
     on_step: Callable[[str], None] = lambda _message: None
     sink: SmtpSink | None = None
+    folder: Path | None = None
     _answered: dict[str, str] = field(default_factory=dict)
 
     def received_code(self, projet_id: int, etape: int, email: str) -> str:
@@ -74,6 +79,13 @@ class Driver:
                 if found:
                     return found.group(1)
         return ""
+
+    @property
+    def terminal(self) -> Terminal:
+        """Where the ``siae`` commands run; their input files go to ``folder`` (a temporary one by default)."""
+        if self.folder is None:
+            self.folder = Path(tempfile.mkdtemp(prefix="siae-saisies-"))
+        return Terminal(self.engine.url.render_as_string(hide_password=False), self.folder)
 
     def email(self, key: str) -> str:
         return self.ids.emails[key]
@@ -145,8 +157,14 @@ class Driver:
         raise TimeoutError(f"Aucune décision enregistrée pour la saisie {key} après {timeout:.0f} s.")
 
     def stage_work(self, projet_id: int, etape: int) -> None:
-        with session_scope(self.engine) as session:
-            record_stage_work(session, self.cfg, projet_id, etape, self.today)
+        record_stage_work(self.terminal, self.cfg, projet_id, etape, self.today)
+
+    def enter_facts(self, projet_id: int, etape: int, launch_on: date) -> None:
+        """The facts of stage 1, 3 or 4 of the sample dossier, with ``siae projet completer``."""
+        enter_stage_facts(self.terminal, projet_id, etape, launch_on)
+
+    def import_operateurs(self, projet_id: int, contract_start: date) -> None:
+        import_sample_operateurs(self.terminal, projet_id, contract_start)
 
     def launch_date(self, after: date) -> date:
         with session_scope(self.engine) as session:
@@ -170,7 +188,7 @@ class Driver:
 
     def sign_drafts(self, projet_id: int) -> int:
         """Every party signs the latest DUI, convention and contract (as recorded with ``siae documents``)."""
-        signed = 0
+        todo: list[tuple[int, str, str]] = []
         with session_scope(self.engine) as session:
             for state in document_states(session, projet_id, self.cfg):
                 if not state.latest or state.record.operateur_id is not None:
@@ -178,13 +196,20 @@ class Driver:
                 for role in state.missing:
                     person = session.exec(select(Person).where(Person.role == role)).first()
                     label = person.full_name if person else f"{role.label} de l'Isère"
-                    record_signature(session, state.record.id, role, label, self.today, self.cfg)  # type: ignore[arg-type]
-                    signed += 1
-        return signed
-
-    def complete_for_documents(self, projet_id: int, launch_on: date) -> None:
-        with session_scope(self.engine) as session:
-            complete_for_documents(session, projet_id, launch_on)
+                    todo.append((state.record.id, role.value, label))  # type: ignore[arg-type]
+        for document_id, role, label in todo:
+            self.terminal(
+                "documents",
+                "signer",
+                str(document_id),
+                "--role",
+                role,
+                "--signataire",
+                label,
+                "--date",
+                self.today.isoformat(),
+            )
+        return len(todo)
 
 
 def gate(email: str, decision: str = "approuver", **fields: Any) -> dict[str, Any]:
@@ -194,7 +219,9 @@ def gate(email: str, decision: str = "approuver", **fields: Any) -> dict[str, An
 def full_implantation(driver: Driver, projet_id: int) -> date:
     """The demo's path through the six gates, with a refusal, an invalid input, a rejection and re-asks."""
     d, e = driver, driver.email
+    launch_on = d.launch_date(d.today + timedelta(days=60))
     d.stage_work(projet_id, 1)
+    d.enter_facts(projet_id, 1, launch_on)
     d.answer(
         projet_id, 1, gate(e("spip38")), "le SPIP tente d'approuver (rôle non habilité) : refusé, redemandé"
     )
@@ -236,6 +263,7 @@ def full_implantation(driver: Driver, projet_id: int) -> date:
     )
 
     d.stage_work(projet_id, 3)
+    d.enter_facts(projet_id, 3, launch_on)
     d.answer(
         projet_id,
         3,
@@ -254,8 +282,8 @@ def full_implantation(driver: Driver, projet_id: int) -> date:
     )
 
     d.stage_work(projet_id, 4)
-    launch_on = d.launch_date(d.today + timedelta(days=60))
-    d.complete_for_documents(projet_id, launch_on)
+    d.enter_facts(projet_id, 4, launch_on)
+    d.import_operateurs(projet_id, launch_on)
     d.answer(projet_id, 4, gate(e("spip38")), "le SPIP valide la co-construction (feuille de route)")
 
     d.stage_work(projet_id, 5)

@@ -18,6 +18,7 @@ try:  # typer >= 0.2x ships its own copy of click
 except ImportError:  # pragma: no cover - older typer relies on click itself
     from click import exceptions as usage  # type: ignore[no-redef]
 
+from implantation.cli import dossier as _dossier  # noqa: F401  (adds « projet completer »)
 from implantation.cli import help_fr
 from implantation.cli.common import err, handled, out, widen_piped_output
 
@@ -40,6 +41,11 @@ GROUPS: dict[str, tuple[str, str, str]] = {
         "implantation.cli.documents",
         "app",
         "Documents de l'étape 5 : DUI, convention IAE, contrat d'implantation, CEP et annexes.",
+    ),
+    "operateurs": (
+        "implantation.cli.operateurs",
+        "operateurs_app",
+        "Opérateurs (personnes détenues sous CEP) : import CSV, ajout, sortie, liste.",
     ),
     "journal": (
         "implantation.cli.journal",

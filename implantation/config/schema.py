@@ -7,7 +7,7 @@ import itertools
 from datetime import date
 from decimal import Decimal
 from enum import StrEnum
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
@@ -42,6 +42,7 @@ class DecisionKind(StrEnum):
     """
 
     SIAE_SELECTION = "selection_siae"  # the sourced SIAEs, the one retained and its activity
+    FEASIBILITY = "validation_faisabilite"  # the budget's balance over two years is shown before it
     CONVENTION_APPROVAL = "approbation_convention"  # the administrative documents are produced before it
     LAUNCH = "lancement"  # the effective start date; approving it launches the project
 
@@ -86,6 +87,9 @@ class Stage(Strict):
 class StagesFile(Strict):
     duree_minimale_projet_mois: Range
     source_duree_minimale: str
+    # What a stage's pilot may approve without, with a motivated override (issue 13).
+    derogation_pilote: list[Literal["copil", "livrables"]] = []
+    source_derogation: str | None = None
     etape: Annotated[list[Stage], Field(min_length=1)]
 
     @model_validator(mode="after")

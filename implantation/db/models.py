@@ -19,6 +19,7 @@ from implantation.enums import (
     DocumentStatus,
     EstablishmentType,
     LegalStatus,
+    OperateurEndReason,
     OperateurStatus,
     ProjectStatus,
     Role,
@@ -165,6 +166,15 @@ class ImplantationProject(SQLModel, table=True):
     reimbursement_terms: str | None = Field(
         default=None, max_length=500, description="Périodicité et délai du remboursement des rémunérations"
     )
+    # Entered with ``siae projet completer`` (issue 13).
+    joint_lead: str | None = Field(
+        default=None, max_length=200, description="Chef de projet commun SPIP / établissement"
+    )
+    posts: list[dict[str, str]] | None = Field(
+        default=None,
+        sa_column=Column(JSON, nullable=True),
+        description="Postes : intitule, code_rome, heures_hebdomadaires, horaires, missions, risques",
+    )
     created_at: datetime = Field(default_factory=utcnow, sa_column=_ts())
 
 
@@ -304,6 +314,11 @@ class Operateur(SQLModel, table=True):
         sa_column=Column(JSON, nullable=True),
         description='Emploi du temps : {"jours": ["lundi", …], "debut": "08:00", "fin": "14:30", "pause_minutes": 30}',
     )
+    # A CEP ends at release or resignation: the record stays, its end is marked (issue 13).
+    ended_on: date | None = None
+    end_reason: OperateurEndReason | None = Field(
+        default=None, sa_type=StrEnumType(OperateurEndReason, 20), nullable=True
+    )
 
 
 class OperateurIdentity(SQLModel, table=True):
@@ -365,6 +380,24 @@ class NotificationRecord(SQLModel, table=True):
     # Claimed but not yet confirmed by the SMTP server (see notifications.mailer): ``sent_at`` is the claim's time.
     pending: bool = False
     sent_at: datetime = Field(default_factory=utcnow, sa_column=_ts())
+
+
+class FactChange(SQLModel, table=True):
+    """One project fact changed (dossier key, old and new value), by whom and when.
+
+    Opérateurs appear only by their opaque id: their identity is never copied here.
+    """
+
+    __tablename__ = "fact_change"
+    id: int | None = Field(default=None, primary_key=True)
+    project_id: int = Field(foreign_key="implantation_project.id", index=True)
+    field: str = Field(max_length=60)
+    old_value: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    new_value: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    actor_id: int | None = Field(default=None, foreign_key="person.id")
+    actor_label: str = Field(max_length=200)
+    source: str | None = Field(default=None, max_length=300, description="Fichier ou commande d'origine")
+    at: datetime = Field(default_factory=utcnow, sa_column=_ts())
 
 
 _BOUNDS = {

@@ -9,9 +9,10 @@ from datetime import datetime
 from sqlmodel import Session, col, func, select
 
 from implantation.config.schema import ProcessConfig
+from implantation.dates import fr_datetime
 from implantation.db.models import ImplantationProject, NotificationRecord, Person, TransitionLog
 from implantation.keys import stage_attempt_key
-from implantation.notifications.context import approval_request_context, base_context, fr_datetime
+from implantation.notifications.context import approval_request_context, base_context
 from implantation.notifications.mailer import MailKind, send_once
 from implantation.notifications.recipients import addresses, decider_persons, pilot_persons
 from implantation.services import gate_codes

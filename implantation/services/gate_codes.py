@@ -178,6 +178,6 @@ def code_refusal(
 
 
 def _when(moment: datetime) -> str:
-    from implantation.notifications.context import fr_datetime
+    from implantation.dates import fr_datetime
 
     return fr_datetime(moment)

@@ -6,8 +6,8 @@ documents, opérateurs and suspension motifs are each read once and joined in me
 professionals and structures only: opérateurs are counted, never named.
 """
 
-from collections import Counter
-from collections.abc import Sequence, defaultdict
+from collections import Counter, defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 

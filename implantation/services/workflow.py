@@ -243,6 +243,8 @@ class DecisionRequest:
     # Launch (``lancement``): the effective start of the activity; checklist items confirmed (etapes.toml ids).
     launch_date: date | None = None
     confirmed: set[str] = field(default_factory=set)
+    # Any stage: the pilot's motive for approving without the COPILs or deliverables (config/etapes.toml).
+    derogation: str | None = None
 
 
 @dataclass
@@ -336,7 +338,36 @@ def decision_problems(
         missing = [item.titre for item in cfg.checklist(request.stage) if item.id not in request.confirmed]
         if missing:
             problems.append("liste de lancement incomplète, non confirmé : " + ", ".join(missing))
+        problems += _requirement_problems(session, cfg, project, approver, request)
     return problems
+
+
+def _requirement_problems(
+    session: Session,
+    cfg: ProcessConfig,
+    project: ImplantationProject,
+    approver: Person | None,
+    request: DecisionRequest,
+) -> list[str]:
+    """COPILs and deliverables of the stage, and at stage 5 the signed documents (gate_requirements)."""
+    from implantation.services import gate_requirements as gr
+
+    missing = gr.approval_requirements(session, cfg, project, request.stage)
+    if not (request.derogation or "").strip():
+        return missing.overridable + missing.binding
+    return gr.override_problems(cfg, request.stage, approver, request.derogation, missing) + missing.binding
+
+
+def _log_override(
+    session: Session, cfg: ProcessConfig, project: ImplantationProject, request: DecisionRequest, actor: Actor
+) -> None:
+    """An accepted override gets its own log row: who, why, and what was missing."""
+    from implantation.services import gate_requirements as gr
+
+    if (request.derogation or "").strip():
+        missing = gr.approval_requirements(session, cfg, project, request.stage)
+        note = gr.override_note(missing, request.derogation or "")
+        _log(session, project, "derogation", actor, stage=request.stage, reason=note)
 
 
 def _selection_problems(session: Session, cfg: ProcessConfig, request: DecisionRequest) -> list[str]:
@@ -469,6 +500,7 @@ def decide(
     record = get_stage(session, project_id, request.stage)
     outcome = DecisionOutcome(accepted=True)
     if request.decision == Decision.APPROVE:
+        _log_override(session, cfg, project, request, actor)
         row = _move_stage(
             session, project, record, StageTransition.APPROVE, actor, request.reason, request.key
         )

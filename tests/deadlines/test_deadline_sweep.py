@@ -5,6 +5,7 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
+import factories
 import pytest
 from aiosmtpd.controller import Controller
 from factories import decide
@@ -115,6 +116,7 @@ def test_escalations_stop_when_the_stage_is_validated(
 ) -> None:
     assert len(_sweep(session, cfg, settings, DUE + timedelta(days=1))) == 1
     approved_on = DUE + timedelta(days=3)
+    factories.stage_work(session, cfg, world.project_id, 1)
     outcome = decide(
         session,
         cfg,
@@ -150,6 +152,7 @@ def test_a_reopened_stage_gets_fresh_reminders(
     first = reminder_date(DUE, cfg.calendar, "69")
     assert len(_sweep(session, cfg, settings, first)) == 1
     assert len(_sweep(session, cfg, settings, DUE + timedelta(days=1))) == 1
+    factories.stage_work(session, cfg, world.project_id, 1)
     decide(
         session,
         cfg,

@@ -246,7 +246,17 @@ def test_missing_values_are_all_listed_and_nothing_is_written(
         f"CEP {op_id} : il manque la durée hebdomadaire de travail",
         f"Annexe au CEP {op_id} : il manque la durée hebdomadaire de travail",
     ]:
-        assert expected in problems
+        assert any(p.startswith(expected + " (à saisir : ") for p in problems), expected
+    # Each missing value says where to enter it (dossier key and gate-form field, or CSV column).
+    assert (
+        "Convention IAE : il manque la date de fin de la convention (à saisir : clé « convention_fin » de "
+        "« siae projet completer », ou champ « convention_fin » du formulaire de l'étape 4)"
+    ) in problems
+    assert (
+        f"CEP {op_id} : il manque la durée hebdomadaire de travail (à saisir : colonne « heures_hebdomadaires » de « siae operateurs importer »)"
+        in problems
+    )
+    assert all("à saisir" in p for p in problems if " : il manque " in p)
     assert str(caught.value).startswith("Documents impossibles à produire :\n- ")
     assert session.exec(select(DocumentRecord)).all() == []
     assert not settings.documents_dir.exists()

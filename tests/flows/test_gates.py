@@ -65,6 +65,7 @@ def test_a_resumed_stage_does_not_suspend_again(flow_stack: FlowStack) -> None:
     driver = flow_stack.driver()
     projet_id = driver.start()
     run, _ = driver.wait_gate(projet_id, 1)
+    driver.stage_work(projet_id, 1)  # what the approval requires
     driver.answer(projet_id, 1, gate(driver.email("cheffe.projet.disp")), "approbation")
     flow_stack.api.wait_state(run, {"COMPLETED"})
     deadline = time.monotonic() + 30  # logs reach the server in batches

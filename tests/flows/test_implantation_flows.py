@@ -13,6 +13,7 @@ from postgres_server import DATABASES
 from sqlmodel import col, select
 
 from flows.harness.local import flow_processes, forkserver_processes
+from flows.harness.person import sample_identities
 from flows.harness.scenario import full_implantation, gate
 from implantation.db.journal import verify
 from implantation.db.models import (
@@ -25,13 +26,12 @@ from implantation.db.models import (
 from implantation.db.session import session_scope
 from implantation.enums import ProjectStatus, StageStatus
 from implantation.keys import stage_attempt_key
-from implantation.samples import OPERATEUR_IDENTITIES
 from tests.flow_stack import FlowStack
 
 pytestmark = pytest.mark.prefect
 
 FINAL_STATES = {"COMPLETED", "FAILED", "CRASHED", "CANCELLED"}
-NEEDLES = [v for first, last, ecrou, _born in OPERATEUR_IDENTITIES for v in (first, last, ecrou)]
+NEEDLES = [v for identity in sample_identities() for v in identity]
 
 
 def _logs(fs: FlowStack, projet_id: int) -> list[TransitionLog]:
@@ -173,13 +173,14 @@ def test_full_implantation_through_six_gates(flow_stack: FlowStack) -> None:
     descriptions = " ".join(str(i["value"]) for i in inputs if "description" in i["key"])
     assert "La saisie précédente n'a pas été retenue" in descriptions
 
-    # Documents: three project documents and a CEP with its annex per opérateur, each once.
+    # Documents: three project documents and a CEP with its annex per opérateur imported, each once.
+    imported = len(sample_identities())
     assert Counter(d.kind.value for d in documents) == {
         "dui": 1,
         "convention": 1,
         "contrat_implantation": 1,
-        "cep": 2,
-        "annexe_cep": 2,
+        "cep": imported,
+        "annexe_cep": imported,
     }
     assert all(d.version == 1 for d in documents)
 
@@ -242,6 +243,7 @@ def test_send_back_restart_and_deadlines(flow_stack: FlowStack) -> None:
     fs = flow_stack
     d, e = fs.driver(), fs.ids.emails
     projet_id = d.start()
+    d.stage_work(projet_id, 1)  # the COPILs and deliverables its approval requires
     d.answer(projet_id, 1, gate(e["disp.marseille"]), "DISP d'une autre interrégion")
     d.answer(projet_id, 1, gate("inconnu@exemple.gouv.test"), "adresse inconnue")
     d.answer(projet_id, 1, gate(e["cheffe.projet.disp"]), "DISP de Lyon")
@@ -250,6 +252,7 @@ def test_send_back_restart_and_deadlines(flow_stack: FlowStack) -> None:
         "siae_retenue": d.siae(fs.ids.siae_id),
         "activite": "Tri de textiles",
     }
+    d.stage_work(projet_id, 2)
     d.answer(projet_id, 2, gate(e["referent.dreets"], **sourcing), "sélection")
     refusals = [r.reason or "" for r in _logs(fs, projet_id) if not r.accepted]
     assert "territoire attendu : LYON" in refusals[0]

@@ -85,6 +85,7 @@ def test_a_gate_is_answered_in_the_prefect_ui(flow_stack: FlowStack, browser: Br
     fs = flow_stack
     driver = fs.driver()
     projet_id = driver.start()
+    driver.stage_work(projet_id, 1)  # what the approval requires
     run, first = driver.wait_gate(projet_id, 1)
     url = f"{fs.stack.ui_url}/runs/flow-run/{run}"
     lead_email = fs.ids.emails["cheffe.projet.disp"]

@@ -69,6 +69,7 @@ def test_new_and_resumed_runs_start_without_a_poll(runner_that_never_polls: Flow
     fs = runner_that_never_polls
     driver = fs.driver()
     projet_id = driver.start()  # a run created on the start deployment, then stage 1's run
+    driver.stage_work(projet_id, 1)  # what the approval requires
     answer = driver.answer(projet_id, 1, gate(driver.email("cheffe.projet.disp")), "approbation")
     assert answer.status == "ACCEPT" and answer.outcome.startswith("enregistré")  # the resumed run ran
     stage2 = fs.api.stage_run(projet_id, 2)

@@ -56,6 +56,7 @@ def test_lateness_counts_days_past_the_due_date(session: Session, cfg: ProcessCo
     assert timeline(session, cfg, project, date(2027, 1, 4))[0].late_days == 0
     assert timeline(session, cfg, project, date(2027, 1, 14))[0].late_days == 10
     assert project.id is not None and lead.id is not None
+    factories.stage_work(session, cfg, project.id, 1)
     factories.decide(
         session, cfg, project.id, workflow.DecisionRequest(1, Decision.APPROVE, lead.id), date(2027, 1, 9)
     )

@@ -1,6 +1,7 @@
 """State changes of a project and its stages, on both backends, with their log in the same transaction."""
 
 from datetime import date
+from pathlib import Path
 
 import factories
 import pytest
@@ -13,6 +14,12 @@ from implantation.enums import Decision, ProjectStatus, Role, SiaeKind, StageSta
 from implantation.services import workflow
 from implantation.services.errors import DomainError
 from implantation.services.workflow import DecisionRequest
+from implantation.settings import Settings
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    return Settings(data_dir=tmp_path / "data")
 
 
 def stages(session: Session, project: ImplantationProject) -> dict[int, StageRecord]:
@@ -75,6 +82,7 @@ def test_create_refuses_unknown_establishment_and_non_disp_lead(session: Session
 def test_approve_closes_the_stage_and_opens_the_next(session: Session, cfg: ProcessConfig) -> None:
     project, lead = factories.project(session, cfg)
     assert project.id is not None and lead.id is not None
+    factories.stage_work(session, cfg, project.id, 1)
     outcome = decide(
         session, cfg, project.id, DecisionRequest(1, Decision.APPROVE, lead.id), date(2026, 12, 10)
     )
@@ -146,6 +154,7 @@ def test_send_back_reopens_the_earlier_stage_with_its_reason(session: Session, c
     project, lead = factories.project(session, cfg)
     ddets = factories.person(session, cfg, Role.DDETS, "38")
     assert project.id is not None and lead.id is not None and ddets.id is not None
+    factories.stage_work(session, cfg, project.id, 1)
     decide(session, cfg, project.id, DecisionRequest(1, Decision.APPROVE, lead.id), date(2026, 12, 10))
     no_target = DecisionRequest(2, Decision.SEND_BACK, ddets.id, "Pas de local")
     assert not decide(session, cfg, project.id, no_target, date(2027, 1, 5)).accepted
@@ -171,6 +180,7 @@ def test_send_back_reopens_the_earlier_stage_with_its_reason(session: Session, c
 def test_replaying_an_idempotency_key_changes_nothing(session: Session, cfg: ProcessConfig) -> None:
     project, lead = factories.project(session, cfg)
     assert project.id is not None and lead.id is not None
+    factories.stage_work(session, cfg, project.id, 1)
     request = DecisionRequest(1, Decision.APPROVE, lead.id, key="formulaire-42")
     first = decide(session, cfg, project.id, request, date(2026, 12, 10))
     session.commit()
@@ -258,9 +268,11 @@ def test_stage_two_selection_refuses_a_non_implantable_kind(session: Session, cf
     )
 
 
-def test_full_path_to_launch_with_a_launch_date_check(session: Session, cfg: ProcessConfig) -> None:
+def test_full_path_to_launch_with_a_launch_date_check(
+    session: Session, cfg: ProcessConfig, settings: Settings
+) -> None:
     project, lead = factories.project(session, cfg)
-    remise = factories.siae(session, cfg)
+    remise = factories.siae(session, cfg, **factories.SIAE_IDENTITY)
     other = factories.siae(session, cfg, siret=factories.SIRET_B, nom="Autre ACI")
     dreets = factories.person(session, cfg, Role.DREETS, "84")
     ep = factories.person(session, cfg, Role.EP, "38")
@@ -274,6 +286,7 @@ def test_full_path_to_launch_with_a_launch_date_check(session: Session, cfg: Pro
     assert pid is not None
 
     def ok(request: DecisionRequest, day: date) -> None:
+        factories.stage_work(session, cfg, pid, request.stage)
         outcome = decide(session, cfg, pid, request, day)
         assert outcome.accepted, outcome.problems
 
@@ -291,11 +304,14 @@ def test_full_path_to_launch_with_a_launch_date_check(session: Session, cfg: Pro
     assert len(session.exec(select(CandidateSiae).where(CandidateSiae.project_id == pid)).all()) == 2
     ok(DecisionRequest(3, Decision.APPROVE, siae_person.id), date(2027, 3, 15))  # type: ignore[arg-type]
     ok(DecisionRequest(4, Decision.APPROVE, spip.id), date(2027, 5, 3))  # type: ignore[arg-type]
+    factories.complete_for_documents(session, cfg, project, date(2027, 9, 13), operateurs=0)
+    factories.signed_contract_documents(session, cfg, pid, settings, date(2027, 6, 14))
     ok(DecisionRequest(5, Decision.APPROVE, dreets.id), date(2027, 6, 15))  # type: ignore[arg-type]
     summer = DecisionRequest(6, Decision.APPROVE, ep.id, launch_date=date(2027, 8, 2))  # type: ignore[arg-type]
     refused = decide(session, cfg, pid, summer, date(2027, 7, 20))
     assert not refused.accepted and any("juillet-août" in p for p in refused.problems)
     checklist = {"locaux_amenages", "interlocuteurs_nommes", "protocole_sortie"}
+    factories.stage_work(session, cfg, pid, 6)
     partial = DecisionRequest(
         6, Decision.APPROVE, ep.id, launch_date=date(2027, 9, 13), confirmed={"locaux_amenages"}
     )  # type: ignore[arg-type]

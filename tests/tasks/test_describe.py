@@ -55,3 +55,22 @@ def test_a_suspended_stage_shows_the_stop_and_what_is_awaited(session: Session, 
     assert "### ⏸ Étape suspendue depuis le 2 octobre 2026 : horloge arrêtée" in text
     assert "En attente : Plan des locaux attendu de l'EP" in text
     assert "`suspendre`" in text and "`reprendre`" in text
+
+
+def test_stage_three_shows_the_budget_balance_and_stage_five_the_operateurs_by_id(
+    session: Session, cfg: ProcessConfig
+) -> None:
+    factories.siae(session, cfg)
+    project, _lead = factories.project(session, cfg)
+    text = gate_markdown(session, cfg, project, 3, [], [], TODAY)
+    assert (
+        "### Budget prévisionnel : solde des années 1 et 2\n\n- Solde non calculable, il manque : la SIAE"
+        in text
+    )
+    ids = factories.complete_for_documents(session, cfg, project, date(2028, 1, 10), operateurs=2)
+    text = gate_markdown(session, cfg, project, 3, [], [], TODAY).replace("\u202f", " ").replace("\xa0", " ")
+    assert "- Année 1 (à partir du 10/01/2028) : charges 171 428,00 €" in text
+    assert "- Année 2 (à partir du 10/01/2029) : charges" in text and "Attention" not in text
+    text = gate_markdown(session, cfg, project, 5, [], [], TODAY)
+    assert "- Affecté : 2" in text and f"- CEP à établir pour : {', '.join(sorted(ids))}" in text
+    assert "Opérateur0" not in text and "TEST-00000" not in text

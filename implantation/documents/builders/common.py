@@ -20,6 +20,7 @@ from implantation.documents import formatting as fmt
 from implantation.documents.contexts import EstablishmentParty, EstablishmentRef, PayInfo, SiaeParty
 from implantation.documents.parties import Parties, author, load_parties, recipients, signature_blocks, visas
 from implantation.enums import DocumentKind, OperateurStatus, Role
+from implantation.fact_sources import where_to_enter
 from implantation.services.errors import DomainError
 
 SHORT_LABEL = {
@@ -48,7 +49,8 @@ class Checker:
 
     def need(self, value: Any, what: str) -> Any:
         if value is None or (isinstance(value, str) and not value.strip()):
-            self.problems.append(f"{self.label} : il manque {what}")
+            hint = where_to_enter(what)
+            self.problems.append(f"{self.label} : il manque {what}" + (f" ({hint})" if hint else ""))
         return value
 
     def refuse(self, problem: str | None) -> None:
@@ -82,6 +84,8 @@ def budget_items(
         check.need(None, "le budget prévisionnel (au moins une ligne de charges)")
         return charges, resources
     for number, line in enumerate(raw, start=1):
+        if str(line.get("annee") or 1) != "1":
+            continue  # year 2 is shown by implantation.budget.balance_lines, not summed with year 1
         nature, label = line.get("nature"), line.get("libelle")
         try:
             amount = Decimal(str(line.get("montant")))
