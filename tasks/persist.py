@@ -21,18 +21,10 @@ from implantation.db.session import session_scope
 from implantation.enums import Decision, Role, StageStatus
 from implantation.notifications.codes import send_lock_alert
 from implantation.services import choices
+from implantation.services.decisions import DecisionOutcome, DecisionRequest, approver_problems, decide
 from implantation.services.errors import DomainError
 from implantation.services.gate_codes import gate_secret
-from implantation.services.workflow import (
-    Actor,
-    DecisionOutcome,
-    DecisionRequest,
-    approver_problems,
-    create_project,
-    decide,
-    get_project,
-    get_stage,
-)
+from implantation.services.workflow import Actor, create_project, get_project, get_stage
 from tasks.common import TASK_OPTIONS, runtime
 
 

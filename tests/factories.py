@@ -17,7 +17,7 @@ from implantation.db.models import (
 )
 from implantation.documents.service import document_states, generate_pack, record_signature
 from implantation.enums import Role
-from implantation.services import gate_codes, workflow
+from implantation.services import decisions, gate_codes, workflow
 from implantation.services.dossier import complete, load_dossier
 from implantation.services.operateurs import add_operateur
 from implantation.services.projects import record_copil, record_deliverable
@@ -105,15 +105,15 @@ def decide(
     session: Session,
     cfg: ProcessConfig,
     project_id: int,
-    request: workflow.DecisionRequest,
+    request: decisions.DecisionRequest,
     today: date,
-) -> workflow.DecisionOutcome:
-    """``workflow.decide`` answered, unless the request says otherwise, with the code the approver received."""
+) -> decisions.DecisionOutcome:
+    """``decisions.decide`` answered, unless the request says otherwise, with the code the approver received."""
     if request.code is None:
         request.code = gate_codes.current_code(
             session, SECRET, project_id, request.stage, request.approver_id
         )
-    return workflow.decide(session, cfg, project_id, request, today, secret=SECRET)
+    return decisions.decide(session, cfg, project_id, request, today, secret=SECRET)
 
 
 SAMPLES = PROJECT_ROOT / "config" / "echantillons"

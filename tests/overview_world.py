@@ -13,7 +13,8 @@ from sqlmodel import Session
 from implantation.config.schema import ProcessConfig
 from implantation.db.models import Person
 from implantation.enums import Decision, Role
-from implantation.services.workflow import Actor, DecisionRequest, create_project, decide
+from implantation.services.decisions import DecisionRequest, decide
+from implantation.services.workflow import Actor, create_project
 
 TODAY = date(2027, 1, 18)  # Monday
 

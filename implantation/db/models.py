@@ -190,7 +190,7 @@ class StageRecord(SQLModel, table=True):
     closed_on: date | None = None
     attempt: int = Field(default=0, ge=0, description="Incrémenté à chaque (ré)ouverture")
     # Bumped by every decision before it reads the stage: the UPDATE locks the row on PostgreSQL and takes
-    # the write lock on SQLite, so two answers at once are checked one after the other (see workflow.decide).
+    # the write lock on SQLite, so two answers at once are checked one after the other (see decisions.decide).
     version: int = Field(default=0, ge=0, description="Compteur des décisions (verrou)")
     # The clock that stops (issue 17): while the stage waits on the other party its deadline does not run.
     suspended_on: date | None = Field(default=None, description="Horloge arrêtée depuis ce jour")

@@ -16,8 +16,9 @@ from implantation.notifications.context import approval_request_context, base_co
 from implantation.notifications.mailer import MailKind, send_once
 from implantation.notifications.recipients import addresses, decider_persons, pilot_persons
 from implantation.services import gate_codes
+from implantation.services.decisions import approver_problems
 from implantation.services.errors import DomainError
-from implantation.services.workflow import approver_problems, get_stage
+from implantation.services.workflow import get_stage
 from implantation.settings import Settings
 
 

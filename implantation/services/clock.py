@@ -13,7 +13,8 @@ from sqlmodel import Session
 from implantation.calendar import add_working_days, working_days_between
 from implantation.db.models import ImplantationProject, StageRecord, TransitionLog
 from implantation.enums import Decision
-from implantation.services.workflow import Actor, DecisionRequest, _departement, _move_stage
+from implantation.services.decisions import DecisionRequest
+from implantation.services.workflow import Actor, _departement, _move_stage
 from implantation.transitions import StageTransition
 
 

@@ -10,8 +10,9 @@ from implantation.config.schema import ProcessConfig
 from implantation.db.models import TransitionLog
 from implantation.deadlines import run_deadline_sweep
 from implantation.enums import Decision, StageStatus
+from implantation.services.decisions import DecisionRequest, decide
 from implantation.services.projects import timeline
-from implantation.services.workflow import DecisionRequest, decide, get_stage
+from implantation.services.workflow import get_stage
 from implantation.settings import Settings
 
 DUE = date(2026, 4, 7)  # stage 1 of a project started 5 January 2026 in the Rhône

@@ -26,7 +26,8 @@ from implantation.deadlines import (
 )
 from implantation.enums import Decision
 from implantation.notifications.mailer import MailKind
-from implantation.services.workflow import SYSTEM, DecisionRequest, abandon, create_project, get_stage
+from implantation.services.decisions import DecisionRequest
+from implantation.services.workflow import SYSTEM, abandon, create_project, get_stage
 from implantation.settings import Settings
 
 DUE = date(2026, 4, 7)  # stage 1 opened 5 January 2026: 5 April is a Sunday, 6 April Easter Monday

@@ -12,7 +12,8 @@ from flows.gates import GateInput, form_for
 from implantation.config.loader import load_process_config
 from implantation.config.schema import DecisionKind, ProcessConfig
 from implantation.enums import Decision, Role
-from implantation.services.workflow import decide, open_stage
+from implantation.services.decisions import decide
+from implantation.services.workflow import open_stage
 from implantation.settings import PROJECT_ROOT
 from tasks.persist import _request
 

@@ -9,8 +9,9 @@ from sqlmodel import Session
 from implantation.db.models import Person
 from implantation.enums import Decision, Role
 from implantation.samples import OPERATEUR_IDENTITIES, complete_for_documents
+from implantation.services.decisions import DecisionRequest, decide
 from implantation.services.overview_export import COLUMNS
-from implantation.services.workflow import SYSTEM, DecisionRequest, create_project, decide
+from implantation.services.workflow import SYSTEM, create_project
 from tests.flow_stack import FlowStack
 
 pytestmark = pytest.mark.prefect

@@ -18,7 +18,7 @@ from sqlmodel import Session, col, select
 from implantation.config.schema import ProcessConfig
 from implantation.db.models import StageRecord, TransitionLog
 from implantation.enums import Decision, StageStatus
-from implantation.services.workflow import DecisionOutcome, DecisionRequest, decide
+from implantation.services.decisions import DecisionOutcome, DecisionRequest, decide
 
 TODAY = date(2026, 12, 10)
 

@@ -20,8 +20,8 @@ from implantation.enums import Decision, Role
 from implantation.keys import gate_key
 from implantation.notifications.codes import resend_code, send_approval_requests, send_lock_alert
 from implantation.services import gate_codes
+from implantation.services.decisions import DecisionRequest, decide
 from implantation.services.errors import DomainError
-from implantation.services.workflow import DecisionRequest, decide
 from implantation.settings import Settings, get_settings
 
 __all__ = ["mail_sink"]

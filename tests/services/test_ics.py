@@ -10,10 +10,10 @@ from sqlmodel import Session
 from implantation.config.schema import ProcessConfig
 from implantation.db.models import ImplantationProject
 from implantation.enums import Decision
+from implantation.services.decisions import DecisionRequest, decide
 from implantation.services.errors import DomainError
 from implantation.services.ics import person_calendar, project_calendar, stage_uid
 from implantation.services.projects import record_copil
-from implantation.services.workflow import DecisionRequest, decide
 
 
 def _events(content: bytes) -> dict[str, dict]:

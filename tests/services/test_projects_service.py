@@ -9,7 +9,7 @@ from sqlmodel import Session, select
 from implantation.config.schema import ProcessConfig
 from implantation.db.models import CopilMeeting, DeliverableRecord
 from implantation.enums import Decision, Role, StageStatus
-from implantation.services import workflow
+from implantation.services import decisions, workflow
 from implantation.services.errors import DomainError
 from implantation.services.projects import (
     find_project,
@@ -58,7 +58,7 @@ def test_lateness_counts_days_past_the_due_date(session: Session, cfg: ProcessCo
     assert project.id is not None and lead.id is not None
     factories.stage_work(session, cfg, project.id, 1)
     factories.decide(
-        session, cfg, project.id, workflow.DecisionRequest(1, Decision.APPROVE, lead.id), date(2027, 1, 9)
+        session, cfg, project.id, decisions.DecisionRequest(1, Decision.APPROVE, lead.id), date(2027, 1, 9)
     )
     rows = timeline(session, cfg, project, date(2027, 3, 1))
     assert rows[0].late_days == 5 and rows[0].closed_on == date(2027, 1, 9)

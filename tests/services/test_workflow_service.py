@@ -12,8 +12,8 @@ from implantation.config.schema import ProcessConfig
 from implantation.db.models import CandidateSiae, ImplantationProject, Siae, StageRecord, TransitionLog
 from implantation.enums import Decision, ProjectStatus, Role, SiaeKind, StageStatus
 from implantation.services import workflow
+from implantation.services.decisions import DecisionRequest
 from implantation.services.errors import DomainError
-from implantation.services.workflow import DecisionRequest
 from implantation.settings import Settings
 
 

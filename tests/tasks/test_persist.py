@@ -9,7 +9,7 @@ from sqlmodel import Session, select
 from implantation.config.schema import ProcessConfig
 from implantation.db.models import ImplantationProject, TransitionLog
 from implantation.enums import Role
-from implantation.services import workflow
+from implantation.services import decisions, workflow
 from tasks.persist import GateResult, apply_answer, creation_key_of_run
 
 TODAY = date(2026, 12, 10)
@@ -56,7 +56,7 @@ def test_a_replay_returns_what_the_decision_did_then_not_what_the_project_is_now
 def test_a_launch_replays_as_a_launch(session: Session, cfg: ProcessConfig) -> None:
     project, _lead = factories.project(session, cfg)
     assert project.id is not None
-    row = workflow.DecisionOutcome.logged(
+    row = decisions.DecisionOutcome.logged(
         TransitionLog(project_id=project.id, stage=6, transition="approuver", actor_label="x", accepted=True),
         cfg.last_stage,
     )
