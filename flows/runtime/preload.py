@@ -13,7 +13,7 @@ from babel.dates import format_date
 from sqlalchemy.orm import configure_mappers
 
 import implantation.db.models  # noqa: F401  (declares the mappers configured below)
-from implantation.notifications.context import LOCALE
+from implantation.dates import LOCALE
 
 configure_mappers()
 format_date(date(2026, 1, 1), "d MMMM y", locale=LOCALE)

@@ -4,6 +4,7 @@ from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
+import factories
 import pytest
 from docx import Document
 from sqlmodel import Session
@@ -14,7 +15,7 @@ from implantation.db.models import ImplantationProject, Person
 from implantation.documents.builders import DocumentDataError, build_cep_context, build_dui_context
 from implantation.documents.service import generate_pack, project_dir
 from implantation.enums import DocumentKind
-from implantation.samples import complete_for_documents, seed
+from implantation.samples import seed
 from implantation.services import workflow
 from implantation.settings import PROJECT_ROOT, Settings
 
@@ -34,7 +35,7 @@ def _demo_project(session: Session, cfg: ProcessConfig) -> int:
     session.add(project)
     session.flush()
     assert project.id is not None
-    complete_for_documents(session, project.id, LAUNCH)
+    factories.complete_for_documents(session, cfg, project, LAUNCH)
     return project.id
 
 

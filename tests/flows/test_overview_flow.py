@@ -3,20 +3,21 @@
 import json
 from datetime import date
 
+import factories
 import pytest
 from sqlmodel import Session
 
 from implantation.db.models import Person
 from implantation.enums import Decision, Role
-from implantation.samples import OPERATEUR_IDENTITIES, complete_for_documents
-from implantation.services.decisions import DecisionRequest, decide
+from implantation.services.decisions import DecisionRequest
 from implantation.services.overview_export import COLUMNS
 from implantation.services.workflow import SYSTEM, create_project
 from tests.flow_stack import FlowStack
 
 pytestmark = pytest.mark.prefect
 
-NEEDLES = [v for first, last, ecrou, _born in OPERATEUR_IDENTITIES for v in (first, last, ecrou)]
+# The opérateurs that factories.complete_for_documents enters, searched for in every output.
+NEEDLES = [v for n in range(2) for v in (f"Opérateur{n}", f"Prénom{n}", f"TEST-{n:05d}")]
 
 
 def test_overview_deployment_publishes_the_table_and_mails_atigip(flow_stack: FlowStack) -> None:
@@ -26,8 +27,8 @@ def test_overview_deployment_publishes_the_table_and_mails_atigip(flow_stack: Fl
             session, fs.cfg, fs.ids.establishment_id, fs.ids.lead_id, date(2026, 9, 1), SYSTEM
         )
         assert project.id is not None
-        complete_for_documents(session, project.id, date(2027, 3, 1))  # two opérateurs « affectés »
-        outcome = decide(
+        factories.complete_for_documents(session, fs.cfg, project, date(2027, 3, 1))  # two « affectés »
+        outcome = factories.decide(
             session,
             fs.cfg,
             project.id,
