@@ -17,13 +17,17 @@ pytestmark = [pytest.mark.prefect, pytest.mark.ui]
 
 
 def _pick(page: Page, scope: Locator, control: int, *labels: str) -> None:
-    """Open the ``control``-th drop-down of ``scope`` and click each label, as a person would."""
-    scope.locator(".p-select-button__control").nth(control).focus()
-    page.keyboard.press("ArrowDown")
+    """Open the ``control``-th drop-down of ``scope`` and click each label, as a person would; the list is
+    opened again when a click closed it, and Tab leaves it."""
+    select = scope.locator(".p-select-button__control").nth(control)
     for label in labels:
-        page.get_by_role("option", name=label, exact=True).click()
-    if len(labels) > 1:
-        page.keyboard.press("Escape")
+        option = page.get_by_role("option", name=label, exact=True)
+        if not option.is_visible():
+            select.focus()
+            page.keyboard.press("ArrowDown")
+        option.click()
+    select.focus()
+    page.keyboard.press("Tab")
 
 
 def _new_project(fs: FlowStack, before: set[int], timeout: float = 180) -> ImplantationProject:
