@@ -25,6 +25,7 @@ from implantation.services.errors import DomainError
 from implantation.services.projects import parse_date
 from implantation.services.referential import Column, InputError, check_text, read_csv
 from implantation.services.workflow import Actor
+from implantation.work_schedule import consistency_problem, parse_schedule
 
 COLUMNS: tuple[Column, ...] = (
     Column("nom", "last_name", True, help="Nom de famille"),
@@ -39,6 +40,10 @@ COLUMNS: tuple[Column, ...] = (
     Column("debut_contrat", "contract_start", help="Début du CEP ; vide : pas encore affecté"),
     Column("autorise_travail", "work_authorised", help="oui (défaut) ou non"),
     Column("volontaire", "volunteer", help="oui (défaut) ou non"),
+    Column("jours", "schedule", help="Jours travaillés, séparés par des virgules (ex. lundi,mardi,jeudi)"),
+    Column("heure_debut", "schedule", help="Heure de début (HH:MM)"),
+    Column("heure_fin", "schedule", help="Heure de fin (HH:MM)"),
+    Column("pause_minutes", "schedule", help="Pause quotidienne en minutes (défaut : 0)"),
 )
 _YES = {"oui", "o", "true", "vrai", "1", "x"}
 _NO = {"non", "n", "false", "faux", "0", ""}
@@ -55,6 +60,37 @@ def _flag(name: str, raw: str, default: bool, problems: list[str]) -> bool:
         return False
     problems.append(f"champ « {name} » : oui ou non attendu, lu « {raw[:40]} »")
     return default
+
+
+def _schedule(text: dict[str, str], hours: Any, problems: list[str]) -> dict[str, Any] | None:
+    """The worker's own schedule (R412-25, 8°): it must give exactly his weekly hours, or it is refused."""
+    parts = ("jours", "heure_debut", "heure_fin")
+    if not any(text.get(name, "").strip() for name in (*parts, "pause_minutes")):
+        return None  # entered later; the CEP names it as missing until then
+    missing = [name for name in parts if not text.get(name, "").strip()]
+    if missing:
+        problems.append(f"emploi du temps incomplet : {', '.join(f'« {m} »' for m in missing)} manquant(s)")
+        return None
+    pause = text.get("pause_minutes", "").strip() or "0"
+    if not pause.isdigit():
+        problems.append(f"champ « pause_minutes » : nombre entier de minutes attendu, lu « {pause} »")
+        return None
+    raw = {
+        "jours": [day.strip().casefold() for day in text["jours"].split(",") if day.strip()],
+        "debut": text["heure_debut"].strip(),
+        "fin": text["heure_fin"].strip(),
+        "pause_minutes": int(pause),
+    }
+    schedule, problem = parse_schedule(raw)
+    if schedule is None:
+        problems.append(f"champ « jours », « heure_debut », « heure_fin » : {problem}")
+        return None
+    if hours is not None:
+        mismatch = consistency_problem(schedule, Decimal(str(hours)))
+        if mismatch:
+            problems.append(mismatch)
+            return None
+    return raw
 
 
 def _date(name: str, raw: str, problems: list[str]) -> date | None:
@@ -123,6 +159,7 @@ def build_entry(
             "clé « postes » de « siae projet completer »)"
         )
     hours = _hours(text["heures_hebdomadaires"], post, problems)
+    schedule = _schedule(text, hours, problems)
     start = _date("debut_contrat", text["debut_contrat"], problems) if text["debut_contrat"] else None
     if start is not None and start < project.started_on:
         problems.append(f"champ « debut_contrat » : le {start:%d/%m/%Y} précède le début du projet")
@@ -144,6 +181,7 @@ def build_entry(
         post_title=post["intitule"],
         rome_code=post.get("code_rome"),
         weekly_hours=Decimal(str(hours)) if hours is not None else None,
+        schedule=schedule,
         contract_start=start,
         missions=post.get("missions"),
         particular_risks=post.get("risques"),

@@ -29,7 +29,12 @@ SAMPLES = PROJECT_ROOT / "config" / "echantillons"
 
 
 @pytest.fixture
-def terminal(engine: Engine, migrated_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
+def terminal(
+    engine: Engine, migrated_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, demo_config_dir: Path
+):  # type: ignore[no-untyped-def]
+    """The shipped configuration plus the demonstration amounts: no text in force yet sets the SMIC and the
+    aide au poste of 2028, when the sample dossier starts, and the shipped files never invent them."""
+    monkeypatch.setenv("SIAE_CONFIG_DIR", str(demo_config_dir))
     monkeypatch.setenv("SIAE_DATABASE_URL", migrated_url)
     monkeypatch.setenv("SIAE_DATA_DIR", str(tmp_path / "data"))
     monkeypatch.setenv("COLUMNS", "220")
@@ -90,7 +95,15 @@ def test_every_missing_fact_says_where_to_enter_it(terminal: Engine, cfg: Proces
     """An empty project lists each missing fact with its dossier key, form field or CSV column."""
     for kind in ("etablissements", "siae", "personnes"):
         siae("importer", kind, str(SAMPLES / f"{kind}.csv"))
-    siae("projet", "creer", "--etablissement", "2", "--chef", "1")
+    # La Réunion belongs to the overseas mission's DISP: its lead is one of that DISP's staff.
+    siae(
+        "ajouter", "personne", "--nom", "Lou Exemple", "--email", "disp.mom@exemple.gouv.test",
+        "--organisation", "Mission des services pénitentiaires de l'outre-mer", "--role", "disp",
+        "--territoire", "MOM",
+    )  # fmt: skip
+    siae(
+        "projet", "creer", "--etablissement", "CP-SAINT-DENIS-REUNION", "--chef", "disp.mom@exemple.gouv.test"
+    )
     with Session(terminal) as session:
         with pytest.raises(DocumentDataError) as caught:
             build_pack(session, 1, cfg)
