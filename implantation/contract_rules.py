@@ -8,12 +8,12 @@ Rounding: euro amounts are rounded half up to the cent, except the pay floor, ro
 never under 45 % of the SMIC (11,65 € × 45 % = 5,2425 € → 5,25 €, not 5,24 €).
 """
 
-import calendar
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import ROUND_CEILING, ROUND_HALF_UP, Decimal
 
 from implantation.config.schema import Amount, ContributionKind, MoneyFile, TrialPeriodRules
+from implantation.dates import add_months, add_years
 from implantation.enums import SiaeKind
 from implantation.work_schedule import monthly_hours
 
@@ -44,16 +44,6 @@ def amount_on(amounts: list[Amount], on: date, what: str, key: str) -> Amount:
         f"aucune valeur « {what} » en vigueur au {on.strftime('%d/%m/%Y')} : ajoutez-la, avec sa source, "
         f"dans {MONEY_FILE} (clé « {key} »)"
     )
-
-
-def add_months(start: date, months: int) -> date:
-    month_index = start.month - 1 + months
-    year, month = start.year + month_index // 12, month_index % 12 + 1
-    return date(year, month, min(start.day, calendar.monthrange(year, month)[1]))
-
-
-def add_years(start: date, years: int) -> date:
-    return add_months(start, 12 * years)
 
 
 @dataclass(frozen=True)

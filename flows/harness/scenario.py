@@ -14,12 +14,14 @@ from sqlalchemy.engine import Engine
 from sqlmodel import select
 
 from flows.harness.api import PrefectApi
+from implantation import dates
 from implantation.calendar import launch_date_problems
 from implantation.config.schema import ProcessConfig
-from implantation.db.models import Establishment, ImplantationProject, Person, TransitionLog
+from implantation.db.models import Establishment, ImplantationProject, Person, Siae, TransitionLog
 from implantation.db.session import session_scope
 from implantation.documents.service import document_states, record_signature
 from implantation.samples import SampleIds, complete_for_documents, record_stage_work
+from implantation.services import choices
 
 IMPLANTATION = "demarrer-implantation/demarrer-implantation"
 
@@ -46,11 +48,23 @@ class Driver:
     def email(self, key: str) -> str:
         return self.ids.emails[key]
 
+    def siae(self, siae_id: int) -> str:
+        """The SIAE as a person picks it in the gate form's list."""
+        with session_scope(self.engine) as session:
+            row = session.get(Siae, siae_id)
+            assert row is not None
+            return choices.siae_label(row)
+
     def start(self, date_debut: date | None = None) -> int:
-        params: dict[str, Any] = {
-            "etablissement_id": self.ids.establishment_id,
-            "chef_de_projet_id": self.ids.lead_id,
-        }
+        """Starts an implantation as a lead does in the run form: establishment and lead picked from lists."""
+        with session_scope(self.engine) as session:
+            site = session.get(Establishment, self.ids.establishment_id)
+            lead = session.get(Person, self.ids.lead_id)
+            assert site is not None and lead is not None
+            params: dict[str, Any] = {
+                "etablissement": choices.establishment_label(site),
+                "chef_de_projet": choices.lead_label(lead),
+            }
         if date_debut:
             params["date_debut"] = date_debut.isoformat()
         run_id = self.api.run_deployment(IMPLANTATION, params)
@@ -101,7 +115,7 @@ class Driver:
 
     def stage_work(self, projet_id: int, etape: int) -> None:
         with session_scope(self.engine) as session:
-            record_stage_work(session, self.cfg, projet_id, etape, date.today())
+            record_stage_work(session, self.cfg, projet_id, etape, dates.today())
 
     def launch_date(self, after: date) -> date:
         with session_scope(self.engine) as session:
@@ -132,7 +146,7 @@ class Driver:
                 for role in state.missing:
                     person = session.exec(select(Person).where(Person.role == role)).first()
                     label = person.full_name if person else f"{role.label} de l'Isère"
-                    record_signature(session, state.record.id, role, label, date.today(), self.cfg)  # type: ignore[arg-type]
+                    record_signature(session, state.record.id, role, label, dates.today(), self.cfg)  # type: ignore[arg-type]
                     signed += 1
         return signed
 
@@ -160,7 +174,10 @@ def full_implantation(driver: Driver, projet_id: int) -> date:
     )
 
     d.stage_work(projet_id, 2)
-    sourcing = {"siae_sourcees": [d.ids.siae_id, d.ids.other_siae_id], "activite": "Tri de textiles"}
+    sourcing = {
+        "siae_sourcees": [d.siae(d.ids.siae_id), d.siae(d.ids.other_siae_id)],
+        "activite": "Tri de textiles",
+    }
     d.answer(
         projet_id,
         2,
@@ -170,13 +187,13 @@ def full_implantation(driver: Driver, projet_id: int) -> date:
     d.answer(
         projet_id,
         2,
-        gate(e("referent.dreets"), siae_retenue=d.ids.other_siae_id, **sourcing),
+        gate(e("referent.dreets"), siae_retenue=d.siae(d.ids.other_siae_id), **sourcing),
         "la DREETS retient une ETTI : refusé (seuls ACI et EI), redemandé avec l'erreur",
     )
     d.answer(
         projet_id,
         2,
-        gate(e("referent.dreets"), siae_retenue=d.ids.siae_id, **sourcing),
+        gate(e("referent.dreets"), siae_retenue=d.siae(d.ids.siae_id), **sourcing),
         "la DREETS retient La Remise (ACI), tri de textiles",
     )
 
@@ -199,7 +216,7 @@ def full_implantation(driver: Driver, projet_id: int) -> date:
     )
 
     d.stage_work(projet_id, 4)
-    launch_on = d.launch_date(date.today() + timedelta(days=60))
+    launch_on = d.launch_date(dates.today() + timedelta(days=60))
     d.complete_for_documents(projet_id, launch_on)
     d.answer(projet_id, 4, gate(e("spip38")), "le SPIP valide la co-construction (feuille de route)")
 

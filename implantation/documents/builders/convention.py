@@ -105,7 +105,7 @@ def build_convention_context(session: Session, project_id: int, cfg: ProcessConf
         partners=p.partners or "",
         implantation_contract=(
             f"{impl_spec.titre} conclu entre la SIAE et l'établissement {est.name} pour la période du "
-            f"{fmt.fr_date(p.implantation_start)} au {fmt.fr_date(p.implantation_end)}"  # type: ignore[arg-type]
+            f"{fmt.fr_date(p.implantation_start)} au {fmt.fr_date(p.implantation_end)}"
         ),
         posts_count=fmt.fr_number(p.insertion_posts_count),  # type: ignore[arg-type]
         posts_etp=fmt.fr_number(p.insertion_posts_etp),  # type: ignore[arg-type]
