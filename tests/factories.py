@@ -111,7 +111,7 @@ def decide(
     """``decisions.decide`` answered, unless the request says otherwise, with the code the approver received."""
     if request.code is None:
         request.code = gate_codes.current_code(
-            session, SECRET, project_id, request.stage, request.approver_id
+            session, SECRET, project_id, request.stage, request.approver_id, request.key
         )
     return decisions.decide(session, cfg, project_id, request, today, secret=SECRET)
 
