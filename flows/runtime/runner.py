@@ -16,6 +16,9 @@ Guard: ``tests/runtime/test_wakeup.py::test_start_from_pending_turns_the_submitt
 import asyncio
 import contextlib
 import functools
+import logging
+import os
+import threading
 from typing import Any
 
 import prefect.runner._scheduled_run_poller as scheduled_run_poller
@@ -38,6 +41,13 @@ OVERVIEW_CRON = "30 6 * * *"  # every day, before the working day starts
 # Deployments whose runs someone waits for: started at once when the server announces them (see
 # :mod:`flows.runtime.wakeup`). The daily sweep waits for its poll.
 WOKEN = ("demarrer-implantation", "etape")
+# After SIGTERM, the longest the runner takes to stop. Its graceful shutdown asks the server to pause its
+# schedules; with the server gone, Prefect's client retries that for 15 s and more, and a deployment, a
+# systemd stop or a test waits. Past this delay the process exits anyway: nothing is lost, the runs it
+# holds are the server's records and restart with the next runner.
+SHUTDOWN_SECONDS = 7.0
+
+logger = logging.getLogger("siae.runner")
 
 
 def flows(schedules: bool = True) -> list[tuple[Any, dict[str, Any]]]:
@@ -103,9 +113,32 @@ async def _offer_lists() -> None:
         await choices.refresh(client, get_engine(get_settings().effective_database_url))
 
 
+class SiaeRunner(Runner):
+    """Prefect's runner, with a bounded stop on SIGTERM whatever the state of the server."""
+
+    def handle_sigterm(self, *args: Any, **kwargs: Any) -> None:
+        arm_shutdown_deadline(SHUTDOWN_SECONDS)
+        super().handle_sigterm(*args, **kwargs)
+
+
+def arm_shutdown_deadline(seconds: float) -> threading.Timer:
+    """End the process ``seconds`` from now unless it has exited by then (a daemon timer thread)."""
+
+    def force() -> None:
+        logger.warning(
+            "Arrêt du runner : le serveur Prefect ne répond pas, arrêt forcé après %.0f s.", seconds
+        )
+        os._exit(0)
+
+    timer = threading.Timer(seconds, force)
+    timer.daemon = True
+    timer.start()
+    return timer
+
+
 async def _serve(schedules: bool, poll_seconds: float) -> None:
     start_from_pending()
-    runner = Runner(name="siae", query_seconds=poll_seconds, pause_on_shutdown=True)
+    runner = SiaeRunner(name="siae", query_seconds=poll_seconds, pause_on_shutdown=True)
     woken = []
     for flow, options in flows(schedules):
         deployment_id = await runner.aadd_flow(flow, **options)

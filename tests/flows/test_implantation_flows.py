@@ -144,10 +144,12 @@ def test_full_implantation_through_six_gates(flow_stack: FlowStack) -> None:
         documents = session.exec(select(DocumentRecord).where(DocumentRecord.project_id == projet_id)).all()
     reference = project.reference
 
-    # Every decision logged once: six approvals, one rejection, four refusals (role, code, ETTI, August).
+    # Every decision logged once: six approvals, one rejection, four refusals (role, code, ETTI, August); and
+    # the creation, under the key of the run that created the project.
     rows = _logs(fs, projet_id)
     decisions = Counter((r.transition, r.accepted) for r in rows if r.idempotency_key)
     assert decisions == {
+        ("creer", True): 1,
         ("approuver", True): 6,
         ("rejeter", True): 1,
         ("refus_approuver", False): 3,
