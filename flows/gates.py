@@ -7,13 +7,15 @@ wrong for the decision taken is reported in French, never as a raw schema error.
 """
 
 from datetime import date
-from typing import Annotated
+from typing import Annotated, Any
 
 from prefect import suspend_flow_run
 from prefect.input import RunInput, keyset_from_paused_state, read_flow_run_input
 from prefect.states import Suspended
-from pydantic import BeforeValidator, Field
+from pydantic import BeforeValidator, Field, create_model
 
+from implantation.config.loader import get_process_config
+from implantation.config.schema import DecisionKind, ProcessConfig
 from implantation.enums import Decision
 
 # An answer stored before these fields were plain strings holds ``null``; it must still replay.
@@ -47,67 +49,132 @@ class GateInput(RunInput):
         title="Étape de renvoi",
         description="Numéro de l'étape précédente à rouvrir, seulement pour un renvoi.",
         ge=1,
-        le=5,
     )
+
+
+NO_SIAE = "(aucune)"
+# A choice from the list of SIAEs (« SIRET — nom (type) »); answers stored when it was an id still replay.
+SiaeRef = Annotated[str, BeforeValidator(lambda value: NO_SIAE if value is None else str(value))]
 
 
 class SourcingGateInput(GateInput):
-    """Étape 2 : SIAE sourcées, SIAE retenue et activité."""
+    """Sélection de la SIAE : SIAE sourcées, SIAE retenue et activité."""
 
-    siae_sourcees: list[int] = Field(
+    siae_sourcees: list[SiaeRef] = Field(
         default_factory=list,
-        title="SIAE sourcées (identifiants)",
-        description="Identifiants des SIAE rencontrées, volontaires et en capacité (voir la liste ci-dessus).",
+        title="SIAE sourcées",
+        description="Les SIAE rencontrées, volontaires et en capacité, choisies dans la liste.",
     )
-    siae_retenue: int | None = Field(
-        default=None,
-        title="SIAE retenue (identifiant)",
-        description="Une des SIAE sourcées ; elle doit être un ACI ou une EI.",
+    siae_retenue: SiaeRef = Field(
+        default=NO_SIAE,
+        title="SIAE retenue",
+        description="Une des SIAE sourcées ; seuls certains types de SIAE sont implantables (voir ci-dessus).",
     )
     activite: Text = Field(
         default="", title="Activité retenue", description="Par exemple : tri de textiles.", max_length=300
     )
 
 
-class ConventionGateInput(GateInput):
-    """Étape 5 : la DREETS (ou la DDETS) approuve la convention IAE."""
-
-
 class LaunchGateInput(GateInput):
-    """Étape 6 : liste de lancement et date de démarrage."""
+    """Lancement : date de démarrage de l'activité."""
 
     date_lancement: date | None = Field(
         default=None,
         title="Date de démarrage de l'activité",
-        description="Hors congés d'été, vacances de Noël, week-ends et jours fériés du département.",
-    )
-    locaux_amenages: bool = Field(
-        default=False,
-        title="Locaux aménagés",
-        description="Atelier, bureaux pour les entretiens confidentiels, accès à internet.",
-    )
-    interlocuteurs_nommes: bool = Field(
-        default=False, title="Interlocuteurs nommés", description="Chaque partie a nommé ses interlocuteurs."
-    )
-    protocole_sortie: bool = Field(
-        default=False,
-        title="Protocole de préparation à la sortie",
-        description="Lien dedans-dehors avec France Travail, la mission locale et les réseaux de SIAE.",
+        description="Hors périodes de congés (voir ci-dessus), week-ends et jours fériés du département.",
     )
 
 
-FORMS: dict[int, type[GateInput]] = {
-    1: GateInput,
-    2: SourcingGateInput,
-    3: GateInput,
-    4: GateInput,
-    5: ConventionGateInput,
-    6: LaunchGateInput,
-}
+def _base(cfg: ProcessConfig, stage: int) -> type[GateInput]:
+    if cfg.has(stage, DecisionKind.SIAE_SELECTION):
+        return SourcingGateInput
+    if cfg.has(stage, DecisionKind.LAUNCH):
+        return LaunchGateInput
+    return GateInput
 
 
-def form_for(stage: int) -> type[GateInput]:
-    return FORMS[stage]
+def _build(cfg: ProcessConfig, stage: int) -> type[GateInput]:
+    """The stage's form: the fields of its decisions, then one box per checklist item of ``etapes.toml``.
+
+    Built from the configuration so that an item added there is asked here, and ``decide``, which
+    requires every item, can always be satisfied.
+    """
+    spec = cfg.stage(stage)
+    fields: dict[str, Any] = {}
+    if cfg.has(stage, DecisionKind.SIAE_SELECTION):
+        kinds = " ou un ".join(kind.value for kind in cfg.eligibility.types_siae_implantables)
+        fields["siae_retenue"] = (
+            SiaeRef,
+            Field(
+                default=NO_SIAE,
+                title="SIAE retenue",
+                description=f"Une des SIAE sourcées ; elle doit être un {kinds}.",
+            ),
+        )
+    if cfg.has(stage, DecisionKind.LAUNCH):
+        periods = ", ".join(
+            p.nom[:1].lower() + p.nom[1:] for p in cfg.calendar.periodes_a_eviter_pour_lancement
+        )
+        fields["date_lancement"] = (
+            date | None,
+            Field(
+                default=None,
+                title="Date de démarrage de l'activité",
+                description=f"Hors {periods}, week-ends et jours fériés du département.",
+            ),
+        )
+    for item in cfg.checklist(stage):
+        fields[item.id] = (bool, Field(default=False, title=item.titre[:1].upper() + item.titre[1:]))
+    doc = f"Étape {stage} : {' ; '.join(d.titre for d in spec.decisions)}."
+    return create_model(f"Etape{stage}GateInput", __base__=_base(cfg, stage), __doc__=doc, **fields)
+
+
+_FORMS: dict[tuple[int, int], tuple[ProcessConfig, type[GateInput]]] = {}
+
+
+def form_for(stage: int, cfg: ProcessConfig | None = None) -> type[GateInput]:
+    """One class per configuration and stage, so a replay validates its stored answer with the same form."""
+    cfg = cfg or get_process_config()
+    cached = _FORMS.get((id(cfg), stage))
+    if cached is None or cached[0] is not cfg:
+        cached = _FORMS[(id(cfg), stage)] = (cfg, _build(cfg, stage))
+    return cached[1]
+
+
+def with_choices(form: type[GateInput], siaes: list[str]) -> type[GateInput]:
+    """``form`` whose SIAE fields offer ``siaes`` (labels of the referential) as lists.
+
+    The lists live in the JSON schema only: the server checks a resume against them, so a person picks
+    rather than types, while the model stays permissive and a stored answer replays even if the
+    referential changed since.
+    """
+    if not siaes or "siae_retenue" not in form.model_fields:
+        return form
+    sourced = form.model_fields["siae_sourcees"]
+    selected = form.model_fields["siae_retenue"]
+    return create_model(
+        form.__name__,
+        __base__=form,
+        __doc__=form.__doc__,
+        siae_sourcees=(
+            list[SiaeRef],
+            Field(
+                default_factory=list,
+                title=sourced.title,
+                description=sourced.description,
+                json_schema_extra={"items": {"type": "string", "enum": siaes}},
+            ),
+        ),
+        siae_retenue=(
+            SiaeRef,
+            Field(
+                default=NO_SIAE,
+                title=selected.title,
+                description=selected.description,
+                json_schema_extra={"enum": [NO_SIAE, *siaes]},
+            ),
+        ),
+    )
 
 
 def ask(form: type[GateInput], key: str) -> GateInput:

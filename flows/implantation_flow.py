@@ -1,7 +1,7 @@
 """Start an implantation (deployment ``demarrer-implantation``): create the project, then start stage 1.
 
-Parameters are ids only: a Prefect parameter is stored and shown in the UI, so it must never carry a
-name. The stage runs are separate top-level runs of the ``etape`` deployment, because only those can
+A Prefect parameter is stored and shown in the UI: the establishment and the lead are chosen from lists
+of staff and structures (see ``flows/runtime/choices.py``), never anything about a person detained. The stage runs are separate top-level runs of the ``etape`` deployment, because only those can
 suspend while waiting for a decision.
 """
 
@@ -30,18 +30,19 @@ class ImplantationStarted(BaseModel):
     description="Démarrer l'implantation d'une SIAE dans un établissement pénitentiaire (étape 1 ouverte).",
 )
 def demarrer_implantation(
-    etablissement_id: Annotated[int, titled("Établissement", ge=1)],
-    chef_de_projet_id: Annotated[int, titled("Chef de projet DISP", ge=1)],
+    etablissement: Annotated[str, titled("Établissement", min_length=1)],
+    chef_de_projet: Annotated[str, titled("Chef de projet DISP", min_length=1)],
     date_debut: Annotated[date | None, titled("Date de début")] = None,
 ) -> ImplantationStarted:
     """Démarrer l'implantation d'une SIAE : le projet est créé et l'étape 1 s'ouvre.
 
     Args:
-        etablissement_id: Établissement pénitentiaire candidat (identifiant).
-        chef_de_projet_id: Chef de projet de la DISP (identifiant de la personne).
+        etablissement: Établissement pénitentiaire candidat, choisi dans la liste (code et nom).
+        chef_de_projet: Chef de projet, choisi parmi les personnes des DISP (il doit relever de la DISP de
+            l'établissement).
         date_debut: Date de début du projet ; aujourd'hui si vide.
     """
-    project = create_project_task(etablissement_id, chef_de_projet_id, date_debut)
+    project = create_project_task(etablissement, chef_de_projet, date_debut)
     emit_transition(project.projet_id, project.reference, "creee", creation_key(project.projet_id))
     run_id = start_stage_run(project.projet_id, 1, 1)
     return ImplantationStarted(

@@ -12,12 +12,12 @@ from typing import Annotated
 from prefect import flow, get_run_logger, runtime
 from pydantic import BaseModel, Field
 
-from flows.gates import ask, form_for
+from flows.gates import ask, form_for, with_choices
 from flows.parameters import titled
 from implantation.enums import Decision
 from implantation.keys import gate_key, stage_attempt_key
 from tasks.artifacts import publish_progress
-from tasks.describe import gate_description
+from tasks.describe import gate_choices, gate_description
 from tasks.events import emit_transition
 from tasks.notify import (
     notify_approval_request,
@@ -47,13 +47,13 @@ class StageOutcome(BaseModel):
 )
 def etape(
     projet_id: Annotated[int, titled("Projet", ge=1)],
-    etape: Annotated[int, titled("Étape", ge=1, le=6)],
+    etape: Annotated[int, titled("Étape", ge=1)],
 ) -> StageOutcome:
     """Une étape d'un projet, de son ouverture à la décision ; lancée par le processus lui-même.
 
     Args:
         projet_id: Projet d'implantation (identifiant).
-        etape: Numéro de l'étape, de 1 à 6.
+        etape: Numéro de l'étape (config/etapes.toml).
     """
     logger = get_run_logger()
     run_id = runtime.flow_run.id
@@ -66,20 +66,21 @@ def etape(
     notify_stage_opened(projet_id, etape, info.tentative, run_id)
     publish_progress(projet_id, opening)
 
+    form = with_choices(form_for(etape), gate_choices(projet_id, etape))
     problems: list[str] = []
     saisie = 0
     while True:
         saisie += 1
         key = gate_key(projet_id, etape, info.tentative, saisie)
         pack_problems: list[str] = []
-        if etape == 5:
+        if info.documents:
             pack = generate_documents(projet_id, info.tentative, saisie)
             pack_problems = pack.problems
             if pack.ok:
                 send_drafts(projet_id, pack.document_ids, run_id)
         description = gate_description(projet_id, etape, key, problems, pack_problems)
         notify_approval_request(projet_id, etape, key, run_id)
-        answer = ask(form_for(etape).with_initial_data(description=description), key)
+        answer = ask(form.with_initial_data(description=description), key)
         result = decide_gate(projet_id, etape, key, answer.model_dump(mode="json"))
         if not result.accepted:
             logger.info("Saisie %s refusée : %s", saisie, " ; ".join(result.problems))

@@ -10,6 +10,7 @@ from typing import Annotated
 from prefect import flow, get_run_logger
 
 from flows.parameters import titled
+from implantation import dates
 from tasks.sweep import SweepResult, sweep_deadlines_task
 
 
@@ -26,7 +27,7 @@ def echeances(
     Args:
         aujourdhui: Date du balayage ; aujourd'hui si vide (une date passée rattrape un jour manqué).
     """
-    result = sweep_deadlines_task(aujourdhui or date.today())
+    result = sweep_deadlines_task(aujourdhui or dates.today())
     get_run_logger().info("%d courriel(s) d'échéance envoyé(s).", len(result.notification_ids))
     if result.failures:
         raise DeadlineSweepFailed(result.failures)

@@ -5,7 +5,6 @@ overseas département has its own (abolition of slavery, etc.), so a calendar is
 a département, never for "France" in general.
 """
 
-import calendar as _stdlib_calendar
 from datetime import date, timedelta
 from functools import lru_cache
 
@@ -13,6 +12,7 @@ import holidays
 from vacances_scolaires_france import SchoolHolidayDates, UnsupportedYearException
 
 from implantation.config.schema import CalendarFile, StagesFile
+from implantation.dates import add_months
 
 ALSACE = {"67", "68"}
 OVERSEAS = {"971", "972", "973", "974", "976"}
@@ -58,12 +58,6 @@ def add_working_days(day: date, count: int, departement: str) -> date:
         if is_working_day(day, departement):
             remaining -= 1
     return day
-
-
-def add_months(day: date, months: int) -> date:
-    month_index = day.month - 1 + months
-    year, month = day.year + month_index // 12, month_index % 12 + 1
-    return date(year, month, min(day.day, _stdlib_calendar.monthrange(year, month)[1]))
 
 
 def stage_due_date(opened_on: date, max_months: int, departement: str) -> date:

@@ -7,12 +7,12 @@ the rule, so that rendering can refuse before anything is written.
 Rounding: euro amounts are rounded half up to the cent (12,02 € × 45 % = 5,409 € → 5,41 €).
 """
 
-import calendar
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
 from implantation.config.schema import Amount, MoneyFile, TrialPeriodRules
+from implantation.dates import add_months, add_years
 from implantation.enums import SiaeKind
 
 CENT = Decimal("0.01")
@@ -32,16 +32,6 @@ def amount_on(amounts: list[Amount], on: date, what: str) -> Amount:
     if not in_force:
         raise RuleError(f"aucun montant « {what} » en vigueur au {on.isoformat()} dans montants.toml")
     return max(in_force, key=lambda a: a.debut)
-
-
-def add_months(start: date, months: int) -> date:
-    month_index = start.month - 1 + months
-    year, month = start.year + month_index // 12, month_index % 12 + 1
-    return date(year, month, min(start.day, calendar.monthrange(year, month)[1]))
-
-
-def add_years(start: date, years: int) -> date:
-    return add_months(start, 12 * years)
 
 
 @dataclass(frozen=True)

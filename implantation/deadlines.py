@@ -13,6 +13,7 @@ from datetime import date, datetime
 
 from sqlmodel import Session, col, select
 
+from implantation import dates
 from implantation.calendar import reminder_date
 from implantation.config.schema import ProcessConfig
 from implantation.db.models import Establishment, ImplantationProject, NotificationRecord, StageRecord
@@ -70,7 +71,7 @@ def _action_for(
     if due is None:
         return None
     if today > due:
-        late = (today - due).days
+        late = dates.days_late(due, today)
         number = (late - 1) // cfg.calendar.relance_intervalle_jours
         key = deadline_key(project_id, record.stage, record.attempt, MailKind.ESCALATION, number)
         return DeadlineAction(project_id, record.stage, MailKind.ESCALATION, key, due, late)
@@ -199,7 +200,7 @@ class StageDeadlineState:
 
 def deadline_state(session: Session, project_id: int, today: date | None = None) -> list[StageDeadlineState]:
     """Per stage: due date, days late (open stages only) and the reminders of its current attempt."""
-    today = today or date.today()
+    today = today or dates.today()
     project = get_project(session, project_id)
     records = session.exec(
         select(NotificationRecord).where(
@@ -208,7 +209,9 @@ def deadline_state(session: Session, project_id: int, today: date | None = None)
         )
     ).all()
     states: list[StageDeadlineState] = []
-    for number in range(1, 7):
+    for number in sorted(
+        r.stage for r in session.exec(select(StageRecord).where(StageRecord.project_id == project_id))
+    ):
         try:
             stage = get_stage(session, project_id, number)
         except DomainError:
@@ -222,10 +225,8 @@ def deadline_state(session: Session, project_id: int, today: date | None = None)
             ((p, r) for p, r in mine if p[3] == MailKind.ESCALATION.value), key=lambda item: item[0][4]
         )
         late = (
-            max(0, (today - stage.due_on).days)
-            if stage.due_on
-            and stage.status == StageStatus.OPEN
-            and project.status == ProjectStatus.IN_PROGRESS
+            dates.days_late(stage.due_on, today)
+            if stage.status == StageStatus.OPEN and project.status == ProjectStatus.IN_PROGRESS
             else 0
         )
         states.append(

@@ -9,10 +9,10 @@ from prefect.artifacts import create_markdown_artifact, create_progress_artifact
 from sqlmodel import Session, col, select
 
 from implantation.config.schema import ProcessConfig
+from implantation.dates import fr_date, fr_datetime
 from implantation.db.models import Establishment, ImplantationProject, StageRecord, TransitionLog
 from implantation.db.session import session_scope
 from implantation.enums import StageStatus
-from implantation.notifications.context import fr_date, fr_datetime
 from implantation.services.workflow import get_project
 from tasks.common import TASK_OPTIONS, runtime
 
@@ -74,9 +74,9 @@ def publish_progress(projet_id: int, marker: str) -> str:
         validated = sum(1 for r in _stages(session, projet_id) if r.status == StageStatus.VALIDATED)
         key = artifact_key(project.reference)
         create_progress_artifact(
-            progress=100.0 * validated / 6,
+            progress=100.0 * validated / cfg.last_stage,
             key=f"{key}-avancement",
-            description=f"{project.reference} : {validated} étape(s) validée(s) sur 6",
+            description=f"{project.reference} : {validated} étape(s) validée(s) sur {cfg.last_stage}",
         )
         create_markdown_artifact(
             markdown=summary_markdown(session, cfg, project),

@@ -9,8 +9,10 @@ from datetime import date
 from prefect import task
 from sqlmodel import Session, col, select
 
+from implantation import dates
 from implantation.budget import project_balance_lines
-from implantation.config.schema import ProcessConfig
+from implantation.config.schema import DecisionKind, ProcessConfig
+from implantation.dates import days_late, fr_date
 from implantation.db.models import (
     CopilMeeting,
     DeliverableRecord,
@@ -22,7 +24,7 @@ from implantation.db.models import (
 from implantation.db.session import session_scope
 from implantation.documents.service import document_states
 from implantation.enums import Decision
-from implantation.notifications.context import fr_date
+from implantation.services import choices
 from implantation.services.operateurs import summary as operateurs_summary
 from implantation.services.workflow import get_project, get_stage
 from tasks.common import TASK_OPTIONS, runtime
@@ -152,7 +154,7 @@ def gate_markdown(
     if problems:
         lines += ["### ⚠ La saisie précédente n'a pas été retenue", "", *_bullets(problems), ""]
     due = record.due_on
-    late = f" (**dépassée de {(today - due).days} jour(s)**)" if due and today > due else ""
+    late = f" (**dépassée de {days_late(due, today)} jour(s)**)" if days_late(due, today) else ""
     lines += [
         f"Ouverte le {fr_date(record.opened_on)} ; échéance : **{fr_date(due)}**{late} ; tentative {record.attempt}.",
         f"Pilotes : {', '.join(r.label for r in spec.pilotes)}.",
@@ -173,29 +175,30 @@ def gate_markdown(
     lines += ["### Objectifs (guide)", "", *_bullets(list(spec.objectifs)), ""]
     lines += ["### Livrables", "", *_deliverables(session, cfg, project.id, stage), ""]  # type: ignore[arg-type]
     lines += ["### Comités (COPIL, CT)", "", *_copil(session, cfg, project.id, stage), ""]  # type: ignore[arg-type]
-    if stage == 2:
+    if cfg.has(stage, DecisionKind.SIAE_SELECTION):
+        kinds = " et les ".join(k.value for k in cfg.eligibility.types_siae_implantables)
         lines += [
-            "### SIAE connues (seuls les ACI et les EI peuvent être implantés)",
+            f"### SIAE connues (seuls les {kinds} peuvent être implantés)",
             "",
             *_siae_table(session),
             "",
         ]
-    if stage == 3:
+    if cfg.has(stage, DecisionKind.FEASIBILITY_VALIDATION):
         siae = session.get(Siae, project.siae_id) if project.siae_id else None
         lines += ["### Budget prévisionnel : solde des années 1 et 2", ""]
         lines += [*_bullets(project_balance_lines(cfg.money, project, siae)), ""]
-    if stage == 5:
-        lines += ["### Documents de l'étape 5", "", *_documents(session, cfg, project.id), ""]  # type: ignore[arg-type]
+    if cfg.has(stage, DecisionKind.CONVENTION_APPROVAL):
+        lines += [f"### Documents de l'étape {stage}", "", *_documents(session, cfg, project.id), ""]  # type: ignore[arg-type]
         if pack_problems:
             lines += ["Les documents ne peuvent pas encore être produits :", "", *_bullets(pack_problems), ""]
-    if stage in (5, 6):
+    if cfg.has(stage, DecisionKind.CONVENTION_APPROVAL) or cfg.has(stage, DecisionKind.LAUNCH):
         lines += [
             "### Opérateurs (effectifs et identifiants opaques seulement)",
             "",
-            *_operateurs(session, project.id),
+            *_operateurs(session, project.id),  # type: ignore[arg-type]
             "",
-        ]  # type: ignore[arg-type]
-    if stage == 6:
+        ]
+    if cfg.has(stage, DecisionKind.LAUNCH):
         lines += ["### Date de démarrage", "", *_launch(cfg), ""]
     lines += [
         "### Répondre",
@@ -214,4 +217,14 @@ def gate_description(
     _settings, cfg, engine = runtime()
     with session_scope(engine) as session:
         project = get_project(session, projet_id)
-        return gate_markdown(session, cfg, project, etape, problems, pack_problems, date.today())
+        return gate_markdown(session, cfg, project, etape, problems, pack_problems, dates.today())
+
+
+@task(name="choix-de-la-porte", **TASK_OPTIONS)
+def gate_choices(projet_id: int, etape: int) -> list[str]:
+    """The SIAEs offered as a list at the gate that selects one (staff and structures only)."""
+    _settings, cfg, engine = runtime()
+    if not cfg.has(etape, DecisionKind.SIAE_SELECTION):
+        return []
+    with session_scope(engine) as session:
+        return choices.siae_choices(session)

@@ -11,6 +11,7 @@ from uuid import UUID
 from prefect import task
 from sqlmodel import Session, select
 
+from implantation.config.schema import DecisionKind
 from implantation.db.models import DocumentRecord, TransitionLog
 from implantation.db.session import session_scope
 from implantation.documents.service import project_dir
@@ -161,7 +162,7 @@ def send_drafts(projet_id: int, document_ids: Sequence[int], flow_run_id: UUID |
             session,
             settings,
             projet_id=projet_id,
-            etape=5,
+            etape=cfg.stage_of(DecisionKind.CONVENTION_APPROVAL),
             kind=MailKind.DRAFTS,
             dedup_key=f"brouillons:{projet_id}:{versions}",
             recipients=siae_addresses(session, project),
@@ -185,10 +186,10 @@ def notify_launch(projet_id: int, flow_run_id: UUID | None) -> int:
             session,
             settings,
             projet_id=projet_id,
-            etape=6,
+            etape=cfg.last_stage,
             kind=MailKind.LAUNCH,
             dedup_key=f"lancement:{projet_id}",
-            recipients=addresses(stage_recipients(session, cfg, project, 6)),
+            recipients=addresses(stage_recipients(session, cfg, project, cfg.last_stage)),
             context=launch_context(
                 session, cfg, project, lien=flow_run_url(settings.prefect_ui_url, flow_run_id)
             ),

@@ -23,10 +23,10 @@ from flows.harness.scenario import Driver, full_implantation
 from flows.harness.smtp_sink import SmtpSink
 from implantation.cli.common import FrenchArgumentParser, widen_piped_output
 from implantation.config.loader import get_process_config
+from implantation.dates import fr_date, fr_datetime
 from implantation.db.models import DocumentRecord, ImplantationProject, StageRecord, TransitionLog
 from implantation.db.session import session_scope
 from implantation.documents.service import project_dir
-from implantation.notifications.context import fr_date, fr_datetime
 from implantation.settings import Settings, get_settings
 
 SCENARIO_STEPS = 15  # start + answers + signatures + launch, for the progress bar

@@ -128,7 +128,7 @@ def _spawn(name: str, command: list[str], env: Mapping[str, str], log_dir: Path)
     return Service(name, process, log_path)
 
 
-def start_server(env: Mapping[str, str], log_dir: Path, timeout: float = 90) -> Service:
+def start_server(env: Mapping[str, str], log_dir: Path, timeout: float = 300) -> Service:
     host = env["PREFECT_SERVER_API_HOST"]
     port = env["PREFECT_SERVER_API_PORT"]
     command = [
@@ -147,7 +147,7 @@ def start_server(env: Mapping[str, str], log_dir: Path, timeout: float = 90) -> 
     return service
 
 
-def wait_healthy(api_url: str, service: Service | None = None, timeout: float = 90) -> None:
+def wait_healthy(api_url: str, service: Service | None = None, timeout: float = 300) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if service is not None and not service.alive():
@@ -162,7 +162,7 @@ def wait_healthy(api_url: str, service: Service | None = None, timeout: float = 
 
 
 def start_runner(
-    env: Mapping[str, str], log_dir: Path, *, schedules: bool = True, timeout: float = 90
+    env: Mapping[str, str], log_dir: Path, *, schedules: bool = True, timeout: float = 300
 ) -> Service:
     """The runner serving the deployments; returns once the three deployments exist on the server."""
     command = [sys.executable, "-m", "flows.runtime.runner"]
@@ -176,7 +176,7 @@ def start_runner(
 DEPLOYMENT_NAMES = ("demarrer-implantation/demarrer-implantation", "etape/etape", "echeances/echeances")
 
 
-def wait_deployments(api_url: str, service: Service, timeout: float = 90) -> None:
+def wait_deployments(api_url: str, service: Service, timeout: float = 300) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if not service.alive():

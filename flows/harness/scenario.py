@@ -18,12 +18,14 @@ from sqlmodel import select
 
 from flows.harness.api import PrefectApi
 from flows.harness.person import Terminal, enter_stage_facts, import_sample_operateurs, record_stage_work
+from implantation import dates
 from implantation.calendar import launch_date_problems
 from implantation.config.schema import ProcessConfig
-from implantation.db.models import Establishment, ImplantationProject, Person, TransitionLog
+from implantation.db.models import Establishment, ImplantationProject, Person, Siae, TransitionLog
 from implantation.db.session import session_scope
 from implantation.documents.service import document_states
 from implantation.samples import SampleIds
+from implantation.services import choices
 
 IMPLANTATION = "demarrer-implantation/demarrer-implantation"
 
@@ -58,11 +60,23 @@ class Driver:
     def email(self, key: str) -> str:
         return self.ids.emails[key]
 
+    def siae(self, siae_id: int) -> str:
+        """The SIAE as a person picks it in the gate form's list."""
+        with session_scope(self.engine) as session:
+            row = session.get(Siae, siae_id)
+            assert row is not None
+            return choices.siae_label(row)
+
     def start(self, date_debut: date | None = None) -> int:
-        params: dict[str, Any] = {
-            "etablissement_id": self.ids.establishment_id,
-            "chef_de_projet_id": self.ids.lead_id,
-        }
+        """Starts an implantation as a lead does in the run form: establishment and lead picked from lists."""
+        with session_scope(self.engine) as session:
+            site = session.get(Establishment, self.ids.establishment_id)
+            lead = session.get(Person, self.ids.lead_id)
+            assert site is not None and lead is not None
+            params: dict[str, Any] = {
+                "etablissement": choices.establishment_label(site),
+                "chef_de_projet": choices.lead_label(lead),
+            }
         if date_debut:
             params["date_debut"] = date_debut.isoformat()
         run_id = self.api.run_deployment(IMPLANTATION, params)
@@ -112,7 +126,7 @@ class Driver:
         raise TimeoutError(f"Aucune décision enregistrée pour la saisie {key} après {timeout:.0f} s.")
 
     def stage_work(self, projet_id: int, etape: int) -> None:
-        record_stage_work(self.terminal, self.cfg, projet_id, etape, date.today())
+        record_stage_work(self.terminal, self.cfg, projet_id, etape, dates.today())
 
     def enter_facts(self, projet_id: int, etape: int, launch_on: date) -> None:
         """The facts of stage 1, 3 or 4 of the sample dossier, with ``siae projet completer``."""
@@ -161,7 +175,7 @@ class Driver:
                 "--signataire",
                 label,
                 "--date",
-                date.today().isoformat(),
+                dates.today().isoformat(),
             )
         return len(todo)
 
@@ -173,7 +187,7 @@ def gate(email: str, decision: str = "approuver", **fields: Any) -> dict[str, An
 def full_implantation(driver: Driver, projet_id: int) -> date:
     """The demo's path through the six gates, with a refusal, an invalid input, a rejection and re-asks."""
     d, e = driver, driver.email
-    launch_on = d.launch_date(date.today() + timedelta(days=60))
+    launch_on = d.launch_date(dates.today() + timedelta(days=60))
     d.stage_work(projet_id, 1)
     d.enter_facts(projet_id, 1, launch_on)
     d.answer(
@@ -187,7 +201,10 @@ def full_implantation(driver: Driver, projet_id: int) -> date:
     )
 
     d.stage_work(projet_id, 2)
-    sourcing = {"siae_sourcees": [d.ids.siae_id, d.ids.other_siae_id], "activite": "Tri de textiles"}
+    sourcing = {
+        "siae_sourcees": [d.siae(d.ids.siae_id), d.siae(d.ids.other_siae_id)],
+        "activite": "Tri de textiles",
+    }
     d.answer(
         projet_id,
         2,
@@ -197,13 +214,13 @@ def full_implantation(driver: Driver, projet_id: int) -> date:
     d.answer(
         projet_id,
         2,
-        gate(e("referent.dreets"), siae_retenue=d.ids.other_siae_id, **sourcing),
+        gate(e("referent.dreets"), siae_retenue=d.siae(d.ids.other_siae_id), **sourcing),
         "la DREETS retient une ETTI : refusé (seuls ACI et EI), redemandé avec l'erreur",
     )
     d.answer(
         projet_id,
         2,
-        gate(e("referent.dreets"), siae_retenue=d.ids.siae_id, **sourcing),
+        gate(e("referent.dreets"), siae_retenue=d.siae(d.ids.siae_id), **sourcing),
         "la DREETS retient La Remise (ACI), tri de textiles",
     )
 

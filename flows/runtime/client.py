@@ -25,6 +25,9 @@ that take the lock first, so this is now the rare case, but a plain ``prefect se
 refuses them often right after a decision. :func:`sync_client` sends its requests through
 :class:`RetryLockedWrites`, which asks again after a few tens of milliseconds, for about 2 s, before
 Prefect's own retries take over.
+
+Guard: ``tests/runtime/test_client.py::test_installed_clients_build_no_context_of_their_own`` fails if
+Prefect's clients stop taking the context handed in ``httpx_settings``.
 """
 
 import functools

@@ -8,6 +8,9 @@ entrypoint: Prefect then starts a run from the flow object it holds, and :mod:`f
 fork it from a warm process. A run that someone waits for (a new implantation, a resumed stage, the
 next stage) starts when the server announces it (:mod:`flows.runtime.wakeup`); the poll
 (``SIAE_RUNNER_POLL_SECONDS``) starts the scheduled sweep and any run whose announcement was missed.
+
+Guard: ``tests/runtime/test_wakeup.py::test_start_from_pending_turns_the_submitting_proposal_off`` fails if
+``FlowRunExecutor`` loses its ``propose_submitting`` switch.
 """
 
 import asyncio
@@ -22,7 +25,7 @@ from prefect.schedules import Cron
 from pydantic import ValidationError
 
 from flows.implantation_flow import demarrer_implantation
-from flows.runtime import wakeup, warm_start
+from flows.runtime import choices, wakeup, warm_start
 from flows.stage_flow import etape
 from flows.sweeper import echeances
 from implantation.cli.common import FrenchArgumentParser
@@ -79,6 +82,16 @@ def start_from_pending() -> None:
     )
 
 
+async def _offer_lists() -> None:
+    """The run form lists today's establishments and leads (see :mod:`flows.runtime.choices`)."""
+    from prefect.client.orchestration import get_client
+
+    from implantation.db.session import get_engine
+
+    async with get_client() as client:
+        await choices.refresh(client, get_engine(get_settings().effective_database_url))
+
+
 async def _serve(schedules: bool, poll_seconds: float) -> None:
     start_from_pending()
     runner = Runner(name="siae", query_seconds=poll_seconds, pause_on_shutdown=True)
@@ -87,6 +100,9 @@ async def _serve(schedules: bool, poll_seconds: float) -> None:
         deployment_id = await runner.aadd_flow(flow, **options)
         if options["name"] in WOKEN:
             woken.append(deployment_id)
+        if options["name"] == "demarrer-implantation":
+            # Before the other deployments exist: whoever waits for all three finds the lists in place.
+            await _offer_lists()
     listener = asyncio.create_task(wakeup.listen(runner, woken))
     try:
         await runner.start()

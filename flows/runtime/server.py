@@ -17,6 +17,9 @@ write over a newer snapshot); the client asks again, and was refused 3 to 6 time
 in all, while people waited for the next stage. In :data:`IMMEDIATE_PATHS` the transaction begins
 ``IMMEDIATE``, as Prefect already does for the writes it knows to be contended: it waits its turn
 for the lock instead of failing after its reads.
+
+Guard: ``tests/runtime/test_server.py`` fails if Prefect's SQLite set-up (``setup_sqlite``) or its ASGI
+application change shape.
 """
 
 import re

@@ -11,7 +11,7 @@ connects is seen then, and acted on at the next task as it would have been anywa
 suspend themselves (``suspend_flow_run``), which does not go through the observer.
 
 :func:`install` replaces the name the flow engine calls, in the process that runs the flow.
-``tests/flows/runtime/test_suspension_observer.py`` checks the copy against the Prefect release in use.
+``tests/runtime/test_suspension_observer.py`` checks the copy against the Prefect release in use.
 """
 
 import asyncio

@@ -12,6 +12,10 @@ fallback: if the stream is down, runs start at the next poll as before.
 The event can reach the runner before the transaction that wrote the run is visible to another
 query, and a resume can come while the process of the run's previous part (up to its gate) is still
 exiting: the run is then looked at again after a short pause.
+
+Guard: ``tests/runtime/test_wakeup.py::test_the_runner_internals_used_are_those_of_the_prefect_release_in_use``
+fails if the runner's poller or executor change; ``test_new_and_resumed_runs_start_without_a_poll`` fails if
+the server stops announcing these events.
 """
 
 import asyncio

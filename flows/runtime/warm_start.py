@@ -8,7 +8,7 @@ modules once, when the runner starts, then forks one child per run in millisecon
 The child receives the same payload, environment and control channel as Prefect's own. Two things
 differ: the start method, and the child reuses the forkserver's Prefect settings when its environment
 gives the same ones (see :func:`_run_flow_with_env`). Prefect's direct starter names ``run_flow_in_subprocess`` at module level as the point to
-override (see ``prefect.runner._starter_direct``). ``tests/flows/runtime/test_warm_start.py`` checks that this
+override (see ``prefect.runner._starter_direct``). ``tests/runtime/test_warm_start.py`` checks that this
 copy still matches the Prefect release in use.
 """
 

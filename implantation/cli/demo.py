@@ -4,7 +4,6 @@ The start date is chosen so that the first due date falls on 1 January and visib
 next worked day; the timeline also shows stages whose projected due dates fall on a Sunday.
 """
 
-from datetime import date
 from pathlib import Path
 from typing import Annotated
 
@@ -12,6 +11,7 @@ import typer
 from rich.markup import escape
 from sqlmodel import select
 
+from implantation import dates
 from implantation.cli.common import fmt, handled, out, process_config, settings
 from implantation.cli.projects import timeline_table
 from implantation.db.migrate import upgrade_to_head
@@ -71,7 +71,7 @@ def demo(
                 project = workflow.create_project(
                     session, cfg, establishment.id, lead.id, started_on, workflow.Actor.of(lead)
                 )
-                table = timeline_table(session, cfg, project, date.today())
+                table = timeline_table(session, cfg, project, dates.today())
         finally:
             engine.dispose()
         out.print(escape(f"Base de démonstration : {db_file}"))

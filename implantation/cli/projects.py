@@ -7,11 +7,12 @@ from rich.markup import escape
 from rich.table import Table
 from sqlmodel import Session
 
+from implantation import dates
 from implantation.cli.common import database, fmt, handled, out, parse_id, process_config
 from implantation.config.schema import ProcessConfig
 from implantation.db.models import Establishment, ImplantationProject, Person
-from implantation.enums import StageStatus
-from implantation.services import workflow
+from implantation.enums import Role, StageStatus
+from implantation.services import choices, workflow
 from implantation.services.errors import DomainError
 from implantation.services.projects import (
     actor_for,
@@ -32,7 +33,7 @@ CLI_ACTOR = "Ligne de commande"
 
 
 def _today() -> date:
-    return date.today()
+    return dates.today()
 
 
 def _late(days: int) -> str:
@@ -89,22 +90,26 @@ def timeline_table(session: Session, cfg: ProcessConfig, project: ImplantationPr
 
 @projet_app.command("creer")
 def create(
-    etablissement: str = typer.Option(..., "--etablissement", help="Identifiant de l'établissement"),
-    chef: str = typer.Option(..., "--chef", help="Identifiant du chef de projet (rôle DISP)"),
+    etablissement: str = typer.Option(
+        ..., "--etablissement", help="Code de l'établissement (ex. CP-GRENOBLE-VARCES) ou identifiant"
+    ),
+    chef: str = typer.Option(
+        ..., "--chef", help="Adresse électronique ou identifiant du chef de projet DISP"
+    ),
     debut: str | None = typer.Option(
         None, "--debut", help="Date de début (AAAA-MM-JJ) ; aujourd'hui par défaut"
     ),
 ) -> None:
     """Crée un projet d'implantation et ouvre l'étape 1 (pilotée par la DISP)."""
     with handled():
-        establishment_id = parse_id(etablissement, "etablissement")
-        lead_id = parse_id(chef, "chef")
         started_on = parse_date(debut, "debut") if debut else _today()
         cfg = process_config()
         with database() as session:
-            lead = session.get(Person, lead_id)
-            actor = workflow.Actor.of(lead) if lead else workflow.Actor(label=CLI_ACTOR)
-            project = workflow.create_project(session, cfg, establishment_id, lead_id, started_on, actor)
+            site = choices.establishment(session, etablissement)
+            lead = choices.person(session, chef, "chef", Role.DISP)
+            assert site.id is not None and lead.id is not None
+            actor = workflow.Actor.of(lead)
+            project = workflow.create_project(session, cfg, site.id, lead.id, started_on, actor)
             reference = project.reference
             table = timeline_table(session, cfg, project, _today())
         out.print(escape(f"Projet créé : {reference}."))
@@ -185,7 +190,7 @@ def abandon(
 @projet_app.command("copil")
 def copil(
     projet: str = typer.Argument(..., help="Référence ou identifiant du projet"),
-    etape: str = typer.Option(..., "--etape", help="Numéro de l'étape (1 à 6)"),
+    etape: str = typer.Option(..., "--etape", help="Numéro de l'étape (voir config/etapes.toml)"),
     le: str = typer.Option(..., "--date", help="Date de la réunion (AAAA-MM-JJ)"),
     participants: str = typer.Option(..., "--participants", help="Participants (organismes et personnes)"),
     decisions: str = typer.Option(..., "--decisions", help="Décisions prises"),
@@ -210,7 +215,7 @@ def copil(
 @projet_app.command("livrable")
 def deliverable(
     projet: str = typer.Argument(..., help="Référence ou identifiant du projet"),
-    etape: str = typer.Option(..., "--etape", help="Numéro de l'étape (1 à 6)"),
+    etape: str = typer.Option(..., "--etape", help="Numéro de l'étape (voir config/etapes.toml)"),
     type_: str = typer.Option(..., "--type", help="Identifiant du livrable (config/etapes.toml)"),
     le: str = typer.Option(..., "--date", help="Date de réception (AAAA-MM-JJ)"),
     reference: str | None = typer.Option(None, "--reference", help="Référence ou emplacement du document"),

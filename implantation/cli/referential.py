@@ -1,5 +1,6 @@
 """``siae importer …`` and ``siae ajouter …``: the referential of establishments, SIAEs and contacts."""
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated
 
@@ -17,12 +18,25 @@ importer_app = typer.Typer(
 ajouter_app = typer.Typer(help="Ajoute un élément au référentiel.", no_args_is_help=True)
 
 
+# Called after each committed change of the referential; each may return a line to print. The Prefect
+# side registers here the refresh of the run form's lists (the domain itself never imports Prefect).
+REFERENTIAL_CHANGED: list[Callable[[], str | None]] = []
+
+
+def _changed() -> None:
+    for hook in REFERENTIAL_CHANGED:
+        message = hook()
+        if message:
+            out.print(escape(message))
+
+
 def _import(kind: Kind, fichier: Path) -> None:
     with handled():
         cfg = process_config()
         with database() as session:
             rows = import_csv(session, cfg, kind, fichier)
         out.print(escape(f"Import réussi : {len(rows)} ligne(s) ({kind.label}) depuis « {fichier.name} »."))
+        _changed()
 
 
 @importer_app.command("etablissements")
@@ -35,7 +49,7 @@ def import_establishments(
 
 @importer_app.command("siae")
 def import_siaes(fichier: CsvFile) -> None:
-    """Importe des SIAE (ACI ou EI uniquement)."""
+    """Importe des SIAE (types implantables : config/eligibilite.toml)."""
     _import(SIAES, fichier)
 
 
@@ -54,6 +68,7 @@ def _add(kind: Kind, values: dict[str, str | None]) -> None:
             row = add(session, cfg, kind, values)
             row_id = row.id  # type: ignore[attr-defined]
         out.print(f"{kind.label.capitalize()} ajouté(e) : identifiant {row_id}.")
+        _changed()
 
 
 @ajouter_app.command("etablissement")
@@ -89,7 +104,7 @@ def add_establishment(
 def add_siae(
     siret: str = typer.Option(..., "--siret", help="14 chiffres"),
     nom: str = typer.Option(..., "--nom", help="Raison sociale"),
-    type_: str = typer.Option(..., "--type", help="ACI ou EI"),
+    type_: str = typer.Option(..., "--type", help="Type de SIAE implantable (config/eligibilite.toml)"),
     adresse: str = typer.Option(..., "--adresse"),
     code_postal: str = typer.Option(..., "--code-postal"),
     ville: str = typer.Option(..., "--ville"),

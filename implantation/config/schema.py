@@ -5,6 +5,7 @@ Every figure carries its source so that an analyst can check it against the guid
 
 from datetime import date
 from decimal import Decimal
+from enum import StrEnum
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -32,17 +33,42 @@ class Deliverable(Strict):
     titre: str
 
 
+class DecisionKind(StrEnum):
+    """Decisions whose gate does more than validate its stage, by their id in ``etapes.toml``.
+
+    The code keys its behaviour on these ids, never on a stage number: moving a decision to another
+    stage in the configuration moves its form fields, its checks and its side effects with it.
+    """
+
+    SIAE_SELECTION = "selection_siae"  # the sourced SIAEs, the one retained and its activity
+    FEASIBILITY_VALIDATION = "validation_faisabilite"  # its description shows the 2-year budget balance
+    CONVENTION_APPROVAL = "approbation_convention"  # the administrative documents are produced before it
+    LAUNCH = "lancement"  # the effective start date; approving it launches the project
+
+
 class StageDecision(Strict):
     id: str
     titre: str
     roles: Annotated[list[Role], Field(min_length=1)]
     attendus: list[str] = []
-    # Items the approver must confirm one by one before approving (stage 6 launch checklist).
+    # Items the approver must confirm one by one before approving (the launch checklist, for instance).
     verifications: list[Deliverable] = []
+
+    @model_validator(mode="after")
+    def _checklist_ids(self) -> "StageDecision":
+        ids = [item.id for item in self.verifications]
+        bad = [i for i in ids if not i.isidentifier() or not i.islower()]
+        if bad:
+            raise ValueError(
+                f"identifiant de vérification invalide (minuscules, chiffres, _) : {', '.join(bad)}"
+            )
+        if len(set(ids)) != len(ids):
+            raise ValueError("identifiants de vérification en double")
+        return self
 
 
 class Stage(Strict):
-    numero: Annotated[int, Field(ge=1, le=6)]
+    numero: Annotated[int, Field(ge=1)]
     id: str
     titre: str
     pilotes: Annotated[list[Role], Field(min_length=1)]
@@ -63,13 +89,31 @@ class StagesFile(Strict):
     # What a stage's pilot may approve without, with a motivated override (issue 13).
     derogation_pilote: list[Literal["copil", "livrables"]] = []
     source_derogation: str | None = None
-    etape: Annotated[list[Stage], Field(min_length=6, max_length=6)]
+    etape: Annotated[list[Stage], Field(min_length=1)]
 
     @model_validator(mode="after")
     def _numbered(self) -> "StagesFile":
         numbers = [s.numero for s in self.etape]
-        if numbers != [1, 2, 3, 4, 5, 6]:
-            raise ValueError(f"les étapes doivent être numérotées de 1 à 6 dans l'ordre (lu : {numbers})")
+        expected = list(range(1, len(numbers) + 1))
+        if numbers != expected:
+            raise ValueError(
+                f"les étapes doivent être numérotées de 1 à {len(numbers)} dans l'ordre (lu : {numbers})"
+            )
+        return self
+
+    @model_validator(mode="after")
+    def _kinds_once(self) -> "StagesFile":
+        for kind in DecisionKind:
+            holders = [s.numero for s in self.etape for d in s.decisions if d.id == kind.value]
+            if len(holders) != 1:
+                raise ValueError(
+                    f"la décision « {kind.value} » doit figurer dans exactement une étape (lue dans : {holders})"
+                )
+        launch = next(s.numero for s in self.etape for d in s.decisions if d.id == DecisionKind.LAUNCH)
+        if launch != self.etape[-1].numero:
+            raise ValueError(
+                f"la décision « {DecisionKind.LAUNCH.value} » doit figurer dans la dernière étape"
+            )
         return self
 
 
@@ -217,3 +261,29 @@ class ProcessConfig(Strict):
 
     def stage(self, number: int) -> Stage:
         return self.stages.etape[number - 1]
+
+    @property
+    def stage_numbers(self) -> list[int]:
+        return [stage.numero for stage in self.stages.etape]
+
+    @property
+    def last_stage(self) -> int:
+        return self.stages.etape[-1].numero
+
+    def next_stage(self, number: int) -> int | None:
+        """The stage that opens when ``number`` is approved; ``None`` after the last one (launch)."""
+        return number + 1 if number < self.last_stage else None
+
+    def has(self, number: int, kind: DecisionKind) -> bool:
+        """Is ``kind`` decided at the gate of stage ``number``?"""
+        return any(decision.id == kind.value for decision in self.stage(number).decisions)
+
+    def stage_of(self, kind: DecisionKind) -> int:
+        return next(s.numero for s in self.stages.etape for d in s.decisions if d.id == kind.value)
+
+    def checklist(self, number: int) -> list[Deliverable]:
+        """What the approver of stage ``number`` confirms item by item before approving."""
+        return [item for decision in self.stage(number).decisions for item in decision.verifications]
+
+    def deciding_roles(self, number: int) -> set[Role]:
+        return {role for decision in self.stage(number).decisions for role in decision.roles}

@@ -284,7 +284,7 @@ def build_dui_context(session: Session, project_id: int, cfg: ProcessConfig) -> 
         establishment=data.establishment_ref(),
         activity=p.activity or "",
         premises=est.premises or "",
-        start_date=fmt.fr_date(p.launch_date),  # type: ignore[arg-type]
+        start_date=fmt.fr_date(p.launch_date),
         posts_count=fmt.fr_number(p.insertion_posts_count),  # type: ignore[arg-type]
         posts_etp=fmt.fr_number(p.insertion_posts_etp),  # type: ignore[arg-type]
         staff_eti_etp=fmt.fr_number(p.staff_eti_etp),  # type: ignore[arg-type]
@@ -353,7 +353,7 @@ def build_convention_context(session: Session, project_id: int, cfg: ProcessConf
         partners=p.partners or "",
         implantation_contract=(
             f"{impl_spec.titre} conclu entre la SIAE et l'établissement {est.name} pour la période du "
-            f"{fmt.fr_date(p.implantation_start)} au {fmt.fr_date(p.implantation_end)}"  # type: ignore[arg-type]
+            f"{fmt.fr_date(p.implantation_start)} au {fmt.fr_date(p.implantation_end)}"
         ),
         staff_eti_etp=fmt.fr_number(p.staff_eti_etp),  # type: ignore[arg-type]
         staff_cip_etp=fmt.fr_number(p.staff_cip_etp),  # type: ignore[arg-type]

@@ -4,14 +4,13 @@ Babel separates thousands with a narrow no-break space (U+202F), which some Word
 figure here uses the ordinary no-break space (U+00A0) instead, so « 3 000,00 € » never wraps.
 """
 
-from datetime import date
 from decimal import Decimal
 
-from babel.dates import format_date
 from babel.numbers import format_currency, format_decimal
 from num2words import num2words
 
 from implantation.contract_rules import to_cents
+from implantation.dates import fr_date as fr_date  # the documents write dates as everywhere else
 
 LOCALE = "fr_FR"
 NBSP = "\u00a0"
@@ -19,12 +18,6 @@ NBSP = "\u00a0"
 
 def _nbsp(text: str) -> str:
     return text.replace("\u202f", NBSP)
-
-
-def fr_date(value: date) -> str:
-    """« 1er janvier 2027 », « 14 mars 2026 »."""
-    text = format_date(value, "d MMMM y", locale=LOCALE)
-    return "1er" + text[1:] if value.day == 1 else text
 
 
 def fr_money(value: Decimal) -> str:

@@ -15,6 +15,7 @@ from pathlib import Path
 from pydantic import BaseModel
 from sqlmodel import Session, col, select
 
+from implantation import dates
 from implantation.config.schema import ProcessConfig
 from implantation.db.models import DocumentRecord, ImplantationProject, Operateur, SignatureRecord
 from implantation.documents import render
@@ -223,7 +224,7 @@ def record_signature(
         )
     if not signer_label.strip():
         raise DomainError("Le nom du signataire est obligatoire.", field="signataire")
-    if signed_on > (today or date.today()):
+    if signed_on > (today or dates.today()):
         raise DomainError("La date de signature ne peut pas être dans le futur.", field="date")
     latest = _versions(session, record.project_id, record.kind, record.operateur_id)[-1]
     if latest.id != record.id:

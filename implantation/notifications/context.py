@@ -10,34 +10,13 @@ from datetime import date, datetime
 from typing import Any
 from uuid import UUID
 
-from babel.dates import format_date, format_datetime, get_timezone
 from sqlmodel import Session
 
-from implantation.config.schema import ProcessConfig
+from implantation.config.schema import DecisionKind, ProcessConfig
+from implantation.dates import days_late
 from implantation.db.models import Establishment, ImplantationProject, Person, Siae, StageRecord
 from implantation.enums import Decision
 from implantation.services.workflow import get_stage
-
-LOCALE = "fr_FR"
-TIMEZONE = "Europe/Paris"
-
-
-def fr_date(value: date | None) -> str:
-    """« 15 décembre 2026 », « 1er mars 2027 »."""
-    if value is None:
-        return "date non fixée"
-    text = format_date(value, "d MMMM y", locale=LOCALE)
-    return "1er" + text[1:] if value.day == 1 else text
-
-
-def fr_datetime(value: datetime | date) -> str:
-    """« 15 décembre 2026 à 14:30 » in Paris time (naive datetimes are taken as UTC, like the database)."""
-    if not isinstance(value, datetime):
-        return fr_date(value)
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=get_timezone("UTC"))
-    day = fr_date(value.astimezone(get_timezone(TIMEZONE)).date())
-    return f"{day} à " + format_datetime(value, "HH:mm", tzinfo=get_timezone(TIMEZONE), locale=LOCALE)
 
 
 def flow_run_url(prefect_ui_url: str, flow_run_id: UUID | str | None) -> str | None:
@@ -149,7 +128,7 @@ def escalation_context(
     """``escalation_number`` counts from 0, as in the deduplication key; mails show it from 1."""
     context = base_context(session, cfg, project, stage)
     due = context["etape"]["echeance"]
-    context["jours_retard"] = (today - due).days
+    context["jours_retard"] = days_late(due, today)
     context["numero_relance"] = escalation_number + 1
     context["intervalle_jours"] = cfg.calendar.relance_intervalle_jours
     return context
@@ -169,7 +148,7 @@ def decision_context(
     lien: str | None = None,
 ) -> dict[str, Any]:
     context = base_context(session, cfg, project, stage, lien)
-    next_stage = stage + 1 if decision == Decision.APPROVE and stage < 6 else None
+    next_stage = cfg.next_stage(stage) if decision == Decision.APPROVE else None
     context["decision"] = {
         "code": decision.value,
         "auteur": author,
@@ -193,10 +172,13 @@ def drafts_context(
     project: ImplantationProject,
     documents: Sequence[str],
     *,
-    stage: int = 5,
+    stage: int | None = None,
     lien: str | None = None,
 ) -> dict[str, Any]:
-    """``documents`` are the titles of the attached drafts (e.g. ``DocumentKind.label``)."""
+    """``documents`` are the titles of the attached drafts (e.g. ``DocumentKind.label``); they belong to the
+    stage whose gate approves the convention unless ``stage`` says otherwise."""
+    if stage is None:
+        stage = cfg.stage_of(DecisionKind.CONVENTION_APPROVAL)
     context = base_context(session, cfg, project, stage, lien)
     context["documents"] = list(documents)
     return context

@@ -33,9 +33,9 @@ from jinja2 import Environment, PackageLoader, StrictUndefined, TemplateError, U
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
+from implantation.dates import fr_date, fr_datetime
 from implantation.db.models import ImplantationProject, NotificationRecord, Operateur, OperateurIdentity
 from implantation.enums import LabelledEnum
-from implantation.notifications.context import fr_date, fr_datetime
 from implantation.settings import Settings
 
 logger = logging.getLogger(__name__)

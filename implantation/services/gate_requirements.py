@@ -4,7 +4,7 @@
   These come from the guide's method (« 2 à 3 COPIL »), not from the law: the stage's pilot may approve
   without them with a motivated override (``derogation``), logged with what was missing, for the kinds
   that ``derogation_pilote`` lists in ``config/etapes.toml``.
-- Stage 5: the DUI, the convention IAE and the implantation contract, each in a version produced from
+- The gate that approves the convention (stage 5): the DUI, the convention IAE and the implantation contract, each in a version produced from
   the data recorded now (same content checksum as a rendering today) and signed by every signing party
   of the guide's matrix (``config/documents.toml``). No override: an unsigned convention binds no one.
 """
@@ -13,14 +13,13 @@ from dataclasses import dataclass, field
 
 from sqlmodel import Session, func, select
 
+from implantation.config.schema import DecisionKind as GateKind
 from implantation.config.schema import ProcessConfig
 from implantation.db.models import CopilMeeting, DeliverableRecord, ImplantationProject, Person
 from implantation.documents import render
 from implantation.documents.builders import SHORT_LABEL, DocumentDataError
 from implantation.documents.service import PROJECT_KINDS, document_states
 from implantation.enums import DocumentKind, DocumentStatus
-
-CONTRACT_STAGE = 5
 
 
 @dataclass
@@ -129,7 +128,7 @@ def approval_requirements(
     overridable = set(cfg.stages.derogation_pilote)
     for kind, problems in stage_work_missing(session, cfg, project.id, stage).items():
         (found.overridable if kind in overridable else found.binding).extend(problems)
-    if stage == CONTRACT_STAGE:
+    if cfg.has(stage, GateKind.CONVENTION_APPROVAL):
         found.binding += contract_problems(session, cfg, project.id)
     return found
 

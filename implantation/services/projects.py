@@ -12,6 +12,7 @@ from sqlmodel import Session, col, select
 
 from implantation.calendar import add_months, next_working_day, public_holiday, stage_due_date
 from implantation.config.schema import ProcessConfig
+from implantation.dates import days_late
 from implantation.db.models import (
     CopilMeeting,
     DeliverableRecord,
@@ -70,9 +71,9 @@ def _late_days(status: StageStatus, due: date | None, closed: date | None, today
     if due is None:
         return 0
     if status == StageStatus.OPEN:
-        return max(0, (today - due).days)
+        return days_late(due, today)
     if status == StageStatus.VALIDATED and closed is not None:
-        return max(0, (closed - due).days)
+        return days_late(due, closed)
     return 0
 
 
@@ -208,8 +209,10 @@ def _text(field: str, value: str | None, required: bool, max_length: int = MAX_F
 
 
 def _stage_number(cfg: ProcessConfig, number: int) -> int:
-    if not 1 <= number <= len(cfg.stages.etape):
-        raise DomainError(f"Champ « etape » : numéro d'étape {number} invalide (1 à 6).", field="etape")
+    if number not in cfg.stage_numbers:
+        raise DomainError(
+            f"Champ « etape » : numéro d'étape {number} invalide (1 à {cfg.last_stage}).", field="etape"
+        )
     return number
 
 

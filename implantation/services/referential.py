@@ -173,7 +173,7 @@ ESTABLISHMENT_COLUMNS: tuple[Column, ...] = (
 SIAE_COLUMNS: tuple[Column, ...] = (
     Column("siret", "siret", True, _siret, "14 chiffres, clé de contrôle vérifiée"),
     Column("nom", "name", True, help="Raison sociale"),
-    Column("type", "kind", True, _siae_kind, "ACI ou EI (seuls types implantables)"),
+    Column("type", "kind", True, _siae_kind, "type de SIAE implantable (config/eligibilite.toml)"),
     Column("adresse", "address", True, help="Adresse du siège"),
     Column("code_postal", "postal_code", True, _postal_code, "5 chiffres"),
     Column("ville", "city", True, help="Commune"),

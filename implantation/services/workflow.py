@@ -7,7 +7,7 @@ from datetime import date
 from sqlmodel import Session, col, select
 
 from implantation.calendar import launch_date_problems, stage_due_date
-from implantation.config.schema import ProcessConfig
+from implantation.config.schema import DecisionKind, ProcessConfig
 from implantation.db.models import (
     CandidateSiae,
     Establishment,
@@ -181,6 +181,13 @@ def create_project(
             f"Le chef de projet doit appartenir à une DISP (rôle actuel : {lead.role.label}).",
             field="chef_de_projet",
         )
+    disp = expected_territory(Role.DISP, establishment.departement, cfg.territory)
+    if lead.territory != disp:
+        raise DomainError(
+            f"Le chef de projet doit appartenir à la DISP de l'établissement ({disp}) ; "
+            f"{lead.full_name} relève de la DISP {lead.territory}.",
+            field="chef_de_projet",
+        )
     project = ImplantationProject(
         reference=f"tmp-{uuid.uuid4().hex}",
         establishment_id=establishment_id,
@@ -193,7 +200,7 @@ def create_project(
     status = apply_project(ProjectTransition.CREATE, None)
     project.status = status
     _log(session, project, ProjectTransition.CREATE.value, actor, to_state=status.value)
-    for number in range(1, 7):
+    for number in cfg.stage_numbers:
         session.add(StageRecord(project_id=project.id, stage=number))  # type: ignore[arg-type]
     session.flush()
     open_stage(session, cfg, project, 1, started_on, actor)
@@ -209,11 +216,11 @@ class DecisionRequest:
     reason: str | None = None
     target_stage: int | None = None
     key: str | None = None
-    # Stage 2: the sourced SIAEs, the one selected and its activity.
+    # Selection of the SIAE (``selection_siae``): the sourced SIAEs, the one selected and its activity.
     candidate_siae_ids: list[int] = field(default_factory=list)
     selected_siae_id: int | None = None
     activity: str | None = None
-    # Stage 6: the effective start of the activity and the checklist items confirmed (ids from etapes.toml).
+    # Launch (``lancement``): the effective start of the activity; checklist items confirmed (etapes.toml ids).
     launch_date: date | None = None
     confirmed: set[str] = field(default_factory=set)
     # Any stage: the pilot's motive for approving without the COPILs or deliverables (config/etapes.toml).
@@ -233,7 +240,7 @@ def approver_problems(
     """Is that person allowed to decide at that gate for that project's territory?"""
     if approver is None:
         return ["approbateur inconnu"]
-    roles = {r for decision in cfg.stage(stage).decisions for r in decision.roles}
+    roles = cfg.deciding_roles(stage)
     if approver.role not in roles:
         wanted = ", ".join(sorted(r.label for r in roles))
         return [
@@ -270,17 +277,12 @@ def decision_problems(
         target = request.target_stage
         if target is None or not 1 <= target < request.stage:
             problems.append(f"l'étape de renvoi doit être comprise entre 1 et {request.stage - 1}")
-    if request.decision == Decision.APPROVE and request.stage == 2:
+    if request.decision == Decision.APPROVE and cfg.has(request.stage, DecisionKind.SIAE_SELECTION):
         problems += _selection_problems(session, cfg, request)
-    if request.decision == Decision.APPROVE and request.stage == 6:
+    if request.decision == Decision.APPROVE and cfg.has(request.stage, DecisionKind.LAUNCH):
         problems += _launch_problems(session, cfg, project, request.launch_date)
     if request.decision == Decision.APPROVE:
-        missing = [
-            item.titre
-            for decision in cfg.stage(request.stage).decisions
-            for item in decision.verifications
-            if item.id not in request.confirmed
-        ]
+        missing = [item.titre for item in cfg.checklist(request.stage) if item.id not in request.confirmed]
         if missing:
             problems.append("liste de lancement incomplète, non confirmé : " + ", ".join(missing))
         problems += _requirement_problems(session, cfg, project, approver, request)
@@ -387,10 +389,11 @@ def decide(
         _log_override(session, cfg, project, request, actor)
         _move_stage(session, project, record, StageTransition.APPROVE, actor, request.reason, request.key)
         record.closed_on = today
-        if request.stage == 2:
+        if cfg.has(request.stage, DecisionKind.SIAE_SELECTION):
             _record_selection(session, project, request)
-        if request.stage < 6:
-            open_stage(session, cfg, project, request.stage + 1, today)
+        following = cfg.next_stage(request.stage)
+        if following is not None:
+            open_stage(session, cfg, project, following, today)
         else:
             launch(session, project, request.launch_date or today, actor)
     elif request.decision == Decision.REJECT:

@@ -90,7 +90,7 @@ def test_every_missing_fact_says_where_to_enter_it(terminal: Engine, cfg: Proces
     """An empty project lists each missing fact with its dossier key, form field or CSV column."""
     for kind in ("etablissements", "siae", "personnes"):
         siae("importer", kind, str(SAMPLES / f"{kind}.csv"))
-    siae("projet", "creer", "--etablissement", "2", "--chef", "1")
+    siae("projet", "creer", "--etablissement", "1", "--chef", "1")
     with Session(terminal) as session:
         with pytest.raises(DocumentDataError) as caught:
             build_pack(session, 1, cfg)

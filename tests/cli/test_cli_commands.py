@@ -158,7 +158,7 @@ BAD_INPUTS: list[tuple[str, Callable[[Path], list[str]], list[str]]] = [
     (
         "identifiant inconnu",
         lambda _: ["projet", "creer", "--etablissement", "999", "--chef", "1"],
-        ["Établissement introuvable", "999"],
+        ["« etablissement »", "établissement introuvable « 999 »"],
     ),
     (
         "projet inconnu",
@@ -166,9 +166,9 @@ BAD_INPUTS: list[tuple[str, Callable[[Path], list[str]], list[str]]] = [
         ["Projet introuvable", "IMP-2030-0042"],
     ),
     (
-        "identifiant non numérique",
+        "chef inconnu",
         lambda _: ["projet", "creer", "--etablissement", "1", "--chef", "abc"],
-        ["« chef »", "identifiant numérique"],
+        ["« chef »", "personne introuvable « abc »", "adresse électronique"],
     ),
     (
         "SIRET invalide",

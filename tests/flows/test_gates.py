@@ -9,7 +9,7 @@ from prefect.input import create_flow_run_input, keyset_from_paused_state
 from prefect.settings import PREFECT_API_URL, temporary_settings
 from prefect.states import Suspended
 
-from flows.gates import GateInput, LaunchGateInput, SourcingGateInput, ask
+from flows.gates import GateInput, SourcingGateInput, ask, form_for
 from flows.harness.scenario import gate
 from tests.flow_stack import FlowStack
 
@@ -22,7 +22,7 @@ SUSPENDING = "Suspending flow run"  # what Prefect's suspend logs each time it i
 def ask_answered(key: str, given: dict[str, Any]) -> dict[str, Any]:
     """Stores an answer where the resume API stores it, then asks."""
     create_flow_run_input(keyset_from_paused_state(Suspended(pause_key=key))["response"], given)
-    return ask(LaunchGateInput, key).model_dump(mode="json")
+    return ask(form_for(6), key).model_dump(mode="json")
 
 
 @flow(name="essai-question-sans-reponse", persist_result=False)

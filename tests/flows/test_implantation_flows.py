@@ -239,8 +239,8 @@ def test_send_back_restart_and_deadlines(flow_stack: FlowStack) -> None:
     d.answer(projet_id, 1, gate("inconnu@exemple.gouv.test"), "adresse inconnue")
     d.answer(projet_id, 1, gate(e["cheffe.projet.disp"]), "DISP de Lyon")
     sourcing = {
-        "siae_sourcees": [fs.ids.siae_id],
-        "siae_retenue": fs.ids.siae_id,
+        "siae_sourcees": [d.siae(fs.ids.siae_id)],
+        "siae_retenue": d.siae(fs.ids.siae_id),
         "activite": "Tri de textiles",
     }
     d.stage_work(projet_id, 2)

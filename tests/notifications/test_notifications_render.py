@@ -15,23 +15,11 @@ from implantation.notifications.context import (
     drafts_context,
     escalation_context,
     flow_run_url,
-    fr_date,
-    fr_datetime,
     launch_context,
     reminder_context,
     stage_opened_context,
 )
 from implantation.notifications.mailer import MailError, MailKind, render_mail
-
-
-def test_french_dates() -> None:
-    assert fr_date(date(2026, 12, 15)) == "15 décembre 2026"
-    assert fr_date(date(2027, 3, 1)) == "1er mars 2027"
-    assert fr_date(date(2026, 8, 20)) == "20 août 2026"
-    assert (
-        fr_datetime(datetime(2026, 12, 15, 13, 5, tzinfo=UTC)) == "15 décembre 2026 à 14:05"
-    )  # Paris, winter
-    assert fr_datetime(datetime(2026, 7, 1, 22, 30, tzinfo=UTC)) == "2 juillet 2026 à 00:30"  # Paris, summer
 
 
 def test_flow_run_link() -> None:

@@ -138,17 +138,42 @@ def _add_seventh_stage(text: str) -> str:
     return text + "\n" + last.replace("numero = 6", "numero = 7")
 
 
-def test_five_stages(broken: Callable[[str, Callable[[str], str]], Path]) -> None:
+def test_five_stages_lose_the_launch_decision(broken: Callable[[str, Callable[[str], str]], Path]) -> None:
     assert _error(broken("etapes.toml", _drop_last_stage)) == (
-        "Configuration : fichier « etapes.toml », clé « etape » : liste trop courte "
-        "(au moins 6 éléments attendus, 5 lus)."
+        "Configuration : fichier « etapes.toml », clé « (racine) » : la décision « lancement » doit figurer "
+        "dans exactement une étape (lue dans : [])."
     )
 
 
-def test_seven_stages(broken: Callable[[str, Callable[[str], str]], Path]) -> None:
-    message = _error(broken("etapes.toml", _add_seventh_stage))
-    assert message.startswith("Configuration : fichier « etapes.toml », clé « etape")
-    assert "liste trop longue (au plus 6 éléments attendus" in message
+def test_a_seventh_stage_copying_the_sixth_repeats_its_decision(
+    broken: Callable[[str, Callable[[str], str]], Path],
+) -> None:
+    assert _error(broken("etapes.toml", _add_seventh_stage)) == (
+        "Configuration : fichier « etapes.toml », clé « (racine) » : la décision « lancement » doit figurer "
+        "dans exactement une étape (lue dans : [6, 7])."
+    )
+
+
+def test_launch_decided_before_the_last_stage(broken: Callable[[str, Callable[[str], str]], Path]) -> None:
+    def move_launch(text: str) -> str:
+        return text.replace('id = "lancement"', 'id = "lancement_x"').replace(
+            'id = "validation_co_construction"', 'id = "lancement"'
+        )
+
+    assert _error(broken("etapes.toml", move_launch)) == (
+        "Configuration : fichier « etapes.toml », clé « (racine) » : la décision « lancement » doit figurer "
+        "dans la dernière étape."
+    )
+
+
+def test_checklist_ids_are_field_names(broken: Callable[[str, Callable[[str], str]], Path]) -> None:
+    directory = broken(
+        "etapes.toml", lambda t: t.replace('{ id = "locaux_amenages"', '{ id = "Locaux aménagés"')
+    )
+    assert _error(directory) == (
+        "Configuration : fichier « etapes.toml », clé « etape[5].decisions[0] » : identifiant de vérification "
+        "invalide (minuscules, chiffres, _) : Locaux aménagés."
+    )
 
 
 def test_stages_out_of_order(broken: Callable[[str, Callable[[str], str]], Path]) -> None:

@@ -5,7 +5,6 @@ from datetime import date
 import pytest
 
 from implantation.calendar import (
-    add_months,
     add_working_days,
     holiday_subdivision,
     is_working_day,
@@ -129,21 +128,6 @@ def test_add_working_days_backwards() -> None:
 
 def test_add_zero_working_days_is_the_same_day() -> None:
     assert add_working_days(date(2027, 9, 18), 0, "75") == date(2027, 9, 18)
-
-
-@pytest.mark.parametrize(
-    ("day", "months", "expected"),
-    [
-        (date(2027, 1, 31), 1, date(2027, 2, 28)),
-        (date(2028, 1, 31), 1, date(2028, 2, 29)),
-        (date(2027, 11, 15), 3, date(2028, 2, 15)),
-        (date(2027, 3, 31), -1, date(2027, 2, 28)),
-        (date(2027, 1, 15), 12, date(2028, 1, 15)),
-        (date(2027, 1, 15), 0, date(2027, 1, 15)),
-    ],
-)
-def test_add_months(day: date, months: int, expected: date) -> None:
-    assert add_months(day, months) == expected
 
 
 @pytest.mark.parametrize(

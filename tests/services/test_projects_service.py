@@ -8,7 +8,7 @@ from sqlmodel import Session, select
 
 from implantation.config.schema import ProcessConfig
 from implantation.db.models import CopilMeeting, DeliverableRecord
-from implantation.enums import Decision, StageStatus
+from implantation.enums import Decision, Role, StageStatus
 from implantation.services import workflow
 from implantation.services.errors import DomainError
 from implantation.services.projects import (
@@ -40,9 +40,10 @@ def test_alsace_moselle_holidays_move_due_dates_further(session: Session, cfg: P
     """26 March 2027 is Good Friday: a holiday in the Bas-Rhin only, followed by Easter Monday."""
     isere, _ = factories.project(session, cfg, started_on=date(2026, 12, 26))
     bas_rhin_site = factories.establishment(session, cfg, code="CD-OERMINGEN", departement="67", type="CD")
-    assert bas_rhin_site.id is not None and isere.lead_id is not None
+    strasbourg = factories.person(session, cfg, Role.DISP, "STRASBOURG", email="disp.strasbourg@example.org")
+    assert bas_rhin_site.id is not None and strasbourg.id is not None
     bas_rhin = workflow.create_project(
-        session, cfg, bas_rhin_site.id, isere.lead_id, date(2026, 12, 26), workflow.SYSTEM
+        session, cfg, bas_rhin_site.id, strasbourg.id, date(2026, 12, 26), workflow.SYSTEM
     )
     assert timeline(session, cfg, isere, date(2027, 1, 1))[0].due_on == date(2027, 3, 26)
     row = timeline(session, cfg, bas_rhin, date(2027, 1, 1))[0]
