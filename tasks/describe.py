@@ -207,9 +207,9 @@ def gate_markdown(
         lines += [
             "### Opérateurs (effectifs et identifiants opaques seulement)",
             "",
-            *_operateurs(session, project.id),
+            *_operateurs(session, project.id),  # type: ignore[arg-type]
             "",
-        ]  # type: ignore[arg-type]
+        ]
     if cfg.has(stage, DecisionKind.LAUNCH):
         lines += ["### Date de démarrage", "", *_launch(cfg), ""]
     lines += [

@@ -7,6 +7,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
+from implantation import dates
 from implantation.cli.common import database, fmt, handled, out, parse_id, process_config
 from implantation.cli.projects import CLI_ACTOR
 from implantation.enums import OperateurEndReason
@@ -20,7 +21,7 @@ operateurs_app = typer.Typer(
 
 
 def _today() -> date:
-    return date.today()
+    return dates.today()
 
 
 def _par(raw: str | None) -> int | None:

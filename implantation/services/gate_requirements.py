@@ -4,7 +4,7 @@
   These come from the guide's method (« 2 à 3 COPIL »), not from the law: the stage's pilot may approve
   without them with a motivated override (``derogation``), logged with what was missing, for the kinds
   that ``derogation_pilote`` lists in ``config/etapes.toml``.
-- Stage 5: the DUI, the convention IAE and the implantation contract, each in a version produced from
+- The gate that approves the convention (stage 5): the DUI, the convention IAE and the implantation contract, each in a version produced from
   the data recorded now (same content checksum as a rendering today) and signed by every signing party
   of the guide's matrix (``config/documents.toml``). No override: an unsigned convention binds no one.
 """

@@ -69,6 +69,8 @@ def test_a_lead_and_an_agent_choose_from_lists(flow_stack: FlowStack, browser: B
 
     page = browser.new_page(viewport={"width": 1400, "height": 2000})
     try:
+        driver.stage_work(project.id, 1)  # the COPILs and deliverables each approval requires
+        driver.stage_work(project.id, 2)
         driver.answer(project.id, 1, gate(fs.ids.emails["cheffe.projet.disp"]), "étape 1 approuvée")
         run, details = driver.wait_gate(project.id, 2)
         remise, other = siaes[fs.ids.siae_id], siaes[fs.ids.other_siae_id]

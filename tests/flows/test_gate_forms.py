@@ -84,6 +84,7 @@ def test_an_item_added_to_the_configuration_is_asked_and_required(
     ep = factories.person(session, cfg, Role.EP, "38")
     assert project.id is not None and ep.id is not None
     open_stage(session, extended, project, 6, date(2027, 9, 1))  # as if stages 1 to 5 were behind
+    factories.stage_work(session, extended, project.id, 6)  # its deliverables, required to approve
     answer = form(
         approbateur="x@example.org",
         decision=Decision.APPROVE,
