@@ -8,12 +8,13 @@ from dataclasses import dataclass
 from datetime import date
 
 import factories
+from factories import decide
 from sqlmodel import Session
 
 from implantation.config.schema import ProcessConfig
 from implantation.db.models import Person
 from implantation.enums import Decision, Role
-from implantation.services.decisions import DecisionRequest, decide
+from implantation.services.decisions import DecisionRequest
 from implantation.services.workflow import Actor, create_project
 
 TODAY = date(2027, 1, 18)  # Monday

@@ -3,6 +3,7 @@
 from datetime import date, datetime, timedelta
 
 import time_machine
+from factories import decide
 from mailsink import MailSink, World, make_world
 from sqlmodel import Session, col, select
 
@@ -10,7 +11,7 @@ from implantation.config.schema import ProcessConfig
 from implantation.db.models import TransitionLog
 from implantation.deadlines import run_deadline_sweep
 from implantation.enums import Decision, StageStatus
-from implantation.services.decisions import DecisionRequest, decide
+from implantation.services.decisions import DecisionRequest
 from implantation.services.projects import timeline
 from implantation.services.workflow import get_stage
 from implantation.settings import Settings

@@ -6,13 +6,13 @@ from pathlib import Path
 
 import factories
 import pytest
+from factories import decide
 from sqlmodel import Session
 
 from flows.gates import GateInput, form_for
 from implantation.config.loader import load_process_config
 from implantation.config.schema import DecisionKind, ProcessConfig
 from implantation.enums import Decision, Role
-from implantation.services.decisions import decide
 from implantation.services.workflow import open_stage
 from implantation.settings import PROJECT_ROOT
 from tasks.persist import _request

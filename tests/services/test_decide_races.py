@@ -11,6 +11,7 @@ from typing import Any
 
 import factories
 import pytest
+from factories import decide
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
@@ -18,7 +19,7 @@ from sqlmodel import Session, col, select
 from implantation.config.schema import ProcessConfig
 from implantation.db.models import StageRecord, TransitionLog
 from implantation.enums import Decision, StageStatus
-from implantation.services.decisions import DecisionOutcome, DecisionRequest, decide
+from implantation.services.decisions import DecisionOutcome, DecisionRequest
 
 TODAY = date(2026, 12, 10)
 

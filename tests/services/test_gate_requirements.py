@@ -5,13 +5,14 @@ from pathlib import Path
 
 import factories
 import pytest
+from factories import decide
 from sqlmodel import Session, col, select
 
 from implantation.config.schema import ProcessConfig
 from implantation.db.models import ImplantationProject, TransitionLog
 from implantation.documents.service import generate_pack
 from implantation.enums import Decision, Role, StageStatus
-from implantation.services.decisions import DecisionRequest, decide
+from implantation.services.decisions import DecisionRequest
 from implantation.services.dossier import complete, parse_dossier
 from implantation.services.workflow import Actor, get_stage
 from implantation.settings import Settings

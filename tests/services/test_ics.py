@@ -4,13 +4,14 @@ from datetime import date
 
 import factories
 import pytest
+from factories import decide
 from icalendar import Calendar
 from sqlmodel import Session
 
 from implantation.config.schema import ProcessConfig
 from implantation.db.models import ImplantationProject
 from implantation.enums import Decision
-from implantation.services.decisions import DecisionRequest, decide
+from implantation.services.decisions import DecisionRequest
 from implantation.services.errors import DomainError
 from implantation.services.ics import person_calendar, project_calendar, stage_uid
 from implantation.services.projects import record_copil

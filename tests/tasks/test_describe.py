@@ -42,8 +42,10 @@ def test_after_sourcing_the_selected_siae_and_activity_are_shown(
 
 
 def test_a_suspended_stage_shows_the_stop_and_what_is_awaited(session: Session, cfg: ProcessConfig) -> None:
+    from factories import decide
+
     from implantation.enums import Decision
-    from implantation.services.decisions import DecisionRequest, decide
+    from implantation.services.decisions import DecisionRequest
 
     project, lead = factories.project(session, cfg)
     assert project.id is not None and lead.id is not None
