@@ -16,7 +16,7 @@ from implantation.db.models import (
     Siae,
 )
 from implantation.documents.service import document_states, generate_pack, record_signature
-from implantation.enums import Role
+from implantation.enums import Decision, ProjectStatus, Role
 from implantation.services import decisions, gate_codes, workflow
 from implantation.services.dossier import complete, load_dossier
 from implantation.services.operateurs import add_operateur
@@ -107,8 +107,20 @@ def decide(
     project_id: int,
     request: decisions.DecisionRequest,
     today: date,
+    *,
+    record_work: bool = True,
 ) -> decisions.DecisionOutcome:
-    """``decisions.decide`` answered, unless the request says otherwise, with the code the approver received."""
+    """``decisions.decide`` answered, unless the request says otherwise, with the code the approver received;
+    an approval first records the stage's minimum of COPILs and its deliverables (``record_work``), which
+    the gate requires, as its pilots would have."""
+    project = session.get(ImplantationProject, project_id)
+    if (
+        record_work
+        and request.decision == Decision.APPROVE
+        and project
+        and project.status == ProjectStatus.IN_PROGRESS
+    ):
+        stage_work(session, cfg, project_id, request.stage)
     if request.code is None:
         request.code = gate_codes.current_code(
             session, SECRET, project_id, request.stage, request.approver_id, request.key
@@ -150,6 +162,11 @@ def complete_for_documents(
             "quantum_mois": "20",
             "poste": "Agent de tri de textiles",
             "debut_contrat": launch_on.isoformat(),
+            # 4 days of 6 h worked (8 h-14 h 30, 30-minute break): the post's 24 h a week.
+            "jours": "lundi,mardi,mercredi,jeudi",
+            "heure_debut": "08:00",
+            "heure_fin": "14:30",
+            "pause_minutes": "30",
         }
         ids.append(add_operateur(session, cfg, project, raw, actor, launch_on).id)
     return ids

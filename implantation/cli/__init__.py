@@ -18,7 +18,6 @@ try:  # typer >= 0.2x ships its own copy of click
 except ImportError:  # pragma: no cover - older typer relies on click itself
     from click import exceptions as usage  # type: ignore[no-redef]
 
-from implantation.cli import dossier as _dossier  # noqa: F401  (adds « projet completer »)
 from implantation.cli import help_fr
 from implantation.cli.common import err, handled, out, widen_piped_output
 
@@ -33,7 +32,7 @@ GROUPS: dict[str, tuple[str, str, str]] = {
     ),
     "ajouter": ("implantation.cli.referential", "ajouter_app", "Ajoute un élément au référentiel."),
     "projet": (
-        "implantation.cli.projects",
+        "implantation.cli.dossier",  # imports implantation.cli.projects, then adds « completer » to its commands
         "projet_app",
         "Projets d'implantation : création, suivi, chronologie, abandon.",
     ),

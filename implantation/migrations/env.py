@@ -5,6 +5,7 @@ A caller (``implantation.db.migrate``) may hand over an open connection in
 """
 
 from alembic import context
+from sqlalchemy.engine import Connection
 from sqlmodel import SQLModel
 
 import implantation.db.models  # noqa: F401  (registers the tables on SQLModel.metadata)
@@ -29,19 +30,31 @@ def run_offline() -> None:
         context.run_migrations()
 
 
-def run_online() -> None:
-    connection = config.attributes.get("connection")
-    if connection is not None:
+def _migrate(connection: Connection) -> None:
+    """SQLite alters a table by copying it (batch mode): the copy is dropped and renamed while other tables'
+    rows still point at it, which its foreign-key check refuses. Checks are off during the migrations (the
+    pragma only takes effect outside a transaction, hence first) and back on after."""
+    sqlite = connection.dialect.name == "sqlite"
+    if sqlite:
+        connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
+    try:
         context.configure(connection=connection, target_metadata=SQLModel.metadata, **MIGRATION_OPTIONS)
         with context.begin_transaction():
             context.run_migrations()
+    finally:
+        if sqlite:
+            connection.exec_driver_sql("PRAGMA foreign_keys=ON")
+
+
+def run_online() -> None:
+    connection = config.attributes.get("connection")
+    if connection is not None:
+        _migrate(connection)
         return
     engine = make_engine(_url())
     try:
         with engine.connect() as conn:
-            context.configure(connection=conn, target_metadata=SQLModel.metadata, **MIGRATION_OPTIONS)
-            with context.begin_transaction():
-                context.run_migrations()
+            _migrate(conn)
     finally:
         engine.dispose()
 

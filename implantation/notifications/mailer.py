@@ -322,6 +322,10 @@ def send_once(
     """
     if len(dedup_key) > 200:
         raise MailError(f"Clé de déduplication trop longue ({len(dedup_key)} caractères, 200 au plus).")
+    # What the e-mail reports (a decision, a re-sent code) is committed before it goes: the claim below is
+    # written by a session of its own, which the caller's pending writes would otherwise block (SQLite) or
+    # hide (a project not yet visible to another transaction).
+    session.commit()
     existing = already_sent(session, dedup_key)
     if existing is not None and not existing.pending:
         logger.info("Courriel %s déjà envoyé (clé %s) : rien à faire.", kind.value, dedup_key)

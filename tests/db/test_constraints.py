@@ -24,7 +24,7 @@ def test_an_out_of_range_value_is_refused_by_the_database(session: Session, cfg:
     session.commit()
     record = session.get(StageRecord, 1)
     assert record is not None
-    record.stage = 7  # written as is: SQLModel does not validate table rows
+    record.stage = 0  # written as is: SQLModel does not validate table rows (stages count from 1)
     session.add(record)
     with pytest.raises(IntegrityError):
         session.commit()

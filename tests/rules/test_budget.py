@@ -16,7 +16,8 @@ LINES = [
 ]
 
 
-def test_each_year_adds_the_pay_floor_and_the_aids_in_force(cfg: ProcessConfig) -> None:
+def test_each_year_adds_the_pay_floor_and_the_aids_in_force(demo_cfg: ProcessConfig) -> None:
+    cfg = demo_cfg  # documents and budgets dated 2027-2028: the demonstration amounts
     first, second = budget_balance(cfg.money, SiaeKind.ACI, Decimal(8), None, date(2028, 1, 10), LINES)
     pay = Decimal(8) * 1350 * Decimal("5.41")  # ETP × full-time hours × 45 % of a 12.02 € SMIC
     aid = Decimal(23921) * 8 * Decimal("1.05")  # ACI socle × ETP, plus the 5 % cap in detention
@@ -35,14 +36,16 @@ def test_each_year_adds_the_pay_floor_and_the_aids_in_force(cfg: ProcessConfig) 
     )
 
 
-def test_an_unbalanced_second_year_is_warned_with_figures(cfg: ProcessConfig) -> None:
+def test_an_unbalanced_second_year_is_warned_with_figures(demo_cfg: ProcessConfig) -> None:
+    cfg = demo_cfg  # documents and budgets dated 2027-2028: the demonstration amounts
     balances = budget_balance(cfg.money, SiaeKind.EI, Decimal(1), Decimal("0.02"), date(2028, 1, 10), LINES)
     warning = year_two_warning(balances)
     assert warning is not None and warning.startswith("Attention : l'année 2 n'est pas équilibrée (charges ")
     assert "besoin de financement" in warning and balance_lines(balances)[-1] == warning
 
 
-def test_a_project_without_its_inputs_says_what_to_enter(cfg: ProcessConfig) -> None:
+def test_a_project_without_its_inputs_says_what_to_enter(demo_cfg: ProcessConfig) -> None:
+    cfg = demo_cfg  # documents and budgets dated 2027-2028: the demonstration amounts
     project = ImplantationProject(reference="IMP", establishment_id=1, lead_id=1, started_on=date(2027, 1, 4))
     assert project_balance_lines(cfg.money, project, None) == [
         "Solde non calculable, il manque : la SIAE retenue (siae_retenue), les postes d'insertion en ETP "

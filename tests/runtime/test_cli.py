@@ -69,12 +69,6 @@ def test_start_command_opens_stage_one_through_the_deployment(flow_stack: FlowSt
     assert stage.status == StageStatus.OPEN
 
 
-def test_a_non_positive_id_is_refused_in_french_naming_the_option() -> None:
-    result = CliRunner().invoke(app, ["demarrer", "--etablissement", "0", "--chef", "1"])
-    assert result.exit_code == 1
-    assert "champ « etablissement » : identifiant invalide « 0 »" in result.output
-
-
 def test_server_failures_are_told_in_french_without_the_raw_exception() -> None:
     url = "http://127.0.0.1:4200/api"
     request = httpx.Request("POST", f"{url}/deployments/x/create_flow_run")
@@ -84,7 +78,7 @@ def test_server_failures_are_told_in_french_without_the_raw_exception() -> None:
         response=httpx.Response(422, request=request, text='{"detail": "chef_de_projet_id: must be >= 1"}'),
     )
     assert prefect_failure(refused, url, "d/d") == (
-        "le serveur Prefect refuse « chef » (HTTP 422) : vérifiez les identifiants donnés."
+        "le serveur Prefect refuse « chef » (HTTP 422) : vérifiez les choix donnés."
     )
     missing = prefect_failure(ObjectNotFound(http_exc=refused), url, "d/d")
     assert missing.startswith("déploiement « d/d » absent du serveur Prefect")

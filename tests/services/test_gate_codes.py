@@ -49,6 +49,7 @@ def _answer(
 ) -> tuple[bool, list[str]]:
     """The answer number ``answer`` at gate 1, as the flow asks it (one key per answer)."""
     request = DecisionRequest(1, Decision.APPROVE, approver.id, code=code, key=_key(project, answer))  # type: ignore[arg-type]
+    factories.stage_work(session, cfg, project.id, 1)  # type: ignore[arg-type]
     outcome = decide(session, cfg, project.id, request, DAY, secret=SECRET)  # type: ignore[arg-type]
     return outcome.accepted, outcome.problems
 
@@ -167,6 +168,7 @@ def test_each_decider_gets_their_own_code_and_the_pilot_can_resend_it(
     tmp_path: Path,
 ) -> None:
     project, lead, colleague = gate
+    session.commit()  # each e-mail claims its key in a transaction of its own
     settings = _settings(tmp_path, mail_sink)
     with pytest.raises(DomainError, match="aucune demande de décision"):
         resend_code(session, settings, cfg, project, 1, lead.email, None)
@@ -177,6 +179,7 @@ def test_each_decider_gets_their_own_code_and_the_pilot_can_resend_it(
     newcomer = factories.person(
         session, cfg, Role.DISP, "LYON", nom="Nouvel Agent", email="Nouveau@Example.org"
     )
+    session.commit()  # each e-mail claims its key in a transaction of its own
     resend_code(session, settings, cfg, project, 1, " nouveau@example.org ", None)
     session.commit()
     assert CODE.findall(mail_sink.mails[-1].body) == [_code(project, newcomer)]
@@ -226,9 +229,11 @@ def test_resend_code_command(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     project, lead, _colleague = gate
+    session.commit()  # e-mails claim their keys, and the command runs, in sessions of their own
     send_approval_requests(
         session, _settings(tmp_path, mail_sink), cfg, project, 1, _key(project), "http://ui"
     )
+    session.commit()
     for name, value in {
         "SIAE_DATABASE_URL": migrated_url,
         "SIAE_DATA_DIR": str(tmp_path / "data"),

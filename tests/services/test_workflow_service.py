@@ -269,8 +269,9 @@ def test_stage_two_selection_refuses_a_non_implantable_kind(session: Session, cf
 
 
 def test_full_path_to_launch_with_a_launch_date_check(
-    session: Session, cfg: ProcessConfig, settings: Settings
+    session: Session, demo_cfg: ProcessConfig, settings: Settings
 ) -> None:
+    cfg = demo_cfg  # documents and budgets dated 2027-2028: the demonstration amounts
     project, lead = factories.project(session, cfg)
     remise = factories.siae(session, cfg, **factories.SIAE_IDENTITY)
     other = factories.siae(session, cfg, siret=factories.SIRET_B, nom="Autre ACI")

@@ -60,8 +60,9 @@ def test_a_suspended_stage_shows_the_stop_and_what_is_awaited(session: Session, 
 
 
 def test_stage_three_shows_the_budget_balance_and_stage_five_the_operateurs_by_id(
-    session: Session, cfg: ProcessConfig
+    session: Session, demo_cfg: ProcessConfig
 ) -> None:
+    cfg = demo_cfg  # documents and budgets dated 2027-2028: the demonstration amounts
     factories.siae(session, cfg)
     project, _lead = factories.project(session, cfg)
     text = gate_markdown(session, cfg, project, 3, [], [], TODAY)

@@ -7,16 +7,37 @@ import factories
 from sqlmodel import Session, select
 
 from implantation.config.schema import ProcessConfig
-from implantation.db.models import ImplantationProject, TransitionLog
+from implantation.db.models import ImplantationProject, Person, TransitionLog
 from implantation.enums import Role
-from implantation.services import decisions, workflow
-from tasks.persist import GateResult, apply_answer, creation_key_of_run
+from implantation.services import decisions, gate_codes, workflow
+from tasks.persist import GateResult, creation_key_of_run
+from tasks.persist import apply_answer as _apply_answer
 
 TODAY = date(2026, 12, 10)
 
 
 def _answer(email: str, decision: str, **fields: object) -> dict[str, object]:
     return {"approbateur": email, "decision": decision, "motif": "", **fields}
+
+
+def apply_answer(
+    session: Session,
+    cfg: ProcessConfig,
+    project_id: int,
+    stage: int,
+    key: str,
+    answer: dict[str, object],
+    today: date,
+) -> GateResult:
+    """The answer as the flow applies it: the stage's work recorded, with the approver's own code."""
+    factories.stage_work(session, cfg, project_id, stage)
+    person = session.exec(select(Person).where(Person.email == answer["approbateur"])).first()
+    if person is not None and person.id is not None and "code" not in answer:
+        answer = {
+            **answer,
+            "code": gate_codes.current_code(session, factories.SECRET, project_id, stage, person.id, key),
+        }
+    return _apply_answer(session, cfg, project_id, stage, key, answer, today, factories.SECRET)
 
 
 def test_an_approval_names_the_next_stage_and_its_attempt(session: Session, cfg: ProcessConfig) -> None:

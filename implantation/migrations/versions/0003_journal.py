@@ -19,7 +19,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0003_journal"
-down_revision: str | Sequence[str] | None = "0004_integrity"
+down_revision: str | Sequence[str] | None = "0002_montants"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0004_integrity"
-down_revision: str | Sequence[str] | None = "0002_montants"
+down_revision: str | Sequence[str] | None = "0003_journal"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0005_horloge"
-down_revision: str | Sequence[str] | None = "0003_journal"
+down_revision: str | Sequence[str] | None = "0004_integrity"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
@@ -19,6 +19,8 @@ def upgrade() -> None:
     with op.batch_alter_table("stage_record", schema=None) as batch_op:
         batch_op.add_column(sa.Column("suspended_on", sa.Date(), nullable=True))
         batch_op.add_column(sa.Column("suspended_days", sa.Integer(), nullable=False, server_default="0"))
+        # The model's ``Field(ge=0)``, as every bound (see ``models.bound_checks``).
+        batch_op.create_check_constraint(op.f("ck_stage_record_suspended_days_bounds"), "suspended_days >= 0")
     with op.batch_alter_table("copil_meeting", schema=None) as batch_op:
         batch_op.add_column(sa.Column("planned", sa.Boolean(), nullable=False, server_default=sa.false()))
     op.create_table(
@@ -34,6 +36,7 @@ def upgrade() -> None:
             name=op.f("fk_calendar_event_project_id_implantation_project"),
         ),
         sa.PrimaryKeyConstraint("uid", name=op.f("pk_calendar_event")),
+        sa.CheckConstraint("sequence >= 0", name=op.f("ck_calendar_event_sequence_bounds")),
     )
     with op.batch_alter_table("calendar_event", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_calendar_event_project_id"), ["project_id"], unique=False)
@@ -46,5 +49,6 @@ def downgrade() -> None:
     with op.batch_alter_table("copil_meeting", schema=None) as batch_op:
         batch_op.drop_column("planned")
     with op.batch_alter_table("stage_record", schema=None) as batch_op:
+        batch_op.drop_constraint(op.f("ck_stage_record_suspended_days_bounds"), type_="check")
         batch_op.drop_column("suspended_days")
         batch_op.drop_column("suspended_on")
