@@ -27,8 +27,15 @@ def _api_url() -> str:
     from implantation.settings import get_settings
 
     ui_url = get_settings().prefect_ui_url.rstrip("/")
-    os.environ.setdefault("PREFECT_API_URL", f"{ui_url}/api")
-    return os.environ["PREFECT_API_URL"]
+    return os.environ.get("PREFECT_API_URL") or f"{ui_url}/api"
+
+
+def _prefect_at(url: str) -> Any:
+    """Prefect's settings pointing at ``url`` for the calls inside (the process's environment is left as it
+    is: the tests run these commands in their own process)."""
+    from prefect.settings import PREFECT_API_URL, temporary_settings
+
+    return temporary_settings(updates={PREFECT_API_URL: url})
 
 
 def _listening(url: str) -> bool:
@@ -54,8 +61,9 @@ def refresh_run_form() -> str | None:
     from implantation.db.session import get_engine
 
     async def _refresh() -> bool:
-        async with get_client() as client:
-            return await run_form.refresh(client, get_engine(database_url()))
+        with _prefect_at(url):
+            async with get_client() as client:
+                return await run_form.refresh(client, get_engine(database_url()))
 
     try:
         done = asyncio.run(_refresh())
@@ -118,11 +126,12 @@ def demarrer(
 
     deployment = "demarrer-implantation/demarrer-implantation"
     try:
-        run = run_deployment(
-            deployment,
-            parameters={"etablissement": site, "chef_de_projet": lead, "date_debut": started},
-            timeout=0,
-        )
+        with _prefect_at(api_url):
+            run = run_deployment(
+                deployment,
+                parameters={"etablissement": site, "chef_de_projet": lead, "date_debut": started},
+                timeout=0,
+            )
     except Exception as exc:
         fail(prefect_failure(exc, api_url, deployment))
     from implantation.settings import get_settings
@@ -177,7 +186,7 @@ def cancel_waiting_runs(project_id: int, person_id: int | None) -> list[str]:
     from implantation.services.workflow import log_run_cancelled
 
     lines: list[str] = []
-    with sync_client() as client:
+    with _prefect_at(api_url), sync_client() as client:
         runs = _waiting_runs(client, project_id)
         for run in runs:
             client.set_flow_run_state(run.id, Cancelled(message="Projet abandonné"), force=True)
