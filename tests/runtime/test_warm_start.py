@@ -63,7 +63,9 @@ def test_settings_variables_leave_run_data_out() -> None:
 def test_a_run_reuses_the_forkserver_settings_only_when_its_variables_are_the_same() -> None:
     """The environment a run receives (settings as variables, then the environment) on an unchanged
     machine gives the forkserver's settings; any changed, added or removed setting does not."""
-    environ = get_current_settings().to_environment_variables(exclude_unset=True) | dict(os.environ)
+    # The forkserver's own snapshot: the test process's environment may have changed since (Prefect's
+    # in-process engine writes variables into it when a test runs a flow here).
+    environ: dict[str, str | None] = {"HOME": "/ailleurs", **warm_start._FORKSERVER_SETTINGS}
     assert warm_start.reuses_forkserver_settings(environ)
     assert warm_start.reuses_forkserver_settings(environ | {"PREFECT__FLOW_RUN_ID": "run data"})
     assert not warm_start.reuses_forkserver_settings(environ | {"PREFECT_LOGGING_LEVEL": "DEBUG-X"})
