@@ -20,6 +20,8 @@ EVENTS = {
     "approuver": "siae.etape.approuvee",
     "rejeter": "siae.etape.rejetee",
     "renvoyer": "siae.etape.renvoyee",
+    "suspendre": "siae.etape.suspendue",
+    "reprendre": "siae.etape.reprise",
     "refusee": "siae.decision.refusee",
     "lancee": "siae.implantation.lancee",
 }

@@ -194,7 +194,12 @@ def start_runner(
     return service
 
 
-DEPLOYMENT_NAMES = ("demarrer-implantation/demarrer-implantation", "etape/etape", "echeances/echeances")
+DEPLOYMENT_NAMES = (
+    "demarrer-implantation/demarrer-implantation",
+    "etape/etape",
+    "echeances/echeances",
+    "tableau-national/tableau-national",
+)
 
 
 def wait_deployments(
