@@ -41,6 +41,7 @@ def test_suspend_then_resume_then_approve_at_the_same_gate(flow_stack: FlowStack
     assert "En attente : Plan des locaux attendu de l'établissement" in description
     resumed = d.answer(projet_id, 1, gate(e["cheffe.projet.disp"], decision="reprendre"), "reprise")
     assert resumed.outcome == "enregistré (reprendre)"
+    d.stage_work(projet_id, 1)  # its COPILs and deliverables, which the approval requires
     approved = d.answer(projet_id, 1, gate(e["cheffe.projet.disp"]), "approbation")
     assert approved.outcome == "enregistré (approuver)"
     d.wait_gate(projet_id, 2)
