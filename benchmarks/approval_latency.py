@@ -36,14 +36,15 @@ from flows.harness.api import PrefectApi
 from flows.harness.local import LocalServiceError, LocalStack, flow_processes, tree_rss_bytes
 from flows.harness.person import Terminal, record_stage_work
 from flows.harness.sandbox import Sandbox, sandbox
-from flows.harness.scenario import gate
+from flows.harness.scenario import Driver, gate
 from implantation.cli.common import FrenchArgumentParser
 from implantation.config.loader import load_process_config
-from implantation.db.models import StageRecord, TransitionLog
+from implantation.db.models import Establishment, Person, StageRecord, TransitionLog
 from implantation.db.session import session_scope
 from implantation.db.throwaway import ThrowawayDatabases
 from implantation.enums import StageStatus
 from implantation.keys import gate_key
+from implantation.services import choices
 from implantation.settings import PROJECT_ROOT
 
 MB = 1024 * 1024
@@ -157,6 +158,15 @@ def main(argv: list[str] | None = None) -> int:
 
 def _measure(box: Sandbox, attentes: int, mesures: int, backend: str, pause: float) -> int:
     stack, api, ids, engine = box.stack, box.api, box.ids, box.engine
+    # The lead's choices as the run form lists them, and each approver's code as the e-mail gives it.
+    driver = Driver(api, engine, load_process_config(PROJECT_ROOT / "config"), ids, sink=box.sink)
+    with session_scope(engine) as session:
+        site, lead = session.get(Establishment, ids.establishment_id), session.get(Person, ids.lead_id)
+        assert site is not None and lead is not None
+        start_form = {
+            "etablissement": choices.establishment_label(site),
+            "chef_de_projet": choices.lead_label(lead),
+        }
     # The progress goes to stderr and vanishes at the end: stdout keeps only the figures.
     with Progress(console=Console(stderr=True), transient=True) as progress:
         boot = progress.add_task("Démarrage du serveur Prefect et du runner", total=None)
@@ -172,7 +182,7 @@ def _measure(box: Sandbox, attentes: int, mesures: int, backend: str, pause: flo
         for projet_id in range(1, attentes + 1):
             run = api.run_deployment(
                 "demarrer-implantation/demarrer-implantation",
-                {"etablissement_id": ids.establishment_id, "chef_de_projet_id": ids.lead_id},
+                start_form,
             )
             api.wait_state(run, {"COMPLETED"}, timeout=600)
             stage1.append(api.stage_run(projet_id, 1))
@@ -189,8 +199,10 @@ def _measure(box: Sandbox, attentes: int, mesures: int, backend: str, pause: flo
             record_stage_work(terminal, cfg, projet_id, 1, date.today())
         resumed, recorded, created, pending, next_running, next_waiting = [], [], [], [], [], []
         for projet_id, run in list(zip(range(1, attentes + 1), stage1, strict=True))[:mesures]:
+            email = ids.emails["cheffe.projet.disp"]
+            code = driver.received_code(projet_id, 1, email)
             t0 = time.time()
-            answer = api.resume(run, gate(ids.emails["cheffe.projet.disp"]))
+            answer = api.resume(run, gate(email, code=code))
             assert answer["status"] == "ACCEPT", answer
             nxt = api.stage_run(projet_id, 2, timeout=120)
             api.wait_state(nxt, {"PAUSED"}, timeout=120)
