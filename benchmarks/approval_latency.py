@@ -23,7 +23,7 @@ import statistics
 import sys
 import tempfile
 import time
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
@@ -37,6 +37,7 @@ from flows.harness.local import LocalServiceError, LocalStack, flow_processes, t
 from flows.harness.person import Terminal, record_stage_work
 from flows.harness.sandbox import Sandbox, sandbox
 from flows.harness.scenario import Driver, gate
+from implantation import dates
 from implantation.cli.common import FrenchArgumentParser
 from implantation.config.loader import load_process_config
 from implantation.db.models import Establishment, Person, StageRecord, TransitionLog
@@ -196,7 +197,7 @@ def _measure(box: Sandbox, attentes: int, mesures: int, backend: str, pause: flo
         cfg = load_process_config(PROJECT_ROOT / "config")
         terminal = Terminal(engine.url.render_as_string(hide_password=False), Path(tempfile.mkdtemp()))
         for projet_id in range(1, mesures + 1):
-            record_stage_work(terminal, cfg, projet_id, 1, date.today())
+            record_stage_work(terminal, cfg, projet_id, 1, dates.today())
         resumed, recorded, created, pending, next_running, next_waiting = [], [], [], [], [], []
         for projet_id, run in list(zip(range(1, attentes + 1), stage1, strict=True))[:mesures]:
             email = ids.emails["cheffe.projet.disp"]

@@ -14,11 +14,12 @@ import subprocess
 import sys
 import tempfile
 import time
-from datetime import date, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 from sqlmodel import Session
 
+from implantation import dates
 from implantation.cli.common import FrenchArgumentParser
 from implantation.config.loader import load_process_config
 from implantation.config.schema import ProcessConfig
@@ -33,7 +34,7 @@ from implantation.services.workflow import Actor, _move_stage, create_project, g
 from implantation.settings import PROJECT_ROOT
 from implantation.transitions import StageTransition
 
-TODAY = date.today()
+TODAY = dates.today()
 
 
 def seed_fleet(session: Session, cfg: ProcessConfig, count: int) -> None:
