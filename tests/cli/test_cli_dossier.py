@@ -3,8 +3,6 @@
 from datetime import datetime
 from pathlib import Path
 
-import factories
-import pytest
 import time_machine
 from click.testing import Result
 from sqlalchemy.engine import Engine
@@ -12,28 +10,11 @@ from sqlmodel import Session, select
 from typer.testing import CliRunner
 
 from implantation.cli import app
-from implantation.config.schema import ProcessConfig
 from implantation.db.models import FactChange, ImplantationProject
-from implantation.settings import PROJECT_ROOT, get_settings
+from implantation.settings import PROJECT_ROOT
 
 runner = CliRunner()
 SAMPLE = PROJECT_ROOT / "config" / "echantillons" / "dossier.toml"
-
-
-@pytest.fixture
-def seeded(
-    engine: Engine, migrated_url: str, cfg: ProcessConfig, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-):  # type: ignore[no-untyped-def]
-    monkeypatch.setenv("SIAE_DATABASE_URL", migrated_url)
-    monkeypatch.setenv("SIAE_DATA_DIR", str(tmp_path / "data"))
-    monkeypatch.setenv("COLUMNS", "220")
-    get_settings.cache_clear()
-    with Session(engine) as session:
-        factories.siae(session, cfg)
-        factories.project(session, cfg)
-        session.commit()
-    yield engine
-    get_settings.cache_clear()
 
 
 def run(*args: str) -> Result:

@@ -1,10 +1,7 @@
 """``siae operateurs importer|ajouter|retirer|lister`` on each backend."""
 
 from datetime import datetime
-from pathlib import Path
 
-import factories
-import pytest
 import time_machine
 from click.testing import Result
 from sqlalchemy.engine import Engine
@@ -12,29 +9,12 @@ from sqlmodel import Session, select
 from typer.testing import CliRunner
 
 from implantation.cli import app
-from implantation.config.schema import ProcessConfig
 from implantation.db.models import Operateur
 from implantation.enums import OperateurStatus
-from implantation.settings import PROJECT_ROOT, get_settings
+from implantation.settings import PROJECT_ROOT
 
 runner = CliRunner()
 SAMPLES = PROJECT_ROOT / "config" / "echantillons"
-
-
-@pytest.fixture
-def seeded(
-    engine: Engine, migrated_url: str, cfg: ProcessConfig, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-):  # type: ignore[no-untyped-def]
-    monkeypatch.setenv("SIAE_DATABASE_URL", migrated_url)
-    monkeypatch.setenv("SIAE_DATA_DIR", str(tmp_path / "data"))
-    monkeypatch.setenv("COLUMNS", "220")
-    get_settings.cache_clear()
-    with Session(engine) as session:
-        factories.siae(session, cfg)
-        factories.project(session, cfg)
-        session.commit()
-    yield engine
-    get_settings.cache_clear()
 
 
 def run(*args: str) -> Result:
