@@ -114,7 +114,7 @@ def _documents(session: Session, cfg: ProcessConfig, project_id: int) -> list[st
         return ["- aucun document généré"]
     lines = []
     for s in states:
-        missing = ", ".join(r.label for r in s.missing) or "aucune"
+        missing = ", ".join(s.missing_labels) or "aucune"
         lines.append(
             f"- {s.title} (version {s.record.version}) : {s.status.label} ; signatures manquantes : {missing}"
         )

@@ -84,7 +84,8 @@ def list_documents(projet: str = typer.Argument(..., help="Référence ou identi
             table.add_column(column)
         for s in states:
             signed = "\n".join(
-                f"{p.role.label} : {p.signer_label} ({p.signed_on:%d/%m/%Y})"
+                f"{p.role.label}{f' (par {p.signed_by.label})' if p.signed_by else ''} : "
+                f"{p.signer_label} ({p.signed_on:%d/%m/%Y})"
                 for p in s.parties
                 if p.signed_on
             )
@@ -96,7 +97,7 @@ def list_documents(projet: str = typer.Argument(..., help="Référence ou identi
                 version,
                 s.status.label,
                 signed or "—",
-                "\n".join(r.label for r in s.missing) or "—",
+                "\n".join(s.missing_labels) or "—",
                 s.record.filename,
             )
         out.print(table)

@@ -128,16 +128,42 @@ class DocumentSpec(Strict):
     copie_aux_informes: bool = False
     # The administration issuing the document: its name is the author in the DOCX and PDF properties.
     emetteur: Role
+    # delegate -> principal: the delegate's signature is the principal's (the DDETS signs for the préfet),
+    # so the two make one signature, not two.
+    delegations: dict[Role, Role] = {}
 
     @model_validator(mode="after")
     def _has_signers(self) -> "DocumentSpec":
         if not self.signers:
             raise ValueError("au moins une partie doit signer")
+        signing = {role for role, actions in self.parties.items() if PartyAction.SIGNS in actions}
+        for delegate, principal in self.delegations.items():
+            if delegate not in signing or principal not in signing:
+                raise ValueError(
+                    f"délégation « {delegate.value} » pour « {principal.value} » : "
+                    "les deux parties doivent signer le document"
+                )
         return self
 
     @property
     def signers(self) -> list[Role]:
-        return [role for role, actions in self.parties.items() if PartyAction.SIGNS in actions]
+        """One entry per signature the document needs: a delegate is folded into its principal."""
+        return [
+            role
+            for role, actions in self.parties.items()
+            if PartyAction.SIGNS in actions and role not in self.delegations
+        ]
+
+    def signer_label(self, role: Role) -> str:
+        """« Préfet (ou DDETS pour lui) »: who may give the signature of ``role``."""
+        delegates = [d.label for d, principal in self.delegations.items() if principal == role]
+        return role.label + (f" (ou {' ou '.join(delegates)} pour lui)" if delegates else "")
+
+    def signs_for(self, role: Role) -> Role | None:
+        """The signature ``role`` gives (its own or its principal's), or None if it does not sign."""
+        if role in self.delegations:
+            return self.delegations[role]
+        return role if role in self.signers else None
 
     @property
     def recipients(self) -> list[Role]:

@@ -85,11 +85,8 @@ def load_parties(cfg: ProcessConfig, siae: Siae, establishment: Establishment) -
 
 
 def signature_blocks(spec: DocumentSpec, parties: Parties) -> list[SignatureBlock]:
-    """One block per signer; when the préfet signs, the DDETS signs in that block, for him, not again."""
-    roles = spec.signers
-    if Role.PREFET in roles:
-        roles = [r for r in roles if r != Role.DDETS]
-    return [parties.signatory(role) for role in roles]
+    """One block per signature: a delegate (the DDETS for the préfet) signs in its principal's block."""
+    return [parties.signatory(role) for role in spec.signers]
 
 
 def author(spec: DocumentSpec, parties: Parties) -> str:

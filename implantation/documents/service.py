@@ -225,8 +225,9 @@ def generate_pack(
 
 
 def _status(cfg: ProcessConfig, record: DocumentRecord, signed_roles: set[Role]) -> DocumentStatus:
-    signers = set(cfg.documents.document[record.kind].signers)
-    if signers <= signed_roles:
+    spec = cfg.documents.document[record.kind]
+    given = {spec.signs_for(role) for role in signed_roles}
+    if set(spec.signers) <= given:
         return DocumentStatus.SIGNED
     return DocumentStatus.PARTIALLY_SIGNED if signed_roles else DocumentStatus.DRAFT
 
@@ -245,8 +246,9 @@ def record_signature(
     if record is None:
         raise DomainError(f"Document introuvable : identifiant {document_id}.", field="document")
     spec = cfg.documents.document[record.kind]
-    if role not in spec.signers:
-        expected = ", ".join(r.label for r in spec.signers)
+    slot = spec.signs_for(role)
+    if slot is None:
+        expected = ", ".join(r.label for r in spec.signers + list(spec.delegations))
         raise DomainError(
             f"« {role.label} » ne signe pas le document « {spec.titre} » (signataires : {expected}).",
             field="role",
@@ -263,8 +265,15 @@ def record_signature(
             field="document",
         )
     signatures = _signatures(session, document_id)
-    if any(s.party_role == role for s in signatures):
-        raise DomainError(f"« {role.label} » a déjà signé ce document.", field="role")
+    earlier = next((s for s in signatures if spec.signs_for(s.party_role) == slot), None)
+    if earlier is not None:
+        if earlier.party_role == role:
+            raise DomainError(f"« {role.label} » a déjà signé ce document.", field="role")
+        raise DomainError(
+            f"« {Role(earlier.party_role).label} » a déjà signé ce document pour « {slot.label} » : "
+            f"« {role.label} » ne le signe pas une seconde fois.",
+            field="role",
+        )
     signature = SignatureRecord(
         document_id=document_id, party_role=role, signer_label=signer_label.strip(), signed_on=signed_on
     )
@@ -280,6 +289,10 @@ class SignatureState:
     role: Role
     signer_label: str | None = None
     signed_on: date | None = None
+    # Who signed, when it is a delegate signing for ``role`` (the DDETS for the préfet).
+    signed_by: Role | None = None
+    # Who may sign, as printed: « Préfet (ou DDETS pour lui) ».
+    label: str = ""
 
 
 @dataclass(frozen=True)
@@ -293,6 +306,10 @@ class DocumentState:
     @property
     def missing(self) -> list[Role]:
         return [p.role for p in self.parties if p.signed_on is None]
+
+    @property
+    def missing_labels(self) -> list[str]:
+        return [p.label or p.role.label for p in self.parties if p.signed_on is None]
 
 
 def document_states(session: Session, project_id: int, cfg: ProcessConfig) -> list[DocumentState]:
@@ -310,11 +327,18 @@ def document_states(session: Session, project_id: int, cfg: ProcessConfig) -> li
     out = []
     for r in records:
         spec = cfg.documents.document[r.kind]
-        signed = {s.party_role: s for s in _signatures(session, r.id)}  # type: ignore[arg-type]
+        signatures = _signatures(session, r.id)  # type: ignore[arg-type]
+        signed = {spec.signs_for(s.party_role): s for s in signatures}
         parties = [
-            SignatureState(role, signed[role].signer_label, signed[role].signed_on)
+            SignatureState(
+                role,
+                signed[role].signer_label,
+                signed[role].signed_on,
+                None if signed[role].party_role == role else Role(signed[role].party_role),
+                spec.signer_label(role),
+            )
             if role in signed
-            else SignatureState(role)
+            else SignatureState(role, label=spec.signer_label(role))
             for role in spec.signers
         ]
         out.append(
@@ -322,7 +346,7 @@ def document_states(session: Session, project_id: int, cfg: ProcessConfig) -> li
                 record=r,
                 title=spec.titre,
                 latest=latest[(r.kind, r.operateur_id)] == r.version,
-                status=_status(cfg, r, set(signed)),
+                status=_status(cfg, r, {Role(s.party_role) for s in signatures}),
                 parties=parties,
             )
         )

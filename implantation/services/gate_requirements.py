@@ -112,7 +112,7 @@ def contract_problems(session: Session, cfg: ProcessConfig, project_id: int) -> 
                 f"(« siae documents generer {project_id} ») et le faire signer"
             )
         elif state.status != DocumentStatus.SIGNED:
-            who = ", ".join(role.label for role in state.missing)
+            who = ", ".join(state.missing_labels)
             problems.append(
                 f"{version} : signature manquante de {who} (« siae documents signer {state.record.id} … »)"
             )

@@ -70,7 +70,7 @@ def test_partial_then_signed_only_when_every_signer_of_the_matrix_signed(
     convention = _by_kind(generate_pack(session, project_id, cfg, settings), DocumentKind.CONVENTION)
     doc_id = convention.id
     assert doc_id is not None
-    signers = [Role.PREFET, Role.DDETS, Role.SIAE, Role.DISP]
+    signers = [Role.PREFET, Role.SIAE, Role.DISP]
     for role in signers[:-1]:
         record = record_signature(session, doc_id, role, f"Signataire {role.value}", TODAY, cfg, today=TODAY)
         assert record.status == DocumentStatus.PARTIALLY_SIGNED
@@ -83,10 +83,39 @@ def test_partial_then_signed_only_when_every_signer_of_the_matrix_signed(
     assert state.status == DocumentStatus.SIGNED and state.missing == []
     assert [p.signer_label for p in state.parties] == [
         "Signataire prefet",
-        "Signataire ddets",
         "Signataire siae",
         "Directeur interrégional",
     ]
+
+
+def test_the_ddets_signs_the_convention_for_the_prefet_once(
+    session: Session, project_id: int, cfg: ProcessConfig, settings: Settings
+) -> None:
+    convention = _by_kind(generate_pack(session, project_id, cfg, settings), DocumentKind.CONVENTION)
+    doc_id = convention.id
+    assert doc_id is not None
+    record_signature(session, doc_id, Role.DDETS, "Directrice de la DDETS", TODAY, cfg, today=TODAY)
+    with pytest.raises(DomainError, match="a déjà signé ce document pour « Préfet »"):
+        record_signature(session, doc_id, Role.PREFET, "Préfet", TODAY, cfg, today=TODAY)
+    record_signature(session, doc_id, Role.SIAE, "Présidente", TODAY, cfg, today=TODAY)
+    record = record_signature(session, doc_id, Role.DISP, "Directeur interrégional", TODAY, cfg, today=TODAY)
+    assert record.status == DocumentStatus.SIGNED
+    state = next(s for s in document_states(session, project_id, cfg) if s.record.id == doc_id)
+    assert state.missing == []
+    assert [(p.role, p.signed_by, p.signer_label) for p in state.parties] == [
+        (Role.PREFET, Role.DDETS, "Directrice de la DDETS"),
+        (Role.SIAE, None, "Présidente"),
+        (Role.DISP, None, "Directeur interrégional"),
+    ]
+
+
+def test_a_party_outside_the_matrix_cannot_sign(
+    session: Session, project_id: int, cfg: ProcessConfig, settings: Settings
+) -> None:
+    convention = _by_kind(generate_pack(session, project_id, cfg, settings), DocumentKind.CONVENTION)
+    assert convention.id is not None
+    with pytest.raises(DomainError, match="ne signe pas le document"):
+        record_signature(session, convention.id, Role.EP, "Directeur", TODAY, cfg, today=TODAY)
 
 
 def test_signature_refusals(

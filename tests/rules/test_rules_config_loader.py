@@ -21,12 +21,11 @@ def test_the_shipped_config_loads() -> None:
     assert cfg.stage(1).pilotes == [Role.DISP]
     assert cfg.stage(6).id == "conditions_travail_ensemble"
     assert set(cfg.documents.document) == set(DocumentKind)
-    assert cfg.documents.document[DocumentKind.CONVENTION].signers == [
-        Role.PREFET,
-        Role.DDETS,
-        Role.SIAE,
-        Role.DISP,
-    ]
+    convention = cfg.documents.document[DocumentKind.CONVENTION]
+    # The DDETS signs for the préfet (guide, stage 5): one signature for the State, not two.
+    assert convention.signers == [Role.PREFET, Role.SIAE, Role.DISP]
+    assert convention.signs_for(Role.DDETS) == Role.PREFET
+    assert convention.signs_for(Role.EP) is None
     assert cfg.documents.document[DocumentKind.IMPLANTATION_CONTRACT].duree_max_annees == 7
     assert cfg.money.aide_au_poste_socle[SiaeKind.ACI][0].valeur == Decimal("23921")
     assert cfg.money.aide_au_demarrage_atigip[0].valeur == Decimal("3000")
