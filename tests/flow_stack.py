@@ -38,7 +38,7 @@ class FlowStack:
     prefect_database: str | None = None
 
     def driver(self) -> Driver:
-        return Driver(self.api, self.engine, self.cfg, self.ids, sink=self.sink)
+        return Driver(self.api, self.engine, self.cfg, self.ids, sink=self.sink, app_env=self.stack.env)
 
     @property
     def runner_pid(self) -> int:

@@ -31,7 +31,7 @@ from implantation.db.session import session_scope
 from implantation.documents.service import project_dir
 from implantation.settings import Settings, get_settings
 
-SCENARIO_STEPS = 16  # start + answers + signatures + launch, for the progress bar
+SCENARIO_STEPS = 17  # start + answers + signatures + launch, for the progress bar
 
 console = Console()
 
@@ -73,14 +73,14 @@ def _summary(engine, settings: Settings, projet_id: int, sink: SmtpSink, ui_url:
             )
         folder = project_dir(settings, project.reference)
         documents = Table(title=f"Documents générés ({folder})")
-        for column in ("Document", "Version", "Statut", "Fichier"):
+        for column in ("Document", "Version", "Statut", "Fichier", "PDF/A"):
             documents.add_column(column)
         for d in session.exec(
             select(DocumentRecord)
             .where(DocumentRecord.project_id == projet_id)
             .order_by(col(DocumentRecord.id))
         ):
-            documents.add_row(d.kind.label, str(d.version), d.status.label, d.filename)
+            documents.add_row(d.kind.label, str(d.version), d.status.label, d.filename, d.pdf_filename or "–")
     mails = Table(title=f"Courriels reçus par le serveur SMTP de démonstration ({len(sink.messages)})")
     for column in ("Objet", "Destinataires", "Pièces jointes"):
         mails.add_column(column)
@@ -180,6 +180,8 @@ def main(argv: list[str] | None = None) -> int:
                     on_step=step,
                     sink=sink,
                     folder=base / "saisies",
+                    app_env=stack.env,
+                    pdf=True,
                 )
                 projet_id = driver.start()
                 step("DISP : implantation démarrée, étape 1 ouverte")

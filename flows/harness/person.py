@@ -9,7 +9,7 @@ the same code paths as a person at a terminal, run in this process against the s
 
 import csv
 import io
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -37,13 +37,18 @@ class Terminal:
 
     database_url: str
     folder: Path
+    # The application's settings of the sandbox (SIAE_DATA_DIR, SIAE_CONFIG_DIR, SIAE_TODAY…), so that a
+    # command sees the same files, configuration and day as the runner.
+    env: dict[str, str] = field(default_factory=dict)
 
     def __call__(self, *args: str) -> str:
         get_settings.cache_clear()
         get_engine.cache_clear()
         try:
             result = CliRunner().invoke(
-                app, list(args), env={"SIAE_DATABASE_URL": self.database_url, "COLUMNS": "200"}
+                app,
+                list(args),
+                env={**self.env, "SIAE_DATABASE_URL": self.database_url, "COLUMNS": "200"},
             )
         finally:
             get_engine(self.database_url).dispose()  # the engine ``siae documents`` keeps

@@ -56,6 +56,10 @@ class Driver:
     on_step: Callable[[str], None] = lambda _message: None
     sink: SmtpSink | None = None
     folder: Path | None = None
+    # The runner's environment: its SIAE_* settings are the commands' too.
+    app_env: dict[str, str] = field(default_factory=dict)
+    # Export the stage-5 pack as PDF/A-2b (``siae documents generer --pdf``) before it is signed.
+    pdf: bool = False
     _answered: dict[str, str] = field(default_factory=dict)
 
     def received_code(self, projet_id: int, etape: int, email: str) -> str:
@@ -85,7 +89,8 @@ class Driver:
         """Where the ``siae`` commands run; their input files go to ``folder`` (a temporary one by default)."""
         if self.folder is None:
             self.folder = Path(tempfile.mkdtemp(prefix="siae-saisies-"))
-        return Terminal(self.engine.url.render_as_string(hide_password=False), self.folder)
+        env = {k: v for k, v in self.app_env.items() if k.startswith("SIAE_") and k != "SIAE_DATABASE_URL"}
+        return Terminal(self.engine.url.render_as_string(hide_password=False), self.folder, env)
 
     def email(self, key: str) -> str:
         return self.ids.emails[key]
@@ -185,6 +190,10 @@ class Driver:
             if date(after.year + 1, 8, 3).weekday() < 5
             else date(after.year + 1, 8, 5)
         )
+
+    def export_pdf(self, projet_id: int) -> None:
+        """The lead exports the drafts as PDF/A-2b; identical drafts are reused, not versioned again."""
+        self.terminal("documents", "generer", str(projet_id), "--pdf")
 
     def sign_drafts(self, projet_id: int) -> int:
         """Every party signs the latest DUI, convention and contract (as recorded with ``siae documents``)."""
@@ -288,6 +297,9 @@ def full_implantation(driver: Driver, projet_id: int) -> date:
 
     d.stage_work(projet_id, 5)
     d.wait_gate(projet_id, 5)
+    if d.pdf:
+        d.export_pdf(projet_id)
+        d.on_step("Étape 5 : documents exportés en PDF/A-2b (siae documents generer --pdf)")
     signatures = d.sign_drafts(projet_id)
     d.on_step(f"Étape 5 : {signatures} signature(s) enregistrée(s) sur les documents")
     d.answer(projet_id, 5, gate(e("referent.dreets")), "la DREETS approuve la convention IAE")

@@ -24,8 +24,10 @@ from implantation.db.models import (
     TransitionLog,
 )
 from implantation.db.session import session_scope
+from implantation.documents.render import find_soffice
 from implantation.enums import ProjectStatus, StageStatus
 from implantation.keys import stage_attempt_key
+from tests.documents.test_documents_pdf import pdfa_identification
 from tests.flow_stack import FlowStack
 
 pytestmark = pytest.mark.prefect
@@ -132,6 +134,8 @@ def _stored_results(fs: FlowStack) -> str:
 def test_full_implantation_through_six_gates(flow_stack: FlowStack) -> None:
     fs = flow_stack
     driver = fs.driver()
+    # The lead exports the pack as PDF/A before the signatures (once: LibreOffice is slow on two cores).
+    driver.pdf = fs.backend == "sqlite" and find_soffice(None) is not None
     projet_id = driver.start()
     launch_on = full_implantation(driver, projet_id)
 
@@ -185,6 +189,12 @@ def test_full_implantation_through_six_gates(flow_stack: FlowStack) -> None:
         "annexe_cep": imported,
     }
     assert all(d.version == 1 for d in documents)
+    if driver.pdf:
+        # The export reused the drafts (still version 1, then signed) and wrote a PDF/A-2b of each.
+        folder = Path(fs.stack.env["SIAE_DATA_DIR"]) / "documents" / reference
+        assert all(d.pdf_filename for d in documents)
+        cep = next(d for d in documents if d.kind.value == "cep")
+        assert pdfa_identification(folder / str(cep.pdf_filename)) == ("2", "B")
 
     # E-mails: what the database records is exactly what the SMTP server received, once each.
     records = _notifications(fs, projet_id)

@@ -10,7 +10,7 @@ import shutil
 from collections.abc import Iterator
 
 import pytest
-from playwright.sync_api import Browser, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, sync_playwright
 from sqlmodel import select
 
 from implantation.db.models import Person, StageRecord, TransitionLog
@@ -48,9 +48,17 @@ def browser() -> Iterator[Browser]:
         chromium.close()
 
 
-def _answer_in_ui(browser: Browser, url: str, email: str, code: str, decision: str, reason: str = "") -> str:
-    """Open the run, click Resume, fill the form as a person would, submit; returns the form's text."""
-    page = browser.new_page(viewport={"width": 1400, "height": 2000})
+def _answer_in_ui(
+    browser: Browser | BrowserContext, url: str, email: str, code: str, decision: str, reason: str = ""
+) -> str:
+    """Open the run, click Resume, fill the form as a person would, submit; returns the form's text.
+
+    A ``BrowserContext`` keeps what the UI stored in it, such as the log-in of a closed server."""
+    page = (
+        browser.new_page(viewport={"width": 1400, "height": 2000})
+        if isinstance(browser, Browser)
+        else browser.new_page()
+    )
     try:
         page.goto(url)
         page.get_by_role("button", name="Resume").first.click()
