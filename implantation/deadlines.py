@@ -3,8 +3,9 @@
 Everything is computed from the database and ``today`` (a parameter, never the clock), so a sweep
 can be replayed for any date. The :class:`NotificationRecord` rows are the record of what went out:
 their deduplication key names the project, the stage, the stage's attempt (a reopened stage starts
-afresh), the kind and the escalation number, so a restarted sweep sends nothing twice and a sweep
-missed for three weeks sends one escalation, not three.
+afresh), the kind, the escalation number and, once a stopped clock moved it, the due date (the new date
+gets its own reminder), so a restarted sweep sends nothing twice and a sweep missed for three weeks sends
+one escalation, not three.
 """
 
 import logging
@@ -47,16 +48,23 @@ class DeadlineAction:
     @property
     def escalation_number(self) -> int:
         """0 for the first escalation (and for a reminder); read back from the key."""
-        return int(self.dedup_key.rsplit(":", 1)[1])
+        parsed = _parse_key(self.dedup_key)
+        assert parsed is not None
+        return parsed[4]
 
 
-def deadline_key(project_id: int, stage: int, attempt: int, kind: MailKind, number: int = 0) -> str:
-    return f"echeance:{project_id}:{stage}:{attempt}:{kind.value}:{number}"
+def deadline_key(
+    project_id: int, stage: int, attempt: int, kind: MailKind, number: int = 0, moved_to: date | None = None
+) -> str:
+    """``moved_to``: the due date once a stopped clock moved it, so that the reminder and escalations of the
+    new date go out although those of the old one did (the key of an unmoved date keeps its old form)."""
+    key = f"echeance:{project_id}:{stage}:{attempt}:{kind.value}:{number}"
+    return f"{key}:{moved_to.isoformat()}" if moved_to is not None else key
 
 
 def _parse_key(key: str) -> tuple[int, int, int, str, int] | None:
     parts = key.split(":")
-    if len(parts) != 6 or parts[0] != "echeance":
+    if len(parts) not in (6, 7) or parts[0] != "echeance":
         return None
     try:
         return int(parts[1]), int(parts[2]), int(parts[3]), parts[4], int(parts[5])
@@ -70,13 +78,14 @@ def _action_for(
     due = record.due_on
     if due is None:
         return None
+    moved_to = due if record.suspended_days else None
     if today > due:
         late = dates.days_late(due, today)
         number = (late - 1) // cfg.calendar.relance_intervalle_jours
-        key = deadline_key(project_id, record.stage, record.attempt, MailKind.ESCALATION, number)
+        key = deadline_key(project_id, record.stage, record.attempt, MailKind.ESCALATION, number, moved_to)
         return DeadlineAction(project_id, record.stage, MailKind.ESCALATION, key, due, late)
     if reminder_date(due, cfg.calendar, departement) <= today:
-        key = deadline_key(project_id, record.stage, record.attempt, MailKind.REMINDER)
+        key = deadline_key(project_id, record.stage, record.attempt, MailKind.REMINDER, moved_to=moved_to)
         return DeadlineAction(project_id, record.stage, MailKind.REMINDER, key, due, 0)
     return None
 
@@ -223,7 +232,9 @@ def deadline_state(session: Session, project_id: int, today: date | None = None)
             if (parsed := _parse_key(r.dedup_key)) is not None and parsed[1:3] == (number, stage.attempt)
         ]
         escalations = sorted(
-            ((p, r) for p, r in mine if p[3] == MailKind.ESCALATION.value), key=lambda item: item[0][4]
+            # By sending time: a due date moved by a stopped clock numbers its escalations afresh.
+            ((p, r) for p, r in mine if p[3] == MailKind.ESCALATION.value),
+            key=lambda item: (item[1].sent_at, item[0][4]),
         )
         late = (
             dates.days_late(stage.due_on, today)

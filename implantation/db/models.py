@@ -371,7 +371,8 @@ class NotificationRecord(SQLModel, table=True):
 
     __tablename__ = "notification"
     id: int | None = Field(default=None, primary_key=True)
-    project_id: int = Field(foreign_key="implantation_project.id", index=True)
+    # None for an e-mail about every project (the national overview sent to ATIGIP).
+    project_id: int | None = Field(default=None, foreign_key="implantation_project.id", index=True)
     stage: int | None = Field(default=None, ge=1)
     kind: str = Field(max_length=40)
     dedup_key: str = Field(max_length=200, unique=True)

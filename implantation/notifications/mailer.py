@@ -26,7 +26,7 @@ import logging
 import re
 import smtplib
 import ssl
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, timedelta
 from email.message import EmailMessage
@@ -96,6 +96,7 @@ class MailKind(LabelledEnum):
     LAUNCH = "lancement", "Lancement de l'activité"
     CODE_RESENT = "renvoi_code", "Code de décision renvoyé"
     GATE_LOCKED = "porte_verrouillee", "Décision bloquée (codes erronés)"
+    NATIONAL_OVERVIEW = "tableau_national", "Tableau national"
 
 
 @dataclass(frozen=True)
@@ -320,6 +321,33 @@ def send_once(
     The record is committed by :func:`send_once` itself (see the module docstring); the returned row is
     loaded in the caller's session.
     """
+    return send_composed_once(
+        session,
+        settings,
+        project_id=project_id,
+        stage=stage,
+        kind=kind,
+        dedup_key=dedup_key,
+        recipients=recipients,
+        compose=lambda: render_mail(kind, context),
+        attachments=attachments,
+    )
+
+
+def send_composed_once(
+    session: Session,
+    settings: Settings,
+    *,
+    project_id: int | None,
+    stage: int | None,
+    kind: MailKind,
+    dedup_key: str,
+    recipients: Sequence[str],
+    compose: Callable[[], tuple[str, str]],
+    attachments: Sequence[Attachment] = (),
+) -> NotificationRecord | None:
+    """:func:`send_once` for a message composed by the caller (``compose`` gives subject and body, and runs
+    only if the mail is still to send); ``project_id`` is None for a mail about every project."""
     if len(dedup_key) > 200:
         raise MailError(f"Clé de déduplication trop longue ({len(dedup_key)} caractères, 200 au plus).")
     # What the e-mail reports (a decision, a re-sent code) is committed before it goes: the claim below is
@@ -332,10 +360,10 @@ def send_once(
         return None
     if existing is not None and utcnow() - _aware(existing.sent_at) < CLAIM_STALE_AFTER:
         raise _conflict(kind, dedup_key)
-    if session.get(ImplantationProject, project_id) is None:
+    if project_id is not None and session.get(ImplantationProject, project_id) is None:
         raise MailError(f"Courriel non envoyé : projet introuvable (identifiant {project_id}).")
     addresses = _clean_recipients(recipients)
-    subject, body = render_mail(kind, context)
+    subject, body = compose()
     message = build_message(
         settings,
         dedup_key=dedup_key,

@@ -1,7 +1,7 @@
 """The national overview sent to ATIGIP: a short summary, the workbook and the chart attached.
 
-Not tied to one project, so it bypasses :func:`send_once` (whose record names a project); the
-Prefect task that calls it is cached per run and date, so a retried run does not send it twice.
+Sent once a day at most, like every e-mail: its record (no project) carries the key of the day, so a
+re-run of the deployment, even on demand, does not send it twice.
 """
 
 from collections.abc import Sequence
@@ -13,7 +13,7 @@ from implantation.config.schema import ProcessConfig
 from implantation.dates import fr_date
 from implantation.db.models import Person
 from implantation.enums import Role
-from implantation.notifications.mailer import Attachment, build_message, deliver
+from implantation.notifications.mailer import Attachment, MailKind, send_composed_once
 from implantation.services.overview import OverviewRow, counts
 from implantation.settings import Settings
 
@@ -80,21 +80,25 @@ def send_overview(
     xlsx: bytes,
     png: bytes,
 ) -> list[str]:
-    """Send to every ATIGIP person; returns the addresses (empty: nobody to send to, nothing sent)."""
+    """Send to every ATIGIP person, once a day; returns the addresses (empty: nobody to send to, or sent
+    already today)."""
     recipients = atigip_addresses(session)
     if not recipients:
         return []
-    subject, body = overview_text(cfg, rows, today)
-    message = build_message(
+    record = send_composed_once(
+        session,
         settings,
+        project_id=None,
+        stage=None,
+        kind=MailKind.NATIONAL_OVERVIEW,
         dedup_key=f"tableau-national:{today.isoformat()}",
         recipients=recipients,
-        subject=subject,
-        body=body,
+        compose=lambda: overview_text(cfg, rows, today),
         attachments=[
             Attachment(f"tableau-national_{today.isoformat()}.xlsx", xlsx, XLSX_MIMETYPE),
             Attachment(f"tableau-national_{today.isoformat()}.png", png, "image/png"),
         ],
     )
-    refused = deliver(settings, message, recipients)
-    return [address for address in recipients if address not in refused]
+    if record is None:  # already sent today
+        return []
+    return [address.strip() for address in record.recipients.split(",") if address.strip()]

@@ -9,7 +9,7 @@ from sqlmodel import Session, col, select
 
 from implantation.config.schema import ProcessConfig
 from implantation.db.models import TransitionLog
-from implantation.deadlines import run_deadline_sweep
+from implantation.deadlines import deadline_state, run_deadline_sweep
 from implantation.enums import Decision, StageStatus
 from implantation.services.decisions import DecisionRequest
 from implantation.services.projects import timeline
@@ -102,3 +102,29 @@ def test_suspension_needs_a_reason_and_blocks_other_decisions(
     assert rows[0].status == StageStatus.SUSPENDED
     assert rows[0].suspended_on == date(2026, 2, 2)
     assert rows[0].suspension_reason == "Convention attendue de la SIAE"
+
+
+def test_a_due_date_moved_by_the_clock_gets_its_own_reminder(
+    session: Session, cfg: ProcessConfig, settings: Settings, mail_sink: MailSink
+) -> None:
+    """The reminder of 7 April went out on 23 March; the stage then waits 10 working days on the other
+    party: the new due date, 21 April, is announced by a reminder of its own, and its escalations count
+    from 1 again."""
+    world = make_world(session, cfg)
+    assert _sweep_each_day(session, cfg, settings, date(2026, 3, 23), date(2026, 3, 27)) == 1
+    assert "7 avril 2026" in mail_sink.mails[0].subject
+    with time_machine.travel(datetime(2026, 3, 30, 9, 0), tick=False):
+        assert (
+            _decide(session, cfg, world, Decision.SUSPEND, "Plan des locaux attendu de l'établissement") == []
+        )
+    assert _sweep_each_day(session, cfg, settings, date(2026, 3, 30), date(2026, 4, 13)) == 0
+    with time_machine.travel(datetime(2026, 4, 14, 9, 0), tick=False):
+        assert _decide(session, cfg, world, Decision.RESUME, "Plan reçu") == []
+    assert get_stage(session, world.project_id, 1).due_on == date(2026, 4, 21)
+
+    assert _sweep_each_day(session, cfg, settings, date(2026, 4, 14), date(2026, 4, 21)) == 1
+    assert "21 avril 2026" in mail_sink.mails[1].subject
+    assert _sweep_each_day(session, cfg, settings, date(2026, 4, 22), date(2026, 4, 22)) == 1
+    assert "Relance n° 1 – étape 1 en retard de 1 jour" in mail_sink.mails[2].subject
+    state = next(s for s in deadline_state(session, world.project_id, date(2026, 4, 22)) if s.stage == 1)
+    assert (state.reminders_sent, state.escalations_sent, state.last_escalation_number) == (2, 1, 1)

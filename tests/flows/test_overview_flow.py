@@ -76,3 +76,8 @@ def test_overview_deployment_publishes_the_table_and_mails_atigip(flow_stack: Fl
     body = mails[0].get_body().get_content()
     assert "Étapes suspendues" in body and reference in body
     assert not [needle for needle in NEEDLES if needle in body]
+
+    # Run again on demand the same day: the table gets a new version, ATIGIP no second e-mail.
+    again = fs.api.run_deployment("tableau-national/tableau-national", {"aujourdhui": "2026-12-01"})
+    assert fs.api.wait_state(again, {"COMPLETED", "FAILED", "CRASHED"}, timeout=180) == "COMPLETED"
+    assert len([m for m in fs.sink.messages if "Tableau national au 01/12/2026" in str(m["Subject"])]) == 1

@@ -1,7 +1,7 @@
 """send_once against a real SMTP server on loopback and a real SQLite database."""
 
 import os
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 import time_machine
@@ -10,9 +10,12 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from implantation.config.schema import ProcessConfig
-from implantation.db.models import NotificationRecord
+from implantation.db.models import NotificationRecord, Person
+from implantation.enums import Role
 from implantation.notifications.context import stage_opened_context
 from implantation.notifications.mailer import Attachment, MailError, MailKind, message_id, send_once
+from implantation.notifications.overview_mail import send_overview
+from implantation.services.overview import overview
 from implantation.settings import Settings
 
 
@@ -178,3 +181,40 @@ def test_sent_at_is_the_sending_time(
     assert record is not None
     assert record.sent_at == sending
     assert mail_sink.mails[0].message["Date"].datetime == sending
+
+
+def test_the_national_overview_goes_to_atigip_once_a_day(
+    session: Session,
+    engine: Engine,
+    settings: Settings,
+    cfg: ProcessConfig,
+    world: World,
+    mail_sink: MailSink,
+) -> None:
+    session.add(
+        Person(
+            full_name="Camille Rousseau",
+            email="pilotage@atigip.exemple.test",
+            organisation="ATIGIP",
+            role=Role.ATIGIP,
+            territory="NATIONAL",
+        )
+    )
+    session.commit()
+    day = date(2026, 12, 1)
+    rows = overview(session, cfg, day)
+
+    assert send_overview(session, cfg, settings, rows, day, b"xlsx", b"png") == [
+        "pilotage@atigip.exemple.test"
+    ]
+    # A second run the same day, on demand or retried, in another session: nothing more goes out.
+    with Session(engine) as other:
+        assert send_overview(other, cfg, settings, rows, day, b"xlsx", b"png") == []
+    assert len(mail_sink.mails) == 1
+    stored = session.exec(select(NotificationRecord).where(NotificationRecord.project_id == None)).all()  # noqa: E711
+    assert [(r.dedup_key, r.kind, r.stage) for r in stored] == [
+        ("tableau-national:2026-12-01", "tableau_national", None)
+    ]
+    # The next day's overview is another e-mail.
+    assert send_overview(session, cfg, settings, rows, day + timedelta(days=1), b"x", b"p")
+    assert len(mail_sink.mails) == 2
