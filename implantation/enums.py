@@ -117,6 +117,11 @@ class DocumentKind(LabelledEnum):
     CEP_ANNEX = "annexe_cep", "Annexe au CEP (convention tripartite)"
 
 
+# One of each per project, and one of each per opérateur under CEP.
+PROJECT_DOCUMENT_KINDS = (DocumentKind.DUI, DocumentKind.CONVENTION, DocumentKind.IMPLANTATION_CONTRACT)
+OPERATEUR_DOCUMENT_KINDS = (DocumentKind.CEP, DocumentKind.CEP_ANNEX)
+
+
 class DocumentStatus(LabelledEnum):
     DRAFT = "brouillon", "Brouillon"
     PARTIALLY_SIGNED = "signature_partielle", "Signature partielle"

@@ -4,7 +4,6 @@ Prefect is imported inside the commands that need it, so the domain commands sta
 domain package itself never imports Prefect.
 """
 
-import asyncio
 import os
 import socket
 from datetime import date
@@ -66,6 +65,8 @@ def refresh_run_form() -> str | None:
                 return await run_form.refresh(client, get_engine(database_url()))
 
     try:
+        import asyncio  # here: the domain commands never pay for it
+
         done = asyncio.run(_refresh())
     except Exception as exc:  # the referential is saved; only the form's lists wait for the runner
         return f"Listes du formulaire « Démarrer » non mises à jour ({url} : {type(exc).__name__})."

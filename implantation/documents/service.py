@@ -34,12 +34,19 @@ from implantation.documents.builders import (
     build_dui_context,
     build_implantation_context,
 )
-from implantation.enums import DocumentKind, DocumentStatus, OperateurStatus, Role
+from implantation.enums import (
+    OPERATEUR_DOCUMENT_KINDS,
+    PROJECT_DOCUMENT_KINDS,
+    DocumentKind,
+    DocumentStatus,
+    OperateurStatus,
+    Role,
+)
 from implantation.services.errors import DomainError
 from implantation.settings import Settings
 
-PROJECT_KINDS = (DocumentKind.DUI, DocumentKind.CONVENTION, DocumentKind.IMPLANTATION_CONTRACT)
-OPERATEUR_KINDS = (DocumentKind.CEP, DocumentKind.CEP_ANNEX)
+PROJECT_KINDS = PROJECT_DOCUMENT_KINDS
+OPERATEUR_KINDS = OPERATEUR_DOCUMENT_KINDS
 
 
 @dataclass(frozen=True)

@@ -24,8 +24,14 @@ from implantation.db.models import (
     StageRecord,
     TransitionLog,
 )
-from implantation.documents.service import OPERATEUR_KINDS, PROJECT_KINDS
-from implantation.enums import DocumentStatus, OperateurStatus, ProjectStatus, StageStatus
+from implantation.enums import (
+    OPERATEUR_DOCUMENT_KINDS,
+    PROJECT_DOCUMENT_KINDS,
+    DocumentStatus,
+    OperateurStatus,
+    ProjectStatus,
+    StageStatus,
+)
 from implantation.services.errors import DomainError
 from implantation.services.projects import pilots, suspension_reasons
 
@@ -205,8 +211,8 @@ def overview(
         dep = cfg.territory.departement.get(establishment.departement)
         decision = decisions.get(project.id)
         operateurs = assigned.get(project.id, set())
-        required = {(k.value, None) for k in PROJECT_KINDS} | {
-            (k.value, op) for k in OPERATEUR_KINDS for op in operateurs
+        required = {(k.value, None) for k in PROJECT_DOCUMENT_KINDS} | {
+            (k.value, op) for k in OPERATEUR_DOCUMENT_KINDS for op in operateurs
         }
         in_progress = project.status == ProjectStatus.IN_PROGRESS
         row = OverviewRow(

@@ -146,3 +146,17 @@ def test_calendar_refusals(world: Fleet, args: tuple[str, ...], message: str) ->
     result = run(*args)
     assert result.exit_code == 1
     assert message in " ".join(result.output.split())
+
+
+@pytest.mark.parametrize("columns", ["240", "150", "80"])
+def test_overview_fits_the_screen_width(world: Fleet, columns: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Widths computed by the command on a wide or middling screen, laid out by rich on a narrow one: the
+    table never runs past the screen, and every project is there."""
+    monkeypatch.setenv("COLUMNS", columns)
+    result = run("tableau")
+    assert result.exit_code == 0, result.output
+    assert max(len(line) for line in result.output.splitlines()) <= int(columns)
+    if int(columns) >= 150:
+        for reference in ("IMP-2026-0001", "IMP-2026-0002", "IMP-2026-0003", "IMP-2026-0004"):
+            assert reference in result.output
+        assert "4 projet(s), dont 1 en retard" in result.output
