@@ -277,7 +277,7 @@ def record_signature(
         if earlier.party_role == role:
             raise DomainError(f"« {role.label} » a déjà signé ce document.", field="role")
         raise DomainError(
-            f"« {Role(earlier.party_role).label} » a déjà signé ce document pour « {slot.label} » : "
+            f"« {earlier.party_role.label} » a déjà signé ce document pour « {slot.label} » : "
             f"« {role.label} » ne le signe pas une seconde fois.",
             field="role",
         )
@@ -341,7 +341,7 @@ def document_states(session: Session, project_id: int, cfg: ProcessConfig) -> li
                 role,
                 signed[role].signer_label,
                 signed[role].signed_on,
-                None if signed[role].party_role == role else Role(signed[role].party_role),
+                None if signed[role].party_role == role else signed[role].party_role,
                 spec.signer_label(role),
             )
             if role in signed
@@ -353,7 +353,7 @@ def document_states(session: Session, project_id: int, cfg: ProcessConfig) -> li
                 record=r,
                 title=spec.titre,
                 latest=latest[(r.kind, r.operateur_id)] == r.version,
-                status=_status(cfg, r, {Role(s.party_role) for s in signatures}),
+                status=_status(cfg, r, {s.party_role for s in signatures}),
                 parties=parties,
             )
         )
