@@ -163,9 +163,14 @@ def _row_form(model: type[Facts]) -> type[BaseModel]:
         choices = choices_of(info.annotation)
         if choices is not None:
             default = choices[0] if info.default is PydanticUndefined else info.default
-            fields[name] = (type(choices[0]), Field(default=default, title=title, json_schema_extra={"enum": choices}))
+            fields[name] = (
+                type(choices[0]),
+                Field(default=default, title=title, json_schema_extra={"enum": choices}),
+            )
         else:
-            hint = {"number": "Nombre, par exemple 1,5.", "integer": "Nombre entier."}.get(kind_of(info.annotation))
+            hint = {"number": "Nombre, par exemple 1,5.", "integer": "Nombre entier."}.get(
+                kind_of(info.annotation)
+            )
             fields[name] = (Text, Field(default="", title=title, description=hint, max_length=5000))
     title = ROW_TITLES.get(model.__name__, model.__name__)
     return create_model(f"{model.__name__}Saisie", __config__=ConfigDict(title=title), **fields)

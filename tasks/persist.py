@@ -18,6 +18,7 @@ from implantation.config.schema import DecisionKind, ProcessConfig
 from implantation.dates import today
 from implantation.db.models import ImplantationProject, Person
 from implantation.db.session import session_scope
+from implantation.dossier import Dossier
 from implantation.enums import Decision, Role, StageStatus
 from implantation.notifications.codes import send_lock_alert
 from implantation.services import choices, gate_facts
@@ -30,7 +31,6 @@ from implantation.services.decisions import (
 )
 from implantation.services.errors import DomainError
 from implantation.services.gate_codes import gate_secret
-from implantation.dossier import Dossier
 from implantation.services.workflow import (
     Actor,
     _log,

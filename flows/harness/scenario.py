@@ -32,9 +32,9 @@ from implantation.db.models import Establishment, ImplantationProject, Person, S
 from implantation.db.session import session_scope
 from implantation.documents.service import document_states
 from implantation.dossier import STAGE_MODELS
-from implantation.services.gate_facts import form_values
 from implantation.samples import SampleIds
 from implantation.services import choices
+from implantation.services.gate_facts import form_values
 
 IMPLANTATION = "demarrer-implantation/demarrer-implantation"
 CODE_LINE = re.compile(r"Votre code personnel pour cette décision : ([A-Z2-7]{5}-[A-Z2-7]{5})")

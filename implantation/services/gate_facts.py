@@ -20,13 +20,13 @@ from decimal import Decimal
 from typing import Any, Literal
 
 from pydantic import BaseModel, ValidationError
+from sqlmodel import Session
 
 from implantation.config.schema import ProcessConfig
 from implantation.db.models import ImplantationProject, Person
 from implantation.dossier import Dossier, Etape1, Etape3, Etape4, Facts, french_problems
 from implantation.services.dossier import complete, merged_problems, recorded
 from implantation.services.workflow import Actor
-from sqlmodel import Session
 
 FACTS_BY_DECISION: dict[str, type[Facts]] = {
     "confirmation_etablissement": Etape1,
@@ -132,7 +132,9 @@ def form_values(model: type[Facts], dossier: Dossier) -> dict[str, Any]:
     return values
 
 
-def shown_values(session: Session, cfg: ProcessConfig, project: ImplantationProject, stage: int) -> dict[str, Any]:
+def shown_values(
+    session: Session, cfg: ProcessConfig, project: ImplantationProject, stage: int
+) -> dict[str, Any]:
     """What the gate form of ``stage`` pre-fills: the recorded facts of its model, {} when it has none."""
     model = facts_model(cfg, stage)
     return {} if model is None else form_values(model, recorded(session, project))

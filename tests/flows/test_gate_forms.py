@@ -65,13 +65,22 @@ def test_facts_are_plain_boxes_lists_of_lines_and_drop_downs(cfg: ProcessConfig)
     stage3 = form_for(3, cfg).with_initial_data(description="contexte").model_json_schema()
     fields = stage3["properties"]
     for name in ("activite", "ateliers", "postes_etp", "date_demarrage_prevue"):
-        assert fields[name]["type"] == "string" and fields[name]["default"] == "" and "anyOf" not in fields[name]
+        assert (
+            fields[name]["type"] == "string" and fields[name]["default"] == "" and "anyOf" not in fields[name]
+        )
     assert fields["postes_etp"]["title"] == "Postes d'insertion (ETP)"
-    assert fields["budget"]["type"] == "array" and fields["budget"]["items"] == {"$ref": "#/$defs/LigneBudgetSaisie"}
+    assert fields["budget"]["type"] == "array" and fields["budget"]["items"] == {
+        "$ref": "#/$defs/LigneBudgetSaisie"
+    }
     line = stage3["$defs"]["LigneBudgetSaisie"]
     assert line["title"] == "Ligne du budget prévisionnel"
     assert line["properties"]["nature"]["enum"] == ["charge", "ressource"]
-    assert line["properties"]["annee"] == {"default": 1, "enum": [1, 2], "title": "Année (1 ou 2)", "type": "integer"}
+    assert line["properties"]["annee"] == {
+        "default": 1,
+        "enum": [1, 2],
+        "title": "Année (1 ou 2)",
+        "type": "integer",
+    }
     posts = form_for(4, cfg).model_json_schema()
     assert posts["$defs"]["PosteSaisie"]["title"] == "Poste de travail"
     assert posts["properties"]["reconduction_tacite"]["enum"] == ["(inchangé)", "oui", "non"]
@@ -81,8 +90,13 @@ def test_a_prefilled_form_shows_the_values_and_keeps_its_french_titles(cfg: Proc
     line = {"nature": "ressource", "libelle": "Vente", "montant": "40000", "annee": 2}
     form = prefilled(form_for(3, cfg), {"activite": "Tri de textiles", "budget": [line]})
     fields = form.with_initial_data(description="contexte").model_json_schema()["properties"]
-    assert fields["activite"]["default"] == "Tri de textiles" and fields["activite"]["title"] == "Activité retenue"
-    assert fields["budget"]["default"] == [line] and fields["budget"]["title"].startswith("Budget prévisionnel")
+    assert (
+        fields["activite"]["default"] == "Tri de textiles"
+        and fields["activite"]["title"] == "Activité retenue"
+    )
+    assert fields["budget"]["default"] == [line] and fields["budget"]["title"].startswith(
+        "Budget prévisionnel"
+    )
     answer = form(approbateur="a@b.fr", decision="approuver").model_dump(mode="json")
     assert answer["budget"] == [line] and answer["activite"] == "Tri de textiles"
     # A refused answer's typed facts are shown again (``carried``), not the recorded ones.

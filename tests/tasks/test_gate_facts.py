@@ -28,7 +28,13 @@ BUDGET = [
 
 
 def _answer(
-    session: Session, cfg: ProcessConfig, project: ImplantationProject, stage: int, key: str, email: str, **facts: Any
+    session: Session,
+    cfg: ProcessConfig,
+    project: ImplantationProject,
+    stage: int,
+    key: str,
+    email: str,
+    **facts: Any,
 ) -> tuple[dict[str, Any], dict[str, Any]]:
     """What the stage's form sends: the values it showed (pre-filled), overwritten by ``facts``; and those shown."""
     assert project.id is not None
@@ -43,7 +49,13 @@ def _answer(
 
 
 def _apply(
-    session: Session, cfg: ProcessConfig, project: ImplantationProject, stage: int, key: str, email: str, **facts: Any
+    session: Session,
+    cfg: ProcessConfig,
+    project: ImplantationProject,
+    stage: int,
+    key: str,
+    email: str,
+    **facts: Any,
 ) -> GateResult:
     assert project.id is not None
     factories.stage_work(session, cfg, project.id, stage)
@@ -53,7 +65,9 @@ def _apply(
 
 def _changes(session: Session, project_id: int) -> list[FactChange]:
     return list(
-        session.exec(select(FactChange).where(FactChange.project_id == project_id).order_by(col(FactChange.id)))
+        session.exec(
+            select(FactChange).where(FactChange.project_id == project_id).order_by(col(FactChange.id))
+        )
     )
 
 
@@ -211,7 +225,14 @@ def test_stage_4_form_saves_posts_periods_and_renewal(session: Session, cfg: Pro
         "risques": "aucun",
     }
     refused = _apply(
-        session, cfg, project, 4, "k1", email, postes=[{**post, "code_rome": "tri"}], convention_debut="2028-01-10"
+        session,
+        cfg,
+        project,
+        4,
+        "k1",
+        email,
+        postes=[{**post, "code_rome": "tri"}],
+        convention_debut="2028-01-10",
     )
     assert refused.problems == [
         "champ « Postes de travail », ligne 1, « Code ROME (ex. H3302) » : "

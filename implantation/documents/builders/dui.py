@@ -5,6 +5,7 @@ from decimal import Decimal
 from sqlmodel import Session
 
 from implantation import contract_rules as rules
+from implantation.budget import YearBalance, balance_lines, project_balances
 from implantation.config.schema import ProcessConfig
 from implantation.documents import formatting as fmt
 from implantation.documents.builders.common import (
@@ -15,7 +16,6 @@ from implantation.documents.builders.common import (
     budget_items,
     exact,
 )
-from implantation.budget import YearBalance, balance_lines, project_balances
 from implantation.documents.contexts import BudgetLine, DuiContext, SiaeIdentity, YearLine
 from implantation.eligibility import implantation_kind_problem
 from implantation.enums import DocumentKind
