@@ -1,5 +1,6 @@
 """A gate's question: suspended the first time, answered from the stored answer on a replay."""
 
+import json
 import time
 from typing import Any
 
@@ -80,6 +81,19 @@ def test_a_resumed_stage_does_not_suspend_again(flow_stack: FlowStack) -> None:
     assert sum(SUSPENDING in m for m in messages) == 1
 
 
+def _stored(fs: FlowStack, run: str, details: dict[str, Any], part: str, timeout: float = 60) -> Any:
+    """The gate form's ``schema`` or ``description``: a run may read PAUSED a moment before Prefect stores them."""
+    key = details["run_input_keyset"][part]
+    deadline = time.monotonic() + timeout
+    while True:
+        found = fs.api.post(f"/flow_runs/{run}/input/filter", {"prefix": key, "limit": 1})
+        if found:
+            value = found[0]["value"]
+            return json.loads(value) if isinstance(value, str) else value
+        assert time.monotonic() < deadline, f"{part} du formulaire {key} absent après {timeout:.0f} s"
+        time.sleep(0.3)
+
+
 @pytest.mark.parametrize(
     "flow_stack", ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)], indirect=True
 )
@@ -92,15 +106,15 @@ def test_a_refused_fact_is_re_asked_with_its_reason_and_what_was_typed(flow_stac
     driver.stage_work(projet_id, 1)
     lead = driver.email("cheffe.projet.disp")
     run, first = driver.wait_gate(projet_id, 1)
-    schema = fs.api.get(f"/flow_runs/{run}/input/{first['run_input_keyset']['schema']}")
+    schema = _stored(fs, run, first, "schema")
     assert schema["properties"]["locaux"]["title"] == "Locaux mis à disposition (atelier, bureaux)"
     refused = driver.answer(projet_id, 1, gate(lead, locaux="Atelier\nde 300 m²"), "locaux sur deux lignes")
     assert refused.outcome.startswith(
         "refusé : champ « Locaux mis à disposition (atelier, bureaux) » : caractère de contrôle ou saut de ligne"
     )
     second = fs.api.wait_paused(run, str(first["pause_key"]))
-    assert "champ « Locaux mis à disposition" in fs.api.gate_description(run, second)
-    again = fs.api.get(f"/flow_runs/{run}/input/{second['run_input_keyset']['schema']}")
+    assert "champ « Locaux mis à disposition" in str(_stored(fs, run, second, "description"))
+    again = _stored(fs, run, second, "schema")
     assert again["properties"]["locaux"]["default"] == "Atelier\nde 300 m²"
     accepted = driver.answer(projet_id, 1, gate(lead, locaux="Atelier de 300 m²"), "locaux corrigés")
     assert accepted.outcome == "enregistré (approuver)"
