@@ -274,6 +274,11 @@ def prefilled(form: type[GateInput], values: dict[str, Any]) -> type[GateInput]:
     return create_model(form.__name__, __base__=form, __doc__=form.__doc__, **fields)
 
 
+def collects_facts(stage: int, cfg: ProcessConfig | None = None) -> bool:
+    """Does the gate of ``stage`` ask its stage's facts? The other gates skip reading them (one task less)."""
+    return facts_model(cfg or get_process_config(), stage) is not None
+
+
 def carried(answer: dict[str, Any], shown: dict[str, Any]) -> dict[str, Any]:
     """The facts a refused answer changed: shown again in the re-asked form, so nothing typed is lost."""
     return {name: answer[name] for name in shown if name in answer and answer[name] != shown[name]}

@@ -12,7 +12,7 @@ from typing import Annotated, Any
 from prefect import flow, get_run_logger, runtime
 from pydantic import BaseModel, Field
 
-from flows.gates import ask, carried, form_for, prefilled, with_choices
+from flows.gates import ask, carried, collects_facts, form_for, prefilled, with_choices
 from flows.parameters import titled
 from implantation.enums import Decision
 from implantation.keys import gate_key, stage_attempt_key
@@ -69,6 +69,7 @@ def etape(
     form = with_choices(form_for(etape), gate_choices(projet_id, etape))
     problems: list[str] = []
     kept: dict[str, Any] = {}  # facts typed in a refused answer, shown again
+    facts = collects_facts(etape)
     saisie = 0
     while True:
         saisie += 1
@@ -81,7 +82,7 @@ def etape(
                 send_drafts(projet_id, pack.document_ids, run_id)
         description = gate_description(projet_id, etape, key, problems, pack_problems)
         notify_approval_request(projet_id, etape, key, run_id)
-        shown = gate_facts(projet_id, etape, key)
+        shown = gate_facts(projet_id, etape, key) if facts else {}
         answer = ask(prefilled(form, {**shown, **kept}).with_initial_data(description=description), key)
         given = answer.model_dump(mode="json")
         result = decide_gate(projet_id, etape, key, given, shown)
