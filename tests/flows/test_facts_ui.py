@@ -71,7 +71,9 @@ def test_stage_3_budget_lines_are_added_in_the_prefect_ui(flow_stack: FlowStack,
         _fill_line(page, lines.nth(0), "Salaires de l'encadrement", "95 000", "charge", "1")
         _fill_line(page, lines.nth(1), "Vente de textiles triés", "40000", "ressource", "2")
         dialog.get_by_role("button", name="Submit").click()
-        dialog.wait_for(state="hidden")
+        # The dialog closes when the server has resumed the run; a loaded machine may take longer than
+        # Playwright's 30 s default (seen once while other stacks ran on the same two cores).
+        dialog.wait_for(state="hidden", timeout=120_000)
     finally:
         page.close()
     decision = _logged(fs, str(details["pause_key"]))
