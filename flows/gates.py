@@ -12,11 +12,14 @@ from typing import Annotated, Any
 from prefect import suspend_flow_run
 from prefect.input import RunInput, keyset_from_paused_state, read_flow_run_input
 from prefect.states import Suspended
-from pydantic import BeforeValidator, Field, create_model
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, TypeAdapter, create_model
+from pydantic_core import PydanticUndefined
 
 from implantation.config.loader import get_process_config
 from implantation.config.schema import DecisionKind, ProcessConfig
+from implantation.dossier import Facts
 from implantation.enums import Decision
+from implantation.services.gate_facts import NO, UNCHANGED, YES, choices_of, facts_model, kind_of, row_model
 
 # An answer stored before these fields were plain strings holds ``null``; it must still replay.
 Text = Annotated[str, BeforeValidator(lambda value: "" if value is None else value)]
@@ -130,10 +133,72 @@ def _build(cfg: ProcessConfig, stage: int) -> type[GateInput]:
                 description=f"Hors {periods}, week-ends et jours fériés du département.",
             ),
         )
+    facts = facts_model(cfg, stage)
+    if facts is not None:
+        fields.update(_facts_fields(facts))
     for item in cfg.checklist(stage):
         fields[item.id] = (bool, Field(default=False, title=item.titre[:1].upper() + item.titre[1:]))
     doc = f"Étape {stage} : {' ; '.join(d.titre for d in spec.decisions)}."
     return create_model(f"Etape{stage}GateInput", __base__=_base(cfg, stage), __doc__=doc, **fields)
+
+
+HINTS = {
+    "text": "Laisser vide : la valeur enregistrée est gardée.",
+    "integer": "Nombre entier ; laisser vide : la valeur enregistrée est gardée.",
+    "number": "Nombre, par exemple 1,5 ; laisser vide : la valeur enregistrée est gardée.",
+    "date": "Date AAAA-MM-JJ (ou JJ/MM/AAAA) ; laisser vide : la valeur enregistrée est gardée.",
+    "rows": "Une ligne par élément (« Add item » ajoute une ligne). La liste saisie remplace la liste "
+    "enregistrée ; laissée vide, la liste enregistrée est gardée.",
+}
+
+
+ROW_TITLES = {"LigneBudget": "Ligne du budget prévisionnel", "Poste": "Poste de travail"}
+
+
+def _row_form(model: type[Facts]) -> type[BaseModel]:
+    """One line of a list (budget line, post), every value a plain box or a drop-down the UI draws."""
+    fields: dict[str, Any] = {}
+    for name, info in model.model_fields.items():
+        title = info.title or name
+        choices = choices_of(info.annotation)
+        if choices is not None:
+            default = choices[0] if info.default is PydanticUndefined else info.default
+            fields[name] = (
+                type(choices[0]),
+                Field(default=default, title=title, json_schema_extra={"enum": choices}),
+            )
+        else:
+            hint = {"number": "Nombre, par exemple 1,5.", "integer": "Nombre entier."}.get(
+                kind_of(info.annotation)
+            )
+            fields[name] = (Text, Field(default="", title=title, description=hint, max_length=5000))
+    title = ROW_TITLES.get(model.__name__, model.__name__)
+    return create_model(f"{model.__name__}Saisie", __config__=ConfigDict(title=title), **fields)
+
+
+def _facts_fields(model: type[Facts]) -> dict[str, Any]:
+    """The fields of a stage's facts (``implantation.dossier``), under the same keys as the dossier file.
+
+    Text only, so that an empty box means « unchanged » and the UI never shows a type switch; the values
+    are checked after the answer by the domain rules (``implantation.services.gate_facts``).
+    """
+    fields: dict[str, Any] = {}
+    for name, info in model.model_fields.items():
+        title, kind = info.title or name, kind_of(info.annotation)
+        rows = row_model(info.annotation)
+        if rows is not None:
+            fields[name] = (
+                list[_row_form(rows)],  # type: ignore[misc]
+                Field(default_factory=list, title=title, description=HINTS["rows"]),
+            )
+        elif kind == "bool":
+            fields[name] = (
+                Text,
+                Field(default=UNCHANGED, title=title, json_schema_extra={"enum": [UNCHANGED, YES, NO]}),
+            )
+        else:
+            fields[name] = (Text, Field(default="", title=title, description=HINTS[kind], max_length=5000))
+    return fields
 
 
 _FORMS: dict[tuple[int, int], tuple[ProcessConfig, type[GateInput]]] = {}
@@ -182,6 +247,41 @@ def with_choices(form: type[GateInput], siaes: list[str]) -> type[GateInput]:
             ),
         ),
     )
+
+
+def prefilled(form: type[GateInput], values: dict[str, Any]) -> type[GateInput]:
+    """``form`` showing ``values`` (the recorded facts) in its fields, titles and help kept.
+
+    Prefect's ``with_initial_data`` would drop each field's title and description.
+    """
+    fields: dict[str, Any] = {}
+    for name, value in values.items():
+        info = form.model_fields.get(name)
+        if info is None:
+            continue
+        annotation = Annotated[info.annotation, *info.metadata] if info.metadata else info.annotation
+        fields[name] = (
+            annotation,
+            Field(
+                default=TypeAdapter(annotation).validate_python(value),
+                title=info.title,
+                description=info.description,
+                json_schema_extra=info.json_schema_extra,
+            ),
+        )
+    if not fields:
+        return form
+    return create_model(form.__name__, __base__=form, __doc__=form.__doc__, **fields)
+
+
+def collects_facts(stage: int, cfg: ProcessConfig | None = None) -> bool:
+    """Does the gate of ``stage`` ask its stage's facts? The other gates skip reading them (one task less)."""
+    return facts_model(cfg or get_process_config(), stage) is not None
+
+
+def carried(answer: dict[str, Any], shown: dict[str, Any]) -> dict[str, Any]:
+    """The facts a refused answer changed: shown again in the re-asked form, so nothing typed is lost."""
+    return {name: answer[name] for name in shown if name in answer and answer[name] != shown[name]}
 
 
 def ask(form: type[GateInput], key: str) -> GateInput:

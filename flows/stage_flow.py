@@ -7,17 +7,17 @@ fired returns its stored answer at once: that is how a replay walks through earl
 a re-ask (refusal, rejection) needs a new key.
 """
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from prefect import flow, get_run_logger, runtime
 from pydantic import BaseModel, Field
 
-from flows.gates import ask, form_for, with_choices
+from flows.gates import ask, carried, collects_facts, form_for, prefilled, with_choices
 from flows.parameters import titled
 from implantation.enums import Decision
 from implantation.keys import gate_key, stage_attempt_key
 from tasks.artifacts import publish_progress
-from tasks.describe import gate_choices, gate_description
+from tasks.describe import gate_choices, gate_description, gate_facts
 from tasks.events import emit_transition
 from tasks.notify import (
     notify_approval_request,
@@ -68,6 +68,8 @@ def etape(
 
     form = with_choices(form_for(etape), gate_choices(projet_id, etape))
     problems: list[str] = []
+    kept: dict[str, Any] = {}  # facts typed in a refused answer, shown again
+    facts = collects_facts(etape)
     saisie = 0
     while True:
         saisie += 1
@@ -80,8 +82,11 @@ def etape(
                 send_drafts(projet_id, pack.document_ids, run_id)
         description = gate_description(projet_id, etape, key, problems, pack_problems)
         notify_approval_request(projet_id, etape, key, run_id)
-        answer = ask(form.with_initial_data(description=description), key)
-        result = decide_gate(projet_id, etape, key, answer.model_dump(mode="json"))
+        shown = gate_facts(projet_id, etape, key) if facts else {}
+        answer = ask(prefilled(form, {**shown, **kept}).with_initial_data(description=description), key)
+        given = answer.model_dump(mode="json")
+        result = decide_gate(projet_id, etape, key, given, shown)
+        kept = carried(given, shown) if not result.accepted else {}
         if not result.accepted:
             logger.info("Saisie %s refusée : %s", saisie, " ; ".join(result.problems))
             emit_transition(projet_id, info.reference, "refusee", key, etape)

@@ -126,8 +126,10 @@ def balance_lines(balances: list[YearBalance]) -> list[str]:
     return [*lines, warning] if warning else lines
 
 
-def project_balance_lines(money: MoneyFile, project: ImplantationProject, siae: Siae | None) -> list[str]:
-    """The balance of a project as recorded, or what is missing to compute it (with the dossier keys)."""
+def project_balances(
+    money: MoneyFile, project: ImplantationProject, siae: Siae | None
+) -> tuple[list[YearBalance], list[str]]:
+    """The two years of a project as recorded, or why they cannot be computed (with the dossier keys)."""
     missing = []
     if siae is None:
         missing.append("la SIAE retenue (siae_retenue)")
@@ -138,7 +140,7 @@ def project_balance_lines(money: MoneyFile, project: ImplantationProject, siae: 
     if not project.budget_lines:
         missing.append("le budget prévisionnel (budget)")
     if missing:
-        return ["Solde non calculable, il manque : " + ", ".join(missing) + "."]
+        return [], ["Solde non calculable, il manque : " + ", ".join(missing) + "."]
     assert siae is not None and project.insertion_posts_etp is not None and project.launch_date is not None
     share = Decimal(str(project.modulated_share)) if project.modulated_share is not None else None
     try:
@@ -151,5 +153,11 @@ def project_balance_lines(money: MoneyFile, project: ImplantationProject, siae: 
             project.budget_lines or [],
         )
     except rules.RuleError as exc:
-        return [f"Solde non calculable : {exc}."]
-    return balance_lines(balances)
+        return [], [f"Solde non calculable : {exc}."]
+    return balances, []
+
+
+def project_balance_lines(money: MoneyFile, project: ImplantationProject, siae: Siae | None) -> list[str]:
+    """The balance of a project as recorded, or what is missing to compute it: the stage-3 gate and the DUI."""
+    balances, problems = project_balances(money, project, siae)
+    return problems or balance_lines(balances)

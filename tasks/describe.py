@@ -5,6 +5,7 @@ so a replayed flow shows the very same text, and a re-ask after a refusal shows 
 """
 
 from datetime import date
+from typing import Any
 
 from prefect import task
 from sqlmodel import Session, col, select
@@ -25,6 +26,7 @@ from implantation.db.session import session_scope
 from implantation.documents.service import document_states
 from implantation.enums import Decision
 from implantation.services import choices
+from implantation.services.gate_facts import facts_model, shown_values
 from implantation.services.operateurs import summary as operateurs_summary
 from implantation.services.projects import suspension_reasons
 from implantation.services.workflow import get_project, get_stage
@@ -240,3 +242,14 @@ def gate_choices(projet_id: int, etape: int) -> list[str]:
         return []
     with session_scope(engine) as session:
         return choices.siae_choices(session)
+
+
+@task(name="faits-de-la-porte", **TASK_OPTIONS)
+def gate_facts(projet_id: int, etape: int, key: str) -> dict[str, Any]:
+    """The recorded facts the gate's form shows (non-personal: the stage's facts only), per ask ``key``:
+    a replay shows, and compares the answer with, the very values the person saw."""
+    _settings, cfg, engine = runtime()
+    if facts_model(cfg, etape) is None:
+        return {}
+    with session_scope(engine) as session:
+        return shown_values(session, cfg, get_project(session, projet_id), etape)

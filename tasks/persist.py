@@ -18,13 +18,27 @@ from implantation.config.schema import DecisionKind, ProcessConfig
 from implantation.dates import today
 from implantation.db.models import ImplantationProject, Person
 from implantation.db.session import session_scope
+from implantation.dossier import Dossier
 from implantation.enums import Decision, Role, StageStatus
 from implantation.notifications.codes import send_lock_alert
-from implantation.services import choices
-from implantation.services.decisions import DecisionOutcome, DecisionRequest, approver_problems, decide
+from implantation.services import choices, gate_facts
+from implantation.services.decisions import (
+    DecisionOutcome,
+    DecisionRequest,
+    approver_problems,
+    decide,
+    lock_stage,
+)
 from implantation.services.errors import DomainError
 from implantation.services.gate_codes import gate_secret
-from implantation.services.workflow import Actor, create_project, get_project, get_stage
+from implantation.services.workflow import (
+    Actor,
+    _log,
+    create_project,
+    get_project,
+    get_stage,
+    logged_decision,
+)
 from tasks.common import TASK_OPTIONS, runtime
 
 
@@ -215,6 +229,46 @@ def _result(request: DecisionRequest, outcome: DecisionOutcome) -> GateResult:
     )
 
 
+def _facts(
+    session: Session,
+    cfg: ProcessConfig,
+    project: ImplantationProject,
+    request: DecisionRequest,
+    approver: Person | None,
+    answer: dict[str, Any],
+    shown: dict[str, Any],
+) -> tuple[Dossier | None, list[str]]:
+    """The stage's facts entered in the answer, checked by the dossier's rules before any decision.
+
+    A refusal is logged under the gate's key like any refused decision (so a replay reads it back), and
+    nothing is written: neither the facts nor the decision.
+    """
+    model = gate_facts.facts_model(cfg, request.stage)
+    if model is None or request.key is None:
+        return None, []
+    lock_stage(session, project.id, request.stage)  # type: ignore[arg-type]
+    if logged_decision(session, request.key) is not None:
+        return None, []  # a replay: ``decide`` returns the logged outcome
+    dossier, problems = gate_facts.read(model, answer, shown)
+    if not problems:
+        problems = gate_facts.problems_with_recorded(session, cfg, project, model, dossier)
+    if problems:
+        actor = Actor.of(approver) if approver else Actor(label=f"personne inconnue #{request.approver_id}")
+        reason = " ; ".join(problems)
+        _log(
+            session,
+            project,
+            f"refus_{request.decision.value}",
+            actor,
+            stage=request.stage,
+            reason=reason,
+            accepted=False,
+            key=request.key,
+        )
+        session.flush()
+    return dossier, problems
+
+
 def apply_answer(
     session: Session,
     cfg: ProcessConfig,
@@ -224,11 +278,14 @@ def apply_answer(
     answer: dict[str, Any],
     today: date,
     secret: bytes | None = None,
+    shown: dict[str, Any] | None = None,
 ) -> GateResult:
     """Check and apply one gate answer in the caller's transaction; refusals are logged, never raised.
 
     The next stage and attempt come from the decision's log row (:class:`DecisionOutcome`), so a replay
-    after the project moved on still names the run the decision started.
+    after the project moved on still names the run the decision started. The stage's facts entered in
+    the form (``shown``: the values the form showed) are checked first and written with the decision,
+    in its transaction, only when the decision is accepted: its code proves who entered them.
     """
     project = get_project(session, projet_id)
     email = str(answer.get("approbateur") or "")
@@ -237,35 +294,43 @@ def apply_answer(
         request = _request(session, cfg, etape, key, approver.id if approver and approver.id else 0, answer)
     except UnreadableAnswer as exc:
         return GateResult(accepted=False, problems=[f"saisie illisible : {exc}"])
+    dossier, fact_problems = _facts(session, cfg, project, request, approver, answer, shown or {})
+    if fact_problems:
+        return GateResult(accepted=False, decision=request.decision, problems=fact_problems)
     try:
         outcome = decide(session, cfg, projet_id, request, today, secret=secret)
     except DomainError as exc:
         return GateResult(accepted=False, decision=request.decision, problems=[str(exc)])
     if not outcome.accepted:
-        shown = list(outcome.problems)
+        shown_problems = list(outcome.problems)
         if approver is None and email:
-            shown.insert(0, f"aucune personne enregistrée avec l'adresse « {email} »")
+            shown_problems.insert(0, f"aucune personne enregistrée avec l'adresse « {email} »")
         return GateResult(
             accepted=False,
             decision=request.decision,
-            problems=shown,
+            problems=shown_problems,
             replayed=outcome.replayed,
             locked_until=outcome.locked_until,
         )
+    if dossier is not None and not outcome.replayed and approver is not None:
+        gate_facts.save(session, cfg, get_project(session, projet_id), dossier, approver, etape)
     return _result(request, outcome)
 
 
 @task(name="decider", **TASK_OPTIONS)
-def decide_gate(projet_id: int, etape: int, key: str, answer: dict[str, Any]) -> GateResult:
+def decide_gate(
+    projet_id: int, etape: int, key: str, answer: dict[str, Any], shown: dict[str, Any] | None = None
+) -> GateResult:
     """One gate answer, one transaction. A unique-key clash means another run logged this very answer
     first (a replay racing the original): its logged outcome is returned instead of failing the run.
-    A refusal that locks the gate (too many wrong codes) is committed before the pilot is told."""
+    A refusal that locks the gate (too many wrong codes) is committed before the pilot is told.
+    ``shown``: the stage's facts as its form showed them (:func:`tasks.describe.gate_facts`)."""
     settings, cfg, engine = runtime()
     secret = gate_secret(settings)
 
     def answer_once() -> GateResult:
         with session_scope(engine) as session:
-            result = apply_answer(session, cfg, projet_id, etape, key, answer, today(), secret)
+            result = apply_answer(session, cfg, projet_id, etape, key, answer, today(), secret, shown)
             if result.locked_until is not None:
                 session.commit()  # the refusal and the lock stand even if the pilot's e-mail fails
                 project = get_project(session, projet_id)

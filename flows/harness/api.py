@@ -121,13 +121,20 @@ class PrefectApi:
             time.sleep(0.2)
         raise PrefectApiError(f"Le run {flow_run_id} attend toujours la même saisie ({previous_key}).")
 
-    def gate_description(self, flow_run_id: str, details: dict[str, Any]) -> str:
+    def gate_description(self, flow_run_id: str, details: dict[str, Any], timeout: float = 60) -> str:
+        """The markdown above the gate's form. Prefect's ``suspend_flow_run`` stores the form (schema and
+        description) only after the run reads PAUSED, so a 404 right after the pause is waited out."""
         keyset = details.get("run_input_keyset") or {}
         key = keyset.get("description")
         if not key:
             return ""
-        value = self.get(f"/flow_runs/{flow_run_id}/input/{key}")
-        return str(value) if value is not None else ""
+        deadline = time.monotonic() + timeout
+        while True:
+            response = self._send("GET", f"/flow_runs/{flow_run_id}/input/{key}", None, read_only=True)
+            if response.status_code != 404 or time.monotonic() > deadline:
+                value = self._json(response)
+                return str(value) if value is not None else ""
+            time.sleep(0.2)
 
     def resume(self, flow_run_id: str, run_input: dict[str, Any], timeout: float = 90) -> dict[str, Any]:
         """Resume with the form's answer; ``status`` is ACCEPT, or REJECT when the schema refuses it.

@@ -1,8 +1,8 @@
 """A complete implantation played as its people would: the demo's script, reused by the tests.
 
-Decisions go through the HTTP resume API (the UI's Resume button); the rest (COPIL minutes, deliverables,
-the facts of each stage, the opérateurs, signatures) goes through the ``siae`` commands a person types
-(:mod:`flows.harness.person`).
+Decisions go through the HTTP resume API (the UI's Resume button), and so do the facts of stage 3, typed in
+its gate form; the rest (COPIL minutes, deliverables, the facts of stages 1 and 4, the opérateurs,
+signatures) goes through the ``siae`` commands a person types (:mod:`flows.harness.person`).
 """
 
 import re
@@ -18,15 +18,23 @@ from sqlalchemy.engine import Engine
 from sqlmodel import select
 
 from flows.harness.api import PrefectApi
-from flows.harness.person import Terminal, enter_stage_facts, import_sample_operateurs, record_stage_work
+from flows.harness.person import (
+    Terminal,
+    enter_stage_facts,
+    import_sample_operateurs,
+    record_stage_work,
+    sample_dossier,
+)
 from flows.harness.smtp_sink import SmtpSink
 from implantation.calendar import launch_date_problems
 from implantation.config.schema import ProcessConfig
 from implantation.db.models import Establishment, ImplantationProject, Person, Siae, TransitionLog
 from implantation.db.session import session_scope
 from implantation.documents.service import document_states
+from implantation.dossier import STAGE_MODELS
 from implantation.samples import SampleIds
 from implantation.services import choices
+from implantation.services.gate_facts import form_values
 
 IMPLANTATION = "demarrer-implantation/demarrer-implantation"
 CODE_LINE = re.compile(r"Votre code personnel pour cette décision : ([A-Z2-7]{5}-[A-Z2-7]{5})")
@@ -168,6 +176,10 @@ class Driver:
         """The facts of stage 1, 3 or 4 of the sample dossier, with ``siae projet completer``."""
         enter_stage_facts(self.terminal, projet_id, etape, launch_on)
 
+    def form_facts(self, etape: int, launch_on: date) -> dict[str, Any]:
+        """The facts of stage 1, 3 or 4 of the sample dossier as a person types them in the gate's form."""
+        return form_values(STAGE_MODELS[etape], sample_dossier(launch_on))
+
     def import_operateurs(self, projet_id: int, contract_start: date) -> None:
         import_sample_operateurs(self.terminal, projet_id, contract_start)
 
@@ -272,7 +284,6 @@ def full_implantation(driver: Driver, projet_id: int) -> date:
     )
 
     d.stage_work(projet_id, 3)
-    d.enter_facts(projet_id, 3, launch_on)
     d.answer(
         projet_id,
         3,
@@ -286,8 +297,9 @@ def full_implantation(driver: Driver, projet_id: int) -> date:
     d.answer(
         projet_id,
         3,
-        gate(e("direction.cp-varces")),
-        "l'établissement valide l'étude de faisabilité complétée",
+        gate(e("direction.cp-varces"), **d.form_facts(3, launch_on)),
+        "l'établissement saisit dans le formulaire les postes, l'encadrement, la date et les lignes du budget "
+        "prévisionnel, et valide l'étude de faisabilité",
     )
 
     d.stage_work(projet_id, 4)

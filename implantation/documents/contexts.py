@@ -54,6 +54,15 @@ class BudgetLine(Model):
     amount: str
 
 
+class YearLine(Model):
+    """One line of the two-year balance (``implantation.budget``), as the stage-3 gate computes it."""
+
+    year: str
+    nature: str
+    label: str
+    amount: str
+
+
 class PayInfo(Model):
     on_date: str
     smic: str
@@ -104,6 +113,9 @@ class DuiContext(Common):
     resources: list[BudgetLine]
     resources_total: str
     budget_balance: str
+    # The two-year balance shown at the stage-3 gate: every line of years 1 and 2, then its French lines.
+    two_year_lines: list[YearLine]
+    two_year_balance: list[str]
 
 
 class FinancialAnnex(Model):

@@ -9,9 +9,10 @@ import pytest
 from factories import decide
 from sqlmodel import Session
 
-from flows.gates import GateInput, form_for
+from flows.gates import GateInput, carried, form_for, prefilled
 from implantation.config.loader import load_process_config
 from implantation.config.schema import DecisionKind, ProcessConfig
+from implantation.dossier import Etape1, Etape3, Etape4
 from implantation.enums import Decision, Role
 from implantation.services.workflow import open_stage
 from implantation.settings import PROJECT_ROOT
@@ -51,10 +52,57 @@ def test_forms_follow_the_decisions_of_each_stage(cfg: ProcessConfig) -> None:
         "protocole_sortie",
     ]
     assert launch_fields["locaux_amenages"]["title"].startswith("Locaux aménagés (atelier")
-    common = list(_properties(form_for(1, cfg)))
-    assert {"approbateur", "code", "decision", "motif", "etape_renvoi"} <= set(common)
-    for plain in (3, 4, 5):
-        assert list(_properties(form_for(plain, cfg))) == common
+    common = list(_properties(form_for(5, cfg)))
+    assert common == ["approbateur", "code", "decision", "motif", "etape_renvoi"]
+    # The stages that produce facts ask them, under the keys of the dossier file, after the decision.
+    for stage, model in ((1, Etape1), (3, Etape3), (4, Etape4)):
+        assert list(_properties(form_for(stage, cfg))) == common + list(model.model_fields)
+
+
+def test_facts_are_plain_boxes_lists_of_lines_and_drop_downs(cfg: ProcessConfig) -> None:
+    """No « str / None » type switch to flip: an empty box means « unchanged »; lists are arrays of objects
+    whose ``$ref`` the v1 UI draws as one sub-form per line with « Add item »."""
+    stage3 = form_for(3, cfg).with_initial_data(description="contexte").model_json_schema()
+    fields = stage3["properties"]
+    for name in ("activite", "ateliers", "postes_etp", "date_demarrage_prevue"):
+        assert (
+            fields[name]["type"] == "string" and fields[name]["default"] == "" and "anyOf" not in fields[name]
+        )
+    assert fields["postes_etp"]["title"] == "Postes d'insertion (ETP)"
+    assert fields["budget"]["type"] == "array" and fields["budget"]["items"] == {
+        "$ref": "#/$defs/LigneBudgetSaisie"
+    }
+    line = stage3["$defs"]["LigneBudgetSaisie"]
+    assert line["title"] == "Ligne du budget prévisionnel"
+    assert line["properties"]["nature"]["enum"] == ["charge", "ressource"]
+    assert line["properties"]["annee"] == {
+        "default": 1,
+        "enum": [1, 2],
+        "title": "Année (1 ou 2)",
+        "type": "integer",
+    }
+    posts = form_for(4, cfg).model_json_schema()
+    assert posts["$defs"]["PosteSaisie"]["title"] == "Poste de travail"
+    assert posts["properties"]["reconduction_tacite"]["enum"] == ["(inchangé)", "oui", "non"]
+
+
+def test_a_prefilled_form_shows_the_values_and_keeps_its_french_titles(cfg: ProcessConfig) -> None:
+    line = {"nature": "ressource", "libelle": "Vente", "montant": "40000", "annee": 2}
+    form = prefilled(form_for(3, cfg), {"activite": "Tri de textiles", "budget": [line]})
+    fields = form.with_initial_data(description="contexte").model_json_schema()["properties"]
+    assert (
+        fields["activite"]["default"] == "Tri de textiles"
+        and fields["activite"]["title"] == "Activité retenue"
+    )
+    assert fields["budget"]["default"] == [line] and fields["budget"]["title"].startswith(
+        "Budget prévisionnel"
+    )
+    answer = form(approbateur="a@b.fr", decision="approuver").model_dump(mode="json")
+    assert answer["budget"] == [line] and answer["activite"] == "Tri de textiles"
+    # A refused answer's typed facts are shown again (``carried``), not the recorded ones.
+    assert carried({**answer, "activite": "Tri"}, {"activite": "Tri de textiles", "budget": [line]}) == {
+        "activite": "Tri"
+    }
 
 
 def test_help_texts_quote_the_rules_of_the_configuration(cfg: ProcessConfig) -> None:

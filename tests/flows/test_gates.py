@@ -1,5 +1,6 @@
 """A gate's question: suspended the first time, answered from the stored answer on a replay."""
 
+import json
 import time
 from typing import Any
 
@@ -8,9 +9,12 @@ from prefect import flow
 from prefect.input import create_flow_run_input, keyset_from_paused_state
 from prefect.settings import PREFECT_API_URL, temporary_settings
 from prefect.states import Suspended
+from sqlmodel import select
 
 from flows.gates import GateInput, SourcingGateInput, ask, form_for
 from flows.harness.scenario import gate
+from implantation.db.models import FactChange
+from implantation.db.session import session_scope
 from tests.flow_stack import FlowStack
 
 pytestmark = pytest.mark.prefect
@@ -75,3 +79,46 @@ def test_a_resumed_stage_does_not_suspend_again(flow_stack: FlowStack) -> None:
             break
         time.sleep(0.5)
     assert sum(SUSPENDING in m for m in messages) == 1
+
+
+def _stored(fs: FlowStack, run: str, details: dict[str, Any], part: str, timeout: float = 60) -> Any:
+    """The gate form's ``schema`` or ``description``: a run may read PAUSED a moment before Prefect stores them."""
+    key = details["run_input_keyset"][part]
+    deadline = time.monotonic() + timeout
+    while True:
+        found = fs.api.post(f"/flow_runs/{run}/input/filter", {"prefix": key, "limit": 1})
+        if found:
+            value = found[0]["value"]
+            return json.loads(value) if isinstance(value, str) else value
+        assert time.monotonic() < deadline, f"{part} du formulaire {key} absent après {timeout:.0f} s"
+        time.sleep(0.3)
+
+
+@pytest.mark.parametrize(
+    "flow_stack", ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)], indirect=True
+)
+def test_a_refused_fact_is_re_asked_with_its_reason_and_what_was_typed(flow_stack: FlowStack) -> None:
+    """Stage 1's form: a line break in the premises is refused naming the field; the re-asked form tells
+    why and shows the typed value again; the corrected answer saves it, logged with the approver."""
+    fs = flow_stack
+    driver = fs.driver()
+    projet_id = driver.start()
+    driver.stage_work(projet_id, 1)
+    lead = driver.email("cheffe.projet.disp")
+    run, first = driver.wait_gate(projet_id, 1)
+    schema = _stored(fs, run, first, "schema")
+    assert schema["properties"]["locaux"]["title"] == "Locaux mis à disposition (atelier, bureaux)"
+    refused = driver.answer(projet_id, 1, gate(lead, locaux="Atelier\nde 300 m²"), "locaux sur deux lignes")
+    assert refused.outcome.startswith(
+        "refusé : champ « Locaux mis à disposition (atelier, bureaux) » : caractère de contrôle ou saut de ligne"
+    )
+    second = fs.api.wait_paused(run, str(first["pause_key"]))
+    assert "champ « Locaux mis à disposition" in str(_stored(fs, run, second, "description"))
+    again = _stored(fs, run, second, "schema")
+    assert again["properties"]["locaux"]["default"] == "Atelier\nde 300 m²"
+    accepted = driver.answer(projet_id, 1, gate(lead, locaux="Atelier de 300 m²"), "locaux corrigés")
+    assert accepted.outcome == "enregistré (approuver)"
+    with session_scope(fs.engine) as session:
+        change = session.exec(select(FactChange).where(FactChange.project_id == projet_id)).one()
+        assert (change.field, change.new_value) == ("locaux", "Atelier de 300 m²")
+        assert change.source == f"formulaire de l'étape 1 ({lead})"

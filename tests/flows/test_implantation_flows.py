@@ -18,6 +18,7 @@ from flows.harness.scenario import full_implantation, gate
 from implantation.db.journal import verify
 from implantation.db.models import (
     DocumentRecord,
+    FactChange,
     ImplantationProject,
     NotificationRecord,
     StageRecord,
@@ -238,6 +239,15 @@ def test_full_implantation_through_six_gates(flow_stack: FlowStack) -> None:
     assert any(n in cep_text for n in NEEDLES)
     prefect_text = _prefect_text(fs) + _stored_results(fs)
     assert [n for n in NEEDLES if n in prefect_text] == []
+    # The search covers the gate forms' facts: the stage-3 budget lines typed in its form are in Prefect
+    # (the run's input), and in the application's database, logged with the approver's address.
+    assert "Vente de textiles triés" in prefect_text and "Équipement de l'atelier de tri" in prefect_text
+    with session_scope(fs.engine) as session:
+        entered = session.exec(
+            select(FactChange).where(FactChange.project_id == projet_id, FactChange.field == "budget")
+        ).one()
+    assert entered.source == f"formulaire de l'étape 3 ({fs.ids.emails['direction.cp-varces']})"
+    assert "Vente de textiles triés" in (entered.new_value or "")
 
     if fs.prefect_database:
         # The production set-up: Prefect's own state is in PostgreSQL, not in SQLite under its home.
