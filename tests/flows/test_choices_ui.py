@@ -11,7 +11,7 @@ from sqlmodel import Session, col, select
 from flows.harness.scenario import gate
 from implantation.db.models import CandidateSiae, ImplantationProject, Siae
 from tests.flow_stack import FlowStack
-from tests.flows.test_resume_form_ui import _logged, browser  # noqa: F401  (the Chromium fixture)
+from tests.flows.test_resume_form_ui import UI_TIMEOUT_MS, _logged, browser  # noqa: F401  (the Chromium fixture)
 
 pytestmark = [pytest.mark.prefect, pytest.mark.ui]
 
@@ -52,6 +52,7 @@ def test_a_lead_and_an_agent_choose_from_lists(flow_stack: FlowStack, browser: B
     site = "CP-GRENOBLE-VARCES — Centre pénitentiaire de Grenoble-Varces"
     lead = f"{fs.ids.emails['cheffe.projet.disp']} — Claire Duval, DISP LYON"
     page = browser.new_page(viewport={"width": 1400, "height": 2000})
+    page.set_default_timeout(UI_TIMEOUT_MS)
     try:
         page.goto(
             f"{fs.stack.ui_url}/deployments/deployment/{fs.api.deployment_id('demarrer-implantation/demarrer-implantation')}/run"
@@ -68,6 +69,7 @@ def test_a_lead_and_an_agent_choose_from_lists(flow_stack: FlowStack, browser: B
         page.close()
 
     page = browser.new_page(viewport={"width": 1400, "height": 2000})
+    page.set_default_timeout(UI_TIMEOUT_MS)
     try:
         driver.stage_work(project.id, 1)  # the COPILs and deliverables each approval requires
         driver.stage_work(project.id, 2)

@@ -18,7 +18,7 @@ from implantation.db.models import StageRecord, TransitionLog
 from implantation.db.session import session_scope
 from implantation.enums import StageStatus
 from implantation.settings import PROJECT_ROOT
-from tests.flows.test_resume_form_ui import _answer_in_ui, browser  # noqa: F401  (the Chromium fixture)
+from tests.flows.test_resume_form_ui import UI_TIMEOUT_MS, _answer_in_ui, browser  # noqa: F401  (the Chromium fixture)
 
 pytestmark = [pytest.mark.prefect, pytest.mark.ui]
 
@@ -52,6 +52,7 @@ def test_a_person_logs_in_then_decides(tmp_path: Path, browser: Browser) -> None
 
         context = browser.new_context(viewport={"width": 1400, "height": 2000})
         try:
+            context.set_default_timeout(UI_TIMEOUT_MS)
             page = context.new_page()
             # Not logged in, the link of the e-mail shows no run, only Prefect's refusal.
             page.goto(url)

@@ -24,6 +24,8 @@ CHROMIUM = (
     os.environ.get("SIAE_TEST_CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
 )
 # Without these, Chromium keeps trying to reach Google's hosts, which this closed network refuses.
+# A loaded machine (two cores, several Prefect servers) can take well over Playwright's 30 s to answer.
+UI_TIMEOUT_MS = 120_000
 CHROMIUM_ARGS = [
     "--no-sandbox",
     "--disable-gpu",
@@ -59,6 +61,7 @@ def _answer_in_ui(
         if isinstance(browser, Browser)
         else browser.new_page()
     )
+    page.set_default_timeout(UI_TIMEOUT_MS)
     try:
         page.goto(url)
         page.get_by_role("button", name="Resume").first.click()
