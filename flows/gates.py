@@ -14,6 +14,7 @@ from prefect.input import RunInput, keyset_from_paused_state, read_flow_run_inpu
 from prefect.states import Suspended
 from pydantic import BeforeValidator, Field, create_model
 
+from implantation import faults
 from implantation.config.loader import get_process_config
 from implantation.config.schema import DecisionKind, ProcessConfig
 from implantation.enums import Decision
@@ -195,5 +196,6 @@ def ask(form: type[GateInput], key: str) -> GateInput:
     keyset = keyset_from_paused_state(Suspended(pause_key=key))
     given = read_flow_run_input(keyset["response"])
     if given is not None:
+        faults.point("reponse")
         return form(**given)
     return suspend_flow_run(wait_for_input=form, key=key, timeout=None)

@@ -1,0 +1,207 @@
+"""Runs left behind by a dead process are scheduled again, so that they replay and finish.
+
+A run is executed by one process forked by a runner. If that process dies without a word (``kill -9`` of
+the runner, a machine stopped, the Prefect server unreachable when the process gave up), nobody tells
+the server: the run stays « Running » (or « Pending ») for good, and a decision that someone took in the
+UI is neither recorded nor followed by the next stage. Prefect 3.8 has no service that notices it: its
+flow-run heartbeats only feed automations, which this product does not run (see
+:mod:`flows.harness.local`).
+
+Every runner therefore looks, when it starts and then every ``SIAE_RECOVERY_SECONDS``, for runs of the
+deployments people wait on that are Running or Pending with no live process, and proposes « Scheduled »
+for them: the runner takes them at once (:mod:`flows.runtime.wakeup`) and they replay. A replay is
+idempotent by design: the answer is stored as run input, finished tasks return their stored results,
+``decide`` is keyed by the gate, documents reuse identical drafts, e-mails go through ``send_once``.
+
+Whether a run's process lives is known two ways:
+
+* on this machine, by a lease: the process holds an exclusive ``flock`` on a file named after its run
+  (:func:`hold_lease`) for as long as it lives; the kernel releases it when the process dies, however it
+  dies. A lease that is free and dates from the run's current state means its process is dead: the run
+  is scheduled again at once.
+* a run left Pending for :data:`PENDING_STALE` with no process of this machine was claimed by a runner
+  that died before starting it;
+* for a run that no process of this machine started, by Prefect's heartbeats
+  (``PREFECT_FLOWS_HEARTBEAT_FREQUENCY``, every 30 s): none for ``SIAE_RECOVERY_STALE_SECONDS`` (90 by
+  default) means the process is gone with its machine.
+
+A run that Prefect marked « Crashed » (its process was stopped by a signal, for instance the runner
+stopped with SIGTERM while the run was suspending at its gate) is scheduled again too: it replays up to
+its gate, which asks again. A run is scheduled again :data:`MAX_RECOVERIES` times at most: one that
+dies at each replay is left for a person to look at (its logs say so).
+
+The proposal is not forced: Prefect's orchestration accepts Running, Pending or Crashed to Scheduled, and
+refuses it if the run has completed meanwhile. A run waiting at its gate (Paused) is never touched.
+"""
+
+import asyncio
+import fcntl
+import os
+from collections.abc import Collection
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from uuid import UUID
+
+from prefect.client.orchestration import PrefectClient, get_client
+from prefect.client.schemas.filters import (
+    DeploymentFilter,
+    DeploymentFilterId,
+    FlowRunFilter,
+    FlowRunFilterState,
+    FlowRunFilterStateType,
+)
+from prefect.client.schemas.objects import FlowRun, StateType
+from prefect.events.filters import (
+    EventFilter,
+    EventNameFilter,
+    EventOccurredFilter,
+    EventResourceFilter,
+)
+from prefect.logging import get_logger
+from prefect.settings import get_current_settings
+from prefect.states import Scheduled
+
+LEASES = "runs-en-cours"
+HEARTBEAT = "prefect.flow-run.heartbeat"
+# A lease belongs to the run's current state when its process started within this delay of that state
+# (Pending is proposed just before the process starts, Running by the process itself).
+LEASE_MATCH = timedelta(seconds=60)
+# A state younger than this is left alone: its process may be starting.
+GRACE = timedelta(seconds=10)
+MAX_RECOVERIES = 5
+# Pending lasts from a runner's claim to its process's start: well under a second, a few under load.
+PENDING_STALE = timedelta(seconds=30)
+WATCHED = [StateType.RUNNING, StateType.PENDING, StateType.CRASHED]
+MESSAGE = (
+    "Relancé : le processus qui exécutait ce run s'est arrêté (runner ou machine arrêtés). Le run "
+    "reprend depuis ses résultats enregistrés ; ce qui est déjà fait ne sera pas refait."
+)
+
+logger = get_logger("runner.siae")
+_held: list[int] = []
+_given_up: set[UUID] = set()
+
+
+def lease_dir() -> Path:
+    return Path(get_current_settings().home) / LEASES
+
+
+def hold_lease(flow_run_id: UUID | str | None) -> None:
+    """In the run's process, before its engine starts: the lease lasts as long as the process."""
+    if flow_run_id is None:
+        return
+    folder = lease_dir()
+    folder.mkdir(parents=True, exist_ok=True)
+    fd = os.open(folder / str(flow_run_id), os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:  # another live process holds it: it is that one's lease, not ours
+        os.close(fd)
+        return
+    os.utime(fd)
+    _held.append(fd)
+
+
+def local_process(flow_run_id: UUID, since: datetime) -> bool | None:
+    """True if a process of this machine runs it; False if the process this machine started for its
+    state (at ``since``) is dead; None if no process of this machine started it for that state."""
+    try:
+        fd = os.open(lease_dir() / str(flow_run_id), os.O_RDWR)
+    except FileNotFoundError:
+        return None
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return True
+        fcntl.flock(fd, fcntl.LOCK_UN)
+        started = datetime.fromtimestamp(os.fstat(fd).st_mtime, UTC)
+        return False if abs(started - since) <= LEASE_MATCH else None
+    finally:
+        os.close(fd)
+
+
+async def _beating(client: PrefectClient, run: FlowRun, since: datetime) -> bool:
+    """Whether the run's process sent a heartbeat since ``since``."""
+    page = await client.read_events(
+        EventFilter(
+            occurred=EventOccurredFilter(since=since),
+            event=EventNameFilter(name=[HEARTBEAT]),
+            resource=EventResourceFilter(id=[f"prefect.flow-run.{run.id}"]),
+        ),
+        limit=1,
+    )
+    return bool(page.events)
+
+
+async def orphans(
+    client: PrefectClient, deployment_ids: Collection[UUID], stale: timedelta, now: datetime | None = None
+) -> list[FlowRun]:
+    """Runs of these deployments that are Crashed, or Running or Pending with no live process."""
+    now = now or datetime.now(UTC)
+    runs = await client.read_flow_runs(
+        flow_run_filter=FlowRunFilter(state=FlowRunFilterState(type=FlowRunFilterStateType(any_=WATCHED))),
+        deployment_filter=DeploymentFilter(id=DeploymentFilterId(any_=list(deployment_ids))),
+        limit=200,
+    )
+    found: list[FlowRun] = []
+    remote: list[FlowRun] = []  # Running with no process of this machine: the heartbeats tell
+    for run in runs:
+        if run.state is None or run.state.timestamp is None or now - run.state.timestamp < GRACE:
+            continue
+        if run.state.type == StateType.CRASHED:
+            found.append(run)
+            continue
+        here = local_process(run.id, run.state.timestamp)
+        if here is False:
+            found.append(run)
+        elif here is None and run.state.type == StateType.PENDING:
+            if now - run.state.timestamp >= PENDING_STALE:  # taken by a runner that died before forking
+                found.append(run)
+        elif here is None and now - run.state.timestamp >= stale:
+            remote.append(run)
+    for run in remote:
+        if not await _beating(client, run, now - stale):
+            found.append(run)
+    return found
+
+
+async def recover(client: PrefectClient, deployment_ids: Collection[UUID], stale: timedelta) -> list[UUID]:
+    """Schedule again every orphaned run; returns those the server accepted to schedule."""
+    done: list[UUID] = []
+    for run in await orphans(client, deployment_ids, stale):
+        assert run.state is not None
+        if run.id in _given_up:
+            continue
+        history = await client.read_flow_run_states(run.id)
+        if sum(1 for state in history if state.message == MESSAGE) >= MAX_RECOVERIES:
+            _given_up.add(run.id)
+            logger.error(
+                "Run %s (%s) relancé %d fois sans aboutir : à examiner.", run.id, run.name, MAX_RECOVERIES
+            )
+            continue
+        result = await client.set_flow_run_state(run.id, Scheduled(message=MESSAGE))
+        if result.status.value == "ACCEPT":
+            logger.warning(
+                "Run %s (%s) resté « %s » sans processus : replanifié, il va reprendre.",
+                run.id,
+                run.name,
+                run.state.name,
+            )
+            done.append(run.id)
+    return done
+
+
+async def watch(deployment_ids: Collection[UUID], period: float, stale: timedelta) -> None:
+    """Until cancelled: a recovery pass now, then every ``period`` seconds; a failed pass is retried."""
+    while True:
+        try:
+            async with get_client() as client:
+                await recover(client, deployment_ids, stale)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # the server may be down: the next pass tries again
+            logger.warning(
+                "Recherche des runs orphelins impossible (%s) ; nouvel essai dans %.0f s.", exc, period
+            )
+        await asyncio.sleep(period)
