@@ -10,6 +10,7 @@ import os
 import pwd
 import shutil
 import subprocess
+import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
@@ -36,6 +37,10 @@ def require_initdb() -> Path:
     return where
 
 
+class PostgresCommandError(RuntimeError):
+    pass
+
+
 @dataclass
 class PrivateCluster:
     bin_dir: Path
@@ -44,14 +49,17 @@ class PrivateCluster:
     as_user: list[str]
 
     def _run(self, *args: str) -> None:
-        subprocess.run([*self.as_user, *args], check=True, capture_output=True, timeout=120)
+        done = subprocess.run([*self.as_user, *args], capture_output=True, text=True, timeout=120)
+        if done.returncode != 0:
+            raise PostgresCommandError(f"« {' '.join(args)} » a échoué : {done.stderr or done.stdout}")
 
     def url(self, database: str, driver: str = "postgresql+psycopg") -> str:
         return f"{driver}://postgres@127.0.0.1:{self.port}/{database}"
 
     def start(self) -> None:
         options = f"-p {self.port} -c listen_addresses=127.0.0.1 -k {self.data}"
-        self._run(str(self.bin_dir / "pg_ctl"), "-D", str(self.data), "-o", options, "-w", "start")
+        log = str(self.data.parent / "postgresql.log")  # not a pipe: the server outlives pg_ctl
+        self._run(str(self.bin_dir / "pg_ctl"), "-D", str(self.data), "-l", log, "-o", options, "-w", "start")
 
     def stop(self, mode: str = "fast") -> None:
         self._run(str(self.bin_dir / "pg_ctl"), "-D", str(self.data), "-m", mode, "-w", "stop")
@@ -63,10 +71,13 @@ class PrivateCluster:
 
 
 @contextmanager
-def private_cluster(folder: Path) -> Iterator[PrivateCluster]:
+def private_cluster() -> Iterator[PrivateCluster]:
+    """Started, and stopped and removed on the way out. Its folder is a new one under the system's
+    temporary directory: pytest's own is readable by its owner only, and the server runs as ``postgres``."""
     bin_dir = require_initdb()
+    folder = Path(tempfile.mkdtemp(prefix="siae-pg-"))
     data = folder / "pgdata"
-    data.mkdir(parents=True)
+    data.mkdir()
     as_user: list[str] = []
     if os.geteuid() == 0:
         user = pwd.getpwnam("postgres")
@@ -74,10 +85,13 @@ def private_cluster(folder: Path) -> Iterator[PrivateCluster]:
             os.chown(path, user.pw_uid, user.pw_gid)
         as_user = [shutil.which("runuser") or "runuser", "-u", "postgres", "--"]
     cluster = PrivateCluster(bin_dir, data, free_port(), as_user)
-    cluster._run(str(bin_dir / "initdb"), "-D", str(data), "-U", "postgres", "--auth=trust", "-E", "UTF8")
-    cluster.start()
     try:
-        yield cluster
+        cluster._run(str(bin_dir / "initdb"), "-D", str(data), "-U", "postgres", "--auth=trust", "-E", "UTF8")
+        cluster.start()
+        try:
+            yield cluster
+        finally:
+            with suppress(PostgresCommandError):
+                cluster.stop("immediate")
     finally:
-        with suppress(subprocess.CalledProcessError):
-            cluster.stop("immediate")
+        shutil.rmtree(folder, ignore_errors=True)

@@ -26,9 +26,11 @@ Whether a run's process lives is known two ways:
   default) means the process is gone with its machine.
 
 A run that Prefect marked « Crashed » (its process was stopped by a signal, for instance the runner
-stopped with SIGTERM while the run was suspending at its gate) is scheduled again too: it replays up to
-its gate, which asks again. A run is scheduled again :data:`MAX_RECOVERIES` times at most: one that
-dies at each replay is left for a person to look at (its logs say so).
+stopped with SIGTERM while the run was suspending at its gate), or a stage run « Failed » (the Prefect
+server, the database or the SMTP server was unreachable for longer than the clients retry) is scheduled
+again too, after a pause that doubles at each attempt (10 s, 20 s, 40 s…): it replays up to where it
+stopped, or up to its gate, which asks again. A run is scheduled again :data:`MAX_RECOVERIES` times at
+most: one that fails at each replay is left for a person to look at (the runner's log says so).
 
 The proposal is not forced: Prefect's orchestration accepts Running, Pending or Crashed to Scheduled, and
 refuses it if the run has completed meanwhile. A run waiting at its gate (Paused) is never touched.
@@ -51,6 +53,7 @@ from prefect.client.schemas.filters import (
     FlowRunFilterStateType,
 )
 from prefect.client.schemas.objects import FlowRun, StateType
+from prefect.client.schemas.responses import SetStateStatus
 from prefect.events.filters import (
     EventFilter,
     EventNameFilter,
@@ -71,7 +74,8 @@ GRACE = timedelta(seconds=10)
 MAX_RECOVERIES = 5
 # Pending lasts from a runner's claim to its process's start: well under a second, a few under load.
 PENDING_STALE = timedelta(seconds=30)
-WATCHED = [StateType.RUNNING, StateType.PENDING, StateType.CRASHED]
+WATCHED = [StateType.RUNNING, StateType.PENDING, StateType.CRASHED, StateType.FAILED]
+ENDED = (StateType.CRASHED, StateType.FAILED)
 MESSAGE = (
     "Relancé : le processus qui exécutait ce run s'est arrêté (runner ou machine arrêtés). Le run "
     "reprend depuis ses résultats enregistrés ; ce qui est déjà fait ne sera pas refait."
@@ -86,11 +90,11 @@ def lease_dir() -> Path:
     return Path(get_current_settings().home) / LEASES
 
 
-def hold_lease(flow_run_id: UUID | str | None) -> None:
+def hold_lease(flow_run_id: UUID | str | None, folder: Path | None = None) -> None:
     """In the run's process, before its engine starts: the lease lasts as long as the process."""
     if flow_run_id is None:
         return
-    folder = lease_dir()
+    folder = folder or lease_dir()
     folder.mkdir(parents=True, exist_ok=True)
     fd = os.open(folder / str(flow_run_id), os.O_RDWR | os.O_CREAT, 0o600)
     try:
@@ -102,11 +106,11 @@ def hold_lease(flow_run_id: UUID | str | None) -> None:
     _held.append(fd)
 
 
-def local_process(flow_run_id: UUID, since: datetime) -> bool | None:
+def local_process(flow_run_id: UUID, since: datetime, folder: Path | None = None) -> bool | None:
     """True if a process of this machine runs it; False if the process this machine started for its
     state (at ``since``) is dead; None if no process of this machine started it for that state."""
     try:
-        fd = os.open(lease_dir() / str(flow_run_id), os.O_RDWR)
+        fd = os.open((folder or lease_dir()) / str(flow_run_id), os.O_RDWR)
     except FileNotFoundError:
         return None
     try:
@@ -135,9 +139,14 @@ async def _beating(client: PrefectClient, run: FlowRun, since: datetime) -> bool
 
 
 async def orphans(
-    client: PrefectClient, deployment_ids: Collection[UUID], stale: timedelta, now: datetime | None = None
+    client: PrefectClient,
+    deployment_ids: Collection[UUID],
+    stale: timedelta,
+    retry_failed: Collection[UUID] = (),
+    now: datetime | None = None,
 ) -> list[FlowRun]:
-    """Runs of these deployments that are Crashed, or Running or Pending with no live process."""
+    """Runs of these deployments that are Crashed, Failed (those of ``retry_failed`` only), or Running or
+    Pending with no live process."""
     now = now or datetime.now(UTC)
     runs = await client.read_flow_runs(
         flow_run_filter=FlowRunFilter(state=FlowRunFilterState(type=FlowRunFilterStateType(any_=WATCHED))),
@@ -149,8 +158,9 @@ async def orphans(
     for run in runs:
         if run.state is None or run.state.timestamp is None or now - run.state.timestamp < GRACE:
             continue
-        if run.state.type == StateType.CRASHED:
-            found.append(run)
+        if run.state.type in ENDED:
+            if run.state.type == StateType.CRASHED or run.deployment_id in retry_failed:
+                found.append(run)
             continue
         here = local_process(run.id, run.state.timestamp)
         if here is False:
@@ -166,24 +176,33 @@ async def orphans(
     return found
 
 
-async def recover(client: PrefectClient, deployment_ids: Collection[UUID], stale: timedelta) -> list[UUID]:
+async def recover(
+    client: PrefectClient,
+    deployment_ids: Collection[UUID],
+    stale: timedelta,
+    retry_failed: Collection[UUID] = (),
+) -> list[UUID]:
     """Schedule again every orphaned run; returns those the server accepted to schedule."""
     done: list[UUID] = []
-    for run in await orphans(client, deployment_ids, stale):
-        assert run.state is not None
+    now = datetime.now(UTC)
+    for run in await orphans(client, deployment_ids, stale, retry_failed, now):
+        assert run.state is not None and run.state.timestamp is not None
         if run.id in _given_up:
             continue
         history = await client.read_flow_run_states(run.id)
-        if sum(1 for state in history if state.message == MESSAGE) >= MAX_RECOVERIES:
+        attempts = sum(1 for state in history if state.message == MESSAGE)
+        if run.state.type in ENDED and now - run.state.timestamp < GRACE * 2**attempts:
+            continue  # not yet: the server, database or mail server it failed on may still be down
+        if attempts >= MAX_RECOVERIES:
             _given_up.add(run.id)
             logger.error(
                 "Run %s (%s) relancé %d fois sans aboutir : à examiner.", run.id, run.name, MAX_RECOVERIES
             )
             continue
-        result = await client.set_flow_run_state(run.id, Scheduled(message=MESSAGE))
-        if result.status.value == "ACCEPT":
+        proposed = await client.set_flow_run_state(run.id, Scheduled(message=MESSAGE))  # type: ignore[var-annotated]
+        if proposed.status == SetStateStatus.ACCEPT:
             logger.warning(
-                "Run %s (%s) resté « %s » sans processus : replanifié, il va reprendre.",
+                "Run %s (%s) resté « %s » : replanifié, il va reprendre.",
                 run.id,
                 run.name,
                 run.state.name,
@@ -192,12 +211,14 @@ async def recover(client: PrefectClient, deployment_ids: Collection[UUID], stale
     return done
 
 
-async def watch(deployment_ids: Collection[UUID], period: float, stale: timedelta) -> None:
+async def watch(
+    deployment_ids: Collection[UUID], period: float, stale: timedelta, retry_failed: Collection[UUID] = ()
+) -> None:
     """Until cancelled: a recovery pass now, then every ``period`` seconds; a failed pass is retried."""
     while True:
         try:
             async with get_client() as client:
-                await recover(client, deployment_ids, stale)
+                await recover(client, deployment_ids, stale, retry_failed)
         except asyncio.CancelledError:
             raise
         except Exception as exc:  # the server may be down: the next pass tries again

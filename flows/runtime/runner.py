@@ -142,17 +142,22 @@ async def _serve(schedules: bool, poll_seconds: float) -> None:
     start_from_pending()
     runner = SiaeRunner(name="siae", query_seconds=poll_seconds, pause_on_shutdown=True)
     woken = []
+    stages = []
     for flow, options in flows(schedules):
         deployment_id = await runner.aadd_flow(flow, **options)
         if options["name"] in WOKEN:
             woken.append(deployment_id)
+        if options["name"] == "etape":
+            stages.append(deployment_id)
         if options["name"] == "demarrer-implantation":
             # Before the other deployments exist: whoever waits for all three finds the lists in place.
             await _offer_lists()
     listener = asyncio.create_task(wakeup.listen(runner, woken))
     settings = get_settings()
     recovering = asyncio.create_task(
-        recovery.watch(woken, settings.recovery_seconds, timedelta(seconds=settings.recovery_stale_seconds))
+        recovery.watch(
+            woken, settings.recovery_seconds, timedelta(seconds=settings.recovery_stale_seconds), stages
+        )
     )
     try:
         await runner.start()
