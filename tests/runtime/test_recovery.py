@@ -7,6 +7,7 @@ kills its whole process group (runner, forkserver, runs) when it reaches it, or 
 test kills or restarts a server.
 """
 
+import asyncio
 import os
 import signal
 import subprocess
@@ -19,16 +20,19 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from uuid import UUID
 
 import pytest
 from factories import complete_for_documents, decide, stage_work
+from prefect.client.orchestration import PrefectClient
+from prefect.states import Cancelled
 from private_postgres import private_cluster
 from sqlmodel import select
 
 from flows.harness.local import LocalStack, flow_processes, start_server
 from flows.harness.sandbox import Sandbox, sandbox
 from flows.harness.scenario import SCENARIO_TODAY, Driver, gate
-from flows.runtime.recovery import local_process
+from flows.runtime.recovery import HEARTBEAT, local_process, orphans
 from implantation.config.loader import demo_config, load_process_config
 from implantation.config.schema import ProcessConfig
 from implantation.db.models import (
@@ -363,3 +367,46 @@ def test_postgresql_restarted_mid_stage(tmp_path: Path) -> None:
             w.driver().wait_gate(projet_id, 2, timeout=120)
             assert _stage_status(w, projet_id, 1) == StageStatus.VALIDATED
             _check_once(w, projet_id, key)
+
+
+@prefect
+def test_a_run_of_another_machine_is_orphaned_when_its_heartbeats_stop(world: World) -> None:
+    """No lease on this machine: only Prefect's heartbeats tell whether its process lives. The clock is
+    moved with ``now`` (40 s after the run started, 30 s of silence allowed), not waited for."""
+    w = world
+    deployment = w.box.api.deployment_id("etape/etape")
+    created = w.box.api.post(
+        f"/deployments/{deployment}/create_flow_run",
+        {
+            "parameters": {"projet_id": 999_999, "etape": 1},
+            "name": "autre-machine",
+            "state": {"type": "RUNNING"},
+        },
+    )
+    run_id = UUID(created["id"])
+    stale = timedelta(seconds=30)
+
+    async def orphaned(client: PrefectClient, started: datetime) -> bool:
+        found = await orphans(client, [UUID(deployment)], stale, now=started + timedelta(seconds=40))
+        return run_id in {r.id for r in found}
+
+    async def scenario() -> None:
+        async with PrefectClient(api=w.stack.api_url) as client:
+            run = await client.read_flow_run(run_id)
+            assert run.state is not None and run.state.is_running() and run.state.timestamp is not None
+            started = run.state.timestamp
+            assert await orphaned(client, started)  # silent since it started
+            beat = {
+                "occurred": (started + timedelta(seconds=20)).isoformat(),
+                "event": HEARTBEAT,
+                "resource": {"prefect.resource.id": f"prefect.flow-run.{run_id}"},
+                "id": str(uuid.uuid4()),
+            }
+            w.box.api.post("/events", [beat])  # type: ignore[arg-type]
+            deadline = time.monotonic() + 60
+            while await orphaned(client, started):  # the server stores events a moment later
+                assert time.monotonic() < deadline, "battement de cœur jamais pris en compte"
+                await asyncio.sleep(0.5)
+            await client.set_flow_run_state(run_id, Cancelled(), force=True)  # nothing left to recover
+
+    asyncio.run(scenario())
