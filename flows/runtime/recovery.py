@@ -29,8 +29,9 @@ A run that Prefect marked « Crashed » (its process was stopped by a signal, fo
 stopped with SIGTERM while the run was suspending at its gate), or a stage run « Failed » (the Prefect
 server, the database or the SMTP server was unreachable for longer than the clients retry) is scheduled
 again too, after a pause that doubles at each attempt (10 s, 20 s, 40 s…): it replays up to where it
-stopped, or up to its gate, which asks again. A run is scheduled again :data:`MAX_RECOVERIES` times at
-most: one that fails at each replay is left for a person to look at (the runner's log says so).
+stopped, or up to its gate, which asks again. A run is scheduled again :data:`MAX_RECOVERIES` times
+at most between two gates: one that fails at each replay is left for a person to look at (the runner's
+log says so).
 
 The proposal is not forced: Prefect's orchestration accepts Running, Pending or Crashed to Scheduled, and
 refuses it if the run has completed meanwhile. A run waiting at its gate (Paused) is never touched.
@@ -52,7 +53,7 @@ from prefect.client.schemas.filters import (
     FlowRunFilterState,
     FlowRunFilterStateType,
 )
-from prefect.client.schemas.objects import FlowRun, StateType
+from prefect.client.schemas.objects import FlowRun, State, StateType
 from prefect.client.schemas.responses import SetStateStatus
 from prefect.events.filters import (
     EventFilter,
@@ -176,6 +177,17 @@ async def orphans(
     return found
 
 
+def _recoveries(history: list[State]) -> int:
+    """How many times the run was scheduled again since it last waited at a gate (Paused)."""
+    count = 0
+    for state in sorted(history, key=lambda state: state.timestamp or datetime.min.replace(tzinfo=UTC)):
+        if state.type == StateType.PAUSED:
+            count = 0
+        elif state.message == MESSAGE:
+            count += 1
+    return count
+
+
 async def recover(
     client: PrefectClient,
     deployment_ids: Collection[UUID],
@@ -189,8 +201,7 @@ async def recover(
         assert run.state is not None and run.state.timestamp is not None
         if run.id in _given_up:
             continue
-        history = await client.read_flow_run_states(run.id)
-        attempts = sum(1 for state in history if state.message == MESSAGE)
+        attempts = _recoveries(await client.read_flow_run_states(run.id))
         if run.state.type in ENDED and now - run.state.timestamp < GRACE * 2**attempts:
             continue  # not yet: the server, database or mail server it failed on may still be down
         if attempts >= MAX_RECOVERIES:

@@ -25,14 +25,14 @@ from uuid import UUID
 import pytest
 from factories import complete_for_documents, decide, stage_work
 from prefect.client.orchestration import PrefectClient
-from prefect.states import Cancelled
+from prefect.states import Cancelled, Paused, Running, Scheduled
 from private_postgres import private_cluster
 from sqlmodel import select
 
 from flows.harness.local import LocalStack, flow_processes, start_server
 from flows.harness.sandbox import Sandbox, sandbox
 from flows.harness.scenario import SCENARIO_TODAY, Driver, gate
-from flows.runtime.recovery import HEARTBEAT, local_process, orphans
+from flows.runtime.recovery import HEARTBEAT, MESSAGE, _recoveries, local_process, orphans
 from implantation.config.loader import demo_config, load_process_config
 from implantation.config.schema import ProcessConfig
 from implantation.db.models import (
@@ -139,6 +139,24 @@ class World:
             )
             time.sleep(0.1)
         runner.process.wait(timeout=30)
+
+
+def test_recoveries_are_counted_since_the_last_gate() -> None:
+    start = datetime(2026, 10, 1, tzinfo=UTC)
+    kinds = [
+        Scheduled(message=MESSAGE),
+        Running(),
+        Scheduled(message=MESSAGE),
+        Running(),
+        Paused(),  # the stage reached its gate: what came before is settled
+        Scheduled(message=MESSAGE),
+        Running(),
+    ]
+    history = [
+        state.model_copy(update={"timestamp": start + timedelta(seconds=n)}) for n, state in enumerate(kinds)
+    ]
+    assert _recoveries(list(reversed(history))) == 1
+    assert _recoveries(history[:4]) == 2
 
 
 def _world(base: Path, database_url: str, prefect_url: str | None = None) -> Iterator[World]:
