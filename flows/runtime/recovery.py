@@ -13,14 +13,14 @@ for them: the runner takes them at once (:mod:`flows.runtime.wakeup`) and they r
 idempotent by design: the answer is stored as run input, finished tasks return their stored results,
 ``decide`` is keyed by the gate, documents reuse identical drafts, e-mails go through ``send_once``.
 
-Whether a run's process lives is known two ways:
+Whether a run's process lives is known three ways:
 
 * on this machine, by a lease: the process holds an exclusive ``flock`` on a file named after its run
   (:func:`hold_lease`) for as long as it lives; the kernel releases it when the process dies, however it
   dies. A lease that is free and dates from the run's current state means its process is dead: the run
   is scheduled again at once.
 * a run left Pending for :data:`PENDING_STALE` with no process of this machine was claimed by a runner
-  that died before starting it;
+  that died before starting its process;
 * for a run that no process of this machine started, by Prefect's heartbeats
   (``PREFECT_FLOWS_HEARTBEAT_FREQUENCY``, every 30 s): none for ``SIAE_RECOVERY_STALE_SECONDS`` (90 by
   default) means the process is gone with its machine.
@@ -33,8 +33,10 @@ stopped, or up to its gate, which asks again. A run is scheduled again :data:`MA
 at most between two gates: one that fails at each replay is left for a person to look at (the runner's
 log says so).
 
-The proposal is not forced: Prefect's orchestration accepts Running, Pending or Crashed to Scheduled, and
-refuses it if the run has completed meanwhile. A run waiting at its gate (Paused) is never touched.
+The proposal is not forced: Prefect's orchestration (``CoreFlowPolicy``) accepts Running, Pending,
+Crashed or Failed to Scheduled (leaving a final state clears the run's pause keys, which the gates do not
+need: they read the stored answer by key), and refuses it if the run has completed meanwhile. A run
+waiting at its gate (Paused) is never touched. Free leases older than :data:`LEASE_KEPT` are removed.
 """
 
 import asyncio
@@ -75,6 +77,8 @@ GRACE = timedelta(seconds=10)
 MAX_RECOVERIES = 5
 # Pending lasts from a runner's claim to its process's start: well under a second, a few under load.
 PENDING_STALE = timedelta(seconds=30)
+LEASE_KEPT = timedelta(days=7)
+PRUNE_EVERY = timedelta(hours=1)
 WATCHED = [StateType.RUNNING, StateType.PENDING, StateType.CRASHED, StateType.FAILED]
 ENDED = (StateType.CRASHED, StateType.FAILED)
 MESSAGE = (
@@ -124,6 +128,29 @@ def local_process(flow_run_id: UUID, since: datetime, folder: Path | None = None
         return False if abs(started - since) <= LEASE_MATCH else None
     finally:
         os.close(fd)
+
+
+def prune_leases(folder: Path | None = None, now: datetime | None = None) -> int:
+    """Remove the free leases older than :data:`LEASE_KEPT` (one empty file per run otherwise stays for
+    good); a later process of the same run creates its lease again. Returns how many were removed."""
+    folder = folder or lease_dir()
+    limit = (now or datetime.now(UTC)) - LEASE_KEPT
+    removed = 0
+    for path in folder.glob("*") if folder.is_dir() else ():
+        try:
+            fd = os.open(path, os.O_RDWR)
+        except FileNotFoundError:
+            continue
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            if datetime.fromtimestamp(os.fstat(fd).st_mtime, UTC) < limit:
+                path.unlink(missing_ok=True)
+                removed += 1
+        except BlockingIOError:  # its process lives
+            pass
+        finally:
+            os.close(fd)
+    return removed
 
 
 async def _beating(client: PrefectClient, run: FlowRun, since: datetime) -> bool:
@@ -226,7 +253,11 @@ async def watch(
     deployment_ids: Collection[UUID], period: float, stale: timedelta, retry_failed: Collection[UUID] = ()
 ) -> None:
     """Until cancelled: a recovery pass now, then every ``period`` seconds; a failed pass is retried."""
+    pruned = datetime.min.replace(tzinfo=UTC)
     while True:
+        if datetime.now(UTC) - pruned > PRUNE_EVERY:
+            pruned = datetime.now(UTC)
+            await asyncio.to_thread(prune_leases)
         try:
             async with get_client() as client:
                 await recover(client, deployment_ids, stale, retry_failed)

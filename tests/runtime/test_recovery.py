@@ -8,6 +8,7 @@ test kills or restarts a server.
 """
 
 import asyncio
+import fcntl
 import os
 import signal
 import subprocess
@@ -32,7 +33,7 @@ from sqlmodel import select
 from flows.harness.local import LocalStack, flow_processes, start_server
 from flows.harness.sandbox import Sandbox, sandbox
 from flows.harness.scenario import SCENARIO_TODAY, Driver, gate
-from flows.runtime.recovery import HEARTBEAT, MESSAGE, _recoveries, local_process, orphans
+from flows.runtime.recovery import HEARTBEAT, MESSAGE, _recoveries, local_process, orphans, prune_leases
 from implantation.config.loader import demo_config, load_process_config
 from implantation.config.schema import ProcessConfig
 from implantation.db.models import (
@@ -139,6 +140,22 @@ class World:
             )
             time.sleep(0.1)
         runner.process.wait(timeout=30)
+
+
+def test_only_free_and_old_leases_are_pruned(tmp_path: Path) -> None:
+    old, recent = uuid.uuid4(), uuid.uuid4()
+    for run_id in (old, recent):
+        (tmp_path / str(run_id)).touch()
+    week_ago = (datetime.now(UTC) - timedelta(days=8)).timestamp()
+    os.utime(tmp_path / str(old), (week_ago, week_ago))
+    held = os.open(tmp_path / str(old), os.O_RDWR)
+    try:
+        fcntl.flock(held, fcntl.LOCK_EX | fcntl.LOCK_NB)  # a live process of that run
+        assert prune_leases(tmp_path) == 0
+    finally:
+        os.close(held)
+    assert prune_leases(tmp_path) == 1
+    assert sorted(p.name for p in tmp_path.iterdir()) == [str(recent)]
 
 
 def test_recoveries_are_counted_since_the_last_gate() -> None:
