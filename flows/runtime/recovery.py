@@ -255,10 +255,10 @@ async def watch(
     """Until cancelled: a recovery pass now, then every ``period`` seconds; a failed pass is retried."""
     pruned = datetime.min.replace(tzinfo=UTC)
     while True:
-        if datetime.now(UTC) - pruned > PRUNE_EVERY:
-            pruned = datetime.now(UTC)
-            await asyncio.to_thread(prune_leases)
         try:
+            if datetime.now(UTC) - pruned > PRUNE_EVERY:
+                pruned = datetime.now(UTC)
+                await asyncio.to_thread(prune_leases)
             async with get_client() as client:
                 await recover(client, deployment_ids, stale, retry_failed)
         except asyncio.CancelledError:
