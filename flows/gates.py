@@ -15,6 +15,7 @@ from prefect.states import Suspended
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, TypeAdapter, create_model
 from pydantic_core import PydanticUndefined
 
+from implantation import faults
 from implantation.config.loader import get_process_config
 from implantation.config.schema import DecisionKind, ProcessConfig
 from implantation.dossier import Facts
@@ -295,5 +296,6 @@ def ask(form: type[GateInput], key: str) -> GateInput:
     keyset = keyset_from_paused_state(Suspended(pause_key=key))
     given = read_flow_run_input(keyset["response"])
     if given is not None:
+        faults.point("reponse")
         return form(**given)
     return suspend_flow_run(wait_for_input=form, key=key, timeout=None)

@@ -37,6 +37,18 @@ class Settings(BaseSettings):
         "qu'une personne attend partent dès que le serveur les annonce ; l'interrogation lance le balayage "
         "planifié et rattrape une annonce manquée.",
     )
+    recovery_seconds: float = Field(
+        default=15.0,
+        gt=0,
+        description="Secondes entre deux recherches, par le runner, des runs d'étape dont le processus est mort "
+        "(runner tué, machine arrêtée) : ils sont replanifiés et rejoués.",
+    )
+    recovery_stale_seconds: float = Field(
+        default=90.0,
+        ge=35,
+        description="Un run « Running » sans battement de cœur (toutes les 30 s) depuis ce délai, et dont le "
+        "processus n'est pas sur cette machine, est tenu pour mort et replanifié.",
+    )
     secret_key: SecretStr | None = Field(
         default=None,
         description="Clé des codes de décision envoyés par courriel (HMAC) ; obligatoire hors démonstration",

@@ -14,6 +14,7 @@ from pydantic import BaseModel
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, func, select
 
+from implantation import faults
 from implantation.config.schema import DecisionKind, ProcessConfig
 from implantation.dates import today
 from implantation.db.models import ImplantationProject, Person
@@ -338,6 +339,8 @@ def decide_gate(
             return result
 
     try:
-        return answer_once()
+        result = answer_once()
     except IntegrityError:
-        return answer_once()
+        result = answer_once()
+    faults.point("decision")  # committed, the task's result not yet stored
+    return result

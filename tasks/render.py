@@ -3,6 +3,7 @@
 from prefect import task
 from pydantic import BaseModel
 
+from implantation import faults
 from implantation.db.session import session_scope
 from implantation.documents.render import LibreOfficeError
 from implantation.documents.service import generate_pack
@@ -32,7 +33,9 @@ def generate_documents(projet_id: int, tentative: int, saisie: int) -> PackResul
     try:
         with session_scope(engine) as session:
             records = generate_pack(session, projet_id, cfg, settings, with_pdf=False)
-            return PackResult(document_ids=[r.id for r in records if r.id is not None])
+            result = PackResult(document_ids=[r.id for r in records if r.id is not None])
     except (DomainError, LibreOfficeError) as exc:
         problems = getattr(exc, "problems", None) or [str(exc)]
         return PackResult(problems=[str(p) for p in problems])
+    faults.point("documents")  # files written and recorded, the task's result not yet stored
+    return result

@@ -61,6 +61,9 @@ def prefect_env(
             "PREFECT_SERVER_SERVICES_TRIGGERS_ENABLED": "false",
             "PREFECT_SERVER_SERVICES_FOREMAN_ENABLED": "false",
             "PREFECT_LOGGING_LEVEL": "INFO",
+            # Each run's process tells the server it lives: a run whose beats stop is scheduled again by
+            # a runner of another machine (see :mod:`flows.runtime.recovery`). 30 s is Prefect's minimum.
+            "PREFECT_FLOWS_HEARTBEAT_FREQUENCY": "30",
             "PYTHONUNBUFFERED": "1",
             # The approval e-mails link to this UI.
             "SIAE_PREFECT_UI_URL": f"http://{host}:{port}",

@@ -7,7 +7,8 @@ The flows are added as in-memory flows (``Runner.add_flow``), not as deployments
 entrypoint: Prefect then starts a run from the flow object it holds, and :mod:`flows.runtime.warm_start` can
 fork it from a warm process. A run that someone waits for (a new implantation, a resumed stage, the
 next stage) starts when the server announces it (:mod:`flows.runtime.wakeup`); the poll
-(``SIAE_RUNNER_POLL_SECONDS``) starts the scheduled sweep and any run whose announcement was missed.
+(``SIAE_RUNNER_POLL_SECONDS``) starts the scheduled sweep and any run whose announcement was missed. A run
+whose process died (runner killed, machine stopped) is scheduled again by :mod:`flows.runtime.recovery`.
 
 Guard: ``tests/runtime/test_wakeup.py::test_start_from_pending_turns_the_submitting_proposal_off`` fails if
 ``FlowRunExecutor`` loses its ``propose_submitting`` switch.
@@ -19,6 +20,7 @@ import functools
 import logging
 import os
 import threading
+from datetime import timedelta
 from typing import Any
 
 import prefect.runner._scheduled_run_poller as scheduled_run_poller
@@ -29,7 +31,7 @@ from pydantic import ValidationError
 
 from flows.implantation_flow import demarrer_implantation
 from flows.overview_flow import tableau_national
-from flows.runtime import choices, wakeup, warm_start
+from flows.runtime import choices, recovery, wakeup, warm_start
 from flows.stage_flow import etape
 from flows.sweeper import echeances
 from implantation.cli.common import FrenchArgumentParser
@@ -140,18 +142,28 @@ async def _serve(schedules: bool, poll_seconds: float) -> None:
     start_from_pending()
     runner = SiaeRunner(name="siae", query_seconds=poll_seconds, pause_on_shutdown=True)
     woken = []
+    stages = []
     for flow, options in flows(schedules):
         deployment_id = await runner.aadd_flow(flow, **options)
         if options["name"] in WOKEN:
             woken.append(deployment_id)
+        if options["name"] == "etape":
+            stages.append(deployment_id)
         if options["name"] == "demarrer-implantation":
             # Before the other deployments exist: whoever waits for all three finds the lists in place.
             await _offer_lists()
     listener = asyncio.create_task(wakeup.listen(runner, woken))
+    settings = get_settings()
+    recovering = asyncio.create_task(
+        recovery.watch(
+            woken, settings.recovery_seconds, timedelta(seconds=settings.recovery_stale_seconds), stages
+        )
+    )
     try:
         await runner.start()
     finally:
         listener.cancel()
+        recovering.cancel()
 
 
 def main(argv: list[str] | None = None) -> None:

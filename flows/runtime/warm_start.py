@@ -44,7 +44,7 @@ from prefect.utilities.callables import cloudpickle_wrapped_call
 from prefect.utilities.processutils import sanitize_subprocess_env
 
 from flows.runtime import client as prefect_client
-from flows.runtime import suspension_observer
+from flows.runtime import recovery, suspension_observer
 
 T = TypeVar("T")
 
@@ -151,6 +151,7 @@ def _run_flow_with_env(
         settings = Settings()
     with SettingsContext(profile=get_settings_context().profile, settings=settings):
         flow_run = kwargs.get("flow_run")
+        recovery.hold_lease(getattr(flow_run, "id", None))  # see :mod:`flows.runtime.recovery`
         with handle_engine_signals(getattr(flow_run, "id", None)):
             outcome = run_flow(*args, **kwargs)
             if asyncio.iscoroutine(outcome):

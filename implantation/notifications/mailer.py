@@ -38,6 +38,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, col, select, update
 
+from implantation import faults
 from implantation.dates import fr_date, fr_datetime
 from implantation.db.models import (
     ImplantationProject,
@@ -398,6 +399,7 @@ def send_composed_once(
             len(refused),
         )
     _settle(session, record_id, ", ".join(a for a in addresses if a not in refused))
+    faults.point("courriel")  # delivered and recorded, the caller not yet told
     logger.info("Courriel %s envoyé (clé %s, %d destinataire(s)).", kind.value, dedup_key, len(addresses))
     record = session.get(NotificationRecord, record_id, populate_existing=True)
     assert record is not None

@@ -1,0 +1,37 @@
+"""Fault points: where the recovery tests break things, deterministically, instead of after a sleep.
+
+``SIAE_TEST_FAULT=<point>:<marker file>`` makes the process reaching ``point(<point>)`` kill its whole process
+group with SIGKILL (the runner, its forkserver and every run it executes, as a dead machine or a
+``kill -9`` of the service would), the first time only: the marker file is created first, so the
+replay after the restart goes through. With ``:attendre`` after the marker, the process waits there
+instead until ``<marker file>.suite`` exists: the test kills or restarts a server meanwhile.
+Unset (always, outside the tests) a point does nothing.
+"""
+
+import os
+import signal
+import time
+from pathlib import Path
+
+VARIABLE = "SIAE_TEST_FAULT"
+POINTS = ("reponse", "decision", "documents", "courriel")
+
+
+def point(name: str) -> None:
+    spec = os.environ.get(VARIABLE)
+    if not spec:
+        return
+    wanted, _, rest = spec.partition(":")
+    marker, _, action = rest.partition(":")
+    if wanted != name or not marker:
+        return
+    try:
+        os.close(os.open(marker, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
+    except FileExistsError:
+        return
+    if action == "attendre":
+        go_on = Path(f"{marker}.suite")
+        while not go_on.exists():
+            time.sleep(0.05)
+        return
+    os.killpg(os.getpgrp(), signal.SIGKILL)
