@@ -1,7 +1,7 @@
 """A complete implantation played as its people would: the demo's script, reused by the tests.
 
-Decisions go through the HTTP resume API (the UI's Resume button), and so do the facts of stage 3, typed in
-its gate form; the rest (COPIL minutes, deliverables, the facts of stages 1 and 4, the opérateurs,
+Decisions go through the HTTP resume API (the UI's Resume button), and so do the facts of stages 1 and 3,
+typed in their gate forms; the rest (COPIL minutes, deliverables, the facts of stage 4, the opérateurs,
 signatures) goes through the ``siae`` commands a person types (:mod:`flows.harness.person`).
 """
 
@@ -242,7 +242,6 @@ def full_implantation(driver: Driver, projet_id: int) -> date:
     d, e = driver, driver.email
     launch_on = d.launch_date(d.today + timedelta(days=60))
     d.stage_work(projet_id, 1)
-    d.enter_facts(projet_id, 1, launch_on)
     d.answer(
         projet_id, 1, gate(e("spip38")), "le SPIP tente d'approuver (rôle non habilité) : refusé, redemandé"
     )
@@ -255,8 +254,9 @@ def full_implantation(driver: Driver, projet_id: int) -> date:
     d.answer(
         projet_id,
         1,
-        gate(e("cheffe.projet.disp")),
-        "la DISP confirme l'établissement, le chef de projet et les locaux (code lu dans son courriel)",
+        gate(e("cheffe.projet.disp"), **d.form_facts(1, launch_on)),
+        "la DISP saisit dans le formulaire les locaux et le binôme SPIP/EP, et confirme l'établissement "
+        "(code lu dans son courriel)",
     )
 
     d.stage_work(projet_id, 2)
