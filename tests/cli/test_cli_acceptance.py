@@ -73,7 +73,9 @@ def test_from_the_sample_csvs_to_the_documents(terminal: Engine, tmp_path: Path)
     dui = _text(folder / "dui_IMP-2026-0001_v1.docx")
     assert "Tri de textiles" in dui and "00000001800010" in dui and "Salaires de l'encadrement" in dui
     plain = dui.replace("\u202f", " ").replace("\xa0", " ")
-    assert "95 000,00 €" in plain and "97 000,00 €" not in plain  # the DUI's budget is year 1's
+    # The two-year balance, with each year's lines as entered.
+    assert "Année 1, charge : Salaires de l'encadrement (ETI et CIP)\n95 000,00 €" in plain
+    assert "Année 2, charge : Salaires de l'encadrement (ETI et CIP)\n97 000,00 €" in plain
     contract = _text(folder / "contrat_implantation_IMP-2026-0001_v1.docx")
     assert "Morgan Exemple" in contract and "fouille des ballots" in contract
 
