@@ -108,7 +108,7 @@ class People:
             return gate(e("spip38"))
         if etape == 5:
             return gate(e("referent.dreets"))
-        return gate(e("direction.laremise"), date_lancement=self.launch_on.isoformat(), **CHECKLIST)
+        return {**gate(e("direction.laremise"), date_lancement=self.launch_on.isoformat()), **CHECKLIST}
 
     def act(self, api: PrefectApi, projet_id: int, etape: int) -> None:
         if etape > 1:

@@ -158,8 +158,8 @@ def _run_flow_with_env(
     for key in remove_env or ():
         os.environ.pop(key, None)
     os.environ.update(env or {})
-    for key in checked:
-        version_checking._cache_api_version_check(key)
+    for pair in checked:
+        version_checking._cache_api_version_check(pair)
     prefect_client.install_shared_tls()
     suspension_observer.install()
     if reuses_forkserver_settings(os.environ):
