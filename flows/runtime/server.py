@@ -21,8 +21,8 @@ for the lock instead of failing after its reads.
 **So does a resume.** A resume reads the run, its state and the form's schema, then writes the answer
 and the new state. When a COPIL room decides together, twenty resumes arrive at once; as deferred
 transactions, each one whose reads another resume's commit had overtaken was refused at once, again
-and again: after the client's twenty tries, 3 of 20 simultaneous resumes were accepted (8 of 50).
-Beginning ``IMMEDIATE``, they wait their turn: 20 of 20 (``benchmarks/concurrent_approvals.py``).
+and again: after the client's twenty tries, 3 to 7 of 20 simultaneous resumes were accepted (8 of 50).
+Beginning ``IMMEDIATE``, they wait their turn: 20 of 20, 50 of 50 (``benchmarks/concurrent_approvals.py``).
 
 Guard: ``tests/runtime/test_server.py`` fails if Prefect's SQLite set-up (``setup_sqlite``) or its ASGI
 application change shape.
