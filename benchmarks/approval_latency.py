@@ -32,6 +32,7 @@ from rich.console import Console
 from rich.progress import Progress
 from sqlmodel import select
 
+from benchmarks.bench_stack import cpu_seconds, load_average
 from flows.harness.api import PrefectApi
 from flows.harness.local import LocalServiceError, LocalStack, flow_processes, tree_rss_bytes
 from flows.harness.person import Terminal, record_stage_work
@@ -199,6 +200,8 @@ def _measure(box: Sandbox, attentes: int, mesures: int, backend: str, pause: flo
         for projet_id in range(1, mesures + 1):
             record_stage_work(terminal, cfg, projet_id, 1, dates.today())
         resumed, recorded, created, pending, next_running, next_waiting = [], [], [], [], [], []
+        server_pid, runner_pid = stack.service("serveur-prefect").pid, stack.service("runner").pid
+        cpu0, load = (cpu_seconds(server_pid), cpu_seconds(runner_pid)), load_average()
         for projet_id, run in list(zip(range(1, attentes + 1), stage1, strict=True))[:mesures]:
             email = ids.emails["cheffe.projet.disp"]
             code = driver.received_code(projet_id, 1, email)
@@ -218,7 +221,9 @@ def _measure(box: Sandbox, attentes: int, mesures: int, backend: str, pause: flo
             progress.advance(measured)
             time.sleep(pause)
 
-    print(f"Base du serveur Prefect : {backend}")
+        cpu = (cpu_seconds(server_pid) - cpu0[0], cpu_seconds(runner_pid) - cpu0[1])
+
+    print(f"Base du serveur Prefect : {backend} ; charge de la machine (1/5/15 min) : {load}")
     print(
         f"Mémoire au repos : serveur {idle[0]:.0f} Mo, runner {idle[1]:.0f} Mo ({idle[2]} processus de flow)"
     )
@@ -232,6 +237,11 @@ def _measure(box: Sandbox, attentes: int, mesures: int, backend: str, pause: flo
     _median_max("Reprise → run de l'étape suivante confié au runner (Pending)", pending)
     _median_max("Reprise → run de l'étape suivante en cours", next_running)
     _median_max("Reprise → étape suivante en attente de décision (formulaire prêt)", next_waiting)
+    # Less sensitive than the delays to what else the machine runs (other processes on the two cores).
+    print(
+        f"CPU par approbation (moyenne) : serveur Prefect {cpu[0] / mesures:.2f} s, "
+        f"runner et runs {cpu[1] / mesures:.2f} s"
+    )
     return 0
 
 

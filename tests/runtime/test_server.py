@@ -1,7 +1,10 @@
-"""The Prefect server's SQLite adjustments: a shorter lock wait, and run creation that takes the write lock
-before it reads."""
+"""The Prefect server's SQLite adjustments: a shorter lock wait, and run creation and resumes that take the
+write lock before they read."""
 
 import asyncio
+import json
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from contextvars import Context
 from pathlib import Path
 from typing import Any
@@ -13,7 +16,9 @@ from prefect.server.database.configurations import AioSqliteConfiguration
 from sqlalchemy import text
 from sqlalchemy.exc import OperationalError
 
+from flows.harness.local import auth_headers
 from flows.runtime import server as prefect_server
+from tests.flow_stack import FlowStack
 
 
 async def _pragmas(url: str) -> tuple[int, str]:
@@ -103,11 +108,13 @@ async def _marked(path: str, method: str = "POST") -> bool:
     return response.text == "True"
 
 
-def test_only_run_creation_from_a_deployment_is_marked() -> None:
+def test_only_run_creation_from_a_deployment_and_resume_are_marked() -> None:
     assert asyncio.run(_marked("/api/deployments/de8a430b-9545/create_flow_run"))
+    assert asyncio.run(_marked("/api/flow_runs/de8a430b-9545/resume"))
     assert not asyncio.run(_marked("/api/deployments/de8a430b-9545/create_flow_run", "GET"))
     assert not asyncio.run(_marked("/api/flow_runs/"))
-    assert not asyncio.run(_marked("/api/flow_runs/de8a430b-9545/resume"))
+    assert not asyncio.run(_marked("/api/flow_runs/de8a430b-9545/set_state"))
+    assert not asyncio.run(_marked("/api/flow_runs/de8a430b-9545/resume/x"))
     assert not prefect_server._immediate.get()
 
 
@@ -117,3 +124,45 @@ def test_the_server_app_gets_the_middleware_once(monkeypatch: pytest.MonkeyPatch
     app = server.create_app(webserver_only=True, ignore_cache=True)
     app = server.create_app(webserver_only=True)  # Prefect's cache returns the same app
     assert [m.cls for m in app.user_middleware].count(prefect_server.ImmediateWrites) == 1
+
+
+@pytest.mark.prefect
+def test_a_room_deciding_together_has_every_resume_accepted(flow_stack: FlowStack) -> None:
+    """Ten runs waiting at a gate, resumed at the same instant, each request sent once: none is refused
+    (a resume's deferred transaction was refused with HTTP 503 as soon as another resume had committed)."""
+    api = flow_stack.api
+    flow_id = api.post("/flows/", {"name": "essai-reprises-simultanees"})["id"]
+    keyset = {"response": "porte-reponse", "schema": "porte-schema", "description": "porte-description"}
+    schema = {
+        "type": "object",
+        "properties": {"approbateur": {"type": "string"}},
+        "required": ["approbateur"],
+    }
+    runs = []
+    for n in range(10):
+        run = api.post("/flow_runs/", {"flow_id": flow_id, "name": f"essai-reprise-{n}"})["id"]
+        api.post(f"/flow_runs/{run}/input", {"key": "porte-schema", "value": json.dumps(schema)})
+        paused = {"pause_key": "porte", "pause_reschedule": False, "run_input_keyset": keyset}
+        state = {"type": "PAUSED", "name": "Suspended", "state_details": paused}
+        api.post(f"/flow_runs/{run}/set_state", {"state": state, "force": True})
+        runs.append(run)
+    barrier = threading.Barrier(len(runs))
+
+    def resume(run: str) -> tuple[int, str]:
+        with httpx.Client(
+            base_url=flow_stack.stack.api_url, timeout=60, headers=auth_headers(flow_stack.stack.env)
+        ) as http:
+            barrier.wait()
+            answer = http.post(
+                f"/flow_runs/{run}/resume", json={"run_input": {"approbateur": "a@exemple.fr"}}
+            )
+        if not answer.is_success:
+            return answer.status_code, answer.text[:200]
+        return answer.status_code, str(answer.json().get("status"))
+
+    with ThreadPoolExecutor(len(runs)) as pool:
+        answers = list(pool.map(resume, runs))
+    assert answers == [(201, "ACCEPT")] * len(runs)  # 201: the run's new state was created
+    assert {api.get(f"/flow_runs/{run}/input/porte-reponse")["approbateur"] for run in runs} == {
+        "a@exemple.fr"
+    }

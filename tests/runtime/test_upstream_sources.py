@@ -29,6 +29,14 @@ UPSTREAM = {
         "d5c3782c71a5c670",
         "flows/runtime/runner.py (propose_submitting)",
     ),
+    "prefect._internal.version_checking:check_server_version": (
+        "00dafae2aef341e6",
+        "flows/runtime/warm_start.py (vérification déjà faite par le runner)",
+    ),
+    "prefect._internal.version_checking:_cache_api_version_check": (
+        "ff5b2ee25b8f9a17",
+        "flows/runtime/warm_start.py (vérification déjà faite par le runner)",
+    ),
     "prefect.server.database.configurations:AioSqliteConfiguration.setup_sqlite": (
         "b9dc9fceb00c8468",
         "flows/runtime/server.py (enveloppe)",

@@ -10,6 +10,7 @@ import prefect.flow_engine
 import prefect.runner._starter_direct as direct_starter
 import pytest
 from prefect import flow, tags
+from prefect._internal import version_checking
 from prefect.client.orchestration import SyncPrefectClient
 from prefect.context import serialize_context
 from prefect.settings import (
@@ -37,6 +38,7 @@ def report(path: str) -> None:
                 "shared_tls": getattr(SyncPrefectClient.__init__, "_siae_shared_tls", False),
                 "observer_beside": prefect.flow_engine.observe_flow_run_suspension
                 is suspension_observer.observe_flow_run_suspension,
+                "checked": sorted(map(list, version_checking._API_VERSION_CHECK_CACHE)),
             }
         )
     )
@@ -120,11 +122,18 @@ def test_a_forked_run_completes_on_the_server_with_the_runs_settings(
         if name.startswith("PREFECT_"):
             monkeypatch.setenv(name, value)
 
+    # A server whose version this process (the runner) has checked: the run does not check it again.
+    checked = ("http://serveur-deja-verifie/api", "3.0")
+    monkeypatch.setattr(
+        version_checking, "_API_VERSION_CHECK_CACHE", set(version_checking._API_VERSION_CHECK_CACHE)
+    )
+    version_checking._cache_api_version_check(checked)
     first = _run(fs, tmp_path / "premier.json")
     assert "multiprocessing.forkserver" in cmdline(int(first["ppid"]))
     assert first["api_url"] == fs.stack.api_url
     assert first["shared_tls"] is True  # its Prefect clients share one TLS context
     assert first["observer_beside"] is True  # its suspension observer does not hold its start
+    assert list(checked) in first["checked"]
 
     # A settings variable that differs from the forkserver's reaches the run: its settings are rebuilt.
     monkeypatch.setenv("PREFECT_LOGGING_LEVEL", "DEBUG")
