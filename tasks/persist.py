@@ -19,7 +19,6 @@ from implantation.config.schema import DecisionKind, ProcessConfig
 from implantation.dates import today
 from implantation.db.models import ImplantationProject, Person
 from implantation.db.session import session_scope
-from implantation.dossier import Dossier
 from implantation.enums import Decision, Role, StageStatus
 from implantation.notifications.codes import send_lock_alert
 from implantation.services import choices, gate_facts
@@ -28,17 +27,14 @@ from implantation.services.decisions import (
     DecisionRequest,
     approver_problems,
     decide,
-    lock_stage,
 )
 from implantation.services.errors import DomainError
 from implantation.services.gate_codes import gate_secret
 from implantation.services.workflow import (
     Actor,
-    _log,
     create_project,
     get_project,
     get_stage,
-    logged_decision,
 )
 from tasks.common import TASK_OPTIONS, runtime
 
@@ -230,46 +226,6 @@ def _result(request: DecisionRequest, outcome: DecisionOutcome) -> GateResult:
     )
 
 
-def _facts(
-    session: Session,
-    cfg: ProcessConfig,
-    project: ImplantationProject,
-    request: DecisionRequest,
-    approver: Person | None,
-    answer: dict[str, Any],
-    shown: dict[str, Any],
-) -> tuple[Dossier | None, list[str]]:
-    """The stage's facts entered in the answer, checked by the dossier's rules before any decision.
-
-    A refusal is logged under the gate's key like any refused decision (so a replay reads it back), and
-    nothing is written: neither the facts nor the decision.
-    """
-    model = gate_facts.facts_model(cfg, request.stage)
-    if model is None or request.key is None:
-        return None, []
-    lock_stage(session, project.id, request.stage)  # type: ignore[arg-type]
-    if logged_decision(session, request.key) is not None:
-        return None, []  # a replay: ``decide`` returns the logged outcome
-    dossier, problems = gate_facts.read(model, answer, shown)
-    if not problems:
-        problems = gate_facts.problems_with_recorded(session, cfg, project, model, dossier)
-    if problems:
-        actor = Actor.of(approver) if approver else Actor(label=f"personne inconnue #{request.approver_id}")
-        reason = " ; ".join(problems)
-        _log(
-            session,
-            project,
-            f"refus_{request.decision.value}",
-            actor,
-            stage=request.stage,
-            reason=reason,
-            accepted=False,
-            key=request.key,
-        )
-        session.flush()
-    return dossier, problems
-
-
 def apply_answer(
     session: Session,
     cfg: ProcessConfig,
@@ -285,8 +241,9 @@ def apply_answer(
 
     The next stage and attempt come from the decision's log row (:class:`DecisionOutcome`), so a replay
     after the project moved on still names the run the decision started. The stage's facts entered in
-    the form (``shown``: the values the form showed) are checked first and written with the decision,
-    in its transaction, only when the decision is accepted: its code proves who entered them.
+    the form (``shown``: the values the form showed) are read here and checked by ``decide`` after the
+    approver's code, then written with the decision, in its transaction, only when it is accepted: the
+    code proves who entered them.
     """
     project = get_project(session, projet_id)
     email = str(answer.get("approbateur") or "")
@@ -295,9 +252,9 @@ def apply_answer(
         request = _request(session, cfg, etape, key, approver.id if approver and approver.id else 0, answer)
     except UnreadableAnswer as exc:
         return GateResult(accepted=False, problems=[f"saisie illisible : {exc}"])
-    dossier, fact_problems = _facts(session, cfg, project, request, approver, answer, shown or {})
-    if fact_problems:
-        return GateResult(accepted=False, decision=request.decision, problems=fact_problems)
+    model = gate_facts.facts_model(cfg, etape)
+    if model is not None:
+        request.facts, request.facts_unreadable = gate_facts.read(model, answer, shown or {})
     try:
         outcome = decide(session, cfg, projet_id, request, today, secret=secret)
     except DomainError as exc:
@@ -313,8 +270,6 @@ def apply_answer(
             replayed=outcome.replayed,
             locked_until=outcome.locked_until,
         )
-    if dossier is not None and not outcome.replayed and approver is not None:
-        gate_facts.save(session, cfg, get_project(session, projet_id), dossier, approver, etape)
     return _result(request, outcome)
 
 

@@ -23,9 +23,10 @@ from implantation.db.models import (
     TransitionLog,
     utcnow,
 )
+from implantation.dossier import Dossier
 from implantation.eligibility import implantation_kind_problem
 from implantation.enums import Decision, ProjectStatus, Role, StageStatus
-from implantation.services import gate_codes
+from implantation.services import gate_codes, gate_facts
 from implantation.services.workflow import (
     SYSTEM,
     Actor,
@@ -61,6 +62,10 @@ class DecisionRequest:
     confirmed: set[str] = field(default_factory=set)
     # Any stage: the pilot's motive for approving without the COPILs or deliverables (config/etapes.toml).
     derogation: str | None = None
+    # Stages that produce facts (``gate_facts``): what the form entered, read by the caller, and what could
+    # not be read; checked after the approver's code, written with the decision when it is accepted.
+    facts: Dossier | None = None
+    facts_unreadable: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -296,7 +301,9 @@ def decide(
             )
         session.flush()
         return DecisionOutcome(accepted=False, problems=[refusal.problem], locked_until=refusal.locks_until)
-    problems = decision_problems(session, cfg, project, request)
+    problems = _fact_problems(session, cfg, project, request) or decision_problems(
+        session, cfg, project, request
+    )
     if problems:
         _log(
             session,
@@ -349,8 +356,23 @@ def decide(
         outcome.next_stage, outcome.next_attempt = opened.stage, opened.attempt
     row.next_stage, row.next_attempt = outcome.next_stage, outcome.next_attempt
     session.add(row)
+    if request.facts is not None and approver is not None:
+        gate_facts.save(session, cfg, project, request.facts, approver, request.stage)
     session.flush()
     return outcome
+
+
+def _fact_problems(
+    session: Session, cfg: ProcessConfig, project: ImplantationProject, request: DecisionRequest
+) -> list[str]:
+    """The facts entered in the form, in the form's words: unreadable ones, then the rules that need what
+    is recorded (periods, ETP within posts, start date)."""
+    if request.facts_unreadable:
+        return list(request.facts_unreadable)
+    model = gate_facts.facts_model(cfg, request.stage)
+    if request.facts is None or model is None:
+        return []
+    return gate_facts.problems_with_recorded(session, cfg, project, model, request.facts)
 
 
 def _record_selection(session: Session, project: ImplantationProject, request: DecisionRequest) -> None:

@@ -209,6 +209,20 @@ def test_facts_of_a_refused_decision_are_not_written(session: Session, cfg: Proc
     assert project.activity is None and _changes(session, project.id) == []
 
 
+def test_the_code_is_checked_before_the_facts(session: Session, cfg: ProcessConfig) -> None:
+    """Someone without the approver's code learns nothing about the facts: the refusal is the code's."""
+    project, email = _at_stage(session, cfg, 3)
+    assert project.id is not None
+    factories.stage_work(session, cfg, project.id, 3)
+    answer, shown = _answer(session, cfg, project, 3, "k1", email, postes_etp="huit")
+    answer["code"] = "ABCDE-23456"
+    result = _apply_answer(session, cfg, project.id, 3, "k1", answer, TODAY, factories.SECRET, shown)
+    assert not result.accepted and len(result.problems) == 1
+    assert "code" in result.problems[0] and "huit" not in result.problems[0]
+    row = session.exec(select(TransitionLog).where(TransitionLog.idempotency_key == "k1")).one()
+    assert row.transition == "refus_code"
+
+
 def test_stage_4_form_saves_posts_periods_and_renewal(session: Session, cfg: ProcessConfig) -> None:
     project, email = _at_stage(session, cfg, 4)
     assert project.id is not None
