@@ -228,6 +228,14 @@ def _check_once(w: World, projet_id: int, key: str) -> None:
     assert len(received) == len(records)
 
 
+def _reached(marker: Path, timeout: float = 180) -> None:
+    """The resumed run stands at its fault point (it created the marker and waits there)."""
+    deadline = time.monotonic() + timeout
+    while not marker.exists():
+        assert time.monotonic() < deadline, "le run repris n'a pas atteint la décision"
+        time.sleep(0.1)
+
+
 def _wait_completed(w: World, run_id: str, timeout: float = 180) -> None:
     """Completed, whatever states it goes through meanwhile (Failed, then scheduled again, for instance)."""
     deadline = time.monotonic() + timeout
@@ -364,10 +372,7 @@ def test_prefect_server_killed_mid_stage_then_restarted(world: World) -> None:
     projet_id, run_id, answer = _stage1_ready(w)
     marker = w.runner_with_fault("decision", "attendre")
     key = _resume(w, run_id, answer)
-    deadline = time.monotonic() + 180
-    while not marker.exists():
-        assert time.monotonic() < deadline, "le run repris n'a pas atteint la décision"
-        time.sleep(0.1)
+    _reached(marker)
     server = w.stack.service("serveur-prefect")
     os.killpg(server.pid, signal.SIGKILL)
     server.process.wait(timeout=30)
@@ -391,10 +396,7 @@ def test_postgresql_restarted_mid_stage(tmp_path: Path) -> None:
             projet_id, run_id, answer = _stage1_ready(w)
             marker = w.runner_with_fault("decision", "attendre")
             key = _resume(w, run_id, answer)
-            deadline = time.monotonic() + 180
-            while not marker.exists():
-                assert time.monotonic() < deadline, "le run repris n'a pas atteint la décision"
-                time.sleep(0.1)
+            _reached(marker)
             cluster.stop("immediate")
             cluster.start()
             Path(f"{marker}.suite").touch()
