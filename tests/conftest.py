@@ -5,6 +5,7 @@ create their own uniquely named database and drop it afterwards; without a reach
 they are skipped with the reason, except under CI=true where that is a failure.
 """
 
+import os
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -21,6 +22,10 @@ from implantation.config.schema import ProcessConfig
 from implantation.db.migrate import upgrade
 from implantation.db.session import make_engine
 from implantation.settings import PROJECT_ROOT
+
+# The ``siae`` commands the tests run as processes do not leave a warm server behind them (it would outlive
+# the suite); tests/runtime/test_warm_cli.py turns it on for itself, in a private directory.
+os.environ["SIAE_CLI_WARM"] = "0"
 
 # The Prefect stack (server, runner, SMTP sink) for the flow and runtime tests.
 pytest_plugins = ["tests.flow_stack"]

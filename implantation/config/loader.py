@@ -118,9 +118,34 @@ def load_process_config(config_dir: Path) -> ProcessConfig:
     return ProcessConfig(**parts)
 
 
+# The files' (mtime, size) when each cached configuration was read.
+_STAMPS: dict[str, list[tuple[int, int] | None]] = {}
+
+
+def _stamp(config_dir: Path) -> list[tuple[int, int] | None]:
+    stamps: list[tuple[int, int] | None] = []
+    for filename, _model in FILES.values():
+        try:
+            info = (config_dir / filename).stat()
+        except OSError:
+            stamps.append(None)
+        else:
+            stamps.append((info.st_mtime_ns, info.st_size))
+    return stamps
+
+
 @lru_cache
 def _cached(config_dir: str) -> ProcessConfig:
+    _STAMPS[config_dir] = _stamp(Path(config_dir))
     return load_process_config(Path(config_dir))
+
+
+def forget_cached_if_changed() -> None:
+    """For the warm command-line server, which outlives an edit of the files: a changed file is read
+    again. A runner keeps the configuration it started with, as before."""
+    if any(_stamp(Path(d)) != stamps for d, stamps in _STAMPS.items()):
+        _cached.cache_clear()
+        _STAMPS.clear()
 
 
 def get_process_config(config_dir: Path | None = None) -> ProcessConfig:
