@@ -14,7 +14,7 @@ from implantation import contract_rules as rules
 from implantation import work_schedule as ws
 from implantation.config.schema import ContributionKind, ProcessConfig
 from implantation.documents import formatting as fmt
-from implantation.documents.builders.common import SHORT_LABEL, Checker, OperateurData, ProjectData, exact
+from implantation.documents.builders.common import exact, open_operateur_document
 from implantation.documents.contexts import (
     CepContext,
     ContributionRow,
@@ -42,13 +42,9 @@ def _schedule_info(schedule: ws.WorkSchedule, weekly: str) -> ScheduleInfo:
 
 
 def build_cep_context(session: Session, project_id: int, operateur_id: str, cfg: ProcessConfig) -> CepContext:
-    data = ProjectData(session, project_id, cfg)
-    p, est = data.project, data.establishment
-    check = Checker(f"{SHORT_LABEL[DocumentKind.CEP]} {operateur_id}")
-    parties = data.parties(check)
-    data.check_party_names(check, DocumentKind.CEP)
-    od = OperateurData(session, data, operateur_id, check)
-    op = od.op
+    start_doc = open_operateur_document(session, project_id, operateur_id, cfg, DocumentKind.CEP)
+    data, check, parties, od = start_doc.data, start_doc.check, start_doc.parties, start_doc.od
+    p, est, op = data.project, data.establishment, od.op
     check.need(op.missions, "la description du poste et des missions")
     check.need(op.rome_code, "le code ROME du poste")
     check.need(op.particular_risks, "les risques particuliers du poste (ou la mention qu'il n'y en a pas)")
@@ -69,13 +65,7 @@ def build_cep_context(session: Session, project_id: int, operateur_id: str, cfg:
         if od.hourly_rate is not None and op.weekly_hours is not None:
             rate, hours = od.hourly_rate, exact(op.weekly_hours)
             monthly = data.rule(check, lambda: rules.monthly_pay(cfg.money, start, rate, hours))
-    reimbursement = None
-    if data.siae is not None:
-        reimbursement = cfg.contracts.remboursement_remuneration.get(data.siae.kind)
-        if reimbursement is None:
-            check.refuse(
-                f"aucune règle de remboursement pour une SIAE de type {data.siae.kind.value} dans contrats.toml"
-            )
+    reimbursement = data.reimbursement(check)
     check.done()
     assert parties is not None and data.siae is not None and od.identity is not None and schedule is not None
     assert op.contract_start and bound and trial_days is not None and od.hourly_rate is not None

@@ -4,7 +4,7 @@ from sqlmodel import Session
 
 from implantation.config.schema import ProcessConfig
 from implantation.documents import formatting as fmt
-from implantation.documents.builders.common import SHORT_LABEL, Checker, OperateurData, ProjectData
+from implantation.documents.builders.common import open_operateur_document
 from implantation.documents.contexts import CepAnnexContext, Worker
 from implantation.enums import DocumentKind
 
@@ -12,23 +12,13 @@ from implantation.enums import DocumentKind
 def build_cep_annex_context(
     session: Session, project_id: int, operateur_id: str, cfg: ProcessConfig
 ) -> CepAnnexContext:
-    data = ProjectData(session, project_id, cfg)
-    p, est = data.project, data.establishment
-    check = Checker(f"{SHORT_LABEL[DocumentKind.CEP_ANNEX]} {operateur_id}")
-    parties = data.parties(check)
-    data.check_party_names(check, DocumentKind.CEP_ANNEX)
-    od = OperateurData(session, data, operateur_id, check)
-    op = od.op
+    start_doc = open_operateur_document(session, project_id, operateur_id, cfg, DocumentKind.CEP_ANNEX)
+    data, check, parties, od = start_doc.data, start_doc.check, start_doc.parties, start_doc.od
+    p, est, op = data.project, data.establishment, od.op
     check.need(p.reimbursement_terms, "les modalités de remboursement (périodicité et délai)")
     check.need(est.security_rules, "les règles de sécurité de l'établissement")
     check.need(est.premises, "les locaux mis à disposition dans l'établissement")
-    reimbursement = None
-    if data.siae is not None:
-        reimbursement = cfg.contracts.remboursement_remuneration.get(data.siae.kind)
-        if reimbursement is None:
-            check.refuse(
-                f"aucune règle de remboursement pour une SIAE de type {data.siae.kind.value} dans contrats.toml"
-            )
+    reimbursement = data.reimbursement(check)
     check.done()
     assert parties is not None and od.identity is not None and reimbursement is not None
     assert op.contract_start is not None and od.hourly_rate is not None

@@ -14,7 +14,7 @@ from typing import Any
 from sqlmodel import Session
 
 from implantation import contract_rules as rules
-from implantation.config.schema import ProcessConfig
+from implantation.config.schema import ProcessConfig, ReimbursementRule
 from implantation.db.models import Establishment, ImplantationProject, Operateur, OperateurIdentity, Siae
 from implantation.documents import formatting as fmt
 from implantation.documents.contexts import EstablishmentParty, EstablishmentRef, PayInfo, SiaeParty
@@ -206,6 +206,17 @@ class ProjectData:
             check.refuse(rules.modulated_share_problem(aid.modulated_share, aid.cap))
         return aid
 
+    def reimbursement(self, check: Checker) -> ReimbursementRule | None:
+        """How the SIAE pays the opérateurs' wages back to the EP, by its kind (contrats.toml)."""
+        if self.siae is None:
+            return None  # the missing SIAE is already listed by parties()
+        rule = self.cfg.contracts.remboursement_remuneration.get(self.siae.kind)
+        if rule is None:
+            check.refuse(
+                f"aucune règle de remboursement pour une SIAE de type {self.siae.kind.value} dans contrats.toml"
+            )
+        return rule
+
     def rule(self, check: Checker, compute: Callable[[], Any]) -> Any:
         """A computed value; a configuration gap becomes one more listed problem."""
         try:
@@ -244,3 +255,23 @@ class OperateurData:
     def worker_name(self) -> str:
         assert self.identity is not None
         return f"{self.identity.first_name} {self.identity.last_name}"
+
+
+@dataclass
+class OperateurDocument:
+    """The start every per-opérateur document shares (CEP, its annex): same rows, same checks, same order."""
+
+    data: ProjectData
+    check: Checker
+    parties: Parties | None
+    od: OperateurData
+
+
+def open_operateur_document(
+    session: Session, project_id: int, operateur_id: str, cfg: ProcessConfig, kind: DocumentKind
+) -> OperateurDocument:
+    data = ProjectData(session, project_id, cfg)
+    check = Checker(f"{SHORT_LABEL[kind]} {operateur_id}")
+    parties = data.parties(check)
+    data.check_party_names(check, kind)
+    return OperateurDocument(data, check, parties, OperateurData(session, data, operateur_id, check))

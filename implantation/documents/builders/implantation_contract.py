@@ -45,13 +45,7 @@ def build_implantation_context(session: Session, project_id: int, cfg: ProcessCo
                 "aide_au_demarrage_atigip",
             ),
         )
-    reimbursement = None
-    if data.siae is not None:
-        reimbursement = cfg.contracts.remboursement_remuneration.get(data.siae.kind)
-        if reimbursement is None:
-            check.refuse(
-                f"aucune règle de remboursement pour une SIAE de type {data.siae.kind.value} dans contrats.toml"
-            )
+    reimbursement = data.reimbursement(check)
     check.done()
     assert parties is not None and start and end and max_years and pay and startup and reimbursement
     clauses = cfg.contracts.contrat_implantation
