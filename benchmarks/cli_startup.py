@@ -66,7 +66,9 @@ def main(argv: list[str] | None = None) -> int:
                 slow += then > GOAL_SECONDS
                 verdict = "ok" if then <= GOAL_SECONDS else "trop lent"
                 print(f"  siae {' '.join(command):<25} {first:6.3f} s {then:6.3f} s  {verdict}")
-        print("  (à froid : SIAE_CLI_WARM=0 ou première commande ; à chaud : les suivantes, voir flows.runtime.warm_cli)")
+        print(
+            "  (à froid : SIAE_CLI_WARM=0 ou première commande ; à chaud : les suivantes, voir flows.runtime.warm_cli)"
+        )
         total, heaviest = import_profile(["projet", "lister"], env)
         print(
             f"Imports de « siae projet lister » (python -X importtime) : {total:.3f} s au total ; les plus lourds :"
