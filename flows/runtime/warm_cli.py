@@ -107,7 +107,16 @@ def _run_warm(path: str) -> int | None:
         conn.settimeout(2)
         conn.connect(path)
         request = json.dumps(
-            {"argv": sys.argv, "cwd": os.getcwd(), "env": dict(os.environ), "umask": _umask()}
+            {
+                "argv": sys.argv,
+                "cwd": os.getcwd(),
+                "env": dict(os.environ),
+                "umask": _umask(),
+                "streams": [
+                    [getattr(s, "encoding", None) or "utf-8", getattr(s, "errors", None) or "strict"]
+                    for s in (sys.stdin, sys.stdout, sys.stderr)
+                ],
+            }
         ).encode()
         socket.send_fds(conn, [PROTOCOL], [0, 1, 2])
         conn.sendall(struct.pack("!I", len(request)) + request)

@@ -94,7 +94,8 @@ def _preload() -> dict[str, tuple[int, int]]:
 
     for module, _attribute, _help in (*GROUPS.values(), *COMMANDS.values()):
         importlib.import_module(module)
-    import psycopg  # noqa: F401  (PostgreSQL, the production database)
+    with contextlib.suppress(ImportError):  # PostgreSQL, the production database
+        import psycopg  # noqa: F401
 
     import implantation.db.models  # noqa: F401
 
@@ -200,9 +201,10 @@ def _become(request: dict[str, Any], fds: list[int]) -> None:
     os.chdir(request["cwd"])
     os.umask(int(request["umask"]))
     sys.argv = list(request["argv"])
-    sys.stdin = sys.__stdin__ = _text(0, "r")
-    sys.stdout = sys.__stdout__ = _text(1, "w")
-    sys.stderr = sys.__stderr__ = _text(2, "w", errors="backslashreplace")
+    (in_enc, in_err), (out_enc, out_err), (err_enc, err_err) = request["streams"]
+    sys.stdin = sys.__stdin__ = _text(0, "r", in_enc, in_err)
+    sys.stdout = sys.__stdout__ = _text(1, "w", out_enc, out_err)
+    sys.stderr = sys.__stderr__ = _text(2, "w", err_enc, err_err)
     from implantation.cli.common import reset_consoles
     from implantation.config.loader import forget_cached_if_changed
     from implantation.db.session import get_engine
@@ -214,9 +216,10 @@ def _become(request: dict[str, Any], fds: list[int]) -> None:
     forget_cached_if_changed()
 
 
-def _text(fd: int, mode: str, errors: str = "strict") -> io.TextIOWrapper:
+def _text(fd: int, mode: str, encoding: str, errors: str) -> io.TextIOWrapper:
+    """The stream as the caller's interpreter opened it (its encoding and error handler, from its locale or
+    ``PYTHONIOENCODING``); line-buffered on a terminal, as Python does."""
     interactive = os.isatty(fd)
-    encoding = os.environ.get("PYTHONIOENCODING", "").split(":")[0] or "utf-8"
     return open(  # the process's standard stream, closed at exit
         fd, mode, encoding=encoding, errors=errors, closefd=False, buffering=1 if interactive else -1
     )

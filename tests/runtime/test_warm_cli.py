@@ -168,8 +168,22 @@ def test_a_changed_module_retires_the_server_and_the_command_still_runs(
     assert served and int(served[1]) == server_pid(warm_dir)
 
 
+def locked_pid(directory: Path) -> int | None:
+    """The server's pid, written in its lock file as soon as it holds the lock (before its imports)."""
+    for lock in directory.glob("*.sock.lock"):
+        text = lock.read_text().strip()
+        if text:
+            return int(text)
+    return None
+
+
 def test_an_idle_server_stops_and_leaves_no_socket(env: dict[str, str], warm_dir: Path) -> None:
-    pid = started({**env, "SIAE_CLI_WARM_IDLE_SECONDS": "1"}, warm_dir)
+    """With one second of idleness allowed, the socket may live too briefly to be seen: the lock tells."""
+    first = siae({**env, "SIAE_CLI_WARM_IDLE_SECONDS": "1"}, "projet", "lister")
+    assert first.returncode == 0, first.stderr
+    wait_for(lambda: locked_pid(warm_dir) is not None, "démarrage du processus chaud")
+    pid = locked_pid(warm_dir)
+    assert pid is not None
     wait_for(lambda: not alive(pid), "arrêt du processus chaud inactif")
     assert not list(warm_dir.glob("*.sock"))
 
@@ -191,3 +205,18 @@ def test_the_client_loads_none_of_the_command_stacks() -> None:
     )
     loaded = {name.split(".")[0] for name in json.loads(done.stdout)}
     assert loaded.isdisjoint({"typer", "click", "rich", "pydantic", "sqlalchemy", "sqlmodel", "implantation"})
+
+
+def test_a_served_command_writes_in_the_callers_encoding(
+    env: dict[str, str], warm_dir: Path, session: Session, cfg: ProcessConfig
+) -> None:
+    factories.project(session, cfg)  # « Établissement », « Échéance » in the listing
+    session.commit()
+    started(env, warm_dir)
+    latin = {**env, "PYTHONIOENCODING": "latin-1"}
+    cold = subprocess.run(
+        [str(SIAE), "projet", "lister"], env={**latin, "SIAE_CLI_WARM": "0"}, capture_output=True, timeout=180
+    )
+    warm = subprocess.run([str(SIAE), "projet", "lister"], env=latin, capture_output=True, timeout=180)
+    assert SERVED.search(warm.stderr.decode("latin-1"))
+    assert warm.stdout == cold.stdout and "é".encode("latin-1") in warm.stdout
