@@ -95,6 +95,7 @@ def import_sample_operateurs(
     for row in rows:
         writer.writerow({**row, "debut_contrat": contract_start.isoformat()})
     path = terminal.folder / "operateurs.csv"
+    path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(out.getvalue(), encoding="utf-8")
     return terminal("operateurs", "importer", str(projet_id), str(path), *(["--par", str(by)] if by else []))
 
