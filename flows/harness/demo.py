@@ -31,7 +31,7 @@ from implantation.db.session import session_scope
 from implantation.documents.service import project_dir
 from implantation.settings import Settings, get_settings
 
-SCENARIO_STEPS = 17  # start + answers + signatures + launch, for the progress bar
+SCENARIO_STEPS = 17  # start, answers, import, regeneration, signatures, launch: the progress bar
 
 console = Console()
 

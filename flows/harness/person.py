@@ -1,10 +1,11 @@
 """What the people of a project type, for the demo and the end-to-end tests: the ``siae`` commands.
 
-The facts of stages 1 to 4 go in through ``siae projet completer`` with the keys of the sample dossier
-(``config/echantillons/dossier.toml``, one stage's keys at a time, its dates moved to the run's launch
-date), the opérateurs through ``siae operateurs importer`` with the sample CSV, the COPIL minutes and
-deliverables through ``siae projet copil|livrable`` and the signatures through ``siae documents signer``:
-the same code paths as a person at a terminal, run in this process against the sandbox's database.
+The sample dossier (``config/echantillons/dossier.toml``, its dates moved to the run's launch date) is what
+the scenario types in the gate forms of stages 1, 3 and 4; :func:`enter_stage_facts` enters one stage's keys
+with ``siae projet completer`` instead (the recovery tests, the national benchmark). The opérateurs go in
+through ``siae operateurs importer`` with the sample CSV, the COPIL minutes and deliverables through
+``siae projet copil|livrable`` and the signatures through ``siae documents signer``: the same code paths
+as a person at a terminal, run in this process against the sandbox's database.
 """
 
 import csv
@@ -81,8 +82,11 @@ def enter_stage_facts(terminal: Terminal, projet_id: int, stage: int, launch_on:
     return terminal("projet", "completer", str(projet_id), "--fichier", str(path))
 
 
-def import_sample_operateurs(terminal: Terminal, projet_id: int, contract_start: date) -> str:
-    """``siae operateurs importer`` with the sample CSV, its CEPs starting on ``contract_start``."""
+def import_sample_operateurs(
+    terminal: Terminal, projet_id: int, contract_start: date, by: int | None = None
+) -> str:
+    """``siae operateurs importer`` with the sample CSV, its CEPs starting on ``contract_start``; ``by`` is
+    the person who enters them (``--par``), logged with each opérateur."""
     text = (SAMPLES / "operateurs.csv").read_text(encoding="utf-8")
     rows = list(csv.DictReader(io.StringIO(text), delimiter=";"))
     out = io.StringIO()
@@ -91,8 +95,9 @@ def import_sample_operateurs(terminal: Terminal, projet_id: int, contract_start:
     for row in rows:
         writer.writerow({**row, "debut_contrat": contract_start.isoformat()})
     path = terminal.folder / "operateurs.csv"
+    path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(out.getvalue(), encoding="utf-8")
-    return terminal("operateurs", "importer", str(projet_id), str(path))
+    return terminal("operateurs", "importer", str(projet_id), str(path), *(["--par", str(by)] if by else []))
 
 
 def record_stage_work(terminal: Terminal, cfg: ProcessConfig, projet_id: int, stage: int, day: date) -> None:

@@ -1,13 +1,14 @@
 """A complete implantation played as its people would: the demo's script, reused by the tests.
 
-Decisions go through the HTTP resume API (the UI's Resume button), and so do the facts of stages 1 and 3,
-typed in their gate forms; the rest (COPIL minutes, deliverables, the facts of stage 4, the opérateurs,
-signatures) goes through the ``siae`` commands a person types (:mod:`flows.harness.person`).
+Decisions go through the HTTP resume API (the UI's Resume button), and so do the facts of stages 1, 3 and 4,
+typed in their gate forms; the rest (COPIL minutes, deliverables, the opérateurs, the stage-5 documents and
+their signatures) goes through the ``siae`` commands a person types (:mod:`flows.harness.person`).
 """
 
 import re
 import tempfile
 import time
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -30,8 +31,10 @@ from implantation.calendar import launch_date_problems
 from implantation.config.schema import ProcessConfig
 from implantation.db.models import Establishment, ImplantationProject, Person, Siae, TransitionLog
 from implantation.db.session import session_scope
+from implantation.documents.builders import SHORT_LABEL
 from implantation.documents.service import document_states
 from implantation.dossier import STAGE_MODELS
+from implantation.enums import DocumentKind
 from implantation.samples import SampleIds
 from implantation.services import choices
 from implantation.services.gate_facts import form_values
@@ -173,7 +176,8 @@ class Driver:
         record_stage_work(self.terminal, self.cfg, projet_id, etape, self.today)
 
     def enter_facts(self, projet_id: int, etape: int, launch_on: date) -> None:
-        """The facts of stage 1, 3 or 4 of the sample dossier, with ``siae projet completer``."""
+        """The facts of stage 1, 3 or 4 of the sample dossier, with ``siae projet completer`` (what the
+        recovery tests and the national benchmark use; the scenario types them in the gate forms)."""
         enter_stage_facts(self.terminal, projet_id, etape, launch_on)
 
     def form_facts(self, etape: int, launch_on: date) -> dict[str, Any]:
@@ -181,7 +185,8 @@ class Driver:
         return form_values(STAGE_MODELS[etape], sample_dossier(launch_on))
 
     def import_operateurs(self, projet_id: int, contract_start: date) -> None:
-        import_sample_operateurs(self.terminal, projet_id, contract_start)
+        """The DISP lead imports the sample opérateurs (``siae operateurs importer``), logged under her name."""
+        import_sample_operateurs(self.terminal, projet_id, contract_start, by=self.ids.lead_id)
 
     def launch_date(self, after: date) -> date:
         with session_scope(self.engine) as session:
@@ -203,9 +208,19 @@ class Driver:
             else date(after.year + 1, 8, 5)
         )
 
-    def export_pdf(self, projet_id: int) -> None:
-        """The lead exports the drafts as PDF/A-2b; identical drafts are reused, not versioned again."""
-        self.terminal("documents", "generer", str(projet_id), "--pdf")
+    def generate_documents(self, projet_id: int) -> str:
+        """The lead produces the stage-5 pack again from the data recorded now (``siae documents generer``,
+        with ``--pdf`` to export PDF/A-2b as well): an unsigned draft whose content is unchanged is reused,
+        anything new or changed gets a version. Returns what happened, in French, as read in the database."""
+        with session_scope(self.engine) as session:
+            before = {s.record.id for s in document_states(session, projet_id, self.cfg)}
+        self.terminal("documents", "generer", str(projet_id), *(["--pdf"] if self.pdf else []))
+        with session_scope(self.engine) as session:
+            latest = [s.record for s in document_states(session, projet_id, self.cfg) if s.latest]
+        reused = _tally([r.kind for r in latest if r.id in before])
+        created = _tally([r.kind for r in latest if r.id not in before])
+        exported = " ; chacun exporté en PDF/A-2b" if self.pdf else ""
+        return f"réutilisés car inchangés : {reused} ; nouveaux : {created}{exported}"
 
     def sign_drafts(self, projet_id: int) -> int:
         """Every party signs the latest DUI, convention and contract (as recorded with ``siae documents``)."""
@@ -231,6 +246,19 @@ class Driver:
                 self.today.isoformat(),
             )
         return len(todo)
+
+
+def _tally(kinds: list[DocumentKind]) -> str:
+    """« DUI, Convention IAE, CEP ×3 » in the pack's order; « aucun » for none."""
+    counts = Counter(kinds)
+    return (
+        ", ".join(
+            f"{SHORT_LABEL[k]}{f' ×{counts[k]}' if counts[k] > 1 else ''}"
+            for k in DocumentKind
+            if k in counts
+        )
+        or "aucun"
+    )
 
 
 def gate(email: str, decision: str = "approuver", **fields: Any) -> dict[str, Any]:
@@ -303,15 +331,27 @@ def full_implantation(driver: Driver, projet_id: int) -> date:
     )
 
     d.stage_work(projet_id, 4)
-    d.enter_facts(projet_id, 4, launch_on)
-    d.import_operateurs(projet_id, launch_on)
-    d.answer(projet_id, 4, gate(e("spip38")), "le SPIP valide la co-construction (feuille de route)")
+    d.answer(
+        projet_id,
+        4,
+        gate(e("spip38"), **d.form_facts(4, launch_on)),
+        "le SPIP saisit dans le formulaire l'accompagnement, les partenaires, les postes de travail (horaires "
+        "et durée hebdomadaire de chacun), les dates de la convention et du contrat, et valide la "
+        "co-construction (feuille de route)",
+    )
 
     d.stage_work(projet_id, 5)
+    # The gate opened with the pack produced from the facts of stages 1 to 4 and sent as drafts to the SIAE.
+    # The opérateurs, recruited on the posts of stage 4, are entered now; the lead then produces the pack
+    # again from the current data, before anyone signs (a signed version is never reused).
     d.wait_gate(projet_id, 5)
-    if d.pdf:
-        d.export_pdf(projet_id)
-        d.on_step("Étape 5 : documents exportés en PDF/A-2b (siae documents generer --pdf)")
+    d.import_operateurs(projet_id, launch_on)
+    d.on_step("Étape 5 : la DISP importe les opérateurs affectés aux postes (siae operateurs importer)")
+    produced = d.generate_documents(projet_id)
+    command = "siae documents generer --pdf" if d.pdf else "siae documents generer"
+    d.on_step(
+        f"Étape 5 : documents produits de nouveau à partir des données actuelles ({command}) : {produced}"
+    )
     signatures = d.sign_drafts(projet_id)
     d.on_step(f"Étape 5 : {signatures} signature(s) enregistrée(s) sur les documents")
     d.answer(projet_id, 5, gate(e("referent.dreets")), "la DREETS approuve la convention IAE")

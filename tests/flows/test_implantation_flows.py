@@ -239,15 +239,26 @@ def test_full_implantation_through_six_gates(flow_stack: FlowStack) -> None:
     assert any(n in cep_text for n in NEEDLES)
     prefect_text = _prefect_text(fs) + _stored_results(fs)
     assert [n for n in NEEDLES if n in prefect_text] == []
-    # The search covers the gate forms' facts: the stage-3 budget lines typed in its form are in Prefect
-    # (the run's input), and in the application's database, logged with the approver's address.
+    # The search covers the gate forms' facts: the stage-3 budget lines and the stage-4 posts typed in their
+    # forms are in Prefect (the runs' inputs), and in the application's database, logged with the approver's
+    # address.
     assert "Vente de textiles triés" in prefect_text and "Équipement de l'atelier de tri" in prefect_text
+    assert "Agent de conditionnement" in prefect_text
     with session_scope(fs.engine) as session:
-        entered = session.exec(
-            select(FactChange).where(FactChange.project_id == projet_id, FactChange.field == "budget")
-        ).one()
-    assert entered.source == f"formulaire de l'étape 3 ({fs.ids.emails['direction.cp-varces']})"
-    assert "Vente de textiles triés" in (entered.new_value or "")
+        changes = session.exec(select(FactChange).where(FactChange.project_id == projet_id)).all()
+    entered = {c.field: c for c in changes}
+    assert entered["budget"].source == f"formulaire de l'étape 3 ({fs.ids.emails['direction.cp-varces']})"
+    assert "Vente de textiles triés" in (entered["budget"].new_value or "")
+    assert entered["postes"].source == f"formulaire de l'étape 4 ({fs.ids.emails['spip38']})"
+    assert "Agent de conditionnement" in (entered["postes"].new_value or "")
+    # No fact of the dossier was entered with the command; the opérateurs were, by the DISP lead, on the
+    # posts typed at stage 4.
+    assert all(
+        (c.source or "").startswith("formulaire de l'étape") for c in changes if c.field != "operateur"
+    )
+    imported = [c for c in changes if c.field == "operateur"]
+    assert len(imported) == len(sample_identities())
+    assert {c.actor_id for c in imported} == {fs.ids.lead_id}
 
     if fs.prefect_database:
         # The production set-up: Prefect's own state is in PostgreSQL, not in SQLite under its home.
