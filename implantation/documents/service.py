@@ -125,10 +125,11 @@ def _signatures(session: Session, document_id: int) -> list[SignatureRecord]:
     return list(session.exec(select(SignatureRecord).where(SignatureRecord.document_id == document_id)))
 
 
-def _reusable(session: Session, record: DocumentRecord, checksum: str, folder: Path) -> bool:
-    if record.status != DocumentStatus.DRAFT or record.content_sha256 != checksum:
-        return False
-    if _signatures(session, record.id):  # type: ignore[arg-type]
+def _reusable(record: DocumentRecord, checksum: str, folder: Path) -> bool:
+    """The latest version says exactly what the data says now, and its file is intact: it stands, signed
+    or not. A new version would be the same text without its signatures: the stage-5 gate, which produces
+    the pack again at each new ask, would then ask every party to sign again after a refused answer."""
+    if record.content_sha256 != checksum:
         return False
     path = folder / record.filename
     return path.exists() and render.file_sha256(path) == record.sha256
@@ -153,13 +154,14 @@ def ensure_document(
     *,
     reuse_identical: bool = True,
 ) -> tuple[DocumentRecord, bool]:
-    """Render one document unless an identical unsigned draft exists; returns (record, newly created)."""
+    """Render one document unless its latest version is identical (a signed one included); returns (record,
+    newly created). A version is never rewritten: changed data makes the next one."""
     template = render.template_path(settings.templates_dir, item.kind)
     checksum = render.content_checksum(template, item.context)
     folder = project_dir(settings, project.reference)
     lock_project(session, project.id)  # type: ignore[arg-type]
     versions = _versions(session, project.id, item.kind, item.operateur_id)  # type: ignore[arg-type]
-    if versions and reuse_identical and _reusable(session, versions[-1], checksum, folder):
+    if versions and reuse_identical and _reusable(versions[-1], checksum, folder):
         return versions[-1], False
     version = versions[-1].version + 1 if versions else 1
     filename = document_filename(item.kind, project.reference, item.operateur_id, version)

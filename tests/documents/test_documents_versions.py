@@ -45,7 +45,7 @@ def test_identical_regeneration_reuses_the_draft_and_changed_data_makes_a_new_ve
     assert [r.version for r in forced] == [3, 3, 3]
 
 
-def test_a_signed_version_is_never_overwritten(
+def test_a_signed_version_stands_while_its_data_is_unchanged_and_is_never_overwritten(
     session: Session, project_id: int, cfg: ProcessConfig, settings: Settings
 ) -> None:
     records = generate_pack(session, project_id, cfg, settings)
@@ -56,10 +56,20 @@ def test_a_signed_version_is_never_overwritten(
     record_signature(session, contract.id, Role.EP, "Claire Martin", TODAY, cfg, today=TODAY)  # type: ignore[arg-type]
     assert contract.status == DocumentStatus.SIGNED
 
+    # Same data (the stage-5 gate asks again after a refused answer): the signed version stands.
+    again = _by_kind(generate_pack(session, project_id, cfg, settings), DocumentKind.IMPLANTATION_CONTRACT)
+    assert (again.id, again.status) == (contract.id, DocumentStatus.SIGNED)
+    assert len(session.exec(select(DocumentRecord)).all()) == 3
+
+    project = session.get(ImplantationProject, project_id)
+    assert project is not None
+    project.activity = "Menuiserie et reconditionnement"
+    session.add(project)
     regenerated = _by_kind(
         generate_pack(session, project_id, cfg, settings), DocumentKind.IMPLANTATION_CONTRACT
     )
     assert regenerated.id != contract.id and regenerated.version == 2
+    assert regenerated.status == DocumentStatus.DRAFT
     assert file_sha256(folder / contract.filename) == signed_hash
     assert session.get(DocumentRecord, contract.id).status == DocumentStatus.SIGNED  # type: ignore[union-attr]
 
