@@ -32,9 +32,7 @@ DEFAULT_IDLE_SECONDS = 600.0
 def serve(path: str) -> None:
     """Until idle: one server per socket, the others exit at once (the lock says who)."""
     lock = open(path + ".lock", "a")  # noqa: SIM115 - held for the server's whole life
-    try:
-        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except OSError:
+    if not _take(lock):
         return
     lock.truncate(0)
     lock.write(f"{os.getpid()}\n")  # for stop_servers()
@@ -65,6 +63,19 @@ def serve(path: str) -> None:
             conn.close()
     finally:
         _stop(listener, path)
+
+
+def _take(lock: Any, attempts: int = 50) -> bool:
+    """The lock, waiting a little: a stale server, told to stop, may still hold it for a moment."""
+    import time
+
+    for _ in range(attempts):
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return True
+        except OSError:
+            time.sleep(0.1)
+    return False
 
 
 def _stop(listener: socket.socket, path: str) -> None:
