@@ -54,6 +54,9 @@ class StageDecision(Strict):
     attendus: list[str] = []
     # Items the approver must confirm one by one before approving (the launch checklist, for instance).
     verifications: list[Deliverable] = []
+    # The facts this gate's form collects: the group of ``siae projet completer`` keys of that stage
+    # (implantation.dossier: etape1, etape3, etape4), shown pre-filled and saved with the decision.
+    faits: Literal["etape1", "etape3", "etape4"] | None = None
 
     @model_validator(mode="after")
     def _checklist_ids(self) -> "StageDecision":
@@ -91,6 +94,14 @@ class StagesFile(Strict):
     derogation_pilote: list[Literal["copil", "livrables"]] = []
     source_derogation: str | None = None
     etape: Annotated[list[Stage], Field(min_length=1)]
+
+    @model_validator(mode="after")
+    def _facts_once(self) -> "StagesFile":
+        groups = [d.faits for stage in self.etape for d in stage.decisions if d.faits is not None]
+        repeated = sorted({g for g in groups if groups.count(g) > 1})
+        if repeated:
+            raise ValueError(f"faits « {', '.join(repeated)} » collectés par plusieurs décisions")
+        return self
 
     @model_validator(mode="after")
     def _numbered(self) -> "StagesFile":

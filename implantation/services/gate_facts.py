@@ -1,7 +1,7 @@
 """The facts a stage produces, entered in its gate form: pre-filled from what is recorded, read back, saved.
 
-The gate forms of the stages that produce facts (``etapes.toml`` decisions listed in
-:data:`FACTS_BY_DECISION`) carry the fields of the same pydantic model as ``siae projet completer``
+The gate forms of the stages that produce facts (the ``faits`` key of a decision in ``etapes.toml``,
+models in :data:`FACT_GROUPS`) carry the fields of the same pydantic model as ``siae projet completer``
 (:mod:`implantation.dossier`), under the same keys, and are validated by the same rules
 (:func:`~implantation.services.dossier.merged_problems` then :func:`~implantation.services.dossier.complete`).
 
@@ -28,12 +28,8 @@ from implantation.dossier import Dossier, Etape1, Etape3, Etape4, Facts, french_
 from implantation.services.dossier import complete, merged_problems, recorded
 from implantation.services.workflow import Actor
 
-FACTS_BY_DECISION: dict[str, type[Facts]] = {
-    "confirmation_etablissement": Etape1,
-    "validation_faisabilite": Etape3,
-    "validation_co_construction": Etape4,
-}
-"""The decision ids of ``etapes.toml`` whose gate collects the facts of that model."""
+FACT_GROUPS: dict[str, type[Facts]] = {"etape1": Etape1, "etape3": Etape3, "etape4": Etape4}
+"""The models behind the ``faits`` key of a decision in ``etapes.toml``."""
 
 UNCHANGED = "(inchangé)"
 YES, NO = "oui", "non"
@@ -43,8 +39,8 @@ _FR_DATE = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4})$")
 def facts_model(cfg: ProcessConfig, stage: int) -> type[Facts] | None:
     """The facts collected at the gate of ``stage``, if its decision produces any."""
     for decision in cfg.stage(stage).decisions:
-        if decision.id in FACTS_BY_DECISION:
-            return FACTS_BY_DECISION[decision.id]
+        if decision.faits is not None:
+            return FACT_GROUPS[decision.faits]
     return None
 
 

@@ -253,3 +253,32 @@ def test_not_utf8(tmp_path: Path) -> None:
     path = target / "eligibilite.toml"
     path.write_bytes(path.read_text(encoding="utf-8").encode("latin-1"))
     assert _error(target) == "Configuration : « eligibilite.toml » n'est pas encodé en UTF-8."
+
+
+def test_a_facts_group_is_collected_by_one_gate(broken: Callable[[str, Callable[[str], str]], Path]) -> None:
+    directory = broken("etapes.toml", lambda t: t.replace('faits = "etape4"', 'faits = "etape3"'))
+    assert "faits « etape3 » collectés par plusieurs décisions" in _error(directory)
+
+
+def test_an_unknown_facts_group_is_refused(broken: Callable[[str, Callable[[str], str]], Path]) -> None:
+    directory = broken("etapes.toml", lambda t: t.replace('faits = "etape4"', 'faits = "etape2"'))
+    assert "clé « etape[3].decisions[0].faits »" in _error(directory)
+
+
+def test_the_facts_follow_the_decision_that_names_them(
+    broken: Callable[[str, Callable[[str], str]], Path],
+) -> None:
+    """Which gate asks for which facts is configuration: moved, the stage-4 facts are asked at stage 5."""
+    from implantation.dossier import Etape4
+    from implantation.services.gate_facts import facts_model
+
+    def move(text: str) -> str:
+        text = text.replace('faits = "etape4"', "")
+        return text.replace(
+            'id = "approbation_convention"', 'id = "approbation_convention"\nfaits = "etape4"'
+        )
+
+    cfg = load_process_config(broken("etapes.toml", move))
+    assert facts_model(cfg, 4) is None and facts_model(cfg, 5) is Etape4
+    shipped = load_process_config(CONFIG_DIR)
+    assert [facts_model(shipped, n) for n in range(1, 7)].count(None) == 3
