@@ -210,7 +210,7 @@ class Driver:
 
     def generate_documents(self, projet_id: int) -> str:
         """The lead produces the stage-5 pack again from the data recorded now (``siae documents generer``,
-        with ``--pdf`` to export PDF/A-2b as well): an unsigned draft whose content is unchanged is reused,
+        with ``--pdf`` to export PDF/A-2b as well): a version whose content is unchanged is reused (signed or not),
         anything new or changed gets a version. Returns what happened, in French, as read in the database."""
         with session_scope(self.engine) as session:
             before = {s.record.id for s in document_states(session, projet_id, self.cfg)}
