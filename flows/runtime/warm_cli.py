@@ -12,8 +12,8 @@ and Ctrl-C travel back and forth. This is the Gradle daemon's or Bazel server's 
 What keeps it safe:
 * the socket is in a directory only its user can open, and the server checks the peer's uid;
 * one server per Python installation and module path (the socket's name is a digest of both);
-* a module file or a configuration file changed since the server started makes the server answer
-  « stale »: the client runs the command itself and a fresh server starts for the next one;
+* a module file changed since the server started makes it answer « stale »: the client runs the command
+  itself and a fresh server starts for the next one; a changed configuration file is read again;
 * no database connection, settings or Prefect client exists in the server, so none is shared by forks;
 * the server stops after ``SIAE_CLI_WARM_IDLE_SECONDS`` without a command (600 by default);
 * ``SIAE_CLI_WARM=0`` turns it off; any failure to reach the server falls back to running the command in
@@ -44,7 +44,7 @@ def main() -> None:
 
         serve(server_socket)
         return
-    if os.environ.get(ENABLED_VARIABLE, "1") != "0" and hasattr(socket, "send_fds"):
+    if _enabled() and hasattr(socket, "send_fds"):
         path = socket_path()
         if path is not None:
             code = _run_warm(path)
@@ -52,6 +52,12 @@ def main() -> None:
                 sys.exit(code)
             _start_server(path)
     _run_cold()
+
+
+def _enabled() -> bool:
+    """``SIAE_CLI_WARM`` read as the settings class reads a boolean (``0``, ``false``, ``non``… turn it off);
+    pydantic is not imported here, it is part of what the warm process saves."""
+    return os.environ.get(ENABLED_VARIABLE, "1").strip().lower() not in {"0", "false", "f", "no", "n", "off"}
 
 
 def stop_servers(directory: str) -> int:
@@ -120,22 +126,22 @@ def _run_warm(path: str) -> int | None:
         ).encode()
         socket.send_fds(conn, [PROTOCOL], [0, 1, 2])
         conn.sendall(struct.pack("!I", len(request)) + request)
-        answer = _read(conn, 1)
+        answer = read_exactly(conn, 1)
     except OSError:
         return None
     if answer != STARTED:
         return None  # stale or refused before running anything: run here
     conn.settimeout(None)
     try:
-        child, server = struct.unpack("!ii", _read(conn, 8))
+        child, server = struct.unpack("!ii", read_exactly(conn, 8))
     except OSError:
         return None
     if os.environ.get("SIAE_DEBUG") == "1":
         print(f"siae : commande confiée au processus chaud n° {server} (copie n° {child})", file=sys.stderr)
     _forward_signals(child)
     try:
-        tag = _read(conn, 1)
-        code = struct.unpack("!i", _read(conn, 4))[0] if tag == EXITED else None
+        tag = read_exactly(conn, 1)
+        code = struct.unpack("!i", read_exactly(conn, 4))[0] if tag == EXITED else None
     except OSError:
         code = None
     if code is None:
@@ -150,7 +156,7 @@ def _umask() -> int:
     return mask
 
 
-def _read(conn: socket.socket, size: int) -> bytes:
+def read_exactly(conn: socket.socket, size: int) -> bytes:
     data = b""
     while len(data) < size:
         chunk = conn.recv(size - len(data))

@@ -22,9 +22,13 @@ import struct
 import sys
 import threading
 from datetime import date
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-from flows.runtime.warm_cli import EXITED, PROTOCOL, STALE, STARTED
+from flows.runtime.warm_cli import EXITED, PROTOCOL, STALE, STARTED, read_exactly
+
+if TYPE_CHECKING:
+    from implantation.settings import Settings
 
 DEFAULT_IDLE_SECONDS = 600.0
 
@@ -39,8 +43,9 @@ def serve(path: str) -> None:
     lock.flush()
     with contextlib.suppress(FileNotFoundError):
         os.unlink(path)  # left by a server that died
-    idle = _idle_seconds()
-    stamps = _preload()
+    settings = _settings()
+    idle = settings.cli_warm_idle_seconds if settings else DEFAULT_IDLE_SECONDS
+    stamps = _preload(settings)
     os.chdir("/")  # not the first caller's directory, which may be removed; each command gets its own
     listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     listener.bind(path)
@@ -85,16 +90,18 @@ def _stop(listener: socket.socket, path: str) -> None:
     os._exit(0)
 
 
-def _idle_seconds() -> float:
+def _settings() -> "Settings | None":
+    """The first caller's settings, read once here: its idle delay and configuration directory only (each
+    command reads its own). None when invalid: the commands report that themselves, in French."""
     from implantation.settings import Settings
 
     try:
-        return Settings().cli_warm_idle_seconds
-    except Exception:  # a bad setting is reported by the commands themselves, which read them all
-        return DEFAULT_IDLE_SECONDS
+        return Settings()
+    except Exception:
+        return None
 
 
-def _preload() -> dict[str, tuple[int, int]]:
+def _preload(settings: "Settings | None") -> dict[str, tuple[int, int]]:
     """What every command would otherwise import or compute, and the files it was built from."""
     import importlib
 
@@ -111,19 +118,19 @@ def _preload() -> dict[str, tuple[int, int]]:
     import implantation.db.models  # noqa: F401
 
     configure_mappers()
-    _warm_configuration()
+    if settings is not None:
+        _warm_configuration(settings.config_dir)
     return _stamps(_module_files())
 
 
-def _warm_configuration() -> None:
-    """The default configuration, validated once (a changed file is reloaded by the command, see
+def _warm_configuration(config_dir: Path) -> None:
+    """The configuration, validated once (a changed file is reloaded by the command, see
     :func:`implantation.config.loader.forget_cached_if_changed`), and its départements' holidays."""
     from implantation import calendar
     from implantation.config.loader import get_process_config
-    from implantation.settings import Settings
 
     try:
-        cfg = get_process_config(Settings().config_dir)
+        cfg = get_process_config(config_dir)
     except Exception:  # the command will report it, in French, when it loads the configuration itself
         return
     year = date.today().year  # not dates.today(): it reads the settings, which are the caller's to give
@@ -185,18 +192,8 @@ def _receive(conn: socket.socket) -> tuple[dict[str, Any] | None, list[int]]:
     message, fds, _flags, _addr = socket.recv_fds(conn, len(PROTOCOL), 3)
     if message != PROTOCOL or len(fds) != 3:
         return None, []
-    size = struct.unpack("!I", _read_exactly(conn, 4))[0]
-    return json.loads(_read_exactly(conn, size)), fds
-
-
-def _read_exactly(conn: socket.socket, size: int) -> bytes:
-    data = bytearray()
-    while len(data) < size:
-        chunk = conn.recv(size - len(data))
-        if not chunk:
-            raise ConnectionError("fin de connexion")
-        data += chunk
-    return bytes(data)
+    size = struct.unpack("!I", read_exactly(conn, 4))[0]
+    return json.loads(read_exactly(conn, size)), fds
 
 
 def _become(request: dict[str, Any], fds: list[int]) -> None:

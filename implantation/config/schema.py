@@ -47,6 +47,10 @@ class DecisionKind(StrEnum):
     LAUNCH = "lancement"  # the effective start date; approving it launches the project
 
 
+FactsGroup = Literal["etape1", "etape3", "etape4"]
+"""The stages whose facts a gate form may collect (stage 2's form has its own fields: the SIAE choice)."""
+
+
 class StageDecision(Strict):
     id: str
     titre: str
@@ -56,7 +60,7 @@ class StageDecision(Strict):
     verifications: list[Deliverable] = []
     # The facts this gate's form collects: the group of ``siae projet completer`` keys of that stage
     # (implantation.dossier: etape1, etape3, etape4), shown pre-filled and saved with the decision.
-    faits: Literal["etape1", "etape3", "etape4"] | None = None
+    faits: FactsGroup | None = None
 
     @model_validator(mode="after")
     def _checklist_ids(self) -> "StageDecision":

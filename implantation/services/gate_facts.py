@@ -22,13 +22,15 @@ from typing import Any, Literal
 from pydantic import BaseModel, ValidationError
 from sqlmodel import Session
 
-from implantation.config.schema import ProcessConfig
+from implantation.config.schema import FactsGroup, ProcessConfig
 from implantation.db.models import ImplantationProject, Person
-from implantation.dossier import Dossier, Etape1, Etape3, Etape4, Facts, french_problems
+from implantation.dossier import STAGE_MODELS, Dossier, Facts, french_problems
 from implantation.services.dossier import complete, merged_problems, recorded
 from implantation.services.workflow import Actor
 
-FACT_GROUPS: dict[str, type[Facts]] = {"etape1": Etape1, "etape3": Etape3, "etape4": Etape4}
+FACT_GROUPS: dict[str, type[Facts]] = {
+    group: STAGE_MODELS[int(group.removeprefix("etape"))] for group in typing.get_args(FactsGroup)
+}
 """The models behind the ``faits`` key of a decision in ``etapes.toml``."""
 
 UNCHANGED = "(inchangé)"

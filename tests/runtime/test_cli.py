@@ -19,6 +19,7 @@ from implantation.config.schema import ProcessConfig
 from implantation.db.models import ImplantationProject, StageRecord, TransitionLog
 from implantation.enums import ProjectStatus, StageStatus
 from tests.flow_stack import FlowStack
+from tests.runtime.test_warm_cli import started
 
 SIAE = Path(sys.executable).with_name("siae")
 
@@ -47,11 +48,7 @@ def test_start_command_opens_stage_one_through_the_deployment(
         warm_dir = tmp_path / "chaud"
         warm_dir.mkdir(mode=0o700)
         env.update(SIAE_CLI_WARM="1", SIAE_CLI_WARM_DIR=str(warm_dir), SIAE_DEBUG="1")
-        _siae(env, "--help")  # starts the warm process
-        deadline = time.monotonic() + 120
-        while not list(warm_dir.glob("*.sock")):
-            assert time.monotonic() < deadline, "le processus chaud n'a pas démarré"
-            time.sleep(0.1)
+        started(env, warm_dir)
     try:
         _start_and_check(fs, env, before, warm)
     finally:

@@ -220,3 +220,13 @@ def test_a_served_command_writes_in_the_callers_encoding(
     warm = subprocess.run([str(SIAE), "projet", "lister"], env=latin, capture_output=True, timeout=180)
     assert SERVED.search(warm.stderr.decode("latin-1"))
     assert warm.stdout == cold.stdout and "é".encode("latin-1") in warm.stdout
+
+
+@pytest.mark.parametrize("off", ["0", "false", "no", "OFF"])
+def test_the_warm_process_is_turned_off_as_the_settings_read_a_boolean(
+    env: dict[str, str], warm_dir: Path, off: str
+) -> None:
+    started(env, warm_dir)
+    listed = siae({**env, "SIAE_CLI_WARM": off}, "projet", "lister")
+    assert listed.returncode == 0, listed.stderr
+    assert not SERVED.search(listed.stderr)
