@@ -138,6 +138,20 @@ def cpu_seconds(pid: int) -> float:
     return total
 
 
+def postgres_pid(url: str) -> int | None:
+    """The PostgreSQL server's main process, when it runs on this machine and its processes are visible:
+    its CPU time (``cpu_seconds``) then counts every connection, ended ones included."""
+    try:
+        with psycopg.connect(url, connect_timeout=3) as conn:  # read while the connection's process lives
+            row = conn.execute("SELECT pg_backend_pid()").fetchone()
+            status = (Path("/proc") / str(row[0] if row else 0) / "status").read_text()
+    except (psycopg.Error, OSError) as exc:
+        warn(f"CPU de PostgreSQL non mesuré : {exc}")
+        return None
+    parent = next((line.split()[1] for line in status.splitlines() if line.startswith("PPid:")), None)
+    return int(parent) if parent else None
+
+
 def load_average() -> str:
     try:
         one, five, fifteen = Path("/proc/loadavg").read_text().split()[:3]

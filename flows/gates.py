@@ -280,22 +280,37 @@ def collects_facts(stage: int, cfg: ProcessConfig | None = None) -> bool:
     return facts_model(cfg or get_process_config(), stage) is not None
 
 
+def offers_choices(stage: int, cfg: ProcessConfig | None = None) -> bool:
+    """Does the gate of ``stage`` offer the SIAEs as lists? The other gates skip reading them."""
+    return (cfg or get_process_config()).has(stage, DecisionKind.SIAE_SELECTION)
+
+
 def carried(answer: dict[str, Any], shown: dict[str, Any]) -> dict[str, Any]:
     """The facts a refused answer changed: shown again in the re-asked form, so nothing typed is lost."""
     return {name: answer[name] for name in shown if name in answer and answer[name] != shown[name]}
 
 
-def ask(form: type[GateInput], key: str) -> GateInput:
-    """The gate's question: suspend the run until someone answers ``form``, or, on a replay, the answer given.
+def answered(form: type[GateInput], key: str) -> GateInput | None:
+    """The answer this ask already received, on a replay; ``None`` the first time it is asked.
 
-    On a replay, Prefect's ``suspend_flow_run`` proposes the Suspended state again only to be refused
-    (the key has fired), logs that the run is suspending, then reads the stored answer: 0.2 s on this
-    machine while the person who clicked waits. Prefect stores an answer under the key's response key
-    only when it resumes the run with it, so a stored answer means this ask already fired.
+    Prefect stores an answer under the key's response key only when it resumes the run with it, so a
+    stored answer means this ask fired, and every step before it ran. The flow then skips those steps
+    instead of replaying each one from its cache: a replayed task run costs the same events and state
+    rows as a real one. ``form`` without its lists validates the answer: they live in the schema only.
     """
     keyset = keyset_from_paused_state(Suspended(pause_key=key))
     given = read_flow_run_input(keyset["response"])
-    if given is not None:
-        faults.point("reponse")
-        return form(**given)
+    if given is None:
+        return None
+    faults.point("reponse")
+    return form(**given)
+
+
+def ask(form: type[GateInput], key: str) -> GateInput:
+    """The gate's question: suspend the run until someone answers ``form`` (see :func:`answered` first).
+
+    On a replay, Prefect's ``suspend_flow_run`` would propose the Suspended state again only to be
+    refused (the key has fired), log that the run is suspending, then read the stored answer: 0.2 s on
+    this machine while the person who clicked waits. :func:`answered` reads it directly.
+    """
     return suspend_flow_run(wait_for_input=form, key=key, timeout=None)

@@ -13,6 +13,7 @@ from pydantic import BaseModel
 
 from flows.parameters import titled
 from implantation.keys import creation_key
+from tasks.artifacts import publish_progress
 from tasks.events import emit_transition
 from tasks.persist import create_project_task
 from tasks.runs import start_stage_run
@@ -45,6 +46,7 @@ def demarrer_implantation(
     project = create_project_task(etablissement, chef_de_projet, date_debut)
     emit_transition(project.projet_id, project.reference, "creee", creation_key(project.projet_id))
     run_id = start_stage_run(project.projet_id, 1, 1)
+    publish_progress(project.projet_id, creation_key(project.projet_id))
     return ImplantationStarted(
         projet_id=project.projet_id, reference=project.reference, run_etape_1=str(run_id)
     )

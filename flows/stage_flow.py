@@ -1,10 +1,12 @@
 """One stage of an implantation, from its opening to the decision at its gate (deployment ``etape``).
 
 The gate suspends the run: the process exits and nothing is held while people take weeks to decide.
-When someone answers in the UI the run starts again from the top, and every step before the gate
-replays from its persisted task result. Each ask has its own key, because a suspend whose key already
-fired returns its stored answer at once: that is how a replay walks through earlier answers, and why
-a re-ask (refusal, rejection) needs a new key.
+When someone answers in the UI the run starts again from the top. An ask whose answer is stored
+(``answered``) skips the steps before it, which ran before the run suspended: a replayed task costs the
+server as much as a real one. The steps whose results the decision needs (the stage read, the facts
+shown) replay from their persisted task results. Each ask has its own key, because an answer is stored
+under it: that is how a replay walks through earlier answers, and why a re-ask (refusal, rejection)
+needs a new key.
 """
 
 from typing import Annotated, Any
@@ -12,7 +14,16 @@ from typing import Annotated, Any
 from prefect import flow, get_run_logger, runtime
 from pydantic import BaseModel, Field
 
-from flows.gates import ask, carried, collects_facts, form_for, prefilled, with_choices
+from flows.gates import (
+    answered,
+    ask,
+    carried,
+    collects_facts,
+    form_for,
+    offers_choices,
+    prefilled,
+    with_choices,
+)
 from flows.parameters import titled
 from implantation.enums import Decision
 from implantation.keys import gate_key, stage_attempt_key
@@ -62,11 +73,10 @@ def etape(
         logger.warning("Étape %s du projet %s : « %s », rien à décider.", etape, projet_id, info.statut.label)
         return StageOutcome(projet_id=projet_id, etape=etape, statut="ignoree")
     opening = stage_attempt_key(projet_id, etape, info.tentative)
-    emit_transition(projet_id, info.reference, "ouverte", opening, etape)
-    notify_stage_opened(projet_id, etape, info.tentative, run_id)
-    publish_progress(projet_id, opening)
-
-    form = with_choices(form_for(etape), gate_choices(projet_id, etape))
+    form = form_for(etape)
+    if answered(form, gate_key(projet_id, etape, info.tentative, 1)) is None:  # else a replay: opened
+        emit_transition(projet_id, info.reference, "ouverte", opening, etape)
+        notify_stage_opened(projet_id, etape, info.tentative, run_id)
     problems: list[str] = []
     kept: dict[str, Any] = {}  # facts typed in a refused answer, shown again
     facts = collects_facts(etape)
@@ -74,16 +84,19 @@ def etape(
     while True:
         saisie += 1
         key = gate_key(projet_id, etape, info.tentative, saisie)
-        pack_problems: list[str] = []
-        if info.documents:
-            pack = generate_documents(projet_id, info.tentative, saisie)
-            pack_problems = pack.problems
-            if pack.ok:
-                send_drafts(projet_id, pack.document_ids, run_id)
-        description = gate_description(projet_id, etape, key, problems, pack_problems)
-        notify_approval_request(projet_id, etape, key, run_id)
         shown = gate_facts(projet_id, etape, key) if facts else {}
-        answer = ask(prefilled(form, {**shown, **kept}).with_initial_data(description=description), key)
+        answer = answered(form, key)
+        if answer is None:  # asked for the first time; a replay skips what ran before its answer
+            pack_problems: list[str] = []
+            if info.documents:
+                pack = generate_documents(projet_id, info.tentative, saisie)
+                pack_problems = pack.problems
+                if pack.ok:
+                    send_drafts(projet_id, pack.document_ids, run_id)
+            description = gate_description(projet_id, etape, key, problems, pack_problems)
+            notify_approval_request(projet_id, etape, key, run_id)
+            asked = with_choices(form, gate_choices(projet_id, etape)) if offers_choices(etape) else form
+            answer = ask(prefilled(asked, {**shown, **kept}).with_initial_data(description=description), key)
         given = answer.model_dump(mode="json")
         result = decide_gate(projet_id, etape, key, given, shown)
         kept = carried(given, shown) if not result.accepted else {}

@@ -237,9 +237,7 @@ def gate_description(
 @task(name="choix-de-la-porte", **TASK_OPTIONS)
 def gate_choices(projet_id: int, etape: int) -> list[str]:
     """The SIAEs offered as a list at the gate that selects one (staff and structures only)."""
-    _settings, cfg, engine = runtime()
-    if not cfg.has(etape, DecisionKind.SIAE_SELECTION):
-        return []
+    _settings, _cfg, engine = runtime()
     with session_scope(engine) as session:
         return choices.siae_choices(session)
 

@@ -3,14 +3,14 @@
 Events hold the project id, its reference, the stage and the decision: no name, no e-mail, no free text
 (a motive could name someone). Prefect keeps events a few days; the application's transition log is the
 audit record. The event id derives from the transition's key, so a replayed emission is the same event.
+
+Not a task: the event is already idempotent by its id, and a task run would send three state events of its
+own (with their state rows) to emit this one. At the national load that was a fifth of the server's work.
 """
 
 import uuid
 
-from prefect import task
 from prefect.events import emit_event
-
-from tasks.common import TASK_OPTIONS
 
 NAMESPACE = uuid.UUID("6f1b8f2e-3c1a-4d55-9a9e-5b0c2d7e8a41")
 
@@ -31,7 +31,6 @@ def resource_id(projet_id: int) -> str:
     return f"siae.implantation.{projet_id}"
 
 
-@task(name="emettre-evenement", **TASK_OPTIONS)
 def emit_transition(projet_id: int, reference: str, kind: str, key: str, etape: int | None = None) -> str:
     name = EVENTS[kind]
     resource = {"prefect.resource.id": resource_id(projet_id), "prefect.resource.name": reference}

@@ -97,7 +97,9 @@ class PrefectApi:
             f"Le run {flow_run_id} n'a pas atteint {sorted(types)} en {timeout:.0f} s (état {kind})."
         )
 
-    def stage_run(self, projet_id: int, etape: int, tentative: int = 1, timeout: float = 60) -> str:
+    def stage_run(
+        self, projet_id: int, etape: int, tentative: int = 1, timeout: float = 60, poll: float = 0.5
+    ) -> str:
         """The run of that stage attempt, once the previous stage has created it."""
         name = stage_attempt_key(projet_id, etape, tentative)
         deadline = time.monotonic() + timeout
@@ -105,20 +107,20 @@ class PrefectApi:
             runs = [r for r in self.flow_runs(name) if r["name"] == name]
             if runs:
                 return str(runs[0]["id"])
-            time.sleep(0.5)
+            time.sleep(poll)
         raise PrefectApiError(f"Aucun run « {name} » après {timeout:.0f} s.")
 
     def wait_paused(
-        self, flow_run_id: str, previous_key: str | None = None, timeout: float = 120
+        self, flow_run_id: str, previous_key: str | None = None, timeout: float = 120, poll: float = 0.5
     ) -> dict[str, Any]:
         """Wait until the run waits at a gate other than ``previous_key``; returns its state details."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            self.wait_state(flow_run_id, WAITING, timeout=max(1.0, deadline - time.monotonic()))
+            self.wait_state(flow_run_id, WAITING, timeout=max(1.0, deadline - time.monotonic()), poll=poll)
             details = self.flow_run(flow_run_id)["state"]["state_details"]
             if details.get("pause_key") != previous_key:
                 return dict(details)
-            time.sleep(0.2)
+            time.sleep(min(poll, 0.2))
         raise PrefectApiError(f"Le run {flow_run_id} attend toujours la même saisie ({previous_key}).")
 
     def gate_description(self, flow_run_id: str, details: dict[str, Any], timeout: float = 60) -> str:

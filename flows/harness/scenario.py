@@ -161,7 +161,7 @@ class Driver:
         self.on_step(f"Étape {etape} : {note}\n      → {outcome}")
         return answer
 
-    def outcome(self, key: str, timeout: float = 180) -> str:
+    def outcome(self, key: str, timeout: float = 180, poll: float = 0.2) -> str:
         """What the ``decide`` task logged for that answer, once it has run."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
@@ -169,7 +169,7 @@ class Driver:
                 row = session.exec(select(TransitionLog).where(TransitionLog.idempotency_key == key)).first()
                 if row is not None:
                     return f"enregistré ({row.transition})" if row.accepted else f"refusé : {row.reason}"
-            time.sleep(0.2)
+            time.sleep(poll)
         raise TimeoutError(f"Aucune décision enregistrée pour la saisie {key} après {timeout:.0f} s.")
 
     def stage_work(self, projet_id: int, etape: int) -> None:

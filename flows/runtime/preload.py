@@ -10,17 +10,33 @@ The TLS context that all Prefect clients of a run share (:mod:`flows.runtime.cli
 run, by its first client: 0.05 s of CPU (py-spy, under load) as the run starts, twice per decision (the
 resumed run, then the next stage's). Built here from the forkserver's settings, it is inherited by every
 forked run; a run whose TLS settings differ builds its own, as before.
+
+Found by py-spy in the runs of the national benchmark (share of the flow processes' samples): importing
+``icalendar`` for the stage-opening e-mail's ``.ics`` (2 %), compiling the e-mail templates (2 %), reading
+and validating ``config/`` (1.8 %). Each is now done here once. The configuration is read from the
+forkserver's settings, without caching them; a run whose settings name another folder reads that one, and
+each run first forgets a configuration whose files changed since (see ``warm_start``), as each run saw the
+files of its start before.
 """
 
+import contextlib
 from datetime import date
 
+import icalendar  # noqa: F401  (the stage-opening e-mail's calendar)
 from babel.dates import format_date
+from pydantic import ValidationError
 from sqlalchemy.orm import configure_mappers
 
 import implantation.db.models  # noqa: F401  (declares the mappers configured below)
 from flows.runtime.client import current_context
+from implantation.config.loader import ConfigError, get_process_config
 from implantation.dates import LOCALE
+from implantation.notifications.mailer import compile_templates
+from implantation.settings import Settings
 
 configure_mappers()
 format_date(date(2026, 1, 1), "d MMMM y", locale=LOCALE)
 current_context()
+compile_templates()
+with contextlib.suppress(ConfigError, ValidationError, OSError):  # each run reports it, as before
+    get_process_config(Settings().config_dir)

@@ -46,6 +46,7 @@ from prefect.utilities.processutils import sanitize_subprocess_env
 
 from flows.runtime import client as prefect_client
 from flows.runtime import recovery, suspension_observer
+from implantation.config import loader
 
 T = TypeVar("T")
 
@@ -69,6 +70,7 @@ PRELOAD = (
     "sqlalchemy.dialects.sqlite",
     "sqlalchemy.dialects.postgresql",
     "psycopg",
+    "encodings.idna",  # the SMTP client's host name
     "flows.runtime.preload",
 )
 
@@ -162,6 +164,7 @@ def _run_flow_with_env(
         version_checking._cache_api_version_check(pair)
     prefect_client.install_shared_tls()
     suspension_observer.install()
+    loader.forget_cached_if_changed()  # the forkserver read config/ at its start (see ``preload``)
     if reuses_forkserver_settings(os.environ):
         settings = get_current_settings()
         context = kwargs.get("context") or {}

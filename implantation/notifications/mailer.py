@@ -122,6 +122,13 @@ def _environment() -> Environment:
 
 
 _ENV = _environment()
+_REFERENCE = _ENV.from_string("{{ projet.reference }}")  # compiled once: ``from_string`` is not cached
+
+
+def compile_templates() -> None:
+    """Compile every e-mail template now (the runner's forkserver does, so that its runs find them)."""
+    for name in _ENV.list_templates(extensions=["j2"]):
+        _ENV.get_template(name)
 
 
 def _refuse_personal_data(value: Any, path: str = "contexte") -> None:
@@ -148,7 +155,7 @@ def render_mail(kind: MailKind, context: Mapping[str, Any]) -> tuple[str, str]:
     try:
         template = _ENV.get_template(f"{kind.value}.j2")
         subject = "".join(template.blocks["subject"](template.new_context(dict(context))))
-        reference = _ENV.from_string("{{ projet.reference }}").render(context)
+        reference = _REFERENCE.render(context)
         body = template.render(context)
     except UndefinedError as exc:
         raise MailError(

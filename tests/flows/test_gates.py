@@ -2,6 +2,7 @@
 
 import json
 import time
+from collections import Counter
 from typing import Any
 
 import pytest
@@ -11,7 +12,7 @@ from prefect.settings import PREFECT_API_URL, temporary_settings
 from prefect.states import Suspended
 from sqlmodel import select
 
-from flows.gates import GateInput, SourcingGateInput, ask, form_for
+from flows.gates import GateInput, SourcingGateInput, answered, ask, form_for
 from flows.harness.scenario import gate
 from implantation.db.models import FactChange
 from implantation.db.session import session_scope
@@ -25,8 +26,11 @@ SUSPENDING = "Suspending flow run"  # what Prefect's suspend logs each time it i
 @flow(name="essai-question-repondue", persist_result=False)
 def ask_answered(key: str, given: dict[str, Any]) -> dict[str, Any]:
     """Stores an answer where the resume API stores it, then asks."""
+    assert answered(form_for(6), key) is None
     create_flow_run_input(keyset_from_paused_state(Suspended(pause_key=key))["response"], given)
-    return ask(form_for(6), key).model_dump(mode="json")
+    answer = answered(form_for(6), key)
+    assert answer is not None
+    return answer.model_dump(mode="json")
 
 
 @flow(name="essai-question-sans-reponse", persist_result=False)
@@ -79,6 +83,30 @@ def test_a_resumed_stage_does_not_suspend_again(flow_stack: FlowStack) -> None:
             break
         time.sleep(0.5)
     assert sum(SUSPENDING in m for m in messages) == 1
+    # The steps before the answered ask ran once, before the run suspended: the replay skips them, and
+    # only replays from its cache what the decision needs (the stage read, the facts shown).
+    runs = _task_runs_settled(flow_stack, run, "notifier-decision")
+    assert sorted(name for name, state in runs if state == "Cached") == ["faits-de-la-porte", "lire-etape"]
+    ran = Counter(name for name, state in runs if state == "Completed")
+    assert {n: ran[n] for n in ("notifier-ouverture", "decrire-decision", "demander-decision")} == {
+        "notifier-ouverture": 1,
+        "decrire-decision": 1,
+        "demander-decision": 1,
+    }
+
+
+def _task_runs_settled(fs: FlowStack, run: str, last: str, timeout: float = 60) -> list[tuple[str, str]]:
+    """(task name, state name) of the run's task runs, once ``last`` is recorded and every state is final:
+    Prefect records task runs from events, asynchronously."""
+    deadline = time.monotonic() + timeout
+    while True:
+        found = fs.api.task_runs(run)
+        runs = [(r["name"].rsplit("-", 1)[0], (r["state"] or {}).get("name", "")) for r in found]
+        final = all(r["state"] and r["state"]["type"] in {"COMPLETED", "FAILED", "CRASHED"} for r in found)
+        if final and any(name == last for name, _state in runs):
+            return runs
+        assert time.monotonic() < deadline, f"tâches enregistrées après {timeout:.0f} s : {runs}"
+        time.sleep(0.3)
 
 
 def _stored(fs: FlowStack, run: str, details: dict[str, Any], part: str, timeout: float = 60) -> Any:
