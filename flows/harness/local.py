@@ -60,7 +60,15 @@ def prefect_env(
             # with SQLite every extra writer stalls the others ("database is locked").
             "PREFECT_SERVER_SERVICES_TRIGGERS_ENABLED": "false",
             "PREFECT_SERVER_SERVICES_FOREMAN_ENABLED": "false",
+            # Every 5 s this service loads each paused run with its state to fail those past their pause
+            # timeout; a gate suspends with none (a decision takes weeks), so with one waiting run per
+            # establishment (~190) it only loaded them all, forever.
+            "PREFECT_SERVER_SERVICES_PAUSE_EXPIRATIONS_ENABLED": "false",
             "PREFECT_LOGGING_LEVEL": "INFO",
+            # Runs the runner executes at once (Prefect's default: 5). With 190 projects deciding, runs
+            # queued at the runner while a fifth of the two cores stayed idle: a run spends much of its
+            # time waiting for the database, the API or the SMTP server.
+            "PREFECT_RUNNER_PROCESS_LIMIT": os.environ.get("PREFECT_RUNNER_PROCESS_LIMIT", "10"),
             # Each run's process tells the server it lives: a run whose beats stop is scheduled again by
             # a runner of another machine (see :mod:`flows.runtime.recovery`). 30 s is Prefect's minimum.
             "PREFECT_FLOWS_HEARTBEAT_FREQUENCY": "30",
