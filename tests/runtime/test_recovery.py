@@ -357,6 +357,8 @@ def test_runner_killed_while_the_documents_are_generated(world: World) -> None:
         "cep": 1,
         "annexe_cep": 1,
     }
+    # Stage 6 opens from the decision: its e-mails go out until its run waits at the gate.
+    d.wait_gate(projet_id, 6, timeout=120)
     _check_once(w, projet_id, answer.key)
     with session_scope(w.box.engine) as session:
         reference = session.get(ImplantationProject, projet_id).reference  # type: ignore[union-attr]
