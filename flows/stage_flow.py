@@ -74,7 +74,8 @@ def etape(
         return StageOutcome(projet_id=projet_id, etape=etape, statut="ignoree")
     opening = stage_attempt_key(projet_id, etape, info.tentative)
     form = form_for(etape)
-    if answered(form, gate_key(projet_id, etape, info.tentative, 1)) is None:  # else a replay: opened
+    first = answered(form, gate_key(projet_id, etape, info.tentative, 1))
+    if first is None:  # else a replay: the stage opened before its first answer
         emit_transition(projet_id, info.reference, "ouverte", opening, etape)
         notify_stage_opened(projet_id, etape, info.tentative, run_id)
     problems: list[str] = []
@@ -85,7 +86,7 @@ def etape(
         saisie += 1
         key = gate_key(projet_id, etape, info.tentative, saisie)
         shown = gate_facts(projet_id, etape, key) if facts else {}
-        answer = answered(form, key)
+        answer = first if saisie == 1 else answered(form, key)
         if answer is None:  # asked for the first time; a replay skips what ran before its answer
             pack_problems: list[str] = []
             if info.documents:
