@@ -94,9 +94,9 @@ def etape(
                 pack_problems = pack.problems
                 if pack.ok:
                     send_drafts(projet_id, pack.document_ids, run_id)
-            description = gate_description(projet_id, etape, key, problems, pack_problems)
+            description = gate_description(projet_id, etape, problems, pack_problems)
             notify_approval_request(projet_id, etape, key, run_id)
-            asked = with_choices(form, gate_choices(projet_id, etape)) if offers_choices(etape) else form
+            asked = with_choices(form, gate_choices()) if offers_choices(etape) else form
             answer = ask(prefilled(asked, {**shown, **kept}).with_initial_data(description=description), key)
         given = answer.model_dump(mode="json")
         result = decide_gate(projet_id, etape, key, given, shown)

@@ -1,7 +1,7 @@
 """The markdown shown above a gate's form in the Prefect UI: what the guide expects and what was received.
 
-Built from ``etapes.toml`` and the database at the moment of asking, and persisted as the task's result:
-so a replayed flow shows the very same text, and a re-ask after a refusal shows why.
+Built from ``etapes.toml`` and the database at the moment of asking, and stored by Prefect with the form:
+a replayed flow reads the stored answer and never builds it again, and a re-ask after a refusal shows why.
 """
 
 from datetime import date
@@ -223,20 +223,18 @@ def gate_markdown(
     return "\n".join(lines) + "\n"
 
 
-@task(name="decrire-decision", **TASK_OPTIONS)
-def gate_description(
-    projet_id: int, etape: int, key: str, problems: list[str], pack_problems: list[str]
-) -> str:
-    """``key`` (the gate's key) makes each ask describe the state at that moment, once."""
+def gate_description(projet_id: int, etape: int, problems: list[str], pack_problems: list[str]) -> str:
+    """Not a task: a read, built only when the gate is really asked (never on a replay), and stored by
+    Prefect with the form. A task run costs the server three state events for nothing to replay."""
     _settings, cfg, engine = runtime()
     with session_scope(engine) as session:
         project = get_project(session, projet_id)
         return gate_markdown(session, cfg, project, etape, problems, pack_problems, dates.today())
 
 
-@task(name="choix-de-la-porte", **TASK_OPTIONS)
-def gate_choices(projet_id: int, etape: int) -> list[str]:
-    """The SIAEs offered as a list at the gate that selects one (staff and structures only)."""
+def gate_choices() -> list[str]:
+    """The SIAEs offered as a list at the gate that selects one (staff and structures only); a read, like
+    :func:`gate_description`, so not a task."""
     _settings, _cfg, engine = runtime()
     with session_scope(engine) as session:
         return choices.siae_choices(session)

@@ -64,6 +64,13 @@ def prefect_env(
             # timeout; a gate suspends with none (a decision takes weeks), so with one waiting run per
             # establishment (~190) it only loaded them all, forever.
             "PREFECT_SERVER_SERVICES_PAUSE_EXPIRATIONS_ENABLED": "false",
+            # Task runs and events are recorded from the event stream in batches. Prefect's recorder writes
+            # each task-run event in its own transaction (batch of 1): about 30 a transition, each a commit.
+            # Batched, a task run's three states are one upsert; they reach the UI within a second or two.
+            "PREFECT_SERVER_SERVICES_TASK_RUN_RECORDER_BATCH_SIZE": "100",
+            "PREFECT_SERVER_SERVICES_TASK_RUN_RECORDER_FLUSH_INTERVAL": "1",
+            "PREFECT_SERVER_SERVICES_EVENT_PERSISTER_BATCH_SIZE": "100",
+            "PREFECT_SERVER_SERVICES_EVENT_PERSISTER_FLUSH_INTERVAL": "2",
             "PREFECT_LOGGING_LEVEL": "INFO",
             # Runs the runner executes at once (Prefect's default: 5). With 190 projects deciding, runs
             # queued at the runner while a fifth of the two cores stayed idle: a run spends much of its

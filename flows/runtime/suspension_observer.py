@@ -25,6 +25,7 @@ import prefect.flow_engine
 from prefect._flow_run_suspension import FlowRunSuspensionRequest, mark_flow_run_suspension_requested
 from prefect._internal.observers import FlowRunSuspendingObserver
 from prefect.client.schemas.objects import State
+from prefect.events.filters import EventFilter, EventNameFilter, EventResourceFilter
 from prefect.logging.loggers import get_logger
 
 
@@ -37,6 +38,13 @@ def observe_flow_run_suspension(
     """``prefect._flow_run_suspension.observe_flow_run_suspension`` without the wait for readiness."""
     logger = get_logger("flow_run_suspension")
     stop_event = threading.Event()
+    # This run's suspensions only. Prefect's filter takes every run's: each observer was then sent, on
+    # connecting, the last minute's suspensions of all runs (about fifty under the national load), and
+    # each later suspension as it happened, to drop all but its own.
+    own_events = EventFilter(
+        event=EventNameFilter(name=["prefect.flow-run.Suspended"]),
+        resource=EventResourceFilter(id=[f"prefect.flow-run.{flow_run_id}"]),
+    )
 
     def mark_suspended(flow_run_id: UUID, state: State) -> None:
         if not mark_flow_run_suspension_requested(flow_run_id, state):
@@ -44,7 +52,7 @@ def observe_flow_run_suspension(
 
     async def run_observer() -> None:
         async with FlowRunSuspendingObserver(
-            on_suspended=mark_suspended, polling_interval=polling_interval
+            on_suspended=mark_suspended, polling_interval=polling_interval, event_filter=own_events
         ) as observer:
             await observer.watch_flow_run_id(flow_run_id)
             while not stop_event.is_set():

@@ -92,9 +92,8 @@ def test_a_resumed_stage_does_not_suspend_again(flow_stack: FlowStack) -> None:
     )
     assert sorted(name for name, state in runs if state == "Cached") == ["faits-de-la-porte", "lire-etape"]
     ran = Counter(name for name, state in runs if state == "Completed")
-    assert {n: ran[n] for n in ("notifier-ouverture", "decrire-decision", "demander-decision")} == {
+    assert {n: ran[n] for n in ("notifier-ouverture", "demander-decision")} == {
         "notifier-ouverture": 1,
-        "decrire-decision": 1,
         "demander-decision": 1,
     }
 

@@ -319,7 +319,7 @@ def test_send_back_restart_and_deadlines(flow_stack: FlowStack) -> None:
     stage3 = stage_attempt_key(projet_id, 3, 1)
     decided = [r.transition for r in _logs(fs, projet_id) if (r.idempotency_key or "").startswith(stage3)]
     assert decided == ["refus_renvoyer", "renvoyer"]
-    expected = {"lire-etape": 1, "notifier-ouverture": 1, "decrire-decision": 2}
+    expected = {"lire-etape": 1, "notifier-ouverture": 1, "demander-decision": 2}
     executed = _executed(fs, run3, expected)
     assert {name: executed[name] for name in expected} == expected
 

@@ -4,6 +4,7 @@ import inspect
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from typing import Any
 from uuid import UUID
 
 import prefect._flow_run_suspension as prefect_suspension
@@ -78,3 +79,29 @@ def test_a_suspension_requested_before_the_observer_connected_is_seen(client: Sy
     request = prefect_suspension.FlowRunSuspensionRequest()
     with observe_flow_run_suspension(run, request):
         assert _requested_within(request, 60)
+
+
+@pytest.mark.prefect
+def test_the_observer_subscribes_to_its_own_runs_suspensions_only(
+    client: SyncPrefectClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Prefect's default filter takes every run's suspensions, each sent to every observer (the last
+    minute's again at each connection): under load, thousands of events a run drops."""
+    import prefect._internal.observers as observers
+
+    filters: list[Any] = []
+    subscriber = observers.get_events_subscriber
+
+    def recording(*args: Any, **kwargs: Any) -> Any:
+        filters.append(kwargs.get("filter"))
+        return subscriber(*args, **kwargs)
+
+    monkeypatch.setattr(observers, "get_events_subscriber", recording)
+    run, other = _new_run(client), _new_run(client)
+    request = prefect_suspension.FlowRunSuspensionRequest()
+    with observe_flow_run_suspension(run, request):
+        client.set_flow_run_state(other, Suspended(), force=True)
+        client.set_flow_run_state(run, Suspended(), force=True)
+        assert _requested_within(request, 60)
+    assert [f.resource.id for f in filters] == [[f"prefect.flow-run.{run}"]]
+    assert [f.event.name for f in filters] == [["prefect.flow-run.Suspended"]]
