@@ -8,6 +8,7 @@ from typing import Any
 from uuid import UUID
 
 import prefect._flow_run_suspension as prefect_suspension
+import prefect._internal.observers as observers
 import prefect.flow_engine
 import pytest
 from prefect.client.orchestration import SyncPrefectClient, get_client
@@ -87,8 +88,6 @@ def test_the_observer_subscribes_to_its_own_runs_suspensions_only(
 ) -> None:
     """Prefect's default filter takes every run's suspensions, each sent to every observer (the last
     minute's again at each connection): under load, thousands of events a run drops."""
-    import prefect._internal.observers as observers
-
     filters: list[Any] = []
     subscriber = observers.get_events_subscriber
 
