@@ -172,9 +172,10 @@ async def orphans(
     stale: timedelta,
     retry_failed: Collection[UUID] = (),
     now: datetime | None = None,
+    folder: Path | None = None,
 ) -> list[FlowRun]:
     """Runs of these deployments that are Crashed, Failed (those of ``retry_failed`` only), or Running or
-    Pending with no live process."""
+    Pending with no live process (leases in ``folder``, by default this process's :func:`lease_dir`)."""
     now = now or datetime.now(UTC)
     runs = await client.read_flow_runs(
         flow_run_filter=FlowRunFilter(state=FlowRunFilterState(type=FlowRunFilterStateType(any_=WATCHED))),
@@ -190,7 +191,7 @@ async def orphans(
             if run.state.type == StateType.CRASHED or run.deployment_id in retry_failed:
                 found.append(run)
             continue
-        here = local_process(run.id, run.state.timestamp)
+        here = local_process(run.id, run.state.timestamp, folder)
         if here is False:
             found.append(run)
         elif here is None and run.state.type == StateType.PENDING:

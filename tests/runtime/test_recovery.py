@@ -33,7 +33,16 @@ from sqlmodel import select
 from flows.harness.local import LocalStack, flow_processes, start_server
 from flows.harness.sandbox import Sandbox, sandbox
 from flows.harness.scenario import SCENARIO_TODAY, Driver, gate
-from flows.runtime.recovery import HEARTBEAT, MESSAGE, _recoveries, local_process, orphans, prune_leases
+from flows.runtime.recovery import (
+    GRACE,
+    HEARTBEAT,
+    LEASES,
+    MESSAGE,
+    _recoveries,
+    local_process,
+    orphans,
+    prune_leases,
+)
 from implantation.config.loader import demo_config, load_process_config
 from implantation.config.schema import ProcessConfig
 from implantation.db.models import (
@@ -285,6 +294,66 @@ def test_runner_killed_at_each_moment_of_a_resumed_stage(world: World) -> None:
     _check_once(w, projet_id, key)
     messages = w.box.api.get(f"/flow_run_states/?flow_run_id={run_id}")
     assert any("Relancé" in (s.get("message") or "") for s in messages)
+
+
+def _alive(pid: int) -> bool:
+    """Running, not a zombie left for init to reap."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return stat.rsplit(")", 1)[1].split()[0] != "Z"
+
+
+def _judged_orphan(w: World, run_id: str) -> bool:
+    """The recovery pass's verdict on a Running run, asked once its state is past the grace delay in
+    which a starting process is left alone, with the leases of the stack's runners."""
+    deployment = UUID(w.box.api.deployment_id("etape/etape"))
+    leases = Path(w.stack.env["PREFECT_HOME"]) / LEASES
+
+    async def judge() -> bool:
+        async with PrefectClient(api=w.stack.api_url) as client:
+            run = await client.read_flow_run(UUID(run_id))
+            assert run.state is not None and run.state.is_running() and run.state.timestamp is not None
+            while datetime.now(UTC) - run.state.timestamp <= GRACE:
+                await asyncio.sleep(0.2)
+            found = await orphans(client, [deployment], timedelta(seconds=90), folder=leases)
+            return UUID(run_id) in {r.id for r in found}
+
+    return asyncio.run(judge())
+
+
+@prefect
+def test_runner_killed_alone_while_its_run_goes_on(world: World) -> None:
+    """Only the runner dies (an OOM kill, a ``kill -9`` of its PID): the resumed run's process lives on
+    and holds its lease. The next runner must leave that run alone, neither restarting it nor
+    scheduling it twice: the run finishes its stage by itself, once."""
+    w = world
+    projet_id, run_id, answer = _stage1_ready(w)
+    marker = w.runner_with_fault("decision", "attendre")
+    key = _resume(w, run_id, answer)
+    _reached(marker)
+    runner = w.stack.service("runner")
+    survivors = flow_processes(runner.pid)
+    assert survivors, "aucun processus de run sous le runner"
+    os.kill(runner.pid, signal.SIGKILL)
+    runner.process.wait(timeout=30)
+    assert all(_alive(pid) for pid in survivors)
+
+    w.runner_with_fault(None)
+    assert not _judged_orphan(w, run_id)  # what the new runner's passes see, once the state is old enough
+    Path(f"{marker}.suite").touch()  # the orphaned run goes on, under the new runner's eyes
+    _wait_completed(w, run_id)
+    w.driver().wait_gate(projet_id, 2, timeout=120)
+    assert _stage_status(w, projet_id, 1) == StageStatus.VALIDATED
+    assert len([r for r in w.box.api.flow_runs(stage_attempt_key(projet_id, 2, 1))]) == 1
+    _check_once(w, projet_id, key)
+    states = w.box.api.get(f"/flow_run_states/?flow_run_id={run_id}")
+    assert not any("Relancé" in (s.get("message") or "") for s in states)
+    deadline = time.monotonic() + 60
+    while any(_alive(pid) for pid in survivors):  # the run's process exits once its flow returned
+        assert time.monotonic() < deadline, "le processus du run orphelin ne s'est pas arrêté"
+        time.sleep(0.2)
 
 
 def _project_at_stage_5(w: World) -> int:
