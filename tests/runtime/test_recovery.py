@@ -1,6 +1,7 @@
 """No decision lost when a process dies: runner killed with SIGKILL, Prefect server killed, PostgreSQL
 restarted, each at a chosen moment of a stage; every time the stage completes, and each decision,
-document and e-mail exists once.
+document and e-mail exists once. The runner and server kills run on SQLite, then with the application
+and the Prefect server on PostgreSQL.
 
 The moment is chosen by a fault point (:mod:`implantation.faults`), never by a sleep: the run's process
 kills its whole process group (runner, forkserver, runs) when it reaches it, or waits there while the
@@ -25,6 +26,7 @@ from uuid import UUID
 
 import pytest
 from factories import complete_for_documents, decide, stage_work
+from postgres_server import DATABASES, require_postgres
 from prefect.client.orchestration import PrefectClient
 from prefect.states import Cancelled, Paused, Running, Scheduled
 from private_postgres import private_cluster
@@ -195,10 +197,20 @@ def _world(base: Path, database_url: str, prefect_url: str | None = None) -> Ite
         yield World(box, load_process_config(config_dir), base)
 
 
-@pytest.fixture(scope="module")
-def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
-    base = tmp_path_factory.mktemp("reprise")
-    yield from _world(base, f"sqlite:///{base / 'siae.db'}")
+@pytest.fixture(scope="module", params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def world(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
+    """Application and Prefect server on SQLite, then both on PostgreSQL (databases of their own on the
+    shared server: these tests kill the runner and the Prefect server, never PostgreSQL)."""
+    base = tmp_path_factory.mktemp(f"reprise-{request.param}")
+    if request.param == "sqlite":
+        yield from _world(base, f"sqlite:///{base / 'siae.db'}")
+        return
+    require_postgres()
+    names = [DATABASES.create("siae_reprise"), DATABASES.create("siae_reprise_prefect")]
+    try:
+        yield from _world(base, DATABASES.url(names[0]), DATABASES.url(names[1], "postgresql+asyncpg"))
+    finally:
+        DATABASES.drop(*names)
 
 
 def _stage1_ready(w: World) -> tuple[int, str, dict[str, Any]]:
