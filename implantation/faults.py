@@ -4,7 +4,8 @@
 group with SIGKILL (the runner, its forkserver and every run it executes, as a dead machine or a
 ``kill -9`` of the service would), the first time only: the marker file is created first, so the
 replay after the restart goes through. With ``:attendre`` after the marker, the process waits there
-instead until ``<marker file>.suite`` exists: the test kills or restarts a server meanwhile.
+instead until ``<marker file>.suite`` exists: the test kills or restarts a server meanwhile. A test that
+fails before releasing it does not leave the process behind for good: past :data:`WAIT_LIMIT` it kills itself.
 Unset (always, outside the tests) a point does nothing.
 """
 
@@ -15,6 +16,7 @@ from pathlib import Path
 
 VARIABLE = "SIAE_TEST_FAULT"
 POINTS = ("reponse", "decision", "documents", "courriel")
+WAIT_LIMIT = 600.0  # seconds; far beyond any test's own timeouts
 
 
 def point(name: str) -> None:
@@ -31,7 +33,10 @@ def point(name: str) -> None:
         return
     if action == "attendre":
         go_on = Path(f"{marker}.suite")
+        deadline = time.monotonic() + WAIT_LIMIT
         while not go_on.exists():
+            if time.monotonic() > deadline:
+                os.kill(os.getpid(), signal.SIGKILL)
             time.sleep(0.05)
         return
     os.killpg(os.getpgrp(), signal.SIGKILL)

@@ -84,6 +84,22 @@ def test_a_fault_point_kills_its_process_group_once(tmp_path: Path) -> None:
     assert second.returncode == 0 and second.stdout.strip() == "passé"
 
 
+def test_a_fault_point_left_waiting_ends_its_process(tmp_path: Path) -> None:
+    """A test that failed before releasing a waiting run does not leave that process behind for good."""
+    marker = tmp_path / "faute"
+    code = (
+        "from implantation import faults; faults.WAIT_LIMIT = 0.5; faults.point('decision'); print('passé')"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        env={**os.environ, VARIABLE: f"decision:{marker}:attendre"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == -signal.SIGKILL and marker.exists() and done.stdout == ""
+
+
 def test_a_lease_tells_a_live_process_from_a_dead_one(tmp_path: Path) -> None:
     run_id = uuid.uuid4()
     code = (
@@ -349,23 +365,28 @@ def test_runner_killed_alone_while_its_run_goes_on(world: World) -> None:
     survivors = flow_processes(runner.pid)
     assert survivors, "aucun processus de run sous le runner"
     os.kill(runner.pid, signal.SIGKILL)
-    runner.process.wait(timeout=30)
-    assert all(_alive(pid) for pid in survivors)
+    try:
+        runner.process.wait(timeout=30)
+        assert all(_alive(pid) for pid in survivors)
 
-    w.runner_with_fault(None)
-    assert not _judged_orphan(w, run_id)  # what the new runner's passes see, once the state is old enough
-    Path(f"{marker}.suite").touch()  # the orphaned run goes on, under the new runner's eyes
-    _wait_completed(w, run_id)
-    w.driver().wait_gate(projet_id, 2, timeout=120)
-    assert _stage_status(w, projet_id, 1) == StageStatus.VALIDATED
-    assert len([r for r in w.box.api.flow_runs(stage_attempt_key(projet_id, 2, 1))]) == 1
-    _check_once(w, projet_id, key)
-    states = w.box.api.get(f"/flow_run_states/?flow_run_id={run_id}")
-    assert not any("Relancé" in (s.get("message") or "") for s in states)
-    deadline = time.monotonic() + 60
-    while any(_alive(pid) for pid in survivors):  # the run's process exits once its flow returned
-        assert time.monotonic() < deadline, "le processus du run orphelin ne s'est pas arrêté"
-        time.sleep(0.2)
+        w.runner_with_fault(None)
+        assert not _judged_orphan(w, run_id)  # what the new runner's passes see, once the state is old enough
+        Path(f"{marker}.suite").touch()  # the orphaned run goes on, under the new runner's eyes
+        _wait_completed(w, run_id)
+        w.driver().wait_gate(projet_id, 2, timeout=120)
+        assert _stage_status(w, projet_id, 1) == StageStatus.VALIDATED
+        assert len([r for r in w.box.api.flow_runs(stage_attempt_key(projet_id, 2, 1))]) == 1
+        _check_once(w, projet_id, key)
+        states = w.box.api.get(f"/flow_run_states/?flow_run_id={run_id}")
+        assert not any("Relancé" in (s.get("message") or "") for s in states)
+        deadline = time.monotonic() + 60
+        while any(_alive(pid) for pid in survivors):  # the run's process exits once its flow returned
+            assert time.monotonic() < deadline, "le processus du run orphelin ne s'est pas arrêté"
+            time.sleep(0.2)
+    finally:  # a failed assertion must not leave the orphaned run waiting at its fault point
+        for pid in survivors:
+            if _alive(pid):
+                os.kill(pid, signal.SIGKILL)
 
 
 def _project_at_stage_5(w: World) -> int:
