@@ -292,6 +292,24 @@ def _stage_status(w: World, projet_id: int, etape: int) -> StageStatus:
         return record.status
 
 
+def _held_after_decide(w: World) -> tuple[int, str, str, Path]:
+    """A resumed stage 1 run standing right after ``decide``, until ``<marker>.suite`` exists: the project,
+    the run, the gate's key and the marker."""
+    projet_id, run_id, answer = _stage1_ready(w)
+    marker = w.runner_with_fault("decision", "attendre")
+    key = _resume(w, run_id, answer)
+    _reached(marker)
+    return projet_id, run_id, key, marker
+
+
+def _stage1_done_once(w: World, projet_id: int, run_id: str, key: str) -> None:
+    """The run completed, stage 2 waits at its gate, stage 1 validated, and everything recorded once."""
+    _wait_completed(w, run_id)
+    w.driver().wait_gate(projet_id, 2, timeout=120)
+    assert _stage_status(w, projet_id, 1) == StageStatus.VALIDATED
+    _check_once(w, projet_id, key)
+
+
 @prefect
 def test_runner_killed_at_each_moment_of_a_resumed_stage(world: World) -> None:
     """One click on « Reprendre », and the runner killed three times in its wake: while the resumed run
@@ -357,10 +375,7 @@ def test_runner_killed_alone_while_its_run_goes_on(world: World) -> None:
     and holds its lease. The next runner must leave that run alone, neither restarting it nor
     scheduling it twice: the run finishes its stage by itself, once."""
     w = world
-    projet_id, run_id, answer = _stage1_ready(w)
-    marker = w.runner_with_fault("decision", "attendre")
-    key = _resume(w, run_id, answer)
-    _reached(marker)
+    projet_id, run_id, key, marker = _held_after_decide(w)
     runner = w.stack.service("runner")
     survivors = flow_processes(runner.pid)
     assert survivors, "aucun processus de run sous le runner"
@@ -372,11 +387,8 @@ def test_runner_killed_alone_while_its_run_goes_on(world: World) -> None:
         w.runner_with_fault(None)
         assert not _judged_orphan(w, run_id)  # what the new runner's passes see, once the state is old enough
         Path(f"{marker}.suite").touch()  # the orphaned run goes on, under the new runner's eyes
-        _wait_completed(w, run_id)
-        w.driver().wait_gate(projet_id, 2, timeout=120)
-        assert _stage_status(w, projet_id, 1) == StageStatus.VALIDATED
+        _stage1_done_once(w, projet_id, run_id, key)
         assert len([r for r in w.box.api.flow_runs(stage_attempt_key(projet_id, 2, 1))]) == 1
-        _check_once(w, projet_id, key)
         states = w.box.api.get(f"/flow_run_states/?flow_run_id={run_id}")
         assert not any("Relancé" in (s.get("message") or "") for s in states)
         deadline = time.monotonic() + 60
@@ -473,20 +485,14 @@ def test_prefect_server_killed_mid_stage_then_restarted(world: World) -> None:
     """The server dies while the resumed run stands right after ``decide``; the run then finds it
     gone, the server comes back, and the stage completes."""
     w = world
-    projet_id, run_id, answer = _stage1_ready(w)
-    marker = w.runner_with_fault("decision", "attendre")
-    key = _resume(w, run_id, answer)
-    _reached(marker)
+    projet_id, run_id, key, marker = _held_after_decide(w)
     server = w.stack.service("serveur-prefect")
     os.killpg(server.pid, signal.SIGKILL)
     server.process.wait(timeout=30)
     Path(f"{marker}.suite").touch()  # the run goes on against a dead server
     w.stack.services.remove(server)
     w.stack.services.insert(0, start_server(w.stack.env, w.stack.log_dir))
-    _wait_completed(w, run_id)
-    w.driver().wait_gate(projet_id, 2, timeout=120)
-    assert _stage_status(w, projet_id, 1) == StageStatus.VALIDATED
-    _check_once(w, projet_id, key)
+    _stage1_done_once(w, projet_id, run_id, key)
 
 
 @prefect
@@ -497,17 +503,11 @@ def test_postgresql_restarted_mid_stage(tmp_path: Path) -> None:
         cluster.createdb("siae")
         cluster.createdb("prefect")
         for w in _world(tmp_path, cluster.url("siae"), cluster.url("prefect", "postgresql+asyncpg")):
-            projet_id, run_id, answer = _stage1_ready(w)
-            marker = w.runner_with_fault("decision", "attendre")
-            key = _resume(w, run_id, answer)
-            _reached(marker)
+            projet_id, run_id, key, marker = _held_after_decide(w)
             cluster.stop("immediate")
             cluster.start()
             Path(f"{marker}.suite").touch()
-            _wait_completed(w, run_id)
-            w.driver().wait_gate(projet_id, 2, timeout=120)
-            assert _stage_status(w, projet_id, 1) == StageStatus.VALIDATED
-            _check_once(w, projet_id, key)
+            _stage1_done_once(w, projet_id, run_id, key)
 
 
 @prefect
