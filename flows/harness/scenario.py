@@ -32,6 +32,7 @@ from implantation.config.schema import ProcessConfig
 from implantation.db.models import Establishment, ImplantationProject, Person, Siae, TransitionLog
 from implantation.db.session import session_scope
 from implantation.documents.builders import SHORT_LABEL
+from implantation.documents.parties import printed_signer
 from implantation.documents.service import document_states
 from implantation.dossier import STAGE_MODELS
 from implantation.enums import DocumentKind
@@ -223,23 +224,25 @@ class Driver:
         return f"réutilisés car inchangés : {reused} ; nouveaux : {created}{exported}"
 
     def sign_drafts(self, projet_id: int) -> int:
-        """Every party signs the latest DUI, convention and contract (as recorded with ``siae documents``)."""
+        """Every party signs the latest DUI, convention and contract (as recorded with ``siae documents``): the
+        person each signature block names, as the register checks."""
         todo: list[tuple[int, str, str]] = []
         with session_scope(self.engine) as session:
             for state in document_states(session, projet_id, self.cfg):
                 if not state.latest or state.record.operateur_id is not None:
                     continue
-                for role in state.missing:
-                    person = session.exec(select(Person).where(Person.role == role)).first()
-                    label = person.full_name if person else f"{role.label} de l'Isère"
-                    todo.append((state.record.id, role.value, label))  # type: ignore[arg-type]
-        for document_id, role, label in todo:
+                for slot in state.missing:
+                    signer = printed_signer(session, self.cfg, projet_id, None, state.record.kind, slot)
+                    assert signer is not None, f"aucun signataire nommé pour {slot.label}"
+                    signing_role, label = signer
+                    todo.append((state.record.id, signing_role.value, label))  # type: ignore[arg-type]
+        for document_id, role_value, label in todo:
             self.terminal(
                 "documents",
                 "signer",
                 str(document_id),
                 "--role",
-                role,
+                role_value,
                 "--signataire",
                 label,
                 "--date",

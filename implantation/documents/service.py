@@ -34,6 +34,7 @@ from implantation.documents.builders import (
     build_dui_context,
     build_implantation_context,
 )
+from implantation.documents.parties import signer_problem, signers_for_document
 from implantation.enums import (
     OPERATEUR_DOCUMENT_KINDS,
     PROJECT_DOCUMENT_KINDS,
@@ -176,6 +177,7 @@ def ensure_document(
         filename=filename,
         sha256=render.file_sha256(temporary),
         content_sha256=checksum,
+        demonstration=bool(getattr(item.context, "demonstration_banner", "")),
     )
     session.add(record)
     try:
@@ -255,6 +257,13 @@ def record_signature(
     if record is None:
         raise DomainError(f"Document introuvable : identifiant {document_id}.", field="document")
     spec = cfg.documents.document[record.kind]
+    if record.demonstration:
+        raise DomainError(
+            f"« {record.filename} » est un document de démonstration, produit avec des montants non "
+            "réglementaires : il ne peut pas être signé. Saisissez les montants manquants avec leur texte "
+            "(siae montants ajouter), puis produisez une nouvelle version.",
+            field="document",
+        )
     slot = spec.signs_for(role)
     if slot is None:
         expected = ", ".join(r.label for r in spec.signers + list(spec.delegations))
@@ -264,6 +273,10 @@ def record_signature(
         )
     if not signer_label.strip():
         raise DomainError("Le nom du signataire est obligatoire.", field="signataire")
+    signers = signers_for_document(session, cfg, record.project_id, record.operateur_id)
+    problem = signer_problem(signers.get(slot), role, slot, signer_label.strip())
+    if problem:
+        raise DomainError(problem[0].upper() + problem[1:] + ".", field="signataire")
     if signed_on > (today or dates.today()):
         raise DomainError("La date de signature ne peut pas être dans le futur.", field="date")
     latest = _versions(session, record.project_id, record.kind, record.operateur_id)[-1]

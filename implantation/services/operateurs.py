@@ -38,6 +38,10 @@ COLUMNS: tuple[Column, ...] = (
     Column("poste", "post_title", True, help="Intitulé d'un poste du dossier (clé postes)"),
     Column("heures_hebdomadaires", "weekly_hours", help="Durée hebdomadaire ; celle du poste si vide"),
     Column("debut_contrat", "contract_start", help="Début du CEP ; vide : pas encore affecté"),
+    Column("date_classement", "classified_on", help="Décision de classement au travail (AAAA-MM-JJ)"),
+    Column(
+        "date_affectation", "assigned_on", help="Décision d'affectation sur le poste ; début du CEP si vide"
+    ),
     Column("autorise_travail", "work_authorised", help="oui (défaut) ou non"),
     Column("volontaire", "volunteer", help="oui (défaut) ou non"),
     Column("jours", "schedule", help="Jours travaillés, séparés par des virgules (ex. lundi,mardi,jeudi)"),
@@ -163,6 +167,16 @@ def build_entry(
     start = _date("debut_contrat", text["debut_contrat"], problems) if text["debut_contrat"] else None
     if start is not None and start < project.started_on:
         problems.append(f"champ « debut_contrat » : le {start:%d/%m/%Y} précède le début du projet")
+    classified = (
+        _date("date_classement", text["date_classement"], problems) if text["date_classement"] else None
+    )
+    assigned = (
+        _date("date_affectation", text["date_affectation"], problems) if text["date_affectation"] else start
+    )
+    if classified and assigned and classified > assigned:
+        problems.append("champ « date_classement » : le classement au travail précède l'affectation")
+    if assigned and start and assigned > start:
+        problems.append("champ « date_affectation » : l'affectation précède le début du contrat (L412-10)")
     if legal is not None and quantum is not None:
         candidate = Candidate(legal, quantum, authorised, volunteer, joint)
         problems += [f"inéligible : {p}" for p in eligibility_problems(candidate, cfg.eligibility)]
@@ -177,7 +191,8 @@ def build_entry(
         work_authorised=authorised,
         volunteer=volunteer,
         joint_agreement=joint,
-        assigned_on=start,
+        classified_on=classified,
+        assigned_on=assigned if start else None,
         post_title=post["intitule"],
         rome_code=post.get("code_rome"),
         weekly_hours=Decimal(str(hours)) if hours is not None else None,
