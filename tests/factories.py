@@ -161,11 +161,13 @@ def complete_for_documents(
             "statut_juridique": "condamne",
             "quantum_mois": "20",
             "poste": "Agent de tri de textiles",
+            "date_classement": (launch_on - timedelta(days=21)).isoformat(),
+            "date_affectation": (launch_on - timedelta(days=7)).isoformat(),
             "debut_contrat": launch_on.isoformat(),
-            # 4 days of 6 h worked (8 h-14 h 30, 30-minute break): the post's 24 h a week.
+            # 4 days of 5 h 30 worked (8 h-14 h within the workshop's hours, 30-minute break): the post's 22 h.
             "jours": "lundi,mardi,mercredi,jeudi",
             "heure_debut": "08:00",
-            "heure_fin": "14:30",
+            "heure_fin": "14:00",
             "pause_minutes": "30",
         }
         ids.append(add_operateur(session, cfg, project, raw, actor, launch_on).id)

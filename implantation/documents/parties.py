@@ -92,7 +92,8 @@ class Parties:
             head = f"{principal.name}, {principal.office}" if principal else "le préfet"
             if who is not None and who.act:
                 return SignatureBlock(
-                    party=f"Pour l'État : {head}", signatory=f"Par délégation : {who.printed}"
+                    party=f"Pour l'État : {head}",
+                    signatory=f"Par délégation : {who.name}, {who.office} ({who.delegation})",
                 )
             return SignatureBlock(party="Pour l'État", signatory=who.printed if who else head)
         if role == Role.DISP:

@@ -273,10 +273,6 @@ def record_signature(
         )
     if not signer_label.strip():
         raise DomainError("Le nom du signataire est obligatoire.", field="signataire")
-    signers = signers_for_document(session, cfg, record.project_id, record.operateur_id)
-    problem = signer_problem(signers.get(slot), role, slot, signer_label.strip())
-    if problem:
-        raise DomainError(problem[0].upper() + problem[1:] + ".", field="signataire")
     if signed_on > (today or dates.today()):
         raise DomainError("La date de signature ne peut pas être dans le futur.", field="date")
     latest = _versions(session, record.project_id, record.kind, record.operateur_id)[-1]
@@ -286,6 +282,10 @@ def record_signature(
             "faites signer la dernière version.",
             field="document",
         )
+    signers = signers_for_document(session, cfg, record.project_id, record.operateur_id)
+    problem = signer_problem(signers.get(slot), role, slot, signer_label.strip())
+    if problem:
+        raise DomainError(problem[0].upper() + problem[1:] + ".", field="signataire")
     signatures = _signatures(session, document_id)
     earlier = next((s for s in signatures if spec.signs_for(s.party_role) == slot), None)
     if earlier is not None:
