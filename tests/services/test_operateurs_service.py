@@ -58,8 +58,8 @@ def test_the_sample_csv_imports_with_posts_from_the_dossier(session: Session, cf
     session.commit()
     assert [op.status for op in ops] == [OperateurStatus.ASSIGNED] * 3
     first, second, third = ops
-    assert first.rome_code == "H3302" and first.missions and first.weekly_hours == 24
-    assert second.weekly_hours == 24  # empty column: the post's hours
+    assert first.rome_code == "H3302" and first.missions and first.weekly_hours == 22
+    assert second.weekly_hours == 22  # empty column: the post's hours
     assert third.post_title == "Agent de conditionnement" and third.joint_agreement
     identity = session.get(OperateurIdentity, first.id)
     assert identity is not None and identity.last_name == "Quintavalle"
