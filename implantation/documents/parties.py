@@ -293,7 +293,8 @@ def printed_signer(
     if signers is None or signers.printed is None:
         return None
     who = signers.printed
+    label = f"{who.name}, {who.office}" if who.office else who.name
     spec = cfg.documents.document[kind]
     if who.act and who.role is not None and who.role != slot and spec.signs_for(who.role) == slot:
-        return who.role, who.printed
-    return slot, who.printed
+        return who.role, label
+    return slot, label

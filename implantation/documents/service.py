@@ -273,6 +273,8 @@ def record_signature(
         )
     if not signer_label.strip():
         raise DomainError("Le nom du signataire est obligatoire.", field="signataire")
+    if len(signer_label.strip()) > 200:
+        raise DomainError("Le nom et la qualité du signataire dépassent 200 caractères.", field="signataire")
     if signed_on > (today or dates.today()):
         raise DomainError("La date de signature ne peut pas être dans le futur.", field="date")
     latest = _versions(session, record.project_id, record.kind, record.operateur_id)[-1]

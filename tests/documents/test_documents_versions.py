@@ -183,6 +183,8 @@ def test_signature_refusals(
         record_signature(session, dui.id, Role.SIAE, "X", date(2026, 2, 21), cfg, today=TODAY)
     with pytest.raises(DomainError, match="obligatoire"):
         record_signature(session, dui.id, Role.SIAE, "  ", TODAY, cfg, today=TODAY)
+    with pytest.raises(DomainError, match="dépassent 200 caractères"):
+        record_signature(session, dui.id, Role.SIAE, "Hélène Roussel, " + "x" * 190, TODAY, cfg, today=TODAY)
     with pytest.raises(DomainError, match="introuvable"):
         record_signature(session, 9999, Role.SIAE, "X", TODAY, cfg, today=TODAY)
     with pytest.raises(DomainError, match="« X » ne peut pas signer pour « SIAE »"):
