@@ -25,7 +25,13 @@ from implantation.services.errors import DomainError
 from implantation.services.projects import parse_date
 from implantation.services.referential import Column, InputError, check_text, read_csv
 from implantation.services.workflow import Actor
-from implantation.work_schedule import consistency_problem, parse_schedule
+from implantation.work_schedule import (
+    bounds_problem,
+    consistency_problem,
+    parse_schedule,
+    within_workshop_problem,
+    workshop_of,
+)
 
 COLUMNS: tuple[Column, ...] = (
     Column("nom", "last_name", True, help="Nom de famille"),
@@ -97,6 +103,33 @@ def _schedule(text: dict[str, str], hours: Any, problems: list[str]) -> dict[str
     return raw
 
 
+def _hours_problems(
+    project: ImplantationProject, cfg: ProcessConfig, raw: dict[str, Any], hours: Decimal
+) -> list[str]:
+    """The Code's bounds (R412-50, R412-51) and the workshop's opening hours, as the CEP will check them."""
+    schedule, _ = parse_schedule(raw)
+    if schedule is None:
+        return []
+    bounds = cfg.contracts.duree_travail
+    found = [
+        bounds_problem(
+            schedule,
+            hours,
+            bounds.minimum_hebdomadaire,
+            bounds.maximum_quotidien,
+            bounds.maximum_hebdomadaire,
+            bounds.source,
+        )
+    ]
+    try:
+        workshop = workshop_of(project.workshop_days, project.workshop_start, project.workshop_end)
+    except ValueError:
+        workshop = None
+    if workshop is not None:
+        found.append(within_workshop_problem(schedule, workshop))
+    return [problem for problem in found if problem]
+
+
 def _date(name: str, raw: str, problems: list[str]) -> date | None:
     try:
         return parse_date(raw, name)
@@ -164,6 +197,8 @@ def build_entry(
         )
     hours = _hours(text["heures_hebdomadaires"], post, problems)
     schedule = _schedule(text, hours, problems)
+    if schedule is not None and hours is not None:
+        problems += _hours_problems(project, cfg, schedule, Decimal(str(hours)))
     start = _date("debut_contrat", text["debut_contrat"], problems) if text["debut_contrat"] else None
     if start is not None and start < project.started_on:
         problems.append(f"champ « debut_contrat » : le {start:%d/%m/%Y} précède le début du projet")

@@ -118,6 +118,7 @@ def _check_pack(folder: Path, with_pdf: bool) -> dict[str, str]:
         assert "DÉMONSTRATION" not in text, name
         assert "Varces-Allières-et-Risset, Varces-Allières-et-Risset" not in text, name
         assert "s'achève le sans objet" not in text and "pause de 0 minutes" not in text, name
+        assert "guide" not in text.lower(), name  # legal references, never the guide as a basis
     if with_pdf:
         for name in texts:
             pdf = folder / name.replace(".docx", ".pdf")
