@@ -251,7 +251,6 @@ class Driver:
             )
         return len(todo)
 
-
     def refused_demonstration_signatures(self, projet_id: int) -> int:
         """The SIAE tries to sign each latest document made with a demonstration amount: each is refused."""
         todo: list[tuple[int, str]] = []
