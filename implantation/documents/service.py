@@ -17,6 +17,7 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 from pydantic import BaseModel
 from sqlalchemy.exc import IntegrityError
@@ -33,6 +34,7 @@ from implantation.documents.builders import (
     build_convention_context,
     build_dui_context,
     build_implantation_context,
+    shared_reads,
 )
 from implantation.documents.parties import signer_problem, signers_for_document
 from implantation.enums import (
@@ -90,6 +92,13 @@ def build_pack(session: Session, project_id: int, cfg: ProcessConfig) -> list[Pa
         (DocumentKind.CONVENTION, build_convention_context),
         (DocumentKind.IMPLANTATION_CONTRACT, build_implantation_context),
     ]
+    with shared_reads():  # the amounts and signatories, read once for the whole pack
+        return _build_pack(session, project_id, cfg, builders)
+
+
+def _build_pack(
+    session: Session, project_id: int, cfg: ProcessConfig, builders: list[tuple[DocumentKind, Any]]
+) -> list[PackItem]:
     items: list[PackItem] = []
     problems: list[str] = []
     for kind, build in builders:

@@ -5,11 +5,13 @@ in, not one item per attempt. Computed figures (pay floor, trial period, aide au
 from :mod:`implantation.contract_rules`; a value outside a legal bound is refused with the rule named.
 """
 
-from collections.abc import Callable
+from collections.abc import Callable, Hashable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal, InvalidOperation
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from pydantic import BaseModel
 from sqlmodel import Session
@@ -35,6 +37,31 @@ from implantation.services.amounts import amount_book
 from implantation.services.errors import DomainError
 
 DEMONSTRATION_BANNER = "DOCUMENT DE DÉMONSTRATION : montants non réglementaires, ne pas signer"
+
+T = TypeVar("T")
+
+# Reads shared by the documents of one pack (the amounts, the signatories): a pack of 12 CEPs would otherwise
+# read them 27 times. Only inside :func:`shared_reads`; a builder called alone reads them itself.
+_SHARED: ContextVar[dict[Hashable, Any] | None] = ContextVar("pack_reads", default=None)
+
+
+@contextmanager
+def shared_reads() -> Iterator[None]:
+    token = _SHARED.set({})
+    try:
+        yield
+    finally:
+        _SHARED.reset(token)
+
+
+def shared(key: Hashable, compute: Callable[[], T]) -> T:
+    cache = _SHARED.get()
+    if cache is None:
+        return compute()
+    if key not in cache:
+        cache[key] = compute()
+    return cast(T, cache[key])
+
 
 ContextT = TypeVar("ContextT", bound=BaseModel)
 
@@ -139,14 +166,18 @@ class ProjectData:
         self.establishment = establishment
         self.siae = session.get(Siae, project.siae_id) if project.siae_id is not None else None
         self.cfg = cfg
-        self.book = amount_book(session, cfg).tracking()
+        self.book = shared("amounts", lambda: amount_book(session, cfg)).tracking()
         self.place = Place(establishment.code, establishment.departement)
 
     def parties(self, check: Checker) -> Parties | None:
         if self.siae is None:
             check.need(None, "la SIAE retenue pour le projet")
             return None
-        parties = load_parties(self.session, self.cfg, self.siae, self.establishment)
+        siae = self.siae
+        parties = shared(
+            ("parties", siae.id, self.establishment.id),
+            lambda: load_parties(self.session, self.cfg, siae, self.establishment),
+        )
         if parties.departement is None:
             check.refuse(
                 f"le département « {self.establishment.departement} » est absent de territoires.toml"
