@@ -19,6 +19,7 @@ from implantation.db.session import make_engine
 from implantation.documents.render import find_soffice
 from implantation.documents.service import generate_pack
 from implantation.samples import seed
+from implantation.services.amounts import NewAmount, add_amount
 from implantation.services.dossier import complete, load_dossier
 from implantation.services.operateurs import add_operateur
 from implantation.services.workflow import SYSTEM, create_project
@@ -42,9 +43,20 @@ def sample_project(session: Session, cfg: ProcessConfig, operateurs: int) -> int
             "statut_juridique": "condamne",
             "quantum_mois": "20",
             "poste": "Agent de tri de textiles",
-            "debut_contrat": "2028-01-10",
+            "date_classement": "2026-12-14",
+            "date_affectation": "2026-12-28",
+            "debut_contrat": "2027-01-11",
+            "jours": "lundi,mardi,mercredi,jeudi",
+            "heure_debut": "08:00",
+            "heure_fin": "14:00",
+            "pause_minutes": "30",
         }
         add_operateur(session, cfg, project, raw, SYSTEM, date(2026, 9, 14))
+    # The establishment's AT/MP rate, as its administrator enters it with its notice.
+    atmp = NewAmount(
+        "taux_atmp", "0.0123", date(2026, 1, 1), "Notification CARSAT (banc)", None, "CP-GRENOBLE-VARCES"
+    )
+    add_amount(session, cfg, atmp, "banc", date(2026, 9, 14))
     return project.id
 
 

@@ -1,15 +1,19 @@
-"""The guide's budget check: is the activity balanced in year 1 and, above all, in year 2?
+"""The forecast budget of a project, years 1 and 2: one computation for every table of the DUI and the stage-3 gate.
 
 The guide asks for a return on investment in about two years (stage 2 criteria, stage 3 budget). Each
 year adds, to the lines the SIAE entered (dossier key ``budget``, ``annee`` 1 or 2):
 
-- a charge: the opérateurs' pay that the EP advances and the SIAE reimburses, at least ETP × full-time
-  hours in an SIAE × the hourly floor (SMIC in force × 45 %, D412-64), all from ``config/montants.toml``;
-- a resource: the aide au poste (ETP × socle of the SIAE kind, plus the modulated part), computed with
-  the amounts in force at the start of that year;
-- year 1 only, a resource: the ATIGIP aide au démarrage.
+- a charge: the opérateurs' pay as the SIAE bears it (:func:`~implantation.contract_rules.operator_pay_charge`):
+  net pay reimbursed to the establishment for an ACI (the establishment bears the contributions, guide D.2),
+  gross pay plus the employer's contributions for an EI; ETP × full-time hours × the hourly floor;
+- a resource, requested: the aide au poste (ETP × socle of the SIAE kind, plus the modulated part);
+- year 1 only, a resource, requested: the ATIGIP aide au démarrage.
 
-Pure computation: the stage-3 gate description and the DUI print :func:`balance_lines`.
+A budget is a forecast: every computed amount is the latest value known, printed as « hypothèse : montant
+en vigueur au JJ/MM/AAAA (texte) ». The balance warns when year 2 is not balanced, and when the aids
+requested exceed the charges of a year (what a DDETS reads as over-compensation).
+
+Pure computation: the stage-3 gate description prints :func:`balance_lines`, the DUI prints the same years.
 """
 
 from dataclasses import dataclass
@@ -17,9 +21,9 @@ from datetime import date
 from decimal import Decimal
 
 from implantation import contract_rules as rules
-from implantation.config.schema import MoneyFile
-from implantation.db.models import ImplantationProject, Siae
-from implantation.documents.formatting import fr_money
+from implantation.amounts import AmountBook, Place
+from implantation.db.models import Establishment, ImplantationProject, Siae
+from implantation.documents.formatting import fr_date, fr_money, fr_number
 from implantation.enums import SiaeKind
 
 YEARS = (1, 2)
@@ -29,6 +33,12 @@ YEARS = (1, 2)
 class Line:
     label: str
     amount: Decimal
+    note: str = ""  # for a computed amount: its text, or « hypothèse : … »
+    aid: bool = False  # an aid requested from the State (aide au poste, aide au démarrage)
+
+    @property
+    def text(self) -> str:
+        return f"{self.label} ({self.note})" if self.note else self.label
 
 
 @dataclass(frozen=True)
@@ -45,6 +55,10 @@ class YearBalance:
     @property
     def resources_total(self) -> Decimal:
         return sum((line.amount for line in self.resources), Decimal(0))
+
+    @property
+    def aids_total(self) -> Decimal:
+        return sum((line.amount for line in self.resources if line.aid), Decimal(0))
 
     @property
     def balance(self) -> Decimal:
@@ -64,39 +78,40 @@ def _entered(lines: list[dict[str, str]], year: int, nature: str) -> list[Line]:
 
 
 def budget_balance(
-    money: MoneyFile,
+    book: AmountBook,
     kind: SiaeKind,
+    place: Place,
     etp: Decimal,
     modulated_share: Decimal | None,
     start: date,
     lines: list[dict[str, str]],
 ) -> list[YearBalance]:
-    """Years 1 and 2 from ``start``; raises :class:`~implantation.contract_rules.RuleError` on a config gap."""
+    """Years 1 and 2 from ``start``; raises :class:`~implantation.contract_rules.RuleError` on a missing amount."""
     balances = []
     for year in YEARS:
         on = rules.add_years(start, year - 1)
-        floor = rules.hourly_pay_floor(money, on)
-        hours = rules.amount_on(
-            money.heures_temps_plein_annuel, on, "heures d'un temps plein", "heures_temps_plein_annuel"
+        pay = rules.operator_pay_charge(book, kind, place, on, etp, forecast=True)
+        what = (
+            "rémunérations nettes des opérateurs, remboursées à l'établissement"
+            if pay.net_only
+            else "rémunérations brutes et cotisations patronales des opérateurs"
         )
-        pay = rules.to_cents(etp * hours.valeur * floor.floor)
-        aid = rules.aide_au_poste(money, kind, etp, on, modulated_share)
-        resources = [Line("Aide au poste (DREETS)", aid.total)]
+        pay_line = Line(
+            f"{what[0].upper()}{what[1:]} ({fr_number(pay.hours)} h à {fr_money(pay.floor.floor)}, "
+            f"{(pay.floor.share.value * 100).normalize()} % du SMIC)",
+            pay.charge,
+            pay.floor.smic.note,
+        )
+        aid = rules.aide_au_poste(book, kind, place, etp, on, modulated_share, forecast=True)
+        resources = [Line("Aide au poste (DREETS), sollicitée", aid.total, aid.socle.note, aid=True)]
         if year == 1:
-            startup = rules.amount_on(
-                money.aide_au_demarrage_atigip, on, "aide au démarrage", "aide_au_demarrage_atigip"
+            startup = book.figure("aide_au_demarrage_atigip", on, forecast=True)
+            resources.append(
+                Line("Aide au démarrage (ATIGIP), sollicitée", startup.value, startup.note, aid=True)
             )
-            resources.append(Line("Aide au démarrage (ATIGIP)", startup.valeur))
-        charges = [
-            Line("Rémunérations des opérateurs remboursées à l'établissement (au taux plancher)", pay),
-            *_entered(lines, year, "charge"),
-        ]
+        charges = [pay_line, *_entered(lines, year, "charge")]
         balances.append(YearBalance(year, on, charges, resources + _entered(lines, year, "ressource")))
     return balances
-
-
-def _money(value: Decimal) -> str:
-    return fr_money(value)
 
 
 def year_two_warning(balances: list[YearBalance]) -> str | None:
@@ -105,29 +120,49 @@ def year_two_warning(balances: list[YearBalance]) -> str | None:
     if second is None or second.balanced:
         return None
     return (
-        f"Attention : l'année 2 n'est pas équilibrée (charges {_money(second.charges_total)}, ressources "
-        f"{_money(second.resources_total)}, besoin de financement {_money(-second.balance)}) ; le guide "
+        f"Attention : l'année 2 n'est pas équilibrée (charges {fr_money(second.charges_total)}, ressources "
+        f"{fr_money(second.resources_total)}, besoin de financement {fr_money(-second.balance)}) ; le guide "
         "attend un retour sur investissement en 2 ans environ."
     )
 
 
+def over_compensation_warnings(balances: list[YearBalance]) -> list[str]:
+    """The aids requested must not exceed the charges they finance."""
+    return [
+        f"Attention : en année {b.year}, les aides sollicitées ({fr_money(b.aids_total)}) dépassent les "
+        f"charges ({fr_money(b.charges_total)}) de {fr_money(b.aids_total - b.charges_total)} : la DDETS y "
+        "lira une surcompensation ; revoir les postes (ETP), la part modulée demandée ou les charges."
+        for b in balances
+        if b.aids_total > b.charges_total
+    ]
+
+
+def warnings(balances: list[YearBalance]) -> list[str]:
+    second = year_two_warning(balances)
+    return [*over_compensation_warnings(balances), *([second] if second else [])]
+
+
 def balance_lines(balances: list[YearBalance]) -> list[str]:
-    """One French line per year, then the warning if any: what a gate description or the DUI prints."""
+    """One French line per year, then the warnings: what the stage-3 gate and the DUI print."""
     lines = []
     for b in balances:
         verdict = (
             "équilibré" if b.balance == 0 else ("excédent" if b.balance > 0 else "besoin de financement")
         )
         lines.append(
-            f"Année {b.year} (à partir du {b.start:%d/%m/%Y}) : charges {_money(b.charges_total)}, ressources "
-            f"{_money(b.resources_total)}, solde {_money(b.balance)} ({verdict})"
+            f"Année {b.year} (à partir du {fr_date(b.start)}) : charges {fr_money(b.charges_total)}, "
+            f"ressources {fr_money(b.resources_total)} dont aides sollicitées {fr_money(b.aids_total)}, "
+            f"solde {fr_money(b.balance)} ({verdict})"
         )
-    warning = year_two_warning(balances)
-    return [*lines, warning] if warning else lines
+    return [*lines, *warnings(balances)]
+
+
+def project_place(establishment: Establishment) -> Place:
+    return Place(establishment.code, establishment.departement)
 
 
 def project_balances(
-    money: MoneyFile, project: ImplantationProject, siae: Siae | None
+    book: AmountBook, project: ImplantationProject, siae: Siae | None, establishment: Establishment
 ) -> tuple[list[YearBalance], list[str]]:
     """The two years of a project as recorded, or why they cannot be computed (with the dossier keys)."""
     missing = []
@@ -145,8 +180,9 @@ def project_balances(
     share = Decimal(str(project.modulated_share)) if project.modulated_share is not None else None
     try:
         balances = budget_balance(
-            money,
+            book,
             siae.kind,
+            project_place(establishment),
             Decimal(str(project.insertion_posts_etp)),
             share,
             project.launch_date,
@@ -157,7 +193,9 @@ def project_balances(
     return balances, []
 
 
-def project_balance_lines(money: MoneyFile, project: ImplantationProject, siae: Siae | None) -> list[str]:
+def project_balance_lines(
+    book: AmountBook, project: ImplantationProject, siae: Siae | None, establishment: Establishment
+) -> list[str]:
     """The balance of a project as recorded, or what is missing to compute it: the stage-3 gate and the DUI."""
-    balances, problems = project_balances(money, project, siae)
+    balances, problems = project_balances(book, project, siae, establishment)
     return problems or balance_lines(balances)

@@ -1,8 +1,8 @@
-"""Legal figures of the stage-5 documents, computed from the dated amounts and bounds in config/.
+"""Legal figures of the stage-5 documents, computed from the amounts in force and the bounds in config/.
 
-Every function is pure: the amount in force on the relevant date comes from ``MoneyFile``, the bounds
-from ``ContractsFile`` or ``DocumentsFile``. A value outside a legal bound yields a French sentence naming
-the rule, so that rendering can refuse before anything is written.
+Every function is pure: the amounts come from an :class:`~implantation.amounts.AmountBook` (the shipped
+file and what an administrator added), the bounds from ``ContractsFile``. A value outside a legal bound
+yields a French sentence naming the rule, so that rendering can refuse before anything is written.
 
 Rounding: euro amounts are rounded half up to the cent, except the pay floor, rounded up so that it is
 never under 45 % of the SMIC (11,65 € × 45 % = 5,2425 € → 5,25 €, not 5,24 €).
@@ -12,16 +12,15 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import ROUND_CEILING, ROUND_HALF_UP, Decimal
 
-from implantation.config.schema import Amount, ContributionKind, MoneyFile, TrialPeriodRules
+from implantation.amounts import AmountBook, Figure, Place, RuleError, smic_key, socle_key
+from implantation.config.schema import Amount, ContributionBase, ContributionKind, TrialPeriodRules
 from implantation.dates import add_months, add_years
 from implantation.enums import SiaeKind
 from implantation.work_schedule import monthly_hours
 
+__all__ = ["RuleError", "add_months", "add_years"]
+
 CENT = Decimal("0.01")
-
-
-class RuleError(ValueError):
-    """No amount in force on a date: the configuration does not cover it."""
 
 
 def to_cents(value: Decimal) -> Decimal:
@@ -32,43 +31,27 @@ def to_cents_up(value: Decimal) -> Decimal:
     return value.quantize(CENT, rounding=ROUND_CEILING)
 
 
-MONEY_FILE = "config/montants.toml"
-
-
-def amount_on(amounts: list[Amount], on: date, what: str, key: str) -> Amount:
-    """The value whose period (``du`` to ``au``) contains ``on``; never an older one when none does."""
-    for amount in amounts:
-        if amount.du <= on and (amount.au is None or on <= amount.au):
-            return amount
-    raise RuleError(
-        f"aucune valeur « {what} » en vigueur au {on.strftime('%d/%m/%Y')} : ajoutez-la, avec sa source, "
-        f"dans {MONEY_FILE} (clé « {key} »)"
-    )
-
-
 @dataclass(frozen=True)
 class PayFloor:
-    smic: Amount
-    share: Amount
+    smic: Figure
+    share: Figure
     floor: Decimal
 
 
-def hourly_pay_floor(money: MoneyFile, on: date) -> PayFloor:
+def hourly_pay_floor(book: AmountBook, place: Place, on: date, *, forecast: bool = False) -> PayFloor:
     """Minimum hourly pay for production work (D412-64): SMIC in force × configured share."""
-    smic = amount_on(money.smic_horaire_brut, on, "SMIC horaire brut", "smic_horaire_brut")
-    share = amount_on(
-        money.part_smic_remuneration_minimale, on, "part du SMIC", "part_smic_remuneration_minimale"
-    )
-    return PayFloor(smic=smic, share=share, floor=to_cents_up(smic.valeur * share.valeur))
+    smic = book.figure(smic_key(place), on, forecast=forecast)
+    share = book.figure("part_smic_remuneration_minimale", on, forecast=forecast)
+    return PayFloor(smic=smic, share=share, floor=to_cents_up(smic.value * share.value))
 
 
 def hourly_rate_problem(rate: Decimal, floor: PayFloor) -> str | None:
     if rate >= floor.floor:
         return None
-    percent = (floor.share.valeur * 100).normalize()
+    percent = (floor.share.value * 100).normalize()
     return (
         f"le taux horaire de {rate} € est inférieur au plancher de {floor.floor} € "
-        f"({percent} % du SMIC horaire de {floor.smic.valeur} € ; {floor.share.citation})"
+        f"({percent} % du SMIC horaire de {floor.smic.value} € ; {floor.share.amount.citation})"
     )
 
 
@@ -116,48 +99,45 @@ def trial_end(start: date, days: int) -> date:
 
 @dataclass(frozen=True)
 class AidePoste:
-    socle: Amount
+    socle: Figure
     etp: Decimal
     socle_total: Decimal
-    cap: Amount
+    cap: Figure
     modulated_share: Decimal
     modulated_total: Decimal
     total: Decimal
 
 
 def aide_au_poste(
-    money: MoneyFile, kind: SiaeKind, etp: Decimal, on: date, modulated_share: Decimal | None
+    book: AmountBook,
+    kind: SiaeKind,
+    place: Place,
+    etp: Decimal,
+    on: date,
+    modulated_share: Decimal | None,
+    *,
+    forecast: bool = False,
 ) -> AidePoste:
     """Yearly aide au poste: ETP × socle of the SIAE kind, plus the modulated part (capped in detention).
 
     Without a requested share the cap applies, the guide calling it a flat rate in detention.
     """
-    if kind not in money.aide_au_poste_socle:
+    if kind not in (SiaeKind.ACI, SiaeKind.EI):
         raise RuleError(f"aucun montant socle d'aide au poste pour une SIAE de type {kind.value}")
-    socle = amount_on(
-        money.aide_au_poste_socle[kind],
-        on,
-        f"aide au poste, montant socle {kind.value}",
-        f"aide_au_poste_socle.{kind.value}",
-    )
-    cap = amount_on(
-        money.part_modulee_max_detention,
-        on,
-        "part modulée maximale en détention",
-        "part_modulee_max_detention",
-    )
-    share = cap.valeur if modulated_share is None else modulated_share
-    socle_total = to_cents(socle.valeur * etp)
+    socle = book.figure(socle_key(kind.value, place), on, forecast=forecast)
+    cap = book.figure("part_modulee_max_detention", on, forecast=forecast)
+    share = cap.value if modulated_share is None else modulated_share
+    socle_total = to_cents(socle.value * etp)
     modulated_total = to_cents(socle_total * share)
     return AidePoste(socle, etp, socle_total, cap, share, modulated_total, socle_total + modulated_total)
 
 
-def modulated_share_problem(share: Decimal, cap: Amount) -> str | None:
-    if share <= cap.valeur:
+def modulated_share_problem(share: Decimal, cap: Figure) -> str | None:
+    if share <= cap.value:
         return None
     return (
         f"la part modulée de {(share * 100).normalize()} % dépasse le plafond de "
-        f"{(cap.valeur * 100).normalize()} % en détention ({cap.citation})"
+        f"{(cap.value * 100).normalize()} % en détention ({cap.amount.citation})"
     )
 
 
@@ -189,10 +169,13 @@ def duration_text(start: date, end: date) -> str:
 
 @dataclass(frozen=True)
 class ContributionLine:
+    key: str
     label: str
     part: ContributionKind
     rate: Amount
+    base: Decimal
     amount: Decimal
+    article: str
 
 
 @dataclass(frozen=True)
@@ -201,6 +184,7 @@ class MonthlyPay:
 
     hours: Decimal
     gross: Decimal
+    old_age_floor: Decimal  # L382-40 and D382-35 CSS: the old-age base is at least this
     lines: list[ContributionLine]
 
     def total(self, part: ContributionKind) -> Decimal:
@@ -211,55 +195,104 @@ class MonthlyPay:
         return self.gross - self.total(ContributionKind.EMPLOYEE)
 
 
-def contribution_lines(money: MoneyFile, on: date, gross: Decimal) -> list[ContributionLine]:
-    """Each configured contribution on ``gross`` at its rate in force; refused while none is configured."""
-    if not money.cotisations_operateur:
-        raise RuleError(
-            "aucun taux de cotisation sociale des opérateurs n'est renseigné (le guide ne les chiffre pas) : "
-            "ajoutez-les, avec leur source, dans config/montants.toml (clé « cotisations_operateur »)"
-        )
-    lines = []
-    for contribution in money.cotisations_operateur:
-        rate = amount_on(contribution.taux, on, f"cotisation {contribution.libelle}", "cotisations_operateur")
-        lines.append(
-            ContributionLine(contribution.libelle, contribution.part, rate, to_cents(gross * rate.valeur))
-        )
-    return lines
+def contribution_keys(book: AmountBook) -> list[str]:
+    return [key for key in book.all_keys() if book.series(key).cotisation is not None]
 
 
-def monthly_pay(money: MoneyFile, on: date, hourly_rate: Decimal, weekly_hours: Decimal) -> MonthlyPay:
-    """Gross pay of an average month (weekly hours × 52 / 12) and each contribution at its rate in force.
+def old_age_floor(book: AmountBook, place: Place, on: date) -> Decimal:
+    """D382-35 CSS: 50 times the hourly SMIC in force on 1 January of the year, per month."""
+    hours = book.in_force("assiette_minimale_vieillesse_heures_smic", on).valeur
+    january = date(on.year, 1, 1)
+    smic = book.in_force(smic_key(place), max(january, book.values(smic_key(place))[0].du))
+    return to_cents(hours * smic.valeur)
 
-    No rate is shipped (the guide gives none): until montants.toml lists them, this refuses.
+
+def contribution_lines(
+    book: AmountBook,
+    place: Place,
+    on: date,
+    gross: Decimal,
+    months: Decimal = Decimal(1),
+    parts: frozenset[ContributionKind] = frozenset(ContributionKind),
+) -> tuple[Decimal, list[ContributionLine]]:
+    """Each contribution the CSS sets on a CEP's pay, at its rate in force, on its base (``months`` of pay).
+
+    Refused where a rate is missing (the AT/MP rate of the establishment, or Mayotte's own regime), naming it.
     """
+    if place.mayotte:
+        reason = book.money.absent.get("cotisations_mayotte", "taux de cotisation de Mayotte non livrés")
+        raise RuleError(f"cotisations sociales à Mayotte : {reason}")
+    floor = old_age_floor(book, place, on) * months
+    plafond = book.in_force("plafond_securite_sociale_mensuel", on).valeur * months
+    problems: list[str] = []
+    lines = []
+    for key in contribution_keys(book):
+        series = book.series(key)
+        meta = series.cotisation
+        assert meta is not None
+        if meta.part not in parts:
+            continue
+        try:
+            rate = book.in_force(key, on, place.establishment if series.par_etablissement else None)
+        except RuleError as exc:
+            problems.append(str(exc))
+            continue
+        base = gross
+        if meta.assiette in (ContributionBase.OLD_AGE, ContributionBase.OLD_AGE_CAPPED):
+            base = max(gross, floor)
+        if meta.assiette == ContributionBase.OLD_AGE_CAPPED:
+            base = min(base, plafond)
+        lines.append(
+            ContributionLine(
+                key, series.libelle, meta.part, rate, base, to_cents(base * rate.valeur), meta.article
+            )
+        )
+    if problems:
+        raise RuleError(" ; ".join(problems))
+    return floor, lines
+
+
+def monthly_pay(
+    book: AmountBook, place: Place, on: date, hourly_rate: Decimal, weekly_hours: Decimal
+) -> MonthlyPay:
+    """Gross pay of an average month (weekly hours × 52 / 12) and each contribution at its rate in force."""
     hours = monthly_hours(weekly_hours)
     gross = to_cents(hourly_rate * hours)
-    return MonthlyPay(hours, gross, contribution_lines(money, on, gross))
+    floor, lines = contribution_lines(book, place, on, gross)
+    return MonthlyPay(hours, gross, floor, lines)
 
 
 @dataclass(frozen=True)
 class OperatorPayCharge:
     """A year of opérateurs' pay as the SIAE bears it: net pay for an ACI (the EP bears the contributions,
-    guide D.2), gross pay and employer contributions for an EI."""
+    guide D.2), gross pay plus employer contributions for an EI. One computation for the DUI and stage 3."""
 
     hours: Decimal
-    rate: Decimal
+    floor: PayFloor
     gross: Decimal
     contributions: Decimal
     charge: Decimal
     net_only: bool
+    hours_figure: Figure
+    lines: list[ContributionLine]
 
 
-def operator_pay_charge(money: MoneyFile, kind: SiaeKind, on: date, etp: Decimal) -> OperatorPayCharge:
-    full_time = amount_on(
-        money.heures_temps_plein_annuel, on, "heures d'un temps plein", "heures_temps_plein_annuel"
-    )
-    hours = etp * full_time.valeur
-    rate = hourly_pay_floor(money, on).floor
-    gross = to_cents(hours * rate)
-    lines = contribution_lines(money, on, gross)
+def operator_pay_charge(
+    book: AmountBook, kind: SiaeKind, place: Place, on: date, etp: Decimal, *, forecast: bool = True
+) -> OperatorPayCharge:
+    full_time = book.figure("heures_temps_plein_annuel", on, forecast=forecast)
+    hours = etp * full_time.value
+    floor = hourly_pay_floor(book, place, on, forecast=forecast)
+    gross = to_cents(hours * floor.floor)
+    # Contributions on a year of pay; the monthly old-age floor counts once per ETP and month. An ACI bears
+    # the net pay (the worker's share only is deducted), an EI the employer's share on top of gross pay.
     part = ContributionKind.EMPLOYEE if kind == SiaeKind.ACI else ContributionKind.EMPLOYER
-    contributions = sum((line.amount for line in lines if line.part == part), Decimal(0))
+    _, lines = contribution_lines(book, place, on, gross, months=etp * 12, parts=frozenset({part}))
+    contributions = sum((line.amount for line in lines), Decimal(0))
     if kind == SiaeKind.ACI:
-        return OperatorPayCharge(hours, rate, gross, contributions, gross - contributions, True)
-    return OperatorPayCharge(hours, rate, gross, contributions, gross + contributions, False)
+        return OperatorPayCharge(
+            hours, floor, gross, contributions, gross - contributions, True, full_time, lines
+        )
+    return OperatorPayCharge(
+        hours, floor, gross, contributions, gross + contributions, False, full_time, lines
+    )

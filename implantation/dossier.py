@@ -16,6 +16,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, model_validator
 
 from implantation.siae_rules import normalise_siret
+from implantation.work_schedule import check_clock, parse_days
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _LINE_BREAK = re.compile(r"[\r\n\t]")
@@ -57,7 +58,18 @@ def _siret(raw: Any) -> Any:
     return raw
 
 
+def _days(raw: Any) -> Any:
+    """« lundi,mardi » or « lundi, mardi » stored as « lundi,mardi », in week order."""
+    return ",".join(parse_days(raw)) if isinstance(raw, str) else raw
+
+
+def _clock(raw: Any) -> Any:
+    return check_clock(raw.strip()) if isinstance(raw, str) else raw
+
+
 Line = Annotated[str, BeforeValidator(_one_line), Field(min_length=1)]
+Days = Annotated[str, BeforeValidator(_days)]
+Clock = Annotated[str, BeforeValidator(_clock)]
 Text = Annotated[str, BeforeValidator(_multiline), Field(min_length=1, max_length=5000)]
 Money = Annotated[Decimal, BeforeValidator(_decimal), Field(ge=0, max_digits=12, decimal_places=2)]
 Etp = Annotated[Decimal, BeforeValidator(_decimal), Field(ge=0, max_digits=7, decimal_places=2)]
@@ -150,6 +162,11 @@ class Etape4(Facts):
     horaires: Annotated[Line, Field(max_length=500)] | None = Field(
         None, title="Horaires de travail des opérateurs"
     )
+    atelier_jours: Days | None = Field(
+        None, title="Jours d'ouverture de l'atelier (ex. lundi,mardi,mercredi)"
+    )
+    atelier_debut: Clock | None = Field(None, title="Ouverture de l'atelier (HH:MM)")
+    atelier_fin: Clock | None = Field(None, title="Fermeture de l'atelier (HH:MM)")
     postes: list[Poste] | None = Field(None, title="Postes de travail")
     convention_debut: date | None = Field(None, title="Début de la convention IAE")
     convention_fin: date | None = Field(None, title="Fin de la convention IAE")
@@ -159,6 +176,10 @@ class Etape4(Facts):
     modalites_remboursement: Annotated[Line, Field(max_length=500)] | None = Field(
         None, title="Modalités de remboursement des rémunérations (périodicité, délai)"
     )
+    autorisation_travail: Annotated[Line, Field(max_length=300)] | None = Field(
+        None, title="Autorisation préalable du directeur interrégional (référence de la décision)"
+    )
+    autorisation_travail_date: date | None = Field(None, title="Date de cette autorisation")
 
     @model_validator(mode="after")
     def _unique_posts(self) -> "Etape4":
@@ -166,6 +187,8 @@ class Etape4(Facts):
         doubles = sorted({n for n in names if names.count(n) > 1})
         if doubles:
             raise ValueError(f"postes : intitulé en double « {doubles[0]} »")
+        if self.atelier_debut and self.atelier_fin and self.atelier_fin <= self.atelier_debut:
+            raise ValueError("atelier_fin : la fermeture de l'atelier doit suivre son ouverture")
         return self
 
 

@@ -40,6 +40,7 @@ _DOSSIER: dict[str, str] = {
     "la description du poste et des missions": "postes[].missions",
     "le code ROME du poste": "postes[].code_rome",
     "les risques particuliers du poste (ou la mention qu'il n'y en a pas)": "postes[].risques",
+    "les horaires d'ouverture de l'atelier": "atelier_jours, atelier_debut et atelier_fin",
 }
 
 _SIAE_COLUMNS: dict[str, str] = {
@@ -55,26 +56,46 @@ _OPERATEUR_COLUMNS: dict[str, str] = {
     "la date de début d'activité": "debut_contrat",
     "la durée hebdomadaire de travail": "heures_hebdomadaires",
     "l'intitulé du poste": "poste",
+    "la date de classement au travail de l'opérateur": "date_classement",
+    "la date d'affectation de l'opérateur sur le poste": "date_affectation",
+}
+
+_SIGNATORIES: dict[str, str] = {
+    "le préfet signataire (nom et qualité)": (
+        "« siae ajouter personne --role prefet --territoire DEPARTEMENT --qualite … --signataire oui » ; "
+        "qui signe pour lui par délégation : --role ddets … --delegation-acte … --delegation-date …"
+    ),
+    "le signataire de la DISP (nom et qualité)": (
+        "« siae ajouter personne --role disp --territoire DISP --qualite … --signataire oui »"
+    ),
 }
 
 
 def _stages(key: str) -> str:
-    numbers = stages_of(key.split("[", 1)[0])
+    first = key.split("[", 1)[0].split(",")[0]
+    numbers = stages_of(first)
     if not numbers:
         return ""
     listed = " ou ".join(str(n) for n in numbers)
-    return f", ou champ « {key.split('[', 1)[0]} » du formulaire de l'étape {listed}"
+    fields = key.split("[", 1)[0]
+    return f", ou champ{'s' if ',' in fields else ''} « {fields} » du formulaire de l'étape {listed}"
 
 
 def where_to_enter(what: str) -> str | None:
     """« (à saisir : clé « activite » de « siae projet completer », ou champ … de l'étape 2 ou 3) »."""
     if what in _DOSSIER:
         key = _DOSSIER[what]
-        return f"à saisir : clé « {key} » de « siae projet completer »{_stages(key)}"
+        keys = "clés" if "," in key else "clé"
+        return f"à saisir : {keys} « {key} » de « siae projet completer »{_stages(key)}"
     if what in _SIAE_COLUMNS:
         return (
             f"à saisir : colonne « {_SIAE_COLUMNS[what]} » du référentiel des SIAE (« siae importer siae »)"
         )
     if what in _OPERATEUR_COLUMNS:
         return f"à saisir : colonne « {_OPERATEUR_COLUMNS[what]} » de « siae operateurs importer »"
+    if what in _SIGNATORIES:
+        return (
+            f"à saisir : {_SIGNATORIES[what]}, ou colonnes « qualite », « signataire », « delegation_acte » "
+            "et « delegation_date » de « siae importer personnes »"
+        )
     return None

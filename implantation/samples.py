@@ -8,6 +8,7 @@ the way a person does, with ``siae projet completer`` and ``siae operateurs impo
 """
 
 from dataclasses import dataclass, field
+from datetime import date
 
 from sqlmodel import Session
 
@@ -91,7 +92,18 @@ def seed(session: Session, suffix: str = "") -> SampleIds:
         session, f"directeur.dreets{suffix}", "Paul Lemaire", Role.DREETS, "84", "DREETS Auvergne-Rhône-Alpes"
     )
     people = [
-        _person(session, f"cheffe.projet.disp{suffix}", "Claire Duval", Role.DISP, "LYON", "DISP de Lyon"),
+        _person(
+            session,
+            f"cheffe.projet.disp{suffix}",
+            "Claire Duval",
+            Role.DISP,
+            "LYON",
+            "DISP de Lyon",
+            office="cheffe du département des politiques d'insertion, DISP de Lyon",
+            signatory=True,
+            delegation_act="décision du directeur interrégional n° 2026-DI-003 portant délégation de signature (fictive)",
+            delegation_date=date(2026, 1, 2),
+        ),
         _person(
             session,
             f"referent.dreets{suffix}",
@@ -102,7 +114,18 @@ def seed(session: Session, suffix: str = "") -> SampleIds:
             manager_id=dreets_head.id,
         ),
         dreets_head,
-        _person(session, f"ddets38{suffix}", "Sarah Meunier", Role.DDETS, "38", "DDETS de l'Isère"),
+        _person(
+            session,
+            f"ddets38{suffix}",
+            "Sarah Meunier",
+            Role.DDETS,
+            "38",
+            "DDETS de l'Isère",
+            office="directrice départementale de l'emploi, du travail et des solidarités de l'Isère",
+            signatory=True,
+            delegation_act="arrêté préfectoral n° 38-2026-01-05-00001 portant délégation de signature (fictif)",
+            delegation_date=date(2026, 1, 5),
+        ),
         _person(
             session, f"direction.cp-varces{suffix}", "Hélène Garnier", Role.EP, "38", "CP de Grenoble-Varces"
         ),
@@ -138,6 +161,17 @@ def seed(session: Session, suffix: str = "") -> SampleIds:
         ),
         _person(
             session, f"disp.marseille{suffix}", "Yves Fabre", Role.DISP, "MARSEILLE", "DISP de Marseille"
+        ),
+        # Signs the convention for the State (préfet is in no stage: he receives no mail of the process).
+        _person(
+            session,
+            f"prefet38{suffix}",
+            "Laurent Prévost",
+            Role.PREFET,
+            "38",
+            "Préfecture de l'Isère",
+            office="préfet de l'Isère",
+            signatory=True,
         ),
     ]
     for person in people:

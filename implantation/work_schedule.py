@@ -108,9 +108,13 @@ def consistency_problem(schedule: WorkSchedule, weekly_hours: Decimal) -> str | 
         return None
     return (
         f"la durée hebdomadaire de {hours_text(weekly_hours)} ne correspond pas à l'emploi du temps "
-        f"({days_text(schedule.jours)}, de {clock_text(schedule.debut)} à {clock_text(schedule.fin)}, pause de "
-        f"{schedule.pause_minutes} minutes : {hours_text(schedule.weekly_hours)} par semaine)"
+        f"({days_text(schedule.jours)}, de {clock_text(schedule.debut)} à {clock_text(schedule.fin)}, "
+        f"{_pause(schedule.pause_minutes)} : {hours_text(schedule.weekly_hours)} par semaine)"
     )
+
+
+def _pause(minutes: int) -> str:
+    return f"pause de {minutes} minutes" if minutes else "sans pause"
 
 
 def monthly_hours(weekly_hours: Decimal) -> Decimal:
@@ -132,3 +136,75 @@ def worked_holidays(schedule: WorkSchedule, start: date, departement: str, days:
         if DAYS[day.weekday()] in schedule.jours and (name := public_holiday(day, departement)):
             out.append(Holiday(day, name))
     return out
+
+
+@dataclass(frozen=True)
+class Workshop:
+    """The workshop's opening hours (dossier keys ``atelier_jours``, ``atelier_debut``, ``atelier_fin``)."""
+
+    days: list[str]
+    start: str
+    end: str
+
+    @property
+    def text(self) -> str:
+        return f"{days_text(self.days)}, de {clock_text(self.start)} à {clock_text(self.end)}"
+
+
+def parse_days(raw: str) -> list[str]:
+    """« lundi, mardi,jeudi » → the days in week order; ValueError naming an unknown or repeated day."""
+    days = [d.strip().casefold() for d in raw.replace(";", ",").split(",") if d.strip()]
+    if not days:
+        raise ValueError("au moins un jour attendu (ex. lundi,mardi,mercredi)")
+    unknown = [d for d in days if d not in DAYS]
+    if unknown:
+        raise ValueError(f"jour inconnu : {', '.join(unknown)} (attendu : {', '.join(DAYS)})")
+    if len(set(days)) != len(days):
+        raise ValueError("un jour est cité deux fois")
+    return sorted(days, key=DAYS.index)
+
+
+def check_clock(value: str) -> str:
+    if not _TIME.match(value):
+        raise ValueError(f"heure « {value} » invalide (format HH:MM attendu)")
+    return value
+
+
+def workshop_of(days: str | None, start: str | None, end: str | None) -> Workshop | None:
+    if not days or not start or not end:
+        return None
+    return Workshop(parse_days(days), start, end)
+
+
+def within_workshop_problem(schedule: WorkSchedule, workshop: Workshop) -> str | None:
+    """A CEP is worked only when the workshop is open (the implantation contract's hours)."""
+    outside = [d for d in schedule.jours if d not in workshop.days]
+    if outside:
+        return (
+            f"l'emploi du temps prévoit le travail {', '.join(outside)}, jour(s) où l'atelier est fermé "
+            f"(atelier ouvert {workshop.text})"
+        )
+    if schedule.debut < workshop.start or schedule.fin > workshop.end:
+        return (
+            f"l'emploi du temps (de {clock_text(schedule.debut)} à {clock_text(schedule.fin)}) dépasse les "
+            f"horaires de l'atelier (ouvert {workshop.text})"
+        )
+    return None
+
+
+def bounds_problem(
+    schedule: WorkSchedule, weekly_hours: Decimal, minimum: int, daily_max: int, weekly_max: int, source: str
+) -> str | None:
+    """R412-50 and R412-51: at least the part-time minimum a week, at most the daily and weekly maxima."""
+    if schedule.daily_hours > daily_max:
+        return (
+            f"{hours_text(schedule.daily_hours)} de travail effectif par jour dépassent le maximum de "
+            f"{daily_max} heures ({source})"
+        )
+    if weekly_hours > weekly_max:
+        return (
+            f"{hours_text(weekly_hours)} par semaine dépassent le maximum de {weekly_max} heures ({source})"
+        )
+    if weekly_hours < minimum:
+        return f"{hours_text(weekly_hours)} par semaine sont en dessous du minimum de {minimum} heures ({source})"
+    return None

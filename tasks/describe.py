@@ -26,6 +26,7 @@ from implantation.db.session import session_scope
 from implantation.documents.service import document_states
 from implantation.enums import Decision
 from implantation.services import choices
+from implantation.services.amounts import amount_book
 from implantation.services.gate_facts import facts_model, shown_values
 from implantation.services.operateurs import summary as operateurs_summary
 from implantation.services.projects import suspension_reasons
@@ -199,8 +200,11 @@ def gate_markdown(
         ]
     if cfg.has(stage, DecisionKind.FEASIBILITY):
         siae = session.get(Siae, project.siae_id) if project.siae_id else None
+        establishment = session.get(Establishment, project.establishment_id)
+        assert establishment is not None
+        book = amount_book(session, cfg)
         lines += ["### Budget prévisionnel : solde des années 1 et 2", ""]
-        lines += [*_bullets(project_balance_lines(cfg.money, project, siae)), ""]
+        lines += [*_bullets(project_balance_lines(book, project, siae, establishment)), ""]
     if cfg.has(stage, DecisionKind.CONVENTION_APPROVAL):
         lines += [f"### Documents de l'étape {stage}", "", *_documents(session, cfg, project.id), ""]  # type: ignore[arg-type]
         if pack_problems:

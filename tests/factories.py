@@ -15,6 +15,7 @@ from implantation.db.models import (
     Person,
     Siae,
 )
+from implantation.documents.parties import printed_signer
 from implantation.documents.service import document_states, generate_pack, record_signature
 from implantation.enums import Decision, ProjectStatus, Role
 from implantation.services import decisions, gate_codes, workflow
@@ -87,6 +88,33 @@ def person(session: Session, cfg: ProcessConfig, role: Role, territory: str, **v
     return row
 
 
+def signatories(session: Session, cfg: ProcessConfig, departement: str = "38", disp: str = "LYON") -> None:
+    """The préfet and the DISP's director, named in the convention's signature blocks (unless already there)."""
+    for role, territory, name, office in (
+        (Role.PREFET, departement, "Préfet Exemple", "préfet de l'Isère"),
+        (
+            Role.DISP,
+            disp,
+            "Directrice Interrégionale",
+            "directrice interrégionale des services pénitentiaires de Lyon",
+        ),
+    ):
+        known = session.exec(
+            select(Person).where(Person.role == role, Person.territory == territory, Person.signatory == True)  # noqa: E712
+        ).first()
+        if known is None:
+            person(
+                session,
+                cfg,
+                role,
+                territory,
+                nom=name,
+                email=f"signataire.{role.value}@example.org",
+                qualite=office,
+                signataire="oui",
+            )
+
+
 def project(
     session: Session,
     cfg: ProcessConfig,
@@ -151,6 +179,7 @@ def complete_for_documents(
         }
     )
     complete(session, cfg, project, dossier, actor)
+    signatories(session, cfg)
     ids = []
     for n in range(operateurs):
         raw = {
@@ -161,11 +190,13 @@ def complete_for_documents(
             "statut_juridique": "condamne",
             "quantum_mois": "20",
             "poste": "Agent de tri de textiles",
+            "date_classement": (launch_on - timedelta(days=21)).isoformat(),
+            "date_affectation": (launch_on - timedelta(days=7)).isoformat(),
             "debut_contrat": launch_on.isoformat(),
-            # 4 days of 6 h worked (8 h-14 h 30, 30-minute break): the post's 24 h a week.
+            # 4 days of 5 h 30 worked (8 h-14 h within the workshop's hours, 30-minute break): the post's 22 h.
             "jours": "lundi,mardi,mercredi,jeudi",
             "heure_debut": "08:00",
-            "heure_fin": "14:30",
+            "heure_fin": "14:00",
             "pause_minutes": "30",
         }
         ids.append(add_operateur(session, cfg, project, raw, actor, launch_on).id)
@@ -208,8 +239,8 @@ def signed_contract_documents(
     generate_pack(session, project_id, cfg, settings)
     for state in document_states(session, project_id, cfg):
         if state.latest and state.record.operateur_id is None:
-            for role in state.missing:
+            for slot in state.missing:
                 assert state.record.id is not None
-                record_signature(
-                    session, state.record.id, role, f"{role.label} (signataire)", day, cfg, today=day
-                )
+                signer = printed_signer(session, cfg, project_id, None, state.record.kind, slot)
+                assert signer is not None, f"aucun signataire nommé pour {slot.label}"
+                record_signature(session, state.record.id, signer[0], signer[1], day, cfg, today=day)

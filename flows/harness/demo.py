@@ -31,7 +31,7 @@ from implantation.db.session import session_scope
 from implantation.documents.service import project_dir
 from implantation.settings import Settings, get_settings
 
-SCENARIO_STEPS = 17  # start, answers, import, regeneration, signatures, launch: the progress bar
+SCENARIO_STEPS = 18  # start, answers, import, regeneration, signatures, refusals, launch: the progress bar
 
 console = Console()
 
@@ -139,8 +139,9 @@ def main(argv: list[str] | None = None) -> int:
     base = args.dossier or get_settings().data_dir / "demo"
     shutil.rmtree(base, ignore_errors=True)
     base.mkdir(parents=True)
-    # The documents are dated two months ahead, where no text sets the amounts yet: the demonstration runs on
-    # a copy of config/ with the demonstration amounts, which the documents print as « DÉMONSTRATION ».
+    # The shipped amounts stay in force until replaced and cover the demonstration's dates; only the AT/MP
+    # rate of the demonstration establishment, which received no notice, comes from the demonstration file:
+    # the CEPs that use it carry the « DOCUMENT DE DÉMONSTRATION » header and cannot be signed.
     settings = Settings(
         data_dir=base / "donnees",
         database_url=f"sqlite:///{base / 'donnees' / 'siae.db'}",

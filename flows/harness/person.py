@@ -85,7 +85,8 @@ def enter_stage_facts(terminal: Terminal, projet_id: int, stage: int, launch_on:
 def import_sample_operateurs(
     terminal: Terminal, projet_id: int, contract_start: date, by: int | None = None
 ) -> str:
-    """``siae operateurs importer`` with the sample CSV, its CEPs starting on ``contract_start``; ``by`` is
+    """``siae operateurs importer`` with the sample CSV, its CEPs starting on ``contract_start`` (classement and
+    affectation three weeks and one week before); ``by`` is
     the person who enters them (``--par``), logged with each opérateur."""
     text = (SAMPLES / "operateurs.csv").read_text(encoding="utf-8")
     rows = list(csv.DictReader(io.StringIO(text), delimiter=";"))
@@ -93,7 +94,14 @@ def import_sample_operateurs(
     writer = csv.DictWriter(out, fieldnames=list(rows[0]), delimiter=";", lineterminator="\n")
     writer.writeheader()
     for row in rows:
-        writer.writerow({**row, "debut_contrat": contract_start.isoformat()})
+        writer.writerow(
+            {
+                **row,
+                "date_classement": (contract_start - timedelta(days=21)).isoformat(),
+                "date_affectation": (contract_start - timedelta(days=7)).isoformat(),
+                "debut_contrat": contract_start.isoformat(),
+            }
+        )
     path = terminal.folder / "operateurs.csv"
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(out.getvalue(), encoding="utf-8")

@@ -20,6 +20,7 @@ from sqlmodel import select
 
 from flows.harness.api import PrefectApi
 from flows.harness.person import (
+    CommandFailed,
     Terminal,
     enter_stage_facts,
     import_sample_operateurs,
@@ -32,9 +33,10 @@ from implantation.config.schema import ProcessConfig
 from implantation.db.models import Establishment, ImplantationProject, Person, Siae, TransitionLog
 from implantation.db.session import session_scope
 from implantation.documents.builders import SHORT_LABEL
+from implantation.documents.parties import printed_signer
 from implantation.documents.service import document_states
 from implantation.dossier import STAGE_MODELS
-from implantation.enums import DocumentKind
+from implantation.enums import DocumentKind, Role
 from implantation.samples import SampleIds
 from implantation.services import choices
 from implantation.services.gate_facts import form_values
@@ -223,28 +225,60 @@ class Driver:
         return f"réutilisés car inchangés : {reused} ; nouveaux : {created}{exported}"
 
     def sign_drafts(self, projet_id: int) -> int:
-        """Every party signs the latest DUI, convention and contract (as recorded with ``siae documents``)."""
+        """Every party signs the latest DUI, convention and contract (as recorded with ``siae documents``): the
+        person each signature block names, as the register checks."""
         todo: list[tuple[int, str, str]] = []
         with session_scope(self.engine) as session:
             for state in document_states(session, projet_id, self.cfg):
                 if not state.latest or state.record.operateur_id is not None:
                     continue
-                for role in state.missing:
-                    person = session.exec(select(Person).where(Person.role == role)).first()
-                    label = person.full_name if person else f"{role.label} de l'Isère"
-                    todo.append((state.record.id, role.value, label))  # type: ignore[arg-type]
-        for document_id, role, label in todo:
+                for slot in state.missing:
+                    signer = printed_signer(session, self.cfg, projet_id, None, state.record.kind, slot)
+                    assert signer is not None, f"aucun signataire nommé pour {slot.label}"
+                    signing_role, label = signer
+                    todo.append((state.record.id, signing_role.value, label))  # type: ignore[arg-type]
+        for document_id, role_value, label in todo:
             self.terminal(
                 "documents",
                 "signer",
                 str(document_id),
                 "--role",
-                role,
+                role_value,
                 "--signataire",
                 label,
                 "--date",
                 self.today.isoformat(),
             )
+        return len(todo)
+
+    def refused_demonstration_signatures(self, projet_id: int) -> int:
+        """The SIAE tries to sign each latest document made with a demonstration amount: each is refused."""
+        todo: list[tuple[int, str]] = []
+        with session_scope(self.engine) as session:
+            for state in document_states(session, projet_id, self.cfg):
+                if state.latest and state.record.demonstration:
+                    signer = printed_signer(
+                        session, self.cfg, projet_id, state.record.operateur_id, state.record.kind, Role.SIAE
+                    )
+                    assert state.record.id is not None and signer is not None
+                    todo.append((state.record.id, signer[1]))
+        for document_id, label in todo:
+            try:
+                self.terminal(
+                    "documents",
+                    "signer",
+                    str(document_id),
+                    "--role",
+                    "siae",
+                    "--signataire",
+                    label,
+                    "--date",
+                    self.today.isoformat(),
+                )
+            except CommandFailed as refused:
+                assert "document de démonstration" in str(refused), refused
+            else:
+                raise AssertionError(f"document de démonstration n° {document_id} signé")
         return len(todo)
 
 
@@ -354,6 +388,11 @@ def full_implantation(driver: Driver, projet_id: int) -> date:
     )
     signatures = d.sign_drafts(projet_id)
     d.on_step(f"Étape 5 : {signatures} signature(s) enregistrée(s) sur les documents")
+    refused = d.refused_demonstration_signatures(projet_id)
+    d.on_step(
+        f"Étape 5 : {refused} document(s) de démonstration (taux AT/MP fictif de l'établissement, en-tête sur "
+        "chaque page) : la signature est refusée"
+    )
     d.answer(projet_id, 5, gate(e("referent.dreets")), "la DREETS approuve la convention IAE")
 
     d.stage_work(projet_id, 6)

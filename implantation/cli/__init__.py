@@ -51,6 +51,11 @@ GROUPS: dict[str, tuple[str, str, str]] = {
         "journal_app",
         "Journal infalsifiable : décisions, documents et signatures chaînés par SHA-256.",
     ),
+    "montants": (
+        "implantation.cli.amounts",
+        "montants_app",
+        "Montants réglementaires (SMIC, aide au poste, cotisations, taux AT/MP) : consulter, ajouter, vérifier.",
+    ),
     "decision": (
         "implantation.cli.decision",
         "decision_app",

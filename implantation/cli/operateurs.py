@@ -61,6 +61,10 @@ def add(
     accord_conjoint: str = typer.Option("non", "--accord-conjoint", help="oui ou non"),
     heures: str = typer.Option("", "--heures", help="Durée hebdomadaire ; celle du poste par défaut"),
     debut: str = typer.Option("", "--debut", help="Début du CEP (AAAA-MM-JJ) ; vide : pas encore affecté"),
+    classement: str = typer.Option("", "--classement", help="Date de la décision de classement au travail"),
+    affectation: str = typer.Option(
+        "", "--affectation", help="Date de la décision d'affectation sur le poste"
+    ),
     autorise_travail: str = typer.Option("oui", "--autorise-travail", help="oui ou non"),
     volontaire: str = typer.Option("oui", "--volontaire", help="oui ou non"),
     par: str | None = typer.Option(None, "--par", help="Identifiant de la personne qui saisit"),
@@ -77,6 +81,8 @@ def add(
         "poste": poste,
         "heures_hebdomadaires": heures,
         "debut_contrat": debut,
+        "date_classement": classement,
+        "date_affectation": affectation,
         "autorise_travail": autorise_travail,
         "volontaire": volontaire,
     }

@@ -145,8 +145,18 @@ def add_person(
     ),
     siae: str | None = typer.Option(None, "--siae", help="SIRET ou identifiant de la SIAE (rôle siae)"),
     responsable: str | None = typer.Option(None, "--responsable", help="Identifiant du responsable"),
+    qualite: str | None = typer.Option(
+        None, "--qualite", help="Qualité imprimée sous la signature (ex. « préfète de l'Isère »)"
+    ),
+    signataire: str | None = typer.Option(
+        None, "--signataire", help="oui : signe les documents de l'étape 5 pour son rôle et son territoire"
+    ),
+    delegation_acte: str | None = typer.Option(
+        None, "--delegation-acte", help="Acte de délégation de signature (ex. « arrêté préfectoral n° … »)"
+    ),
+    delegation_date: str | None = typer.Option(None, "--delegation-date", help="Date de l'acte (AAAA-MM-JJ)"),
 ) -> None:
-    """Ajoute un contact professionnel (jamais une personne détenue)."""
+    """Ajoute un contact professionnel (jamais une personne détenue) ; un signataire avec sa qualité."""
     _add(
         PERSONS,
         {
@@ -157,5 +167,9 @@ def add_person(
             "territoire": territoire,
             "siae": siae,
             "responsable": responsable,
+            "qualite": qualite,
+            "signataire": signataire,
+            "delegation_acte": delegation_acte,
+            "delegation_date": delegation_date,
         },
     )

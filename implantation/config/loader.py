@@ -11,6 +11,7 @@ from pydantic import BaseModel, ValidationError
 from implantation.config.schema import (
     CalendarFile,
     ContractsFile,
+    DemonstrationAmounts,
     DocumentsFile,
     EligibilityFile,
     MoneyFile,
@@ -113,8 +114,19 @@ def load_file(path: Path, model: type[BaseModel]) -> BaseModel:
         ) from None
 
 
+DEMO_FILE = "montants_demonstration.toml"
+
+
 def load_process_config(config_dir: Path) -> ProcessConfig:
     parts = {name: load_file(config_dir / filename, model) for name, (filename, model) in FILES.items()}
+    overlay = config_dir / DEMO_FILE
+    if overlay.exists():  # only in a demonstration copy (demo_config); never shipped in config/
+        extra = load_file(overlay, DemonstrationAmounts)
+        assert isinstance(extra, DemonstrationAmounts) and isinstance(parts["money"], MoneyFile)
+        try:
+            parts["money"] = parts["money"].with_demonstration(extra)
+        except ValueError as exc:
+            raise ConfigError(f"Configuration : fichier « {DEMO_FILE} » : {exc}.") from None
     return ProcessConfig(**parts)
 
 
@@ -124,7 +136,7 @@ _STAMPS: dict[str, list[tuple[int, int] | None]] = {}
 
 def _stamp(config_dir: Path) -> list[tuple[int, int] | None]:
     stamps: list[tuple[int, int] | None] = []
-    for filename, _model in FILES.values():
+    for filename in [*(f for f, _model in FILES.values()), DEMO_FILE]:
         try:
             info = (config_dir / filename).stat()
         except OSError:
@@ -160,20 +172,18 @@ DEMO_AMOUNTS = "echantillons/montants_demonstration.toml"
 
 
 def config_copy(source_dir: Path, target_dir: Path, extra_amounts: Path | None = None) -> Path:
-    """A copy of ``source_dir``'s TOML files in ``target_dir``, ``extra_amounts`` appended to montants.toml.
+    """A copy of ``source_dir``'s TOML files in ``target_dir``, with ``extra_amounts`` as its demonstration
+    amounts (``montants_demonstration.toml``, each value flagged and printed as such).
 
-    The demonstration and the end-to-end tests date their documents months ahead, where no text sets the
-    amounts yet: they run on such a copy (extra blocks ``[[…]]`` add periods), never on the shipped file.
+    The demonstration and the end-to-end tests need values no text sets (the AT/MP rate of an establishment
+    that received no notice): they run on such a copy, never on the shipped files.
     """
     target_dir.mkdir(parents=True, exist_ok=True)
     for path in source_dir.glob("*.toml"):
         (target_dir / path.name).write_text(path.read_text(encoding="utf-8"), encoding="utf-8")
+    overlay = target_dir / DEMO_FILE
     if extra_amounts is not None:
-        money = target_dir / FILES["money"][0]
-        money.write_text(
-            money.read_text(encoding="utf-8") + "\n" + extra_amounts.read_text(encoding="utf-8"),
-            encoding="utf-8",
-        )
+        overlay.write_text(extra_amounts.read_text(encoding="utf-8"), encoding="utf-8")
     load_process_config(target_dir)  # a broken overlay fails here, with the usual French message
     return target_dir
 

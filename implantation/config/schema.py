@@ -3,7 +3,6 @@
 Every figure carries its source so that an analyst can check it against the guide or the law.
 """
 
-import itertools
 from datetime import date
 from decimal import Decimal
 from enum import StrEnum
@@ -198,10 +197,11 @@ class DocumentsFile(Strict):
 
 
 class Amount(Strict):
-    """One value with the period it is in force (``du`` to ``au`` inclusive) and the text that sets it.
+    """One value and the text that sets it, in force from ``du`` until a later value replaces it.
 
-    ``au`` is left out only for a rule with no planned end (45 % of the SMIC); an amount revised every
-    year ends on its year's last day, so that a later document is refused instead of using it.
+    No end date is invented: an amount fixed by a decree or an arrêté stays in force until the next text.
+    ``au`` is written only when a text itself ends the value. ``demonstration`` marks a value that no text
+    sets (``config/echantillons/montants_demonstration.toml``): a document using it cannot be signed.
     """
 
     valeur: Decimal
@@ -209,6 +209,7 @@ class Amount(Strict):
     au: date | None = None
     source: str = Field(min_length=1)
     date_source: date | None = None
+    demonstration: bool = False
 
     @model_validator(mode="after")
     def _period(self) -> "Amount":
@@ -216,6 +217,11 @@ class Amount(Strict):
             raise ValueError(f"la date « au » ({self.au}) précède la date « du » ({self.du})")
         if self.source.lower().startswith(("décret", "arrêté")) and self.date_source is None:
             raise ValueError(f"« {self.source} » : indiquer la date du texte (date_source)")
+        if self.demonstration != self.source.startswith("DÉMONSTRATION"):
+            raise ValueError(
+                f"« {self.source} » : une valeur de démonstration, et elle seule, a une source qui commence "
+                "par « DÉMONSTRATION »"
+            )
         return self
 
     @property
@@ -226,17 +232,15 @@ class Amount(Strict):
         return f"{self.source} ({self.date_source.strftime('%d/%m/%Y')})"
 
 
-def _disjoint(amounts: list[Amount]) -> list[Amount]:
-    ordered = sorted(amounts, key=lambda a: a.du)
-    for before, after in itertools.pairwise(ordered):
-        if before.au is None or before.au >= after.du:
-            raise ValueError(
-                f"les périodes du {before.du} et du {after.du} se chevauchent (fermer la première par « au »)"
-            )
-    return amounts
+def _one_per_date(amounts: list[Amount]) -> list[Amount]:
+    days = [a.du for a in amounts]
+    doubles = sorted({d for d in days if days.count(d) > 1})
+    if doubles:
+        raise ValueError(f"deux valeurs à compter du {doubles[0]} : une seule valeur par date")
+    return sorted(amounts, key=lambda a: a.du)
 
 
-Amounts = Annotated[list[Amount], Field(min_length=1), AfterValidator(_disjoint)]
+Amounts = Annotated[list[Amount], AfterValidator(_one_per_date)]
 
 
 class ContributionKind(StrEnum):
@@ -244,23 +248,81 @@ class ContributionKind(StrEnum):
     EMPLOYER = "patronale"
 
 
-class Contribution(Strict):
-    """A social contribution on an opérateur's pay; its rate (fraction of gross pay) is dated like an amount."""
+class ContributionBase(StrEnum):
+    """What a contribution rate applies to (CSS L382-40: the old-age base is at least D382-35's floor)."""
+
+    GROSS = "brut"
+    OLD_AGE = "vieillesse"
+    OLD_AGE_CAPPED = "vieillesse_plafonnee"
+
+
+class ContributionMeta(Strict):
+    part: ContributionKind
+    assiette: ContributionBase
+    article: str = Field(min_length=1)
+
+
+_REVALUATION = r"^(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])$"
+
+
+class AmountSeries(Strict):
+    """A legal amount: its label, when it is usually revalued, when it was last checked, and its values."""
 
     libelle: str = Field(min_length=1)
-    part: ContributionKind
-    taux: Amounts
+    unite: Literal["euro", "taux", "nombre"]
+    revalorisation: str | None = Field(default=None, pattern=_REVALUATION)
+    verifie_le: date | None = None
+    # The AT/MP rate depends on the employer: entered per establishment, none is national.
+    par_etablissement: bool = False
+    cotisation: ContributionMeta | None = None
+    valeurs: Amounts = []
+
+    @model_validator(mode="after")
+    def _values(self) -> "AmountSeries":
+        if not self.valeurs and not self.par_etablissement:
+            raise ValueError("au moins une valeur sourcée (valeurs) est attendue")
+        return self
 
 
 class MoneyFile(Strict):
-    smic_horaire_brut: Amounts
-    part_smic_remuneration_minimale: Amounts
-    aide_au_poste_socle: dict[SiaeKind, Amounts]
-    part_modulee_max_detention: Amounts
-    aide_au_demarrage_atigip: Amounts
-    heures_temps_plein_annuel: Amounts
-    # The guide says only that specific rates apply (D.1); no rate is shipped until a sourced one is entered.
-    cotisations_operateur: list[Contribution] = []
+    """``montants.toml``: every legal amount by key, and what is not shipped, with the reason."""
+
+    montant: dict[str, AmountSeries]
+    absent: dict[str, str] = {}
+
+    @model_validator(mode="after")
+    def _keys(self) -> "MoneyFile":
+        bad = [k for k in self.montant if not k.isidentifier() or not k.islower()]
+        if bad:
+            raise ValueError(f"clé de montant invalide (minuscules, chiffres, _) : {', '.join(bad)}")
+        return self
+
+    def with_demonstration(self, overlay: "DemonstrationAmounts") -> "MoneyFile":
+        """The file plus the demonstration values, each flagged, for the years and rates no text covers."""
+        unknown = sorted(set(overlay.montant) - set(self.montant))
+        if unknown:
+            raise ValueError(f"montant de démonstration inconnu : {', '.join(unknown)}")
+        series = dict(self.montant)
+        for key, extra in overlay.montant.items():
+            values = [*series[key].valeurs, *extra.valeurs]
+            series[key] = series[key].model_copy(update={"valeurs": _one_per_date(values)})
+        return self.model_copy(update={"montant": series})
+
+
+class DemonstrationValues(Strict):
+    valeurs: Annotated[list[Amount], Field(min_length=1)]
+
+    @model_validator(mode="after")
+    def _flagged(self) -> "DemonstrationValues":
+        if not all(a.demonstration for a in self.valeurs):
+            raise ValueError("chaque valeur de démonstration porte « demonstration = true »")
+        return self
+
+
+class DemonstrationAmounts(Strict):
+    """``montants_demonstration.toml``: values for the demonstration only, never read by a real install."""
+
+    montant: dict[str, DemonstrationValues]
 
 
 class TrialPeriodRules(Strict):
@@ -296,6 +358,12 @@ class Termination(Strict):
     source: str = Field(min_length=1)
 
 
+class PauseClauses(Strict):
+    sans_pause: str
+    avec_pause: str  # {minutes}
+    source: str
+
+
 class CepClauses(Strict):
     """Standard clauses of the CEP (R412-25); the opérateur's own values are computed around them."""
 
@@ -304,15 +372,21 @@ class CepClauses(Strict):
     repos_hebdomadaire: Clause
     astreintes: Clause
     periode_essai: Clause
+    duree: Clause
+    classement: Clause  # {classement}, {affectation}
+    accord_conjoint: Clause  # {motif}
+    pause: PauseClauses
     suspension: Annotated[list[SuspensionCase], Field(min_length=1)]
     fin: Annotated[list[Termination], Field(min_length=1)]
 
 
-class PrefectSignature(Strict):
-    """The State's signature block; ``{departement}`` and ``{ddets}`` are filled from territoires.toml."""
+class WorkingTimeBounds(Strict):
+    """R412-50 and R412-51 of the code pénitentiaire: a CEP's hours stay within them."""
 
-    partie: str
-    signataire: str
+    temps_complet_hebdomadaire: Annotated[int, Field(ge=1)]
+    minimum_hebdomadaire: Annotated[int, Field(ge=0)]
+    maximum_quotidien: Annotated[int, Field(ge=1)]
+    maximum_hebdomadaire: Annotated[int, Field(ge=1)]
     source: str
 
 
@@ -324,6 +398,19 @@ class ImplantationClauses(Strict):
     moyens_etablissement: str
     moyens_etablissement_aci: str
     source_moyens: str
+    autorisation: str  # {reference}: the decision and its date
+    autorisation_attendue: str
+    source_autorisation: str
+    suspension_securite: str
+    source_suspension_securite: str
+    resiliation: str
+    source_resiliation: str
+    interet_general: str  # {preavis_mois}
+    source_interet_general: str
+    assurance: str
+    source_assurance: str
+    operateurs: str  # {postes}, {etp}
+    source_operateurs: str
 
 
 class CepAnnexClauses(Strict):
@@ -337,9 +424,10 @@ class ContractsFile(Strict):
     """Bounds and standard clauses of the stage-5 documents, each with its source."""
 
     periode_essai: TrialPeriodRules
+    duree_travail: WorkingTimeBounds
     remboursement_remuneration: dict[SiaeKind, ReimbursementRule]
+    revalorisation: Clause
     cep: CepClauses
-    signature_prefet: PrefectSignature
     contrat_implantation: ImplantationClauses
     annexe_cep: CepAnnexClauses
 

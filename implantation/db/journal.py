@@ -24,6 +24,7 @@ import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from decimal import Decimal
 from enum import Enum
 from typing import Any
 
@@ -32,7 +33,15 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.orm import attributes
 from sqlmodel import Session
 
-from implantation.db.models import DocumentRecord, JournalHead, SignatureRecord, TransitionLog, utcnow
+from implantation.db.models import (
+    AmountCheck,
+    AmountRecord,
+    DocumentRecord,
+    JournalHead,
+    SignatureRecord,
+    TransitionLog,
+    utcnow,
+)
 
 GENESIS = "0" * 64
 ADVISORY_LOCK = 0x51A5_10C4  # pg_advisory_xact_lock key of the journal
@@ -65,9 +74,29 @@ COVERED: dict[str, tuple[str, ...]] = {
         "created_at",
     ),
     "signature": ("id", "document_id", "party_role", "signer_label", "signed_on", "recorded_at"),
+    # Legal amounts added by an administrator, and their checks: the figures binding documents print.
+    "montant": (
+        "id",
+        "key",
+        "value",
+        "starts_on",
+        "ends_on",
+        "source",
+        "source_date",
+        "establishment_id",
+        "actor_label",
+        "recorded_at",
+    ),
+    "montant_verification": ("id", "key", "checked_on", "actor_label", "recorded_at"),
 }
-MODELS: tuple[type, ...] = (TransitionLog, DocumentRecord, SignatureRecord)
-LABELS = {"transition_log": "décision", "document": "document", "signature": "signature"}
+MODELS: tuple[type, ...] = (TransitionLog, DocumentRecord, SignatureRecord, AmountRecord, AmountCheck)
+LABELS = {
+    "transition_log": "décision",
+    "document": "document",
+    "signature": "signature",
+    "montant": "montant",
+    "montant_verification": "vérification de montant",
+}
 
 
 class JournalError(RuntimeError):
@@ -82,6 +111,8 @@ def _value(value: Any) -> Any:
         return aware.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
     if isinstance(value, date):
         return value.isoformat()
+    if isinstance(value, Decimal):  # amounts: the same text whatever scale the backend gives back
+        return format(value.normalize(), "f")
     return value
 
 

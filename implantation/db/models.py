@@ -117,6 +117,14 @@ class Person(SQLModel, table=True):
     manager_id: int | None = Field(
         default=None, foreign_key="person.id", description="Hiérarchie pour les relances"
     )
+    # A signatory of the stage-5 documents (the préfet, the DISP director, a delegate): printed by name and
+    # office, and checked by the signature register. A delegate names the act that gives the delegation.
+    office: str | None = Field(default=None, max_length=300, description="Qualité (fonction) du signataire")
+    signatory: bool = Field(default=False, description="Signe les documents de l'étape 5 pour son rôle")
+    delegation_act: str | None = Field(
+        default=None, max_length=300, description="Acte de délégation de signature (nature et numéro)"
+    )
+    delegation_date: date | None = Field(default=None, description="Date de l'acte de délégation")
 
 
 class ImplantationProject(SQLModel, table=True):
@@ -175,6 +183,21 @@ class ImplantationProject(SQLModel, table=True):
         sa_column=Column(JSON, nullable=True),
         description="Postes : intitule, code_rome, heures_hebdomadaires, horaires, missions, risques",
     )
+    # The workshop's opening hours, against which every CEP schedule is checked (dossier keys atelier_*).
+    workshop_days: str | None = Field(
+        default=None, max_length=100, description="Jours d'ouverture de l'atelier"
+    )
+    workshop_start: str | None = Field(
+        default=None, max_length=5, description="Ouverture de l'atelier (HH:MM)"
+    )
+    workshop_end: str | None = Field(default=None, max_length=5, description="Fermeture de l'atelier (HH:MM)")
+    # D412-22: every prison work is authorised beforehand by the directeur interrégional.
+    work_authorisation: str | None = Field(
+        default=None,
+        max_length=300,
+        description="Autorisation préalable du directeur interrégional (référence)",
+    )
+    work_authorisation_date: date | None = Field(default=None, description="Date de cette autorisation")
     created_at: datetime = Field(default_factory=utcnow, sa_column=_ts())
 
 
@@ -301,6 +324,7 @@ class Operateur(SQLModel, table=True):
         description="Durée prévisible, pour borner la période d'essai ; vide : plafond général",
     )
     trial_days: int | None = Field(default=None, ge=0, description="Période d'essai ; maximum légal si vide")
+    classified_on: date | None = Field(default=None, description="Décision de classement au travail")
     hourly_rate: Decimal | None = Field(
         default=None,
         gt=0,
@@ -352,6 +376,8 @@ class DocumentRecord(ChainLink, table=True):
         description="Empreinte du contenu rendu (gabarit + données), pour la reprise",
     )
     status: DocumentStatus = Field(default=DocumentStatus.DRAFT, sa_type=StrEnumType(DocumentStatus, 30))
+    # Produced with an amount no text sets (config/echantillons/montants_demonstration.toml): never signable.
+    demonstration: bool = Field(default=False, description="Document de démonstration (montants fictifs)")
     created_at: datetime = Field(default_factory=utcnow, sa_column=_ts())
 
 
@@ -363,6 +389,36 @@ class SignatureRecord(ChainLink, table=True):
     party_role: Role = Field(sa_type=StrEnumType(Role, 20))
     signer_label: str = Field(max_length=200)
     signed_on: date
+    recorded_at: datetime = Field(default_factory=utcnow, sa_column=_ts())
+
+
+class AmountRecord(ChainLink, table=True):
+    """A legal amount an administrator added on top of ``config/montants.toml``, with its text; append-only.
+
+    A later row for the same key, day and establishment corrects an earlier one, which stays in the journal.
+    """
+
+    __tablename__ = "montant"
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(max_length=60, index=True)
+    value: Decimal = Field(sa_type=DecimalType(14, 6))
+    starts_on: date
+    ends_on: date | None = None
+    source: str = Field(sa_column=Column(Text, nullable=False))
+    source_date: date | None = None
+    establishment_id: int | None = Field(default=None, foreign_key="establishment.id")
+    actor_label: str = Field(max_length=200)
+    recorded_at: datetime = Field(default_factory=utcnow, sa_column=_ts())
+
+
+class AmountCheck(ChainLink, table=True):
+    """An administrator checked that no newer text changes an amount (``siae montants verifier --confirmer``)."""
+
+    __tablename__ = "montant_verification"
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(max_length=60, index=True)
+    checked_on: date
+    actor_label: str = Field(max_length=200)
     recorded_at: datetime = Field(default_factory=utcnow, sa_column=_ts())
 
 

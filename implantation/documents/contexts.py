@@ -71,6 +71,8 @@ class PayInfo(Model):
     share_source: str
     floor: str
     floor_words: str
+    # « revalorisée de plein droit » with every new SMIC (contrats.toml, revalorisation)
+    revaluation: str
 
 
 class Worker(Model):
@@ -93,6 +95,8 @@ class Common(Model):
     place: str
     signatures: list[SignatureBlock]
     recipients: list[str]
+    # On every page (header) of a document made with a demonstration amount; empty otherwise.
+    demonstration_banner: str = ""
 
 
 class DuiContext(Common):
@@ -139,10 +143,11 @@ class MeansRow(Model):
 
 
 class ConventionContext(Common):
-    prefet: str
+    # « Claude Exemple, préfet de l'Isère, et par délégation Dominique Exemple, … (arrêté … du …) »
+    state_representative: str
     means: list[MeansRow]
-    ddets: str
     disp: str
+    disp_representative: str
     siae: SiaeParty
     establishment: EstablishmentRef
     departement: str
@@ -177,6 +182,19 @@ class ImplantationContext(Common):
     security_rules: str
     accompaniment_plan: str
     work_schedule: str
+    workshop_hours: str
+    operators: str
+    operators_source: str
+    authorisation: str
+    authorisation_source: str
+    security_suspension: str
+    security_suspension_source: str
+    termination: str
+    termination_source: str
+    public_interest: str
+    public_interest_source: str
+    insurance: str
+    insurance_source: str
     pay: PayInfo
     startup_aid: str
     startup_aid_words: str
@@ -187,7 +205,7 @@ class ScheduleInfo(Model):
     days: str
     start: str
     end: str
-    break_minutes: str
+    break_clause: str
     daily_hours: str
     weekly_hours: str
     monthly_hours: str
@@ -203,7 +221,13 @@ class ContributionRow(Model):
     label: str
     part: str
     rate: str
+    base: str
     amount: str
+    source: str
+
+
+class Clause(Model):
+    text: str
     source: str
 
 
@@ -219,8 +243,10 @@ class CepContext(Common):
     establishment: EstablishmentRef
     worker: WorkerIdentity
     start_date: str
-    trial_days: str
-    trial_end: str
+    duration_clause: str
+    classification: str
+    joint_agreements: list[str]
+    trial_sentence: str
     trial_rule: str
     trial_clause: str
     trial_renewal: str
@@ -230,6 +256,8 @@ class CepContext(Common):
     rome_code: str
     particular_risks: str
     schedule: ScheduleInfo
+    workshop_hours: str
+    hours_bounds: str
     rest_clause: str
     holidays: list[HolidayLine]
     holidays_period: str
@@ -239,6 +267,7 @@ class CepContext(Common):
     hourly_rate_words: str
     pay: PayInfo
     monthly_gross: str
+    old_age_floor: str
     contributions: list[ContributionRow]
     employee_contributions: str
     employer_contributions: str
@@ -248,7 +277,7 @@ class CepContext(Common):
     contributions_clause: str
     contributions_source: str
     reimbursement: str
-    suspension_cases: list[str]
+    suspension_cases: list[Clause]
     terminations: list[Termination]
     accompaniment_plan: str
 

@@ -10,6 +10,7 @@ import re
 import shutil
 import subprocess
 import tempfile
+from datetime import UTC, datetime
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -96,13 +97,16 @@ def _set_properties(doc: DocxTemplate, values: dict[str, Any]) -> None:
     """Title, subject, author (the issuing administration) and project reference in the core properties,
     which LibreOffice carries into the PDF; otherwise the files say « python-docx » and nothing else."""
     props = doc.docx.core_properties
-    props.title = values.get("title", "")
+    banner = values.get("demonstration_banner", "")
+    props.title = f"{banner} — {values.get('title', '')}" if banner else values.get("title", "")
     props.subject = values.get("subject", "")
     props.author = props.last_modified_by = values.get("author", "")
     props.keywords = props.identifier = values.get("project_reference", "")
     props.category = "Documents de l'étape 5 : implantation d'une SIAE en établissement pénitentiaire"
     props.comments = ""
     props.revision = 1
+    # The template's own dates (2013) would otherwise be the document's.
+    props.created = props.modified = datetime.now(UTC).replace(microsecond=0, tzinfo=None)
 
 
 def render_docx(template: Path, context: BaseModel, target: Path) -> None:

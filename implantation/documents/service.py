@@ -17,6 +17,7 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 from pydantic import BaseModel
 from sqlalchemy.exc import IntegrityError
@@ -33,7 +34,9 @@ from implantation.documents.builders import (
     build_convention_context,
     build_dui_context,
     build_implantation_context,
+    shared_reads,
 )
+from implantation.documents.parties import signer_problem, signers_for_document
 from implantation.enums import (
     OPERATEUR_DOCUMENT_KINDS,
     PROJECT_DOCUMENT_KINDS,
@@ -89,6 +92,13 @@ def build_pack(session: Session, project_id: int, cfg: ProcessConfig) -> list[Pa
         (DocumentKind.CONVENTION, build_convention_context),
         (DocumentKind.IMPLANTATION_CONTRACT, build_implantation_context),
     ]
+    with shared_reads():  # the amounts and signatories, read once for the whole pack
+        return _build_pack(session, project_id, cfg, builders)
+
+
+def _build_pack(
+    session: Session, project_id: int, cfg: ProcessConfig, builders: list[tuple[DocumentKind, Any]]
+) -> list[PackItem]:
     items: list[PackItem] = []
     problems: list[str] = []
     for kind, build in builders:
@@ -176,6 +186,7 @@ def ensure_document(
         filename=filename,
         sha256=render.file_sha256(temporary),
         content_sha256=checksum,
+        demonstration=bool(getattr(item.context, "demonstration_banner", "")),
     )
     session.add(record)
     try:
@@ -255,6 +266,13 @@ def record_signature(
     if record is None:
         raise DomainError(f"Document introuvable : identifiant {document_id}.", field="document")
     spec = cfg.documents.document[record.kind]
+    if record.demonstration:
+        raise DomainError(
+            f"« {record.filename} » est un document de démonstration, produit avec des montants non "
+            "réglementaires : il ne peut pas être signé. Saisissez les montants manquants avec leur texte "
+            "(siae montants ajouter), puis produisez une nouvelle version.",
+            field="document",
+        )
     slot = spec.signs_for(role)
     if slot is None:
         expected = ", ".join(r.label for r in spec.signers + list(spec.delegations))
@@ -264,6 +282,8 @@ def record_signature(
         )
     if not signer_label.strip():
         raise DomainError("Le nom du signataire est obligatoire.", field="signataire")
+    if len(signer_label.strip()) > 200:
+        raise DomainError("Le nom et la qualité du signataire dépassent 200 caractères.", field="signataire")
     if signed_on > (today or dates.today()):
         raise DomainError("La date de signature ne peut pas être dans le futur.", field="date")
     latest = _versions(session, record.project_id, record.kind, record.operateur_id)[-1]
@@ -273,6 +293,10 @@ def record_signature(
             "faites signer la dernière version.",
             field="document",
         )
+    signers = signers_for_document(session, cfg, record.project_id, record.operateur_id)
+    problem = signer_problem(signers.get(slot), role, slot, signer_label.strip())
+    if problem:
+        raise DomainError(problem[0].upper() + problem[1:] + ".", field="signataire")
     signatures = _signatures(session, document_id)
     earlier = next((s for s in signatures if spec.signs_for(s.party_role) == slot), None)
     if earlier is not None:

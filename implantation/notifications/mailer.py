@@ -98,6 +98,7 @@ class MailKind(LabelledEnum):
     CODE_RESENT = "renvoi_code", "Code de décision renvoyé"
     GATE_LOCKED = "porte_verrouillee", "Décision bloquée (codes erronés)"
     NATIONAL_OVERVIEW = "tableau_national", "Tableau national"
+    AVENANT = "avenant_cep", "Avenant dû aux CEP (nouveau SMIC)"
 
 
 @dataclass(frozen=True)

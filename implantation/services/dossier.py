@@ -103,6 +103,9 @@ BINDINGS: tuple[Binding, ...] = (
     Binding("objectifs_insertion", "project", "insertion_targets"),
     Binding("partenaires", "project", "partners"),
     Binding("horaires", "project", "work_schedule"),
+    Binding("atelier_jours", "project", "workshop_days"),
+    Binding("atelier_debut", "project", "workshop_start"),
+    Binding("atelier_fin", "project", "workshop_end"),
     Binding("postes", "project", "posts", _posts_store),
     Binding("convention_debut", "project", "convention_start"),
     Binding("convention_fin", "project", "convention_end"),
@@ -110,6 +113,8 @@ BINDINGS: tuple[Binding, ...] = (
     Binding("implantation_fin", "project", "implantation_end"),
     Binding("reconduction_tacite", "project", "implantation_tacit_renewal"),
     Binding("modalites_remboursement", "project", "reimbursement_terms"),
+    Binding("autorisation_travail", "project", "work_authorisation"),
+    Binding("autorisation_travail_date", "project", "work_authorisation_date"),
 )
 assert {b.key for b in BINDINGS} == set(Dossier.model_fields), "every key of the dossier is stored somewhere"
 

@@ -25,7 +25,13 @@ from implantation.services.errors import DomainError
 from implantation.services.projects import parse_date
 from implantation.services.referential import Column, InputError, check_text, read_csv
 from implantation.services.workflow import Actor
-from implantation.work_schedule import consistency_problem, parse_schedule
+from implantation.work_schedule import (
+    bounds_problem,
+    consistency_problem,
+    parse_schedule,
+    within_workshop_problem,
+    workshop_of,
+)
 
 COLUMNS: tuple[Column, ...] = (
     Column("nom", "last_name", True, help="Nom de famille"),
@@ -38,6 +44,10 @@ COLUMNS: tuple[Column, ...] = (
     Column("poste", "post_title", True, help="Intitulé d'un poste du dossier (clé postes)"),
     Column("heures_hebdomadaires", "weekly_hours", help="Durée hebdomadaire ; celle du poste si vide"),
     Column("debut_contrat", "contract_start", help="Début du CEP ; vide : pas encore affecté"),
+    Column("date_classement", "classified_on", help="Décision de classement au travail (AAAA-MM-JJ)"),
+    Column(
+        "date_affectation", "assigned_on", help="Décision d'affectation sur le poste ; début du CEP si vide"
+    ),
     Column("autorise_travail", "work_authorised", help="oui (défaut) ou non"),
     Column("volontaire", "volunteer", help="oui (défaut) ou non"),
     Column("jours", "schedule", help="Jours travaillés, séparés par des virgules (ex. lundi,mardi,jeudi)"),
@@ -91,6 +101,33 @@ def _schedule(text: dict[str, str], hours: Any, problems: list[str]) -> dict[str
             problems.append(mismatch)
             return None
     return raw
+
+
+def _hours_problems(
+    project: ImplantationProject, cfg: ProcessConfig, raw: dict[str, Any], hours: Decimal
+) -> list[str]:
+    """The Code's bounds (R412-50, R412-51) and the workshop's opening hours, as the CEP will check them."""
+    schedule, _ = parse_schedule(raw)
+    if schedule is None:
+        return []
+    bounds = cfg.contracts.duree_travail
+    found = [
+        bounds_problem(
+            schedule,
+            hours,
+            bounds.minimum_hebdomadaire,
+            bounds.maximum_quotidien,
+            bounds.maximum_hebdomadaire,
+            bounds.source,
+        )
+    ]
+    try:
+        workshop = workshop_of(project.workshop_days, project.workshop_start, project.workshop_end)
+    except ValueError:
+        workshop = None
+    if workshop is not None:
+        found.append(within_workshop_problem(schedule, workshop))
+    return [problem for problem in found if problem]
 
 
 def _date(name: str, raw: str, problems: list[str]) -> date | None:
@@ -160,9 +197,21 @@ def build_entry(
         )
     hours = _hours(text["heures_hebdomadaires"], post, problems)
     schedule = _schedule(text, hours, problems)
+    if schedule is not None and hours is not None:
+        problems += _hours_problems(project, cfg, schedule, Decimal(str(hours)))
     start = _date("debut_contrat", text["debut_contrat"], problems) if text["debut_contrat"] else None
     if start is not None and start < project.started_on:
         problems.append(f"champ « debut_contrat » : le {start:%d/%m/%Y} précède le début du projet")
+    classified = (
+        _date("date_classement", text["date_classement"], problems) if text["date_classement"] else None
+    )
+    assigned = (
+        _date("date_affectation", text["date_affectation"], problems) if text["date_affectation"] else start
+    )
+    if classified and assigned and classified > assigned:
+        problems.append("champ « date_classement » : le classement au travail précède l'affectation")
+    if assigned and start and assigned > start:
+        problems.append("champ « date_affectation » : l'affectation précède le début du contrat (L412-10)")
     if legal is not None and quantum is not None:
         candidate = Candidate(legal, quantum, authorised, volunteer, joint)
         problems += [f"inéligible : {p}" for p in eligibility_problems(candidate, cfg.eligibility)]
@@ -177,7 +226,8 @@ def build_entry(
         work_authorised=authorised,
         volunteer=volunteer,
         joint_agreement=joint,
-        assigned_on=start,
+        classified_on=classified,
+        assigned_on=assigned if start else None,
         post_title=post["intitule"],
         rome_code=post.get("code_rome"),
         weekly_hours=Decimal(str(hours)) if hours is not None else None,

@@ -10,6 +10,7 @@ import io
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 from typing import Any, cast
 
@@ -152,6 +153,22 @@ def _siae_ref(raw: str, ctx: Context) -> int:
     return siae.id
 
 
+def _yes_no(raw: str, ctx: Context) -> bool:
+    text = raw.strip().casefold()
+    if text in ("oui", "o", "true", "vrai", "1", "x"):
+        return True
+    if text in ("non", "n", "false", "faux", "0"):
+        return False
+    raise FieldProblem(f"oui ou non attendu, lu « {raw[:40]} »")
+
+
+def _past_date(raw: str, ctx: Context) -> date:
+    try:
+        return date.fromisoformat(raw.strip())
+    except ValueError:
+        raise FieldProblem(f"date AAAA-MM-JJ attendue, lu « {raw[:40]} »") from None
+
+
 def _person_ref(raw: str, ctx: Context) -> int:
     if not raw.isdigit() or ctx.session.get(Person, int(raw)) is None:
         raise FieldProblem(f"personne introuvable : identifiant « {raw} »")
@@ -195,6 +212,12 @@ PERSON_COLUMNS: tuple[Column, ...] = (
     Column("territoire", "territory", True, help="Code DISP, région ou département selon le rôle"),
     Column("siae", "siae_id", parse=_siae_ref, help="SIRET ou identifiant de la SIAE (rôle siae)"),
     Column("responsable", "manager_id", parse=_person_ref, help="Identifiant du responsable hiérarchique"),
+    Column("qualite", "office", help="Qualité imprimée sous la signature (ex. préfète de l'Isère)"),
+    Column(
+        "signataire", "signatory", parse=_yes_no, help="oui : signe les documents de l'étape 5 pour son rôle"
+    ),
+    Column("delegation_acte", "delegation_act", help="Acte de délégation de signature (nature et numéro)"),
+    Column("delegation_date", "delegation_date", parse=_past_date, help="Date de l'acte de délégation"),
 )
 
 
@@ -289,6 +312,12 @@ def _person_territory_problem(values: dict[str, Any], cfg: ProcessConfig) -> str
             )
     if role == Role.SIAE and values.get("siae_id") is None:
         return "champ « siae » : obligatoire pour une personne de rôle siae"
+    if values.get("signatory") and not values.get("office"):
+        return "champ « qualite » : obligatoire pour un signataire (elle est imprimée sous sa signature)"
+    if bool(values.get("delegation_act")) != bool(values.get("delegation_date")):
+        return "champs « delegation_acte » et « delegation_date » : l'un ne va pas sans l'autre"
+    if values.get("delegation_act") and not values.get("signatory"):
+        return "champ « signataire » : une délégation de signature n'a de sens que pour un signataire (oui)"
     return None
 
 

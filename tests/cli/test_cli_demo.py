@@ -24,7 +24,7 @@ def test_demo_prints_a_timeline_with_moved_due_dates(tmp_path: Path, monkeypatch
     assert first.exit_code == 0, first.output
     assert (tmp_path / "data" / "demo-base" / "demo.db").exists()
     out = first.output
-    assert "6 établissements, 6 SIAE, 6 contacts" in out
+    assert "6 établissements, 6 SIAE, 8 contacts" in out
     assert "Centre pénitentiaire de Grenoble-Varces" in out
     assert "04/01/2027" in out and "au lieu du 01/01/2027 : Jour de l'an" in out
     assert "au lieu du 04/07/2027 : dimanche" in out

@@ -25,7 +25,7 @@ def run(*args: str) -> Result:
 def test_complete_from_the_sample_then_history(seeded: Engine, tmp_path: Path) -> None:
     result = run("projet", "completer", "IMP-2026-0001", "--fichier", str(SAMPLE), "--par", "1")
     assert result.exit_code == 0, result.output
-    assert "IMP-2026-0001 : 23 valeur(s) enregistrée(s)" in result.output
+    assert "IMP-2026-0001 : 28 valeur(s) enregistrée(s)" in result.output
     result = run("projet", "completer", "1", "--fichier", str(SAMPLE))
     assert result.exit_code == 0 and "aucune valeur modifiée" in result.output
     exported = run("projet", "dossier", "1")

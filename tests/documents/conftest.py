@@ -2,14 +2,15 @@
 
 from collections.abc import Iterator
 from datetime import date
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
 from docx import Document
 from sqlmodel import Session, SQLModel
 
-from implantation.config.schema import ProcessConfig
 from implantation.db.models import (
+    AmountRecord,
     Establishment,
     ImplantationProject,
     Operateur,
@@ -19,20 +20,15 @@ from implantation.db.models import (
 )
 from implantation.db.session import make_engine
 from implantation.enums import EstablishmentType, LegalStatus, OperateurStatus, Role, SiaeKind
-from implantation.settings import Settings
+from implantation.settings import PROJECT_ROOT, Settings
 
 HOSTILE = 'Dupont & Fils <Atelier> "{{ 7*7 }}"'
 
 
-@pytest.fixture(scope="session")
-def cfg(demo_cfg: ProcessConfig) -> ProcessConfig:
-    """The documents are dated 2026, where only the demonstration amounts set an aide au poste."""
-    return demo_cfg
-
-
 @pytest.fixture
-def settings(tmp_path: Path, demo_config_dir: Path) -> Settings:
-    return Settings(data_dir=tmp_path / "data", config_dir=demo_config_dir, soffice_path=None)
+def settings(tmp_path: Path) -> Settings:
+    """The shipped configuration: the documents are dated 2026, where its amounts are in force."""
+    return Settings(data_dir=tmp_path / "data", config_dir=PROJECT_ROOT / "config", soffice_path=None)
 
 
 @pytest.fixture
@@ -83,7 +79,10 @@ def make_project(
         territory="BORDEAUX",
     )
     session.add(lead)
+    add_signatories(session)
     session.flush()
+    assert establishment.id is not None
+    add_atmp(session, establishment.id)
     project = ImplantationProject(
         reference="IMP-2026-0001",
         establishment_id=establishment.id,
@@ -109,7 +108,10 @@ def make_project(
         convention_end=date(2029, 2, 28),
         implantation_start=date(2026, 3, 1),
         implantation_end=date(2033, 2, 28),
-        work_schedule="Du lundi au vendredi, de 8 h 00 à 14 h 00 (journée continue)",
+        work_schedule="Journée continue",
+        workshop_days="lundi,mardi,mercredi,jeudi,vendredi",
+        workshop_start="08:00",
+        workshop_end="15:00",
         reimbursement_terms="Facture mensuelle de l'établissement, payable à trente jours",
     )
     if not complete:
@@ -147,12 +149,13 @@ def add_operateur(
         "particular_risks": "Manipulation de composants électriques hors tension",
     }
     values.update(fields)
+    values.setdefault("assigned_on", date(2026, 2, 15))
+    values.setdefault("classified_on", date(2026, 2, 1))
     op = Operateur(
         project_id=project_id,
         status=status,
         legal_status=LegalStatus.CONVICTED,
         quantum_months=18,
-        assigned_on=date(2026, 2, 15),
         **values,  # type: ignore[arg-type]
     )
     session.add(op)
@@ -170,6 +173,63 @@ def add_operateur(
     return op.id
 
 
+def add_signatories(session: Session, departement: str = "33", disp: str = "BORDEAUX") -> None:
+    """The préfet, the DDETS director signing for him by delegation, and the DISP's director: the people the
+    convention's signature blocks name (``siae importer personnes``, columns qualite and signataire)."""
+    session.add_all(
+        [
+            Person(
+                full_name="Étienne Guyot",
+                email="prefet@gironde.gouv.fr",
+                organisation="Préfecture de la Gironde",
+                role=Role.PREFET,
+                territory=departement,
+                office="préfet de la Gironde",
+                signatory=True,
+            ),
+            Person(
+                full_name="Nadia Lemoine",
+                email="directrice@ddets33.gouv.fr",
+                organisation="DDETS de la Gironde",
+                role=Role.DDETS,
+                territory=departement,
+                office="directrice départementale de l'emploi, du travail et des solidarités de la Gironde",
+                signatory=True,
+                delegation_act="arrêté préfectoral n° 33-2026-0104",
+                delegation_date=date(2026, 1, 4),
+            ),
+            Person(
+                full_name="Paul Renaud",
+                email="di@disp-bordeaux.justice.fr",
+                organisation="DISP de Bordeaux",
+                role=Role.DISP,
+                territory=disp,
+                office="directeur interrégional des services pénitentiaires de Bordeaux",
+                signatory=True,
+            ),
+        ]
+    )
+    session.flush()
+
+
+def add_atmp(
+    session: Session, establishment_id: int, rate: str = "0.0150", since: date = date(2026, 1, 1)
+) -> None:
+    """The AT/MP rate notified to the establishment (``siae montants ajouter taux_atmp … --etablissement``)."""
+    session.add(
+        AmountRecord(
+            key="taux_atmp",
+            value=Decimal(rate),
+            starts_on=since,
+            source="Notification du taux AT/MP par la CARSAT Aquitaine",
+            source_date=date(2025, 12, 10),
+            establishment_id=establishment_id,
+            actor_label="test",
+        )
+    )
+    session.flush()
+
+
 def docx_text(path: Path) -> str:
     """Every paragraph, table cell and footer of a .docx, one per line."""
     doc = Document(str(path))
@@ -178,6 +238,7 @@ def docx_text(path: Path) -> str:
         for row in table.rows:
             lines += [cell.text for cell in row.cells]
     for section in doc.sections:
+        lines += [p.text for p in section.header.paragraphs]
         lines += [p.text for p in section.footer.paragraphs]
     return "\n".join(lines)
 

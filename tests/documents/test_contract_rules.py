@@ -6,27 +6,29 @@ from decimal import Decimal
 import pytest
 
 from implantation import contract_rules as rules
+from implantation.amounts import AmountBook, Place
 from implantation.config.schema import ProcessConfig
 from implantation.documents import formatting as fmt
 from implantation.enums import SiaeKind
 
+PLACE = Place("MA-GRADIGNAN", "33")
+
 
 def test_pay_floor_uses_the_smic_in_force_on_the_contract_date(cfg: ProcessConfig) -> None:
-    march_2026 = rules.hourly_pay_floor(cfg.money, date(2026, 3, 1))
-    assert march_2026.smic.valeur == Decimal("12.02")
-    assert march_2026.floor == Decimal("5.41")  # 5,409 rounded half up to the cent
-    assert rules.hourly_pay_floor(cfg.money, date(2025, 6, 1)).floor == Decimal(
-        "5.35"
-    )  # 11,88 × 45 % = 5,346
+    book = AmountBook(cfg.money)
+    march_2026 = rules.hourly_pay_floor(book, PLACE, date(2026, 3, 1))
+    assert march_2026.smic.value == Decimal("12.02")
+    assert march_2026.floor == Decimal("5.41")  # 5,409 rounded up to the cent
+    assert rules.hourly_pay_floor(book, PLACE, date(2025, 6, 1)).floor == Decimal("5.35")  # 11,88 × 45 %
 
 
 def test_pay_floor_refuses_a_date_no_amount_covers(cfg: ProcessConfig) -> None:
     with pytest.raises(rules.RuleError, match="SMIC horaire brut"):
-        rules.hourly_pay_floor(cfg.money, date(2020, 1, 1))
+        rules.hourly_pay_floor(AmountBook(cfg.money), PLACE, date(2020, 1, 1))
 
 
 def test_hourly_rate_below_the_floor_names_the_rule(cfg: ProcessConfig) -> None:
-    floor = rules.hourly_pay_floor(cfg.money, date(2026, 3, 1))
+    floor = rules.hourly_pay_floor(AmountBook(cfg.money), PLACE, date(2026, 3, 1))
     assert rules.hourly_rate_problem(Decimal("5.41"), floor) is None
     problem = rules.hourly_rate_problem(Decimal("5.40"), floor)
     assert problem is not None and "D412-64" in problem and "5.41" in problem
@@ -54,12 +56,13 @@ def test_trial_days_above_the_bound_are_refused(cfg: ProcessConfig) -> None:
 
 
 def test_aide_au_poste_is_etp_times_socle_plus_capped_modulated_part(cfg: ProcessConfig) -> None:
-    aid = rules.aide_au_poste(cfg.money, SiaeKind.ACI, Decimal("10"), date(2026, 3, 1), None)
+    book = AmountBook(cfg.money)
+    aid = rules.aide_au_poste(book, SiaeKind.ACI, PLACE, Decimal("10"), date(2026, 3, 1), None)
     assert aid.socle_total == Decimal("239210.00")
     assert aid.modulated_share == Decimal("0.05")
     assert aid.modulated_total == Decimal("11960.50")
     assert aid.total == Decimal("251170.50")
-    ei = rules.aide_au_poste(cfg.money, SiaeKind.EI, Decimal("2.5"), date(2026, 3, 1), Decimal("0.02"))
+    ei = rules.aide_au_poste(book, SiaeKind.EI, PLACE, Decimal("2.5"), date(2026, 3, 1), Decimal("0.02"))
     assert ei.total == Decimal("33260.00") + Decimal("665.20")
     assert rules.modulated_share_problem(Decimal("0.05"), aid.cap) is None
     assert "5 %" in (rules.modulated_share_problem(Decimal("0.08"), aid.cap) or "")

@@ -8,15 +8,15 @@ from typer.testing import CliRunner
 
 from implantation.cli.documents import app
 from implantation.db.session import get_engine
-from implantation.settings import get_settings
+from implantation.settings import PROJECT_ROOT, get_settings
 
 runner = CliRunner()
 
 
 @pytest.fixture
-def database(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, new_project, new_operateur, demo_config_dir):  # type: ignore[no-untyped-def]
+def database(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, new_project, new_operateur):  # type: ignore[no-untyped-def]
     url = f"sqlite:///{tmp_path / 'cli.db'}"
-    monkeypatch.setenv("SIAE_CONFIG_DIR", str(demo_config_dir))
+    monkeypatch.setenv("SIAE_CONFIG_DIR", str(PROJECT_ROOT / "config"))
     monkeypatch.setenv("SIAE_DATABASE_URL", url)
     monkeypatch.setenv("SIAE_DATA_DIR", str(tmp_path / "data"))
     monkeypatch.setenv("SIAE_SOFFICE_PATH", str(tmp_path / "absent-soffice"))
@@ -48,6 +48,17 @@ def test_generate_list_and_sign(database) -> None:  # type: ignore[no-untyped-de
 
     result = runner.invoke(
         app, ["signer", "2", "--role", "disp", "--signataire", "M. Blanc", "--date", "2026-01-15"]
+    )
+    assert result.exit_code == 1, result.output  # the convention names the DISP's director
+    plain = " ".join(result.output.split())
+    assert (
+        "« M. Blanc » ne peut pas signer pour « Direction interrégionale des services pénitentiaires (DISP) » : "
+        in plain
+    )
+    assert "le document nomme Paul Renaud" in plain
+    result = runner.invoke(
+        app,
+        ["signer", "2", "--role", "disp", "--signataire", "Paul Renaud, directeur", "--date", "2026-01-15"],
     )
     assert result.exit_code == 0 and "Signature partielle" in result.output
 

@@ -7,12 +7,13 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from sqlmodel import Session
+from sqlmodel import Session, delete
 
 from implantation.config.schema import ProcessConfig
+from implantation.db.models import AmountRecord
 from implantation.documents.render import file_sha256, find_soffice
 from implantation.documents.service import generate_pack, project_dir
-from implantation.settings import Settings
+from implantation.settings import PROJECT_ROOT, Settings
 
 pytestmark = pytest.mark.libreoffice
 
@@ -56,17 +57,16 @@ def test_pack_converts_to_pdfa_naming_the_parties(
     cfg: ProcessConfig,
     tmp_path: Path,
     new_operateur,
-    demo_config_dir: Path,
 ) -> None:
     new_operateur(session, project_id)
-    settings = Settings(data_dir=tmp_path / "data", config_dir=demo_config_dir)
+    settings = Settings(data_dir=tmp_path / "data", config_dir=PROJECT_ROOT / "config")
     records = generate_pack(session, project_id, cfg, settings, with_pdf=True)
     folder = project_dir(settings, "IMP-2026-0001")
     expected = {
         "dui": ["Atelier Solidaire Garonne", "Hélène Roussel"],
         "convention": ["Atelier Solidaire Garonne", "DDETS de la Gironde", "Bordeaux"],
         "contrat_implantation": ["Atelier Solidaire Garonne", "Claire Martin"],
-        "cep": ["Atelier Solidaire Garonne", "Karim Durand", "84,39 €", "du lundi au jeudi"],
+        "cep": ["Atelier Solidaire Garonne", "Karim Durand", "141,70 €", "du lundi au jeudi", "R382-132"],
         "annexe_cep": ["Atelier Solidaire Garonne", "Karim Durand", "Claire Martin"],
     }
     for record in records:
@@ -87,3 +87,33 @@ def test_pack_converts_to_pdfa_naming_the_parties(
         )
         assert info["Author"] == AUTHORS[record.kind.value], record.filename
         assert info["Keywords"] == "IMP-2026-0001"
+
+
+@pytest.mark.skipif(
+    SOFFICE is None, reason="LibreOffice (soffice) absent : installer libreoffice-writer-nogui"
+)
+@pytest.mark.skipif(PDFTOTEXT is None or PDFINFO is None, reason="pdftotext absent : installer poppler-utils")
+def test_a_demonstration_document_says_so_on_every_page_and_in_its_pdf_title(
+    session: Session, project_id: int, demo_cfg: ProcessConfig, tmp_path: Path, new_operateur
+) -> None:
+    """Without the establishment's AT/MP rate, the demonstration copy of config/ supplies a fictitious one:
+    the CEP that uses it carries the banner on each of its pages, and its PDF title starts with it."""
+    new_operateur(session, project_id)
+    session.exec(delete(AmountRecord))  # type: ignore[call-overload]
+    settings = Settings(data_dir=tmp_path / "data")
+    records = generate_pack(session, project_id, demo_cfg, settings, with_pdf=True)
+    folder = project_dir(settings, "IMP-2026-0001")
+    banner = "DOCUMENT DE DÉMONSTRATION : montants non réglementaires, ne pas signer"
+    flagged = {r.kind.value for r in records if r.demonstration}
+    assert flagged == {"cep"}  # the other documents use no demonstration amount
+    for record in records:
+        assert record.pdf_filename is not None
+        pdf = folder / record.pdf_filename
+        pages = subprocess.run([PDFTOTEXT, str(pdf), "-"], capture_output=True, text=True, check=True).stdout
+        pages_text = [" ".join(page.split()) for page in pages.split("\f") if page.strip()]
+        title = pdf_info(pdf)["Title"]
+        if record.demonstration:
+            assert len(pages_text) > 1 and all(banner in page for page in pages_text), record.filename
+            assert title == f"{banner} — {demo_cfg.documents.document[record.kind].titre}"
+        else:
+            assert all("DÉMONSTRATION" not in page for page in pages_text) and "DÉMONSTRATION" not in title

@@ -7,10 +7,10 @@ from pathlib import Path
 import pytest
 from docx import Document
 from lxml import etree
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from implantation.config.schema import ProcessConfig
-from implantation.db.models import DocumentRecord, ImplantationProject, Operateur, Siae
+from implantation.db.models import DocumentRecord, ImplantationProject, Operateur, Person, Siae
 from implantation.documents import contexts
 from implantation.documents.builders import (
     DocumentDataError,
@@ -84,6 +84,12 @@ def test_every_document_states_its_mandatory_content(
         "durée indéterminée",
         "fin de la détention",
         "L412-16",
+        "L412-15, 2°",
+        "insuffisance professionnelle",
+        "classé au travail le 1er février 2026",
+        "revalorisée de plein droit",
+        "L382-39",
+        "R382-132",
         "Clause de renouvellement",
         "1er mars 2026",
         "période d'essai de 31 jours calendaires",
@@ -129,7 +135,11 @@ def test_every_document_states_its_mandatory_content(
 
     convention = text[DocumentKind.CONVENTION]
     for mention in [
-        "et par délégation, la DDETS de la Gironde",
+        "L'État, représenté par Étienne Guyot, préfet de la Gironde, et par délégation Nadia Lemoine, directrice "
+        "départementale de l'emploi, du travail et des solidarités de la Gironde (arrêté préfectoral n° "
+        "33-2026-0104 du 4 janvier 2026) ;",
+        "Direction interrégionale des services pénitentiaires de Bordeaux, représentée par Paul Renaud, "
+        "directeur interrégional des services pénitentiaires de Bordeaux ;",
         "Vu le code pénitentiaire, notamment ses articles L412-2 et suivants, D211-34 et R412-1 et suivants ;",
         "Direction interrégionale des services pénitentiaires de Bordeaux",
         "Reconditionnement de matériel informatique",
@@ -166,6 +176,13 @@ def test_every_document_states_its_mandatory_content(
         f"3{NBSP}000,00{NBSP}€ (trois mille euros)",
         f"5,41{NBSP}€",
         "DDETS de la Gironde",
+        "D412-22",
+        "12 postes d'insertion, soit 10 équivalents temps plein",
+        "du lundi au vendredi, de 8 h 00 à 15 h 00",
+        "motif d'intérêt général",
+        "assurance couvrant sa responsabilité civile",
+        "R412-82",
+        "revalorisée de plein droit",
     ]:
         assert mention in implantation, mention
 
@@ -181,15 +198,18 @@ def test_every_document_states_its_mandatory_content(
         "Encadrants techniques d'insertion (ETI)",
         "0,5",
         "France Travail, Mission locale",
-        # Charges: 180 000 + 30 000 + net pay of 10 ETP × 1 350 h × 5,41 € (73 035,00 € less 10 % of
-        # demonstration employee contributions: 65 731,50 €). Resources: the aid requested, then the council.
-        f"65{NBSP}731,50{NBSP}€",
-        f"275{NBSP}731,50{NBSP}€",
-        "Aide au poste (DREETS), première année, sollicitée",
+        # Charges: net pay of 10 ETP × 1 350 h × 5,41 € (73 035,00 € less the worker's old-age contributions:
+        # 67 703,44 €) + 180 000 + 30 000. Resources: the aids requested, then the council.
+        f"67{NBSP}703,44{NBSP}€",
+        f"277{NBSP}703,44{NBSP}€",
+        "Aide au poste (DREETS), sollicitée (hypothèse : montant en vigueur au 06/12/2026",
         f"274{NBSP}170,50{NBSP}€",
-        f"Besoin de financement de 1{NBSP}561,00{NBSP}€, aides sollicitées comprises",
+        f"Besoin de financement de 3{NBSP}532,94{NBSP}€ la première année, aides sollicitées comprises",
     ]:
         assert mention in dui, mention
+    for document in text.values():  # the city once (the address does not repeat it), no demonstration
+        assert "Gradignan, Gradignan" not in document
+        assert "DÉMONSTRATION" not in document
 
 
 def test_cep_refuses_out_of_bound_values_with_the_rule(
@@ -325,14 +345,40 @@ def test_convention_context_is_built_from_the_database(
 ) -> None:
     context = build_convention_context(session, project_id, cfg)
     assert context.annex.total == f"251{NBSP}170,50{NBSP}€"
-    # The guide's matrix: the préfet signs, or the DDETS for him; the DDETS is named once, for the State.
+    # The guide's matrix: the préfet signs, or the DDETS for him: one block for the State, each person named,
+    # the delegate with the act that gives the delegation.
     assert [(s.party, s.signatory) for s in context.signatures] == [
-        ("Pour l'État, le préfet du département (Gironde)", "et par délégation, la DDETS de la Gironde"),
+        (
+            "Pour l'État : Étienne Guyot, préfet de la Gironde",
+            "Par délégation : Nadia Lemoine, directrice départementale de l'emploi, du travail et des "
+            "solidarités de la Gironde (arrêté préfectoral n° 33-2026-0104 du 4 janvier 2026)",
+        ),
         ("Pour la SIAE Atelier Solidaire Garonne", "Hélène Roussel, présidente"),
-        ("Pour la DISP", "Direction interrégionale des services pénitentiaires de Bordeaux"),
+        (
+            "Pour la Direction interrégionale des services pénitentiaires de Bordeaux",
+            "Paul Renaud, directeur interrégional des services pénitentiaires de Bordeaux",
+        ),
     ]
-    assert sum("DDETS" in s.party + s.signatory for s in context.signatures) == 1
     assert context.recipients[-2:] == ["ATIGIP", "DGEFP"]
+
+
+def test_the_convention_is_refused_until_the_prefet_and_the_disp_signatory_are_named(
+    session: Session, cfg: ProcessConfig, new_project
+) -> None:
+    project_id = new_project(session)
+    for person in session.exec(select(Person).where(col(Person.signatory).is_(True))):
+        person.signatory = False
+        session.add(person)
+    session.flush()
+    with pytest.raises(DocumentDataError) as refused:
+        build_convention_context(session, project_id, cfg)
+    problems = refused.value.problems
+    assert any(
+        "il manque le préfet signataire (nom et qualité) (à saisir : « siae ajouter personne --role prefet"
+        in p
+        for p in problems
+    )
+    assert any("il manque le signataire de la DISP (nom et qualité)" in p for p in problems)
 
 
 def test_convention_cites_the_article_of_its_siae_kind_only(

@@ -9,7 +9,7 @@ from sqlalchemy import event
 from sqlmodel import Session, select
 
 from implantation.config.schema import ProcessConfig
-from implantation.db.models import DocumentRecord, ImplantationProject
+from implantation.db.models import DocumentRecord, ImplantationProject, Person
 from implantation.documents.render import file_sha256
 from implantation.documents.service import document_states, generate_pack, project_dir, record_signature
 from implantation.enums import DocumentKind, DocumentStatus, Role
@@ -80,21 +80,21 @@ def test_partial_then_signed_only_when_every_signer_of_the_matrix_signed(
     convention = _by_kind(generate_pack(session, project_id, cfg, settings), DocumentKind.CONVENTION)
     doc_id = convention.id
     assert doc_id is not None
-    signers = [Role.PREFET, Role.SIAE, Role.DISP]
-    for role in signers[:-1]:
-        record = record_signature(session, doc_id, role, f"Signataire {role.value}", TODAY, cfg, today=TODAY)
+    names = {Role.PREFET: "Étienne Guyot, préfet de la Gironde", Role.SIAE: "Hélène Roussel, présidente"}
+    for role, name in names.items():
+        record = record_signature(session, doc_id, role, name, TODAY, cfg, today=TODAY)
         assert record.status == DocumentStatus.PARTIALLY_SIGNED
     state = next(s for s in document_states(session, project_id, cfg) if s.record.id == doc_id)
     assert state.status == DocumentStatus.PARTIALLY_SIGNED
     assert state.missing == [Role.DISP]
-    record = record_signature(session, doc_id, Role.DISP, "Directeur interrégional", TODAY, cfg, today=TODAY)
+    record = record_signature(session, doc_id, Role.DISP, "Paul Renaud", TODAY, cfg, today=TODAY)
     assert record.status == DocumentStatus.SIGNED
     state = next(s for s in document_states(session, project_id, cfg) if s.record.id == doc_id)
     assert state.status == DocumentStatus.SIGNED and state.missing == []
     assert [p.signer_label for p in state.parties] == [
-        "Signataire prefet",
-        "Signataire siae",
-        "Directeur interrégional",
+        "Étienne Guyot, préfet de la Gironde",
+        "Hélène Roussel, présidente",
+        "Paul Renaud",
     ]
 
 
@@ -104,19 +104,62 @@ def test_the_ddets_signs_the_convention_for_the_prefet_once(
     convention = _by_kind(generate_pack(session, project_id, cfg, settings), DocumentKind.CONVENTION)
     doc_id = convention.id
     assert doc_id is not None
-    record_signature(session, doc_id, Role.DDETS, "Directrice de la DDETS", TODAY, cfg, today=TODAY)
+    record_signature(session, doc_id, Role.DDETS, "Nadia Lemoine", TODAY, cfg, today=TODAY)
     with pytest.raises(DomainError, match="a déjà signé ce document pour « Préfet »"):
-        record_signature(session, doc_id, Role.PREFET, "Préfet", TODAY, cfg, today=TODAY)
-    record_signature(session, doc_id, Role.SIAE, "Présidente", TODAY, cfg, today=TODAY)
-    record = record_signature(session, doc_id, Role.DISP, "Directeur interrégional", TODAY, cfg, today=TODAY)
+        record_signature(session, doc_id, Role.PREFET, "Étienne Guyot", TODAY, cfg, today=TODAY)
+    record_signature(session, doc_id, Role.SIAE, "Hélène Roussel", TODAY, cfg, today=TODAY)
+    record = record_signature(session, doc_id, Role.DISP, "Paul Renaud", TODAY, cfg, today=TODAY)
     assert record.status == DocumentStatus.SIGNED
     state = next(s for s in document_states(session, project_id, cfg) if s.record.id == doc_id)
     assert state.missing == []
     assert [(p.role, p.signed_by, p.signer_label) for p in state.parties] == [
-        (Role.PREFET, Role.DDETS, "Directrice de la DDETS"),
-        (Role.SIAE, None, "Présidente"),
-        (Role.DISP, None, "Directeur interrégional"),
+        (Role.PREFET, Role.DDETS, "Nadia Lemoine"),
+        (Role.SIAE, None, "Hélène Roussel"),
+        (Role.DISP, None, "Paul Renaud"),
     ]
+
+
+def test_the_register_accepts_the_person_printed_or_a_recorded_delegate_only(
+    session: Session, project_id: int, cfg: ProcessConfig, settings: Settings
+) -> None:
+    """The SIAE's director may not sign where the documents name its president, nor another agent where
+    the contract names the chef d'établissement, unless a delegation (act and date) is recorded."""
+    records = generate_pack(session, project_id, cfg, settings)
+    dui = _by_kind(records, DocumentKind.DUI)
+    contract = _by_kind(records, DocumentKind.IMPLANTATION_CONTRACT)
+    convention = _by_kind(records, DocumentKind.CONVENTION)
+    assert dui.id and contract.id and convention.id
+    with pytest.raises(DomainError) as refused:
+        record_signature(session, dui.id, Role.SIAE, "Marc Olivier, directeur", TODAY, cfg, today=TODAY)
+    assert str(refused.value).startswith(
+        "« Marc Olivier » ne peut pas signer pour « SIAE » : le document nomme Hélène Roussel ; peuvent "
+        "signer : Hélène Roussel (présidente)."
+    )
+    with pytest.raises(DomainError, match="le document nomme Claire Martin"):
+        record_signature(session, contract.id, Role.EP, "Jean Adjoint", TODAY, cfg, today=TODAY)
+    with pytest.raises(
+        DomainError, match="peuvent signer : Nadia Lemoine"
+    ):  # a DDETS agent without delegation
+        record_signature(session, convention.id, Role.DDETS, "Étienne Guyot", TODAY, cfg, today=TODAY)
+    project = session.get(ImplantationProject, project_id)
+    assert project is not None
+    session.add(
+        Person(
+            full_name="Marc Olivier",
+            email="marc.olivier@asg.example.org",
+            organisation="Atelier Solidaire Garonne",
+            role=Role.SIAE,
+            territory="33",
+            siae_id=project.siae_id,
+            office="directeur",
+            signatory=True,
+            delegation_act="délibération du conseil d'administration",
+            delegation_date=date(2026, 1, 10),
+        )
+    )
+    session.flush()
+    signed = record_signature(session, dui.id, Role.SIAE, "marc  OLIVIER, directeur", TODAY, cfg, today=TODAY)
+    assert signed.status == DocumentStatus.SIGNED
 
 
 def test_a_party_outside_the_matrix_cannot_sign(
@@ -140,8 +183,12 @@ def test_signature_refusals(
         record_signature(session, dui.id, Role.SIAE, "X", date(2026, 2, 21), cfg, today=TODAY)
     with pytest.raises(DomainError, match="obligatoire"):
         record_signature(session, dui.id, Role.SIAE, "  ", TODAY, cfg, today=TODAY)
+    with pytest.raises(DomainError, match="dépassent 200 caractères"):
+        record_signature(session, dui.id, Role.SIAE, "Hélène Roussel, " + "x" * 190, TODAY, cfg, today=TODAY)
     with pytest.raises(DomainError, match="introuvable"):
         record_signature(session, 9999, Role.SIAE, "X", TODAY, cfg, today=TODAY)
+    with pytest.raises(DomainError, match="« X » ne peut pas signer pour « SIAE »"):
+        record_signature(session, dui.id, Role.SIAE, "X", TODAY, cfg, today=TODAY)
     record_signature(session, dui.id, Role.SIAE, "Hélène Roussel", TODAY, cfg, today=TODAY)
     assert dui.status == DocumentStatus.SIGNED
     with pytest.raises(DomainError, match="a déjà signé"):
@@ -150,7 +197,7 @@ def test_signature_refusals(
     convention = _by_kind(records, DocumentKind.CONVENTION)
     generate_pack(session, project_id, cfg, settings, reuse_identical=False)
     with pytest.raises(DomainError, match="remplacée par la version 2"):
-        record_signature(session, convention.id, Role.SIAE, "X", TODAY, cfg, today=TODAY)  # type: ignore[arg-type]
+        record_signature(session, convention.id, Role.SIAE, "Hélène Roussel", TODAY, cfg, today=TODAY)  # type: ignore[arg-type]
     states = document_states(session, project_id, cfg)
     assert [
         (s.record.kind, s.record.version, s.latest)

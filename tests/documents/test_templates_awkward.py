@@ -52,7 +52,7 @@ def _text(path: Path) -> str:
     doc = Document(str(path))
     parts = [p.text for p in doc.paragraphs]
     parts += [c.text for t in doc.tables for row in t.rows for c in row.cells]
-    parts += [p.text for s in doc.sections for p in s.footer.paragraphs]
+    parts += [p.text for s in doc.sections for p in s.header.paragraphs + s.footer.paragraphs]
     return "\n".join(parts)
 
 
@@ -69,4 +69,6 @@ def test_template_renders_awkward_values_literally_and_reopens(kind: DocumentKin
     assert f"{AWKWARD} title" in text  # title: escaped, not interpreted, accents kept
     assert "49" not in text  # no expression was evaluated
     assert LONG_NAME.strip() in text
-    assert Document(str(target)).core_properties.title == f"{AWKWARD} title"
+    assert f"{AWKWARD} demonstration_banner" in text  # the header of every page
+    # A banner (a demonstration document) prefixes the title the PDF carries.
+    assert Document(str(target)).core_properties.title == f"{AWKWARD} demonstration_banner — {AWKWARD} title"

@@ -190,6 +190,20 @@ def test_full_implantation_through_six_gates(flow_stack: FlowStack) -> None:
         "annexe_cep": imported,
     }
     assert all(d.version == 1 for d in documents)
+    # The demonstration's only fictitious amount is the establishment's AT/MP rate: the CEPs that use it carry
+    # the header on every page and stayed unsigned (the scenario checked each signature was refused); every
+    # other document is a real one, signed, with no banner.
+    banner = "DOCUMENT DE DÉMONSTRATION : montants non réglementaires, ne pas signer"
+    folder_docs = fs.data_dir / "documents" / reference
+    for d in documents:
+        headers = [
+            p.text
+            for section in Document(str(folder_docs / d.filename)).sections
+            for p in section.header.paragraphs
+        ]
+        assert d.demonstration == (d.kind.value == "cep"), d.filename
+        assert (banner in headers) == d.demonstration, d.filename
+        assert (d.status.value == "brouillon") if d.demonstration else True
     if driver.pdf:
         # The export reused the drafts (still version 1, then signed) and wrote a PDF/A-2b of each.
         folder = Path(fs.stack.env["SIAE_DATA_DIR"]) / "documents" / reference

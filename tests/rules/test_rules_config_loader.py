@@ -9,7 +9,7 @@ import pytest
 
 from implantation.config.loader import ConfigError, get_process_config, load_process_config
 from implantation.config.schema import ProcessConfig
-from implantation.enums import DocumentKind, Role, SiaeKind
+from implantation.enums import DocumentKind, Role
 
 CONFIG_DIR = Path(__file__).resolve().parents[2] / "config"
 
@@ -27,8 +27,8 @@ def test_the_shipped_config_loads() -> None:
     assert convention.signs_for(Role.DDETS) == Role.PREFET
     assert convention.signs_for(Role.EP) is None
     assert cfg.documents.document[DocumentKind.IMPLANTATION_CONTRACT].duree_max_annees == 7
-    assert cfg.money.aide_au_poste_socle[SiaeKind.ACI][0].valeur == Decimal("23921")
-    assert cfg.money.aide_au_demarrage_atigip[0].valeur == Decimal("3000")
+    assert cfg.money.montant["aide_au_poste_socle_aci"].valeurs[-1].valeur == Decimal("23921")
+    assert cfg.money.montant["aide_au_demarrage_atigip"].valeurs[0].valeur == Decimal("3000")
     assert cfg.calendar.rappel_jours_ouvres_avant_echeance == 10
     assert cfg.territory.departement["57"].disp == "STRASBOURG"
 
@@ -223,9 +223,10 @@ def test_negative_value(broken: Callable[[str, Callable[[str], str]], Path]) -> 
 
 
 def test_bad_date_in_amounts(broken: Callable[[str, Callable[[str], str]], Path]) -> None:
-    directory = broken("montants.toml", lambda t: t.replace("du = 2024-11-01", 'du = "novembre"'))
-    assert _error(directory) == (
-        "Configuration : fichier « montants.toml », clé « smic_horaire_brut[0].du » : date attendue (AAAA-MM-JJ)."
+    directory = broken("montants.toml", lambda t: t.replace("du = 2024-11-01", 'du = "novembre"', 1))
+    assert _error(directory).startswith(
+        "Configuration : fichier « montants.toml », clé « montant.smic_horaire_brut.valeurs[0].du » : date "
+        "attendue (AAAA-MM-JJ)"
     )
 
 

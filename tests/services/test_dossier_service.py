@@ -40,7 +40,7 @@ def test_the_sample_dossier_fills_every_key_and_logs_each_change(
     assert project.insertion_posts_etp == 8 and project.staff_eti_etp == 1.5
     establishment = session.get(Establishment, project.establishment_id)
     assert establishment is not None and establishment.head_name == "Morgan Exemple"
-    assert project.budget_lines is not None and project.budget_lines[1] == {
+    assert project.budget_lines is not None and project.budget_lines[3] == {
         "nature": "charge",
         "libelle": "Équipement de l'atelier de tri",
         "montant": "18000",

@@ -58,8 +58,8 @@ def test_the_sample_csv_imports_with_posts_from_the_dossier(session: Session, cf
     session.commit()
     assert [op.status for op in ops] == [OperateurStatus.ASSIGNED] * 3
     first, second, third = ops
-    assert first.rome_code == "H3302" and first.missions and first.weekly_hours == 24
-    assert second.weekly_hours == 24  # empty column: the post's hours
+    assert first.rome_code == "H3302" and first.missions and first.weekly_hours == 22
+    assert second.weekly_hours == 22  # empty column: the post's hours
     assert third.post_title == "Agent de conditionnement" and third.joint_agreement
     identity = session.get(OperateurIdentity, first.id)
     assert identity is not None and identity.last_name == "Quintavalle"
@@ -135,3 +135,31 @@ def test_add_then_retire_keeps_the_record(session: Session, cfg: ProcessConfig) 
         retire_operateur(session, project, "OP-INCONNU", OperateurEndReason.RELEASE, TODAY, ACTOR, TODAY)
     again = add_operateur(session, cfg, project, _raw(), ACTOR, TODAY)  # back in detention, new CEP
     assert again.id != op.id
+
+
+def test_a_schedule_outside_the_workshop_or_the_code_s_bounds_is_refused_on_entry(
+    session: Session, cfg: ProcessConfig
+) -> None:
+    """Workshop open Monday to Friday, 8 h-14 h (sample dossier); R412-50 and R412-51 bound the hours."""
+    project = _project(session, cfg)
+    late = _raw(
+        jours="lundi,mardi,mercredi,jeudi",
+        heure_debut="08:00",
+        heure_fin="15:00",
+        pause_minutes="60",
+        heures_hebdomadaires="24",
+    )
+    with pytest.raises(InputError, match="dépasse les horaires de l'atelier"):
+        add_operateur(session, cfg, project, late, ACTOR, TODAY)
+    short = _raw(jours="lundi,mardi", heure_debut="08:00", heure_fin="12:00", heures_hebdomadaires="8")
+    with pytest.raises(InputError, match="en dessous du minimum de 10 heures"):
+        add_operateur(session, cfg, project, short, ACTOR, TODAY)
+    saturday = _raw(
+        jours="lundi,mardi,jeudi,samedi",
+        heure_debut="08:00",
+        heure_fin="14:00",
+        pause_minutes="30",
+        heures_hebdomadaires="22",
+    )
+    with pytest.raises(InputError, match="samedi, jour\\(s\\) où l'atelier est fermé"):
+        add_operateur(session, cfg, project, saturday, ACTOR, TODAY)

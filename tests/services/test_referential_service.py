@@ -89,7 +89,7 @@ def test_person_territory_depends_on_role(session: Session, cfg: ProcessConfig) 
 def test_the_sample_files_import_cleanly(session: Session, cfg: ProcessConfig) -> None:
     assert len(import_csv(session, cfg, ESTABLISHMENTS, SAMPLES / "etablissements.csv")) == 6
     assert len(import_csv(session, cfg, SIAES, SAMPLES / "siae.csv")) == 6
-    assert len(import_csv(session, cfg, PERSONS, SAMPLES / "personnes.csv")) == 6
+    assert len(import_csv(session, cfg, PERSONS, SAMPLES / "personnes.csv")) == 8
     session.commit()
     deps = {e.code: e.departement for e in session.exec(select(Establishment))}
     assert deps == {

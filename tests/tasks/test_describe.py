@@ -60,9 +60,8 @@ def test_a_suspended_stage_shows_the_stop_and_what_is_awaited(session: Session, 
 
 
 def test_stage_three_shows_the_budget_balance_and_stage_five_the_operateurs_by_id(
-    session: Session, demo_cfg: ProcessConfig
+    session: Session, cfg: ProcessConfig
 ) -> None:
-    cfg = demo_cfg  # documents and budgets dated 2027-2028: the demonstration amounts
     factories.siae(session, cfg)
     project, _lead = factories.project(session, cfg)
     text = gate_markdown(session, cfg, project, 3, [], [], TODAY)
@@ -70,10 +69,11 @@ def test_stage_three_shows_the_budget_balance_and_stage_five_the_operateurs_by_i
         "### Budget prévisionnel : solde des années 1 et 2\n\n- Solde non calculable, il manque : la SIAE"
         in text
     )
-    ids = factories.complete_for_documents(session, cfg, project, date(2028, 1, 10), operateurs=2)
+    ids = factories.complete_for_documents(session, cfg, project, date(2027, 1, 11), operateurs=2)
     text = gate_markdown(session, cfg, project, 3, [], [], TODAY).replace("\u202f", " ").replace("\xa0", " ")
-    assert "- Année 1 (à partir du 10/01/2028) : charges 171 428,00 €" in text
-    assert "- Année 2 (à partir du 10/01/2029) : charges" in text and "Attention" not in text
+    # The sample dossier on the shipped amounts: the same figures as the DUI's (one computation).
+    assert "- Année 1 (à partir du 11 janvier 2027) : charges 245 162,76 €, ressources 248 936,40 €" in text
+    assert "- Année 2 (à partir du 11 janvier 2028) : charges" in text and "Attention" not in text
     text = gate_markdown(session, cfg, project, 5, [], [], TODAY)
     assert "- Affecté : 2" in text and f"- CEP à établir pour : {', '.join(sorted(ids))}" in text
     assert "Opérateur0" not in text and "TEST-00000" not in text

@@ -23,7 +23,7 @@ def build_cep_annex_context(
     assert parties is not None and od.identity is not None and reimbursement is not None
     assert op.contract_start is not None and od.hourly_rate is not None
     parties = parties.with_worker(od.worker_name())
-    return CepAnnexContext(
+    context = CepAnnexContext(
         **data.common(DocumentKind.CEP_ANNEX, parties),
         operateur_id=op.id,
         establishment=data.establishment_party(),
@@ -47,3 +47,4 @@ def build_cep_annex_context(
         security_rules=est.security_rules or "",
         premises=est.premises or "",
     )
+    return data.finish(context)

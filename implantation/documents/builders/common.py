@@ -5,23 +5,65 @@ in, not one item per attempt. Computed figures (pay floor, trial period, aide au
 from :mod:`implantation.contract_rules`; a value outside a legal bound is refused with the rule named.
 """
 
-from collections.abc import Callable
+from collections.abc import Callable, Hashable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import Any, TypeVar, cast
 
+from pydantic import BaseModel
 from sqlmodel import Session
 
 from implantation import contract_rules as rules
+from implantation.amounts import Place
 from implantation.config.schema import ProcessConfig, ReimbursementRule
 from implantation.db.models import Establishment, ImplantationProject, Operateur, OperateurIdentity, Siae
 from implantation.documents import formatting as fmt
 from implantation.documents.contexts import EstablishmentParty, EstablishmentRef, PayInfo, SiaeParty
-from implantation.documents.parties import Parties, author, load_parties, recipients, signature_blocks, visas
+from implantation.documents.parties import (
+    MISSING_SIGNER,
+    Parties,
+    author,
+    load_parties,
+    recipients,
+    signature_blocks,
+    visas,
+)
 from implantation.enums import DocumentKind, OperateurStatus, Role
 from implantation.fact_sources import where_to_enter
+from implantation.services.amounts import amount_book
 from implantation.services.errors import DomainError
+
+DEMONSTRATION_BANNER = "DOCUMENT DE DÉMONSTRATION : montants non réglementaires, ne pas signer"
+
+T = TypeVar("T")
+
+# Reads shared by the documents of one pack (the amounts, the signatories): a pack of 12 CEPs would otherwise
+# read them 27 times. Only inside :func:`shared_reads`; a builder called alone reads them itself.
+_SHARED: ContextVar[dict[Hashable, Any] | None] = ContextVar("pack_reads", default=None)
+
+
+@contextmanager
+def shared_reads() -> Iterator[None]:
+    token = _SHARED.set({})
+    try:
+        yield
+    finally:
+        _SHARED.reset(token)
+
+
+def shared(key: Hashable, compute: Callable[[], T]) -> T:
+    cache = _SHARED.get()
+    if cache is None:
+        return compute()
+    if key not in cache:
+        cache[key] = compute()
+    return cast(T, cache[key])
+
+
+ContextT = TypeVar("ContextT", bound=BaseModel)
 
 SHORT_LABEL = {
     DocumentKind.DUI: "DUI",
@@ -110,38 +152,56 @@ def budget_items(
 
 
 class ProjectData:
-    """The rows every project-level document reads, loaded once."""
+    """The rows every project-level document reads, loaded once, and the amounts in force (a view that
+    remembers which values it handed out, so that a document made with a demonstration value says so)."""
 
     def __init__(self, session: Session, project_id: int, cfg: ProcessConfig) -> None:
         project = session.get(ImplantationProject, project_id)
         if project is None:
             raise DocumentDataError([f"projet introuvable : identifiant {project_id}"])
+        self.session = session
         self.project = project
         establishment = session.get(Establishment, project.establishment_id)
         assert establishment is not None
         self.establishment = establishment
         self.siae = session.get(Siae, project.siae_id) if project.siae_id is not None else None
         self.cfg = cfg
+        self.book = shared("amounts", lambda: amount_book(session, cfg)).tracking()
+        self.place = Place(establishment.code, establishment.departement)
 
     def parties(self, check: Checker) -> Parties | None:
         if self.siae is None:
             check.need(None, "la SIAE retenue pour le projet")
             return None
-        parties = load_parties(self.cfg, self.siae, self.establishment)
+        siae = self.siae
+        parties = shared(
+            ("parties", siae.id, self.establishment.id),
+            lambda: load_parties(self.session, self.cfg, siae, self.establishment),
+        )
         if parties.departement is None:
             check.refuse(
                 f"le département « {self.establishment.departement} » est absent de territoires.toml"
             )
         elif parties.disp_name is None:
             check.refuse(f"la DISP « {parties.departement.disp} » est absente de territoires.toml")
+        self._parties = parties
         return parties
 
     def check_party_names(self, check: Checker, kind: DocumentKind) -> None:
-        signers = self.cfg.documents.document[kind].signers
-        if self.siae is not None and Role.SIAE in signers:
-            check.need(self.siae.legal_representative, "le représentant légal de la SIAE")
-        if Role.EP in signers:
-            check.need(self.establishment.head_name, "le nom du chef d'établissement")
+        """Every signature block names a person: the préfet, the DISP's signatory, the SIAE's legal
+        representative, the head of the establishment."""
+        parties = getattr(self, "_parties", None)
+        for role in self.cfg.documents.document[kind].signers:
+            if role == Role.OPERATEUR:
+                continue
+            if role == Role.SIAE and self.siae is None:
+                continue  # the missing SIAE is already listed
+            named = parties is not None and parties.printed(role) is not None
+            if named and role == Role.PREFET:  # the préfet himself is named, even when a delegate signs
+                assert parties is not None
+                named = any(not s.act for s in parties.signers[role].accepted)
+            if not named:
+                check.need(None, MISSING_SIGNER[role])
 
     def common(self, kind: DocumentKind, parties: Parties) -> dict[str, Any]:
         spec = self.cfg.documents.document[kind]
@@ -155,44 +215,55 @@ class ProjectData:
             "place": self.establishment.city,
             "signatures": signature_blocks(spec, parties),
             "recipients": recipients(kind, self.cfg.documents, parties),
+            "demonstration_banner": "",
         }
+
+    def finish(self, context: ContextT) -> ContextT:
+        """The banner, on every page, of a document made with an amount no text sets (checked last, once
+        every amount of the document has been looked up)."""
+        if not self.book.demonstration:
+            return context
+        return context.model_copy(update={"demonstration_banner": DEMONSTRATION_BANNER})
 
     def siae_party(self) -> SiaeParty:
         siae = self.siae
         assert siae is not None
+        parties = getattr(self, "_parties", None)
+        who = parties.printed(Role.SIAE) if parties is not None else None
         return SiaeParty(
             name=siae.name,
             kind_label=f"{siae.kind.label} ({siae.kind.value})",
             siret=siae.siret,
             address=f"{siae.address}, {siae.postal_code} {siae.city}",
-            representative=siae.legal_representative or "",
+            representative=who.printed if who else (siae.legal_representative or ""),
         )
 
     def establishment_ref(self) -> EstablishmentRef:
         est = self.establishment
-        return EstablishmentRef(
-            name=est.name,
-            type_label=est.type.label,
-            address=f"{est.address}, {est.city}" if est.address else est.city,
-        )
+        return EstablishmentRef(name=est.name, type_label=est.type.label, address=establishment_address(est))
 
     def establishment_party(self) -> EstablishmentParty:
         ref = self.establishment_ref()
         return EstablishmentParty(**ref.model_dump(), head_name=self.establishment.head_name or "")
 
     def pay_info(self, on: date) -> PayInfo:
-        floor = rules.hourly_pay_floor(self.cfg.money, on)
+        """The hourly floor in force on ``on`` (a binding figure), revalued with every new SMIC."""
+        floor = rules.hourly_pay_floor(self.book, self.place, on)
+        clause = self.cfg.contracts.revalorisation
         return PayInfo(
             on_date=fmt.fr_date(on),
-            smic=fmt.fr_money(floor.smic.valeur),
-            smic_source=floor.smic.citation,
-            share_percent=fmt.fr_percent(floor.share.valeur),
-            share_source=floor.share.citation,
+            smic=fmt.fr_money(floor.smic.value),
+            smic_source=floor.smic.amount.citation,
+            share_percent=fmt.fr_percent(floor.share.value),
+            share_source=floor.share.amount.citation,
             floor=fmt.fr_money(floor.floor),
             floor_words=fmt.money_words(floor.floor),
+            revaluation=f"{clause.texte} ({clause.source})",
         )
 
-    def aide_au_poste(self, check: Checker, on: date | None) -> rules.AidePoste | None:
+    def aide_au_poste(
+        self, check: Checker, on: date | None, *, forecast: bool = False
+    ) -> rules.AidePoste | None:
         """Yearly aide au poste on ``on``; None (the gap already listed) while its inputs are missing."""
         p, siae = self.project, self.siae
         if siae is None or on is None or p.insertion_posts_etp is None:
@@ -200,7 +271,10 @@ class ProjectData:
         etp = exact(p.insertion_posts_etp)
         modulated = exact(p.modulated_share) if p.modulated_share is not None else None
         aid: rules.AidePoste | None = self.rule(
-            check, lambda: rules.aide_au_poste(self.cfg.money, siae.kind, etp, on, modulated)
+            check,
+            lambda: rules.aide_au_poste(
+                self.book, siae.kind, self.place, etp, on, modulated, forecast=forecast
+            ),
         )
         if aid is not None:
             check.refuse(rules.modulated_share_problem(aid.modulated_share, aid.cap))
@@ -218,12 +292,21 @@ class ProjectData:
         return rule
 
     def rule(self, check: Checker, compute: Callable[[], Any]) -> Any:
-        """A computed value; a configuration gap becomes one more listed problem."""
+        """A computed value; a missing amount becomes one more listed problem."""
         try:
             return compute()
         except rules.RuleError as exc:
             check.refuse(str(exc))
             return None
+
+
+def establishment_address(est: Establishment) -> str:
+    """The address, with the city once: an address typed with its postal code and city keeps them."""
+    if not est.address:
+        return est.city
+    if est.city.casefold() in est.address.casefold():
+        return est.address
+    return f"{est.address}, {est.city}"
 
 
 class OperateurData:
@@ -247,7 +330,7 @@ class OperateurData:
         self.hourly_rate: Decimal | None = None
         self.floor = None
         if (start := op.contract_start) is not None:
-            self.floor = data.rule(check, lambda: rules.hourly_pay_floor(data.cfg.money, start))
+            self.floor = data.rule(check, lambda: rules.hourly_pay_floor(data.book, data.place, start))
             if self.floor is not None:
                 self.hourly_rate = exact(op.hourly_rate) if op.hourly_rate is not None else self.floor.floor
                 check.refuse(rules.hourly_rate_problem(self.hourly_rate, self.floor))

@@ -10,7 +10,7 @@ from implantation.documents import formatting as fmt
 from implantation.documents.builders.common import SHORT_LABEL, Checker, ProjectData, budget_items
 from implantation.documents.contexts import ConventionContext, FinancialAnnex, MeansRow
 from implantation.eligibility import implantation_kind_problem
-from implantation.enums import DocumentKind, SiaeKind
+from implantation.enums import DocumentKind, Role, SiaeKind
 
 
 def build_convention_context(session: Session, project_id: int, cfg: ProcessConfig) -> ConventionContext:
@@ -46,19 +46,12 @@ def build_convention_context(session: Session, project_id: int, cfg: ProcessConf
                 p.convention_start, p.convention_end, max_years, "durée de la convention", spec.base_legale[0]
             )
         )
+    # The first year's aid: the amount in force, printed as a hypothesis while it may still be revalued.
     aid = data.aide_au_poste(check, p.convention_start)
     _, own_resources = budget_items(check, p.budget_lines)
     startup = None
     if (first_day := p.convention_start) is not None:
-        startup = data.rule(
-            check,
-            lambda: rules.amount_on(
-                cfg.money.aide_au_demarrage_atigip,
-                first_day,
-                "aide au démarrage ATIGIP",
-                "aide_au_demarrage_atigip",
-            ),
-        )
+        startup = data.rule(check, lambda: data.book.figure("aide_au_demarrage_atigip", first_day))
     check.done()
     assert startup is not None
     assert parties is not None and siae is not None and aid is not None and parties.departement is not None
@@ -82,20 +75,28 @@ def build_convention_context(session: Session, project_id: int, cfg: ProcessConf
         ),
         MeansRow(
             label="Aide au démarrage (ATIGIP), sollicitée",
-            detail=f"{fmt.fr_money(startup.valeur)}, versée après la signature du contrat d'implantation "
-            f"({startup.citation})",
+            detail=f"{fmt.fr_money(startup.value)}, versée après la signature du contrat d'implantation "
+            f"({startup.note})",
         ),
         *[
             MeansRow(label=r.label, detail=f"{fmt.fr_money(r.amount)} (budget prévisionnel)")
             for r in own_resources
         ],
     ]
-    return ConventionContext(
+    state = parties.signers[Role.PREFET]
+    principal = next((s for s in state.accepted if not s.act), None)
+    delegate = state.printed if state.printed is not None and state.printed.act else None
+    representative = f"{principal.name}, {principal.office}" if principal else ""
+    if delegate is not None:
+        representative += f", et par délégation {delegate.name}, {delegate.office} ({delegate.delegation})"
+    disp_signer = parties.printed(Role.DISP)
+    assert disp_signer is not None
+    context = ConventionContext(
         **data.common(DocumentKind.CONVENTION, parties),
-        prefet=f"le préfet du département ({parties.departement.nom})",
+        state_representative=representative.lstrip(", "),
         means=means,
-        ddets=parties.departement.ddets,
         disp=parties.disp_name or "",
+        disp_representative=disp_signer.printed,
         siae=data.siae_party(),
         establishment=data.establishment_ref(),
         departement=f"{parties.departement.nom} ({est.departement})",
@@ -117,15 +118,16 @@ def build_convention_context(session: Session, project_id: int, cfg: ProcessConf
         annex=FinancialAnnex(
             period=f"du {fmt.fr_date(start)} au {fmt.fr_date(year_end)}",
             siae_kind_label=f"{siae.kind.label} ({siae.kind.value})",
-            socle_unit=fmt.fr_money(aid.socle.valeur),
-            socle_source=aid.socle.citation,
+            socle_unit=fmt.fr_money(aid.socle.value),
+            socle_source=aid.socle.note,
             etp=fmt.fr_number(aid.etp),
             socle_total=fmt.fr_money(aid.socle_total),
             modulated_percent=fmt.fr_percent(aid.modulated_share),
-            cap_percent=fmt.fr_percent(aid.cap.valeur),
-            cap_source=aid.cap.citation,
+            cap_percent=fmt.fr_percent(aid.cap.value),
+            cap_source=aid.cap.note,
             modulated_total=fmt.fr_money(aid.modulated_total),
             total=fmt.fr_money(aid.total),
             total_words=fmt.money_words(aid.total),
         ),
     )
+    return data.finish(context)

@@ -1,21 +1,17 @@
-"""DUI IAE: the SIAE's application file, with its forecast budget."""
+"""DUI IAE: the SIAE's application file, with its forecast budget.
 
-from decimal import Decimal
+The budget tables are the years of :mod:`implantation.budget`, the same computation as the stage-3 gate:
+the first-year table is year 1, the two-year table repeats both years line by line, and the warnings (year 2
+unbalanced, aids above the charges) are printed under them. Every computed amount is a forecast and says
+so: « hypothèse : montant en vigueur au JJ/MM/AAAA (texte) ».
+"""
 
 from sqlmodel import Session
 
-from implantation import contract_rules as rules
 from implantation.budget import YearBalance, balance_lines, project_balances
 from implantation.config.schema import ProcessConfig
 from implantation.documents import formatting as fmt
-from implantation.documents.builders.common import (
-    SHORT_LABEL,
-    BudgetItem,
-    Checker,
-    ProjectData,
-    budget_items,
-    exact,
-)
+from implantation.documents.builders.common import SHORT_LABEL, Checker, ProjectData, budget_items
 from implantation.documents.contexts import BudgetLine, DuiContext, SiaeIdentity, YearLine
 from implantation.eligibility import implantation_kind_problem
 from implantation.enums import DocumentKind
@@ -45,58 +41,31 @@ def build_dui_context(session: Session, project_id: int, cfg: ProcessConfig) -> 
     check.need(p.accompaniment_plan, "le plan d'accompagnement socio-professionnel")
     check.need(p.insertion_targets, "les objectifs de retour à l'emploi")
     check.need(p.partners, "les partenaires du projet")
-    own_charges, own_resources = budget_items(check, p.budget_lines)
-    aid = data.aide_au_poste(check, p.launch_date)
-    startup = pay = None
-    if (launch := p.launch_date) is not None:
-        if siae is not None and p.insertion_posts_etp is not None:
-            etp = exact(p.insertion_posts_etp)
-            kind = siae.kind
-            pay = data.rule(check, lambda: rules.operator_pay_charge(cfg.money, kind, launch, etp))
-        startup = data.rule(
-            check,
-            lambda: rules.amount_on(
-                cfg.money.aide_au_demarrage_atigip,
-                launch,
-                "aide au démarrage ATIGIP",
-                "aide_au_demarrage_atigip",
-            ),
-        )
-    balances, balance_problems = project_balances(cfg.money, p, siae)
+    budget_items(check, p.budget_lines)  # each entered line checked, every problem listed
+    if siae is not None and p.launch_date is not None and p.insertion_posts_etp is not None:
+        data.aide_au_poste(check, p.launch_date, forecast=True)  # the modulated share within its cap
+    balances: list[YearBalance] = []
     if siae is not None and p.budget_lines and p.launch_date and p.insertion_posts_etp is not None:
-        for problem in balance_problems:  # a gap in montants.toml; a missing value is named above
+        balances, problems = project_balances(data.book, p, siae, est)
+        for problem in problems:  # a missing amount; a missing value is named above
             check.refuse(problem)
     check.done()
-    assert parties is not None and siae is not None and aid is not None and startup is not None
-    assert pay is not None and p.launch_date is not None
-    what = "rémunérations nettes" if pay.net_only else "rémunérations brutes et cotisations patronales"
-    pay_line = BudgetItem(
-        f"Opérateurs : {what} ({fmt.fr_number(pay.hours)} h à {fmt.fr_money(pay.rate)}, plancher au "
-        f"{fmt.fr_date(p.launch_date)})",
-        pay.charge,
-    )
-    charges = [*own_charges, pay_line]
-    requested = [
-        BudgetItem("Aide au poste (DREETS), première année, sollicitée", aid.total),
-        BudgetItem("Aide au démarrage (ATIGIP), sollicitée", startup.valeur),
-    ]
-    resources = [*requested, *own_resources]
-    charges_total = sum((c.amount for c in charges), Decimal(0))
-    resources_total = sum((r.amount for r in resources), Decimal(0))
-    requested_total = sum((r.amount for r in requested), Decimal(0))
-    gap = resources_total - charges_total
+    assert parties is not None and siae is not None and p.launch_date is not None and balances
+    first = balances[0]
+    gap = first.balance
     balance = (
-        "Budget équilibré"
+        "Budget de la première année équilibré"
         if gap == 0
-        else f"{'Excédent' if gap > 0 else 'Besoin de financement'} de {fmt.fr_money(abs(gap))}"
+        else f"{'Excédent' if gap > 0 else 'Besoin de financement'} de {fmt.fr_money(abs(gap))} la première année"
     )
+    own = first.resources_total - first.aids_total
     balance += (
-        f", aides sollicitées comprises ({fmt.fr_money(requested_total)}, non encore accordées) ; sans elles, "
-        f"besoin de financement de {fmt.fr_money(charges_total - resources_total + requested_total)}."
-        if charges_total > resources_total - requested_total
-        else f", aides sollicitées comprises ({fmt.fr_money(requested_total)}, non encore accordées)."
+        f", aides sollicitées comprises ({fmt.fr_money(first.aids_total)}, non encore accordées) ; sans elles, "
+        f"besoin de financement de {fmt.fr_money(first.charges_total - own)}."
+        if first.charges_total > own
+        else f", aides sollicitées comprises ({fmt.fr_money(first.aids_total)}, non encore accordées)."
     )
-    return DuiContext(
+    context = DuiContext(
         **data.common(DocumentKind.DUI, parties),
         siae=SiaeIdentity(
             name=siae.name,
@@ -120,14 +89,15 @@ def build_dui_context(session: Session, project_id: int, cfg: ProcessConfig) -> 
         accompaniment_plan=p.accompaniment_plan or "",
         insertion_targets=p.insertion_targets or "",
         partners=p.partners or "",
-        charges=[BudgetLine(label=c.label, amount=fmt.fr_money(c.amount)) for c in charges],
-        charges_total=fmt.fr_money(charges_total),
-        resources=[BudgetLine(label=r.label, amount=fmt.fr_money(r.amount)) for r in resources],
-        resources_total=fmt.fr_money(resources_total),
+        charges=[BudgetLine(label=c.text, amount=fmt.fr_money(c.amount)) for c in first.charges],
+        charges_total=fmt.fr_money(first.charges_total),
+        resources=[BudgetLine(label=r.text, amount=fmt.fr_money(r.amount)) for r in first.resources],
+        resources_total=fmt.fr_money(first.resources_total),
         budget_balance=balance,
         two_year_lines=_year_lines(balances),
         two_year_balance=balance_lines(balances),
     )
+    return data.finish(context)
 
 
 def _year_lines(balances: list[YearBalance]) -> list[YearLine]:
