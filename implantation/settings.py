@@ -60,20 +60,6 @@ class Settings(BaseSettings):
     soffice_path: str | None = Field(
         default=None, description="Chemin de soffice ; recherché dans le PATH sinon"
     )
-    cli_warm: bool = Field(
-        default=True,
-        description="La commande siae confie ses commandes à un processus déjà chargé (démarré par la première, "
-        "arrêté après cli_warm_idle_seconds sans commande) : 0,1 s au lieu d'une seconde. Lue dans "
-        "l'environnement seulement (SIAE_CLI_WARM=0), par le client léger de flows.runtime.warm_cli.",
-    )
-    cli_warm_dir: Path | None = Field(
-        default=None,
-        description="Répertoire privé (0700) de sa socket ; $XDG_RUNTIME_DIR/siae-cli-UID ou /tmp/siae-cli-UID "
-        "sinon. Lu dans l'environnement seulement (SIAE_CLI_WARM_DIR).",
-    )
-    cli_warm_idle_seconds: float = Field(
-        default=600.0, gt=0, description="Ce processus s'arrête après ce nombre de secondes sans commande."
-    )
     today: date | None = Field(
         default=None,
         description="Date du jour imposée (démonstration, tests de bout en bout) : un scénario daté ne dépend "

@@ -23,10 +23,6 @@ from implantation.db.migrate import upgrade
 from implantation.db.session import make_engine
 from implantation.settings import PROJECT_ROOT
 
-# The ``siae`` commands the tests run as processes do not leave a warm server behind them (it would outlive
-# the suite); tests/runtime/test_warm_cli.py turns it on for itself, in a private directory.
-os.environ["SIAE_CLI_WARM"] = "0"
-
 # The Prefect stack (server, runner, SMTP sink) for the flow and runtime tests.
 pytest_plugins = ["tests.flow_stack"]
 

@@ -30,14 +30,6 @@ out = Console(highlight=False)
 err = Console(stderr=True, highlight=False)
 
 
-def reset_consoles() -> None:
-    """A forked command (see ``flows.runtime.warm_server``) takes over another terminal than the one these
-    consoles were built for: colours, width and ``NO_COLOR`` are read again, and the objects that every
-    module imported stay the same."""
-    out.__init__(highlight=False)  # type: ignore[misc]
-    err.__init__(stderr=True, highlight=False)  # type: ignore[misc]
-
-
 def widen_piped_output(width: int = 160) -> None:
     """Piped output (CI logs, `make demo | tee`) would otherwise be squeezed into 80 columns."""
     if not os.isatty(1):
