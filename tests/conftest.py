@@ -23,6 +23,10 @@ from implantation.db.migrate import upgrade
 from implantation.db.session import make_engine
 from implantation.settings import PROJECT_ROOT
 
+# The test mode: the suite pins today (SIAE_TODAY) and breaks processes on purpose (SIAE_TEST_FAULT), which
+# production refuses; the ``siae`` commands the tests start inherit it.
+os.environ["SIAE_MODE"] = "test"
+
 # The Prefect stack (server, runner, SMTP sink) for the flow and runtime tests.
 pytest_plugins = ["tests.flow_stack"]
 

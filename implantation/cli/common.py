@@ -86,6 +86,8 @@ def _report(exc: Exception) -> NoReturn:
         fail(str(exc))
     if _is(exc, "pydantic", "ValidationError"):
         first = exc.errors()[0]  # type: ignore[attr-defined]
+        if first["type"] == "value_error" and exc.title == "Settings":  # type: ignore[attr-defined]
+            fail(str(first["ctx"]["error"]))  # a refused setting: the message names its variable
         where = ".".join(str(part) for part in first["loc"]) or "(racine)"
         fail(f"valeur invalide pour « {where} » (paramètres SIAE_… ou saisie).")
     if debug():

@@ -42,7 +42,7 @@ def gate_secret(settings: Settings) -> bytes:
     """``SIAE_SECRET_KEY``; for the demo and the tests only, a key generated once under the data directory."""
     if settings.secret_key is not None:
         return settings.secret_key.get_secret_value().encode("utf-8")
-    if not settings.demo:
+    if settings.production:
         raise DomainError(
             "SIAE_SECRET_KEY n'est pas défini : il est obligatoire hors démonstration "
             "(codes de décision envoyés par courriel).",

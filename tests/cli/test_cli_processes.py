@@ -49,7 +49,12 @@ print(json.dumps({"code": code, "stdout": stdout, "stderr": stderr, "survivors":
 def run_reaped(argv: list[str], env: dict[str, str]) -> dict[str, object]:
     """``argv``'s exit code and output, and the processes it left alive (killed after being listed)."""
     done = subprocess.run(
-        [sys.executable, "-c", REAPER, *argv], env=env, capture_output=True, text=True, timeout=330, check=True
+        [sys.executable, "-c", REAPER, *argv],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=330,
+        check=True,
     )
     return json.loads(done.stdout)  # type: ignore[no-any-return]
 

@@ -22,7 +22,7 @@ from implantation.notifications.codes import resend_code, send_approval_requests
 from implantation.services import gate_codes
 from implantation.services.decisions import DecisionRequest, decide
 from implantation.services.errors import DomainError
-from implantation.settings import Settings, get_settings
+from implantation.settings import Mode, Settings, get_settings
 
 __all__ = ["mail_sink"]
 
@@ -209,11 +209,11 @@ def test_the_pilot_is_told_when_the_gate_locks(
 
 
 def test_the_secret_is_required_outside_the_demo(tmp_path: Path) -> None:
-    production = Settings(data_dir=tmp_path, secret_key=None, demo=False)
+    production = Settings(data_dir=tmp_path, secret_key=None, mode=Mode.PRODUCTION)
     with pytest.raises(DomainError, match="SIAE_SECRET_KEY"):
         gate_codes.gate_secret(production)
     assert gate_codes.gate_secret(Settings(data_dir=tmp_path, secret_key="abc")) == b"abc"  # type: ignore[arg-type]
-    demo = Settings(data_dir=tmp_path / "demo", secret_key=None, demo=True)
+    demo = Settings(data_dir=tmp_path / "demo", secret_key=None, mode=Mode.DEMO)
     first = gate_codes.gate_secret(demo)
     assert len(first) >= 32 and gate_codes.gate_secret(demo) == first
     assert (tmp_path / "demo" / gate_codes.SECRET_FILE).stat().st_mode & 0o077 == 0
