@@ -53,6 +53,7 @@ def _send(
     """How many e-mails went out (0 or 1): nobody to tell is not an error that should fail the run."""
     if not recipients:
         return 0
+    session.commit()  # what the context wrote (calendar sequences): the e-mail's claim has its own session
     sent = send_once(
         session,
         settings,

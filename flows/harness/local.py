@@ -218,6 +218,7 @@ DEPLOYMENT_NAMES = (
     "etape/etape",
     "echeances/echeances",
     "tableau-national/tableau-national",
+    "renvoyer-code/renvoyer-code",
 )
 
 

@@ -15,7 +15,7 @@ import typer
 from implantation.cli import EXTENSIONS, build_app
 from implantation.cli import main as _domain_main
 from implantation.cli.common import fail, out
-from implantation.cli.hooks import AFTER_ABANDON, CLI_ACTOR, REFERENTIAL_CHANGED
+from implantation.cli.hooks import AFTER_ABANDON, CLI_ACTOR, REFERENTIAL_CHANGED, RESEND_CODE
 
 # The deployment's parameters as the command's options, to name the one the server refused.
 OPTIONS = {"etablissement": "etablissement", "chef_de_projet": "chef", "date_debut": "debut"}
@@ -200,6 +200,40 @@ def cancel_waiting_runs(project_id: int, person_id: int | None) -> list[str]:
     return lines
 
 
+RESEND_DEPLOYMENT = "renvoyer-code/renvoyer-code"
+RESEND_WAIT_SECONDS = 120
+
+
+def request_code_resend(projet: str, etape: int, personne: str) -> str:
+    """Start the ``renvoyer-code`` run and wait for its outcome: the code is computed where runs execute,
+    so this workstation needs no ``SIAE_SECRET_KEY``."""
+    api_url = _api_url()
+    from prefect.deployments import run_deployment
+
+    try:
+        with _prefect_at(api_url):
+            run = run_deployment(
+                RESEND_DEPLOYMENT,
+                parameters={"projet": projet, "etape": etape, "personne": personne},
+                timeout=RESEND_WAIT_SECONDS,
+                poll_interval=1,
+            )
+    except Exception as exc:
+        fail(prefect_failure(exc, api_url, RESEND_DEPLOYMENT))
+    from implantation.notifications.context import flow_run_url
+    from implantation.settings import get_settings
+
+    state, follow = run.state, flow_run_url(get_settings().prefect_ui_url.rstrip("/"), run.id)
+    if state is None or not state.is_final():
+        return (
+            f"Renvoi demandé (exécution {run.name}) ; il n'est pas encore exécuté : aucun runner ne l'a "
+            f"pris en {RESEND_WAIT_SECONDS} s. Suivi : {follow}"
+        )
+    if state.is_completed():
+        return state.message or f"Code renvoyé (exécution {run.name})."
+    fail(state.message or f"renvoi non effectué (exécution {run.name}, « {state.name} ») : voir {follow}")
+
+
 def _register(app: typer.Typer) -> None:
     app.command("demarrer")(demarrer)
 
@@ -207,6 +241,7 @@ def _register(app: typer.Typer) -> None:
 EXTENSIONS.append(_register)
 AFTER_ABANDON.append(cancel_waiting_runs)
 REFERENTIAL_CHANGED.append(refresh_run_form)
+RESEND_CODE.append(request_code_resend)
 
 
 def __getattr__(name: str) -> Any:

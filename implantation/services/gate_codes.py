@@ -10,7 +10,9 @@ That matters because Prefect keeps each answer, code included, as the run's inpu
 has already been spent.
 
 After ``MAX_WRONG_CODES`` wrong codes at one gate, the gate refuses every answer for ``LOCK_DURATION``
-and the pilot is told; the count starts again after the lock or an accepted decision at that gate.
+and the pilot is told; the count starts again after the lock or an accepted decision at that gate. A code
+that was the person's own for an earlier ask of the same gate is refused too, but is not a wrong try:
+whoever typed it read a genuine e-mail, only not the latest one.
 """
 
 import base64
@@ -25,13 +27,14 @@ from pathlib import Path
 from sqlmodel import Session, col, func, or_, select
 
 from implantation.db.models import Person, StageRecord, TransitionLog
-from implantation.keys import stage_attempt_key
+from implantation.keys import stage_attempt_key, stage_key
 from implantation.services.errors import DomainError
 from implantation.settings import Settings
 
 MAX_WRONG_CODES = 5
 LOCK_DURATION = timedelta(hours=1)
 WRONG_CODE = "refus_code"
+STALE_CODE = "refus_code_perime"
 LOCKED = "refus_porte_verrouillee"
 LOCK = "verrouillage_code"
 RESENT = "renvoi_code"
@@ -161,6 +164,16 @@ def code_refusal(
         return None
     if code_matches(current_code(session, secret, project_id, stage, approver.id, key), code):
         return None
+    if any(
+        code_matches(gate_code(secret, earlier, approver.id), code)
+        for earlier in _earlier_asks(session, project_id, stage, key)
+    ):
+        return CodeRefusal(
+            STALE_CODE,
+            f"le code saisi par {approver.email} valait pour une demande précédente de cette décision, "
+            "remplacée depuis (il ne compte pas comme un code erroné) ; un nouveau code personnel vient "
+            "d'être envoyé à chaque personne habilitée : saisir celui du dernier courriel",
+        )
     tries = wrong_codes(session, project_id, stage) + 1
     if not (code or "").strip():
         problem = f"le code reçu par courriel par {approver.email} n'est pas renseigné"
@@ -175,6 +188,24 @@ def code_refusal(
         WRONG_CODE,
         problem + " ; un nouveau code personnel vient d'être envoyé à chaque personne habilitée",
     )
+
+
+def _earlier_asks(session: Session, project_id: int, stage: int, key: str | None) -> list[str]:
+    """The keys of the asks of this gate already answered (every attempt): each answer moved the gate on."""
+    if key is None:
+        return []
+    prefix = stage_key(project_id, stage) + "-"
+    return [
+        earlier
+        for earlier in session.exec(
+            select(TransitionLog.idempotency_key).where(
+                TransitionLog.project_id == project_id,
+                TransitionLog.stage == stage,
+                col(TransitionLog.idempotency_key).startswith(prefix),
+            )
+        )
+        if earlier is not None and earlier != key
+    ]
 
 
 def _when(moment: datetime) -> str:
