@@ -35,8 +35,8 @@ class GateInput(RunInput):
         min_length=3,
         max_length=254,
     )
+    # Required, so that the UI does not mark it « Optional »: no decision is accepted without it.
     code: Text = Field(
-        default="",
         title="Code reçu par courriel",
         description="Votre code personnel, donné dans le courriel qui demande la décision (ex. ABCDE-23456).",
         max_length=40,
@@ -55,12 +55,59 @@ class GateInput(RunInput):
         description="Obligatoire pour un rejet, un renvoi ou une suspension ; facultatif pour une approbation.",
         max_length=4000,
     )
-    etape_renvoi: int | None = Field(
-        default=None,
-        title="Étape de renvoi",
-        description="Numéro de l'étape précédente à rouvrir, seulement pour un renvoi.",
-        ge=1,
-    )
+
+
+NO_STAGE = "(aucune)"
+# A choice from the list of earlier stages (« 2 — Réaliser le sourcing des SIAE »); answers stored when it
+# was a number (or null) still replay.
+StageRef = Annotated[str, BeforeValidator(lambda value: NO_STAGE if value is None else str(value))]
+
+
+def stage_choice(cfg: ProcessConfig, number: int) -> str:
+    """How an earlier stage is offered in the send-back list: its number, then its title."""
+    return f"{number} — {cfg.stage(number).titre}"
+
+
+def _send_back_field(cfg: ProcessConfig, stage: int) -> dict[str, Any]:
+    """The earlier stages as a list, by number and title: nothing to type, no type switch to flip."""
+    earlier = [stage_choice(cfg, number) for number in cfg.stage_numbers if number < stage]
+    if not earlier:
+        return {}
+    return {
+        "etape_renvoi": (
+            StageRef,
+            Field(
+                default=NO_STAGE,
+                title="Étape de renvoi",
+                description="Seulement pour un renvoi : l'étape précédente à rouvrir.",
+                json_schema_extra={"enum": [NO_STAGE, *earlier]},
+            ),
+        )
+    }
+
+
+OVERRIDDEN = {"copil": "le nombre minimal de COPIL", "livrables": "les livrables"}
+
+
+def _override_field(cfg: ProcessConfig, stage: int) -> dict[str, Any]:
+    """The pilot's motivated override, at the stages that require what ``derogation_pilote`` lets go."""
+    kinds = cfg.overridable(stage)
+    if not kinds:
+        return {}
+    pilots = ", ".join(role.label for role in cfg.stage(stage).pilotes)
+    what = " et ".join(OVERRIDDEN[kind] for kind in kinds)
+    return {
+        "derogation": (
+            Text,
+            Field(
+                default="",
+                title="Dérogation motivée (pilote de l'étape)",
+                description=f"Pour approuver sans {what} enregistrés : le motif de la dérogation. Réservée "
+                f"aux pilotes de l'étape ({pilots}) ; inscrite au journal avec ce qui manquait.",
+                max_length=4000,
+            ),
+        )
+    }
 
 
 NO_SIAE = "(aucune)"
@@ -111,7 +158,14 @@ def _build(cfg: ProcessConfig, stage: int) -> type[GateInput]:
     requires every item, can always be satisfied.
     """
     spec = cfg.stage(stage)
-    fields: dict[str, Any] = {}
+    # The decision's own fields first (motive, override, send-back), then those of the decision's kind.
+    fields: dict[str, Any] = {**_override_field(cfg, stage), **_send_back_field(cfg, stage)}
+    for name, info in _base(cfg, stage).model_fields.items():
+        if name not in GateInput.model_fields:
+            fields[name] = (
+                Annotated[info.annotation, *info.metadata] if info.metadata else info.annotation,
+                info,
+            )
     if cfg.has(stage, DecisionKind.SIAE_SELECTION):
         kinds = " ou un ".join(kind.value for kind in cfg.eligibility.types_siae_implantables)
         fields["siae_retenue"] = (
@@ -140,7 +194,7 @@ def _build(cfg: ProcessConfig, stage: int) -> type[GateInput]:
     for item in cfg.checklist(stage):
         fields[item.id] = (bool, Field(default=False, title=item.titre[:1].upper() + item.titre[1:]))
     doc = f"Étape {stage} : {' ; '.join(d.titre for d in spec.decisions)}."
-    return create_model(f"Etape{stage}GateInput", __base__=_base(cfg, stage), __doc__=doc, **fields)
+    return create_model(f"Etape{stage}GateInput", __base__=GateInput, __doc__=doc, **fields)
 
 
 HINTS = {

@@ -159,10 +159,13 @@ def _read(name: str, value: Any, convert: Any, expected: str) -> Any:
         ) from None
 
 
-def _optional_int(name: str, value: Any) -> int | None:
-    if value in (None, ""):
+def _stage_number(name: str, value: Any) -> int | None:
+    """A stage picked in the list (« 2 — Réaliser le sourcing des SIAE »), or its number in answers
+    stored before the list."""
+    if value in (None, *NO_CHOICE):
         return None
-    return int(_read(name, value, int, "un nombre entier"))
+    number = str(value).split("—", 1)[0].strip()
+    return int(_read(name, number, int, "une étape de la liste"))
 
 
 def _launch_date(value: Any) -> date | None:
@@ -173,7 +176,7 @@ def _launch_date(value: Any) -> date | None:
     return _read("date_lancement", value, date.fromisoformat, "une date AAAA-MM-JJ")  # type: ignore[no-any-return]
 
 
-NO_CHOICE = ("", "(aucune)")  # the empty choice of a list in the gate form
+NO_CHOICE = ("", "(aucune)")  # the empty choice of a list in the gate form (SIAEs, earlier stages)
 
 
 def _siae_id(session: Session, name: str, value: Any) -> int:
@@ -202,7 +205,7 @@ def _request(
         decision=_read("decision", answer.get("decision"), Decision, f"une décision ({decisions})"),
         approver_id=approver_id,
         reason=(answer.get("motif") or "").strip() or None,
-        target_stage=_optional_int("etape_renvoi", answer.get("etape_renvoi")),
+        target_stage=_stage_number("etape_renvoi", answer.get("etape_renvoi")),
         key=key,
         code=str(answer.get("code") or ""),
         candidate_siae_ids=[_siae_id(session, "siae_sourcees", value) for value in sourced],
@@ -212,6 +215,7 @@ def _request(
         activity=answer.get("activite"),
         launch_date=_launch_date(answer.get("date_lancement")),
         confirmed={name for name in checklist if answer.get(name) is True},
+        derogation=(answer.get("derogation") or "").strip() or None,
     )
 
 

@@ -12,6 +12,7 @@ from docx import Document
 from postgres_server import DATABASES
 from sqlmodel import col, select
 
+from flows.gates import stage_choice
 from flows.harness.local import flow_processes, forkserver_processes
 from flows.harness.person import sample_identities
 from flows.harness.scenario import full_implantation, gate
@@ -300,14 +301,19 @@ def test_send_back_restart_and_deadlines(flow_stack: FlowStack) -> None:
 
     # The runner restarts during the wait; the answers then complete the stage as if nothing happened.
     fs.stack.restart_runner(schedules=False)
-    d.answer(projet_id, 3, gate(e["spip38"], decision="renvoyer", etape_renvoi=2), "renvoi sans motif")
+    d.answer(
+        projet_id,
+        3,
+        gate(e["spip38"], decision="renvoyer", etape_renvoi=stage_choice(fs.cfg, 2)),
+        "renvoi sans motif",
+    )
     d.answer(
         projet_id,
         3,
         gate(
             e["spip38"],
             decision="renvoyer",
-            etape_renvoi=2,
+            etape_renvoi=stage_choice(fs.cfg, 2),
             motif="La SIAE retenue n'a pas confirmé sa capacité d'encadrement.",
         ),
         "renvoi motivé",
