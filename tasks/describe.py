@@ -12,6 +12,7 @@ from sqlmodel import Session, col, select
 
 from implantation import dates
 from implantation.budget import project_balance_lines
+from implantation.calendar import minimum_duration_warning
 from implantation.config.schema import DecisionKind, ProcessConfig
 from implantation.dates import days_late, fr_date
 from implantation.db.models import (
@@ -142,6 +143,9 @@ def _launch(cfg: ProcessConfig) -> list[str]:
     ]
 
 
+OVERRIDABLE_LABELS = {"copil": "le nombre minimal de COPIL", "livrables": "les livrables"}
+
+
 def gate_markdown(
     session: Session,
     cfg: ProcessConfig,
@@ -203,6 +207,9 @@ def gate_markdown(
         lines += [*_bullets(project_balance_lines(cfg.money, project, siae)), ""]
     if cfg.has(stage, DecisionKind.CONVENTION_APPROVAL):
         lines += [f"### Documents de l'étape {stage}", "", *_documents(session, cfg, project.id), ""]  # type: ignore[arg-type]
+        too_soon = minimum_duration_warning(project.started_on, today, cfg.stages)
+        if too_soon:
+            lines += [f"**{too_soon}** ({cfg.stages.source_duree_minimale})", ""]
         if pack_problems:
             lines += ["Les documents ne peuvent pas encore être produits :", "", *_bullets(pack_problems), ""]
     if cfg.has(stage, DecisionKind.CONVENTION_APPROVAL) or cfg.has(stage, DecisionKind.LAUNCH):
@@ -220,6 +227,14 @@ def gate_markdown(
         f"Décisions possibles : {', '.join(f'`{d.value}` ({d.label})' for d in Decision)}.",
         "Indiquez votre adresse électronique enregistrée : votre rôle et votre territoire sont vérifiés.",
     ]
+    overridable = cfg.overridable(stage)
+    if overridable:
+        what = " et ".join(OVERRIDABLE_LABELS[kind] for kind in overridable)
+        lines.append(
+            f"Un pilote de l'étape ({', '.join(r.label for r in spec.pilotes)}) peut approuver sans {what} "
+            "par une dérogation motivée (champ « Dérogation motivée »), inscrite au journal avec ce qui "
+            f"manquait. {cfg.stages.source_derogation or ''}".rstrip()
+        )
     return "\n".join(lines) + "\n"
 
 
