@@ -11,7 +11,7 @@ from sqlmodel import Session
 
 from implantation.config.schema import ProcessConfig
 from implantation.documents.render import file_sha256, find_soffice
-from implantation.documents.service import generate_pack, project_dir
+from implantation.documents.service import generate_pack_with_pdf, project_dir
 from implantation.settings import Settings
 
 pytestmark = pytest.mark.libreoffice
@@ -59,8 +59,9 @@ def test_pack_converts_to_pdfa_naming_the_parties(
     demo_config_dir: Path,
 ) -> None:
     new_operateur(session, project_id)
+    session.commit()
     settings = Settings(data_dir=tmp_path / "data", config_dir=demo_config_dir)
-    records = generate_pack(session, project_id, cfg, settings, with_pdf=True)
+    records = generate_pack_with_pdf(session.get_bind(), project_id, cfg, settings)  # type: ignore[arg-type]
     folder = project_dir(settings, "IMP-2026-0001")
     expected = {
         "dui": ["Atelier Solidaire Garonne", "Hélène Roussel"],
