@@ -19,7 +19,7 @@ from implantation.config.schema import DecisionKind, ProcessConfig
 from implantation.dates import today
 from implantation.db.models import ImplantationProject, Person
 from implantation.db.session import session_scope
-from implantation.enums import Decision, Role, StageStatus
+from implantation.enums import Decision, ProjectStatus, Role, StageStatus
 from implantation.notifications.codes import send_lock_alert
 from implantation.services import choices, gate_facts
 from implantation.services.decisions import (
@@ -134,6 +134,24 @@ def _find_approver(
         if not approver_problems(session, cfg, project, person, stage):
             return person
     return people[0] if people else None
+
+
+def still_asked(projet_id: int, etape: int, tentative: int) -> bool:
+    """Is the gate of this stage attempt still waiting for a decision, as the database says now?
+
+    Not a task: a task's result is persisted and served again to a replayed run, whereas the project
+    may have been abandoned (or the stage sent back) while the run went on. The stage flow reads it
+    afresh before each ask, so that no approval request is mailed for a gate nobody may answer any more.
+    """
+    _settings, _cfg, engine = runtime()
+    with session_scope(engine) as session:
+        project = get_project(session, projet_id)
+        record = get_stage(session, projet_id, etape)
+        return (
+            project.status == ProjectStatus.IN_PROGRESS
+            and record.status in (StageStatus.OPEN, StageStatus.SUSPENDED)
+            and record.attempt == tentative
+        )
 
 
 # The form's fields as a person reads them, to name the one that could not be read.

@@ -159,7 +159,7 @@ def _waiting_runs(client: Any, project_id: int) -> list[Any]:
     )
     from prefect.client.schemas.objects import StateType
 
-    waiting = [StateType.PAUSED, StateType.SCHEDULED, StateType.PENDING]
+    waiting = [StateType.PAUSED, StateType.SCHEDULED, StateType.PENDING, StateType.RUNNING]
     return list(
         client.read_flow_runs(
             flow_run_filter=FlowRunFilter(
@@ -171,15 +171,16 @@ def _waiting_runs(client: Any, project_id: int) -> list[Any]:
 
 
 def cancel_waiting_runs(project_id: int, person_id: int | None) -> list[str]:
-    """Cancel the abandoned project's stage runs still waiting (suspended at their gate, or scheduled),
-    each logged in the application's journal; without a server, say what remains to do."""
+    """Cancel the abandoned project's stage runs still waiting (suspended at their gate, or scheduled) or
+    running, each logged in the application's journal; without a server, say what remains to do."""
     api_url = _api_url()
     if not _reachable(api_url):
         return [
             f"Attention : serveur Prefect injoignable ({api_url}) ; l'étape en attente de ce projet reste "
             "suspendue dans Prefect : annulez-la dans l'interface (rien ne sera décidé : le projet est abandonné)."
         ]
-    from prefect.states import Cancelled
+    from prefect.client.schemas.objects import StateType
+    from prefect.states import Cancelled, Cancelling
 
     from flows.runtime.client import sync_client
     from implantation.cli.common import database
@@ -190,7 +191,10 @@ def cancel_waiting_runs(project_id: int, person_id: int | None) -> list[str]:
     with _prefect_at(api_url), sync_client() as client:
         runs = _waiting_runs(client, project_id)
         for run in runs:
-            client.set_flow_run_state(run.id, Cancelled(message="Projet abandonné"), force=True)
+            # A running run has a process: « Cancelling » asks its runner to stop it (as the UI's Cancel).
+            running = run.state is not None and run.state.type == StateType.RUNNING
+            state = Cancelling if running else Cancelled
+            client.set_flow_run_state(run.id, state(message="Projet abandonné"), force=True)
     with database() as session:
         actor = actor_for(session, person_id, CLI_ACTOR)
         for run in runs:

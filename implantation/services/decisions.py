@@ -9,7 +9,7 @@ makes a check and its write one step.
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from sqlmodel import Session, col, select, update
+from sqlmodel import Session, select
 
 from implantation.calendar import launch_date_problems
 from implantation.config.schema import DecisionKind, ProcessConfig
@@ -19,7 +19,6 @@ from implantation.db.models import (
     ImplantationProject,
     Person,
     Siae,
-    StageRecord,
     TransitionLog,
     utcnow,
 )
@@ -36,6 +35,7 @@ from implantation.services.workflow import (
     get_project,
     get_stage,
     launch,
+    lock_stages,
     logged_decision,
     open_stage,
     send_back,
@@ -232,21 +232,10 @@ def _launch_problems(
 
 
 def lock_stage(session: Session, project_id: int, stage: int) -> None:
-    """Take the stage row for this transaction before reading anything a decision depends on.
-
-    An UPDATE (not a SELECT … FOR UPDATE, which SQLite ignores) locks the row on PostgreSQL and takes the
-    database write lock on SQLite, where Python's driver runs reads outside any transaction until the
-    first write: a second decision at the same gate waits here until the first commits, then reads its
-    outcome. Everything loaded before is expired, so that no stale status is checked.
-    """
-    session.flush()
-    session.execute(
-        update(StageRecord)
-        .where(col(StageRecord.project_id) == project_id, col(StageRecord.stage) == stage)
-        .values(version=col(StageRecord.version) + 1)
-        .execution_options(synchronize_session=False)
-    )
-    session.expire_all()
+    """Take the stage row for this transaction before reading anything a decision depends on (see
+    :func:`workflow.lock_stages`): a second decision at the same gate waits until the first commits, then
+    reads its outcome."""
+    lock_stages(session, project_id, stage)
 
 
 def decide(

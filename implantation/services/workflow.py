@@ -4,7 +4,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import date
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col, select, update
 
 from implantation.calendar import stage_due_date
 from implantation.config.schema import ProcessConfig
@@ -280,7 +280,31 @@ def launch(session: Session, project: ImplantationProject, launch_on: date, acto
     session.add(project)
 
 
+def lock_stages(session: Session, project_id: int, stage: int | None = None) -> None:
+    """Take the project's stage rows (or one of them) for this transaction before reading what depends on them.
+
+    An UPDATE (not a SELECT … FOR UPDATE, which SQLite ignores) locks the rows on PostgreSQL and takes the
+    database write lock on SQLite, where Python's driver runs reads outside any transaction until the
+    first write: a decision and an abandonment of the same project wait for each other, and the second
+    reads what the first committed. Everything loaded before is expired, so that no stale status is
+    checked.
+    """
+    session.flush()
+    query = update(StageRecord).where(col(StageRecord.project_id) == project_id)
+    if stage is not None:
+        query = query.where(col(StageRecord.stage) == stage)
+    session.execute(
+        query.values(version=col(StageRecord.version) + 1).execution_options(synchronize_session=False)
+    )
+    session.expire_all()
+
+
 def abandon(session: Session, project: ImplantationProject, reason: str, actor: Actor) -> None:
+    """Abandon the project; its stage rows are locked first, so that a decision being taken at one of its
+    gates either commits before (and its stage is left as it decided) or sees the project abandoned."""
+    assert project.id is not None
+    lock_stages(session, project.id)
+    session.refresh(project)
     try:
         status = apply_project(ProjectTransition.ABANDON, project.status, reason)
     except TransitionError as exc:
