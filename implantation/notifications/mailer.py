@@ -101,6 +101,7 @@ class MailKind(LabelledEnum):
     CODE_RESENT = "renvoi_code", "Code de décision renvoyé"
     GATE_LOCKED = "porte_verrouillee", "Décision bloquée (codes erronés)"
     NATIONAL_OVERVIEW = "tableau_national", "Tableau national"
+    JOURNAL_ALTERED = "journal_altere", "Journal des décisions altéré"
 
 
 @dataclass(frozen=True)
