@@ -55,12 +55,16 @@ def gate_secret(settings: Settings) -> bytes:
 
 
 def _demo_secret(path: Path) -> bytes:
-    """Created atomically (written aside, then linked): concurrent runs all read the same complete key."""
+    """Created atomically (written aside, then linked): concurrent runs all read the same complete key.
+
+    The file is private from its creation (mode 0600 given to ``open``), never readable by others for a
+    moment before a ``chmod``."""
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
         aside = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}")
-        aside.write_text(secrets.token_urlsafe(32), encoding="ascii")
-        aside.chmod(0o600)
+        descriptor = os.open(aside, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(descriptor, "w", encoding="ascii") as key:
+            key.write(secrets.token_urlsafe(32))
         try:
             os.link(aside, path)
         except FileExistsError:

@@ -264,3 +264,16 @@ def test_the_secret_is_required_outside_the_demo(tmp_path: Path) -> None:
     first = gate_codes.gate_secret(demo)
     assert len(first) >= 32 and gate_codes.gate_secret(demo) == first
     assert (tmp_path / "demo" / gate_codes.SECRET_FILE).stat().st_mode & 0o077 == 0
+
+
+def test_the_demo_key_is_never_readable_by_others(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Private from its creation: with a permissive umask and no ``chmod`` afterwards, still 0600."""
+    import os
+
+    monkeypatch.setattr(Path, "chmod", lambda self, mode: None)
+    previous = os.umask(0o022)
+    try:
+        gate_codes.gate_secret(Settings(data_dir=tmp_path / "demo", secret_key=None, mode=Mode.DEMO))
+    finally:
+        os.umask(previous)
+    assert (tmp_path / "demo" / gate_codes.SECRET_FILE).stat().st_mode & 0o777 == 0o600
