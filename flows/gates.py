@@ -7,12 +7,12 @@ wrong for the decision taken is reported in French, never as a raw schema error.
 """
 
 from datetime import date
-from typing import Annotated, Any
+from typing import Annotated, Any, cast
 
 from prefect import suspend_flow_run
 from prefect.input import RunInput, keyset_from_paused_state, read_flow_run_input
 from prefect.states import Suspended
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, TypeAdapter, create_model
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, JsonValue, TypeAdapter, create_model
 from pydantic_core import PydanticUndefined
 
 from implantation import faults
@@ -279,6 +279,7 @@ def with_choices(form: type[GateInput], siaes: list[str]) -> type[GateInput]:
         return form
     sourced = form.model_fields["siae_sourcees"]
     selected = form.model_fields["siae_retenue"]
+    offered: list[JsonValue] = list(siaes)
     return create_model(
         form.__name__,
         __base__=form,
@@ -289,7 +290,7 @@ def with_choices(form: type[GateInput], siaes: list[str]) -> type[GateInput]:
                 default_factory=list,
                 title=sourced.title,
                 description=sourced.description,
-                json_schema_extra={"items": {"type": "string", "enum": siaes}},
+                json_schema_extra={"items": {"type": "string", "enum": offered}},
             ),
         ),
         siae_retenue=(
@@ -318,7 +319,7 @@ def prefilled(form: type[GateInput], values: dict[str, Any]) -> type[GateInput]:
         fields[name] = (
             annotation,
             Field(
-                default=TypeAdapter(annotation).validate_python(value),
+                default=TypeAdapter(annotation).validate_python(value),  # type: ignore[arg-type]
                 title=info.title,
                 description=info.description,
                 json_schema_extra=info.json_schema_extra,
@@ -353,7 +354,7 @@ def answered(form: type[GateInput], key: str) -> GateInput | None:
     rows as a real one. ``form`` without its lists validates the answer: they live in the schema only.
     """
     keyset = keyset_from_paused_state(Suspended(pause_key=key))
-    given = read_flow_run_input(keyset["response"])
+    given = cast(dict[str, Any] | None, read_flow_run_input(keyset["response"]))  # called synchronously
     if given is None:
         return None
     faults.point("reponse")

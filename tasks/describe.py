@@ -156,12 +156,13 @@ def gate_markdown(
     today: date,
 ) -> str:
     spec = cfg.stage(stage)
-    record = get_stage(session, project.id, stage)  # type: ignore[arg-type]
+    assert project.id is not None
+    record = get_stage(session, project.id, stage)
     lines = [f"## Projet {project.reference} — étape {stage} : {spec.titre}", ""]
     if problems:
         lines += ["### ⚠ La saisie précédente n'a pas été retenue", "", *_bullets(problems), ""]
     if record.suspended_on is not None:
-        reason = suspension_reasons(session, [project.id]).get((project.id, stage), "")  # type: ignore[list-item]
+        reason = suspension_reasons(session, [project.id]).get((project.id, stage), "")
         lines += [
             f"### ⏸ Étape suspendue depuis le {fr_date(record.suspended_on)} : horloge arrêtée",
             "",
@@ -191,8 +192,8 @@ def gate_markdown(
             "",
         ]
     lines += ["### Objectifs (guide)", "", *_bullets(list(spec.objectifs)), ""]
-    lines += ["### Livrables", "", *_deliverables(session, cfg, project.id, stage), ""]  # type: ignore[arg-type]
-    lines += ["### Comités (COPIL, CT)", "", *_copil(session, cfg, project.id, stage), ""]  # type: ignore[arg-type]
+    lines += ["### Livrables", "", *_deliverables(session, cfg, project.id, stage), ""]
+    lines += ["### Comités (COPIL, CT)", "", *_copil(session, cfg, project.id, stage), ""]
     if cfg.has(stage, DecisionKind.SIAE_SELECTION):
         kinds = " et les ".join(k.value for k in cfg.eligibility.types_siae_implantables)
         lines += [
@@ -206,7 +207,7 @@ def gate_markdown(
         lines += ["### Budget prévisionnel : solde des années 1 et 2", ""]
         lines += [*_bullets(project_balance_lines(cfg.money, project, siae)), ""]
     if cfg.has(stage, DecisionKind.CONVENTION_APPROVAL):
-        lines += [f"### Documents de l'étape {stage}", "", *_documents(session, cfg, project.id), ""]  # type: ignore[arg-type]
+        lines += [f"### Documents de l'étape {stage}", "", *_documents(session, cfg, project.id), ""]
         too_soon = minimum_duration_warning(project.started_on, today, cfg.stages)
         if too_soon:
             lines += [f"**{too_soon}** ({cfg.stages.source_duree_minimale})", ""]
@@ -216,7 +217,7 @@ def gate_markdown(
         lines += [
             "### Opérateurs (effectifs et identifiants opaques seulement)",
             "",
-            *_operateurs(session, project.id),  # type: ignore[arg-type]
+            *_operateurs(session, project.id),
             "",
         ]
     if cfg.has(stage, DecisionKind.LAUNCH):

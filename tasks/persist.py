@@ -191,7 +191,8 @@ def _launch_date(value: Any) -> date | None:
         return None
     if isinstance(value, date):
         return value
-    return _read("date_lancement", value, date.fromisoformat, "une date AAAA-MM-JJ")  # type: ignore[no-any-return]
+    parsed: date = _read("date_lancement", value, date.fromisoformat, "une date AAAA-MM-JJ")
+    return parsed
 
 
 NO_CHOICE = ("", "(aucune)")  # the empty choice of a list in the gate form (SIAEs, earlier stages)
@@ -256,7 +257,7 @@ def apply_answer(
     key: str,
     answer: dict[str, Any],
     today: date,
-    secret: bytes | None = None,
+    secret: bytes,
     shown: dict[str, Any] | None = None,
 ) -> GateResult:
     """Check and apply one gate answer in the caller's transaction; refusals are logged, never raised.

@@ -233,13 +233,13 @@ class Driver:
                     person = session.exec(select(Person).where(Person.role == role)).first()
                     label = person.full_name if person else f"{role.label} de l'Isère"
                     todo.append((state.record.id, role.value, label))  # type: ignore[arg-type]
-        for document_id, role, label in todo:
+        for document_id, party, label in todo:
             self.terminal(
                 "documents",
                 "signer",
                 str(document_id),
                 "--role",
-                role,
+                party,
                 "--signataire",
                 label,
                 "--date",
@@ -288,7 +288,7 @@ def full_implantation(driver: Driver, projet_id: int) -> date:
     )
 
     d.stage_work(projet_id, 2)
-    sourcing = {
+    sourcing: dict[str, Any] = {
         "siae_sourcees": [d.siae(d.ids.siae_id), d.siae(d.ids.other_siae_id)],
         "activite": "Tri de textiles",
     }
@@ -357,7 +357,11 @@ def full_implantation(driver: Driver, projet_id: int) -> date:
     d.answer(projet_id, 5, gate(e("referent.dreets")), "la DREETS approuve la convention IAE")
 
     d.stage_work(projet_id, 6)
-    checklist = {"locaux_amenages": True, "interlocuteurs_nommes": True, "protocole_sortie": True}
+    checklist: dict[str, Any] = {
+        "locaux_amenages": True,
+        "interlocuteurs_nommes": True,
+        "protocole_sortie": True,
+    }
     d.answer(
         projet_id,
         6,

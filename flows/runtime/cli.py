@@ -7,7 +7,7 @@ domain package itself never imports Prefect.
 import os
 import socket
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 import typer
@@ -16,6 +16,9 @@ from implantation.cli import EXTENSIONS, build_app
 from implantation.cli import main as _domain_main
 from implantation.cli.common import fail, out
 from implantation.cli.hooks import AFTER_ABANDON, CLI_ACTOR, REFERENTIAL_CHANGED, RESEND_CODE
+
+if TYPE_CHECKING:
+    from prefect.client.schemas.objects import FlowRun
 
 # The deployment's parameters as the command's options, to name the one the server refused.
 OPTIONS = {"etablissement": "etablissement", "chef_de_projet": "chef", "date_debut": "debut"}
@@ -128,7 +131,7 @@ def demarrer(
     deployment = "demarrer-implantation/demarrer-implantation"
     try:
         with _prefect_at(api_url):
-            run = run_deployment(
+            run: FlowRun = run_deployment(  # type: ignore[assignment]  # called synchronously
                 deployment,
                 parameters={"etablissement": site, "chef_de_projet": lead, "date_debut": started},
                 timeout=0,
@@ -216,7 +219,7 @@ def request_code_resend(projet: str, etape: int, personne: str) -> str:
 
     try:
         with _prefect_at(api_url):
-            run = run_deployment(
+            run: FlowRun = run_deployment(  # type: ignore[assignment]  # called synchronously
                 RESEND_DEPLOYMENT,
                 parameters={"projet": projet, "etape": etape, "personne": personne},
                 timeout=RESEND_WAIT_SECONDS,

@@ -109,7 +109,7 @@ def start_from_pending() -> None:
     e-mail and progress, paid at both starts between a click and the next stage. Prefect's own bundle
     execution path (``Runner.execute_bundle``) starts runs without it.
     """
-    scheduled_run_poller.FlowRunExecutor = functools.partial(  # type: ignore[misc]
+    scheduled_run_poller.FlowRunExecutor = functools.partial(  # type: ignore[misc,assignment]
         FlowRunExecutor, propose_submitting=False
     )
 

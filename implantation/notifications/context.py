@@ -187,7 +187,7 @@ def logged_decision_context(
     """The decision e-mail as the decision was logged: a send-back names the stage its row says it reopened,
     not the project's current stage, which may have moved on by the time the e-mail goes (a replay)."""
     assert row.stage is not None
-    decision = Decision(row.transition)
+    decision = Decision(row.transition)  # type: ignore[call-arg]  # the enum's lookup by value
     return decision_context(
         session,
         cfg,
