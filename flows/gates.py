@@ -26,8 +26,18 @@ from implantation.services.gate_facts import NO, UNCHANGED, YES, choices_of, fac
 Text = Annotated[str, BeforeValidator(lambda value: "" if value is None else value)]
 
 
+def _code_required(schema: dict[str, Any]) -> None:
+    """The code is required in the form (no « Optional » in the UI, refused empty by the server) while the
+    model keeps a default: an answer stored without it still replays."""
+    required = schema.setdefault("required", [])
+    if "code" not in required:
+        required.insert(required.index("approbateur") + 1 if "approbateur" in required else 0, "code")
+
+
 class GateInput(RunInput):
     """Décision à l'issue de l'étape."""
+
+    model_config = ConfigDict(json_schema_extra=_code_required)
 
     approbateur: str = Field(
         title="Adresse électronique de l'approbateur",
@@ -35,8 +45,9 @@ class GateInput(RunInput):
         min_length=3,
         max_length=254,
     )
-    # Required, so that the UI does not mark it « Optional »: no decision is accepted without it.
+    # Required in the form's schema (see ``_code_required``): no decision is accepted without it.
     code: Text = Field(
+        default="",
         title="Code reçu par courriel",
         description="Votre code personnel, donné dans le courriel qui demande la décision (ex. ABCDE-23456).",
         max_length=40,
