@@ -22,8 +22,8 @@ install: $(STAMP)
 ## l'implantation de bout en bout sur un serveur Prefect local (SQLite) : six étapes, documents, courriels.
 ## `make demo ARGS=--keep` laisse le serveur ouvert avec une décision en attente dans l'interface.
 demo: $(STAMP)
-	$(BIN)/siae demo-base
-	$(BIN)/python -m flows.harness.demo $(ARGS)
+	SIAE_MODE=demo $(BIN)/siae demo-base
+	SIAE_MODE=demo $(BIN)/python -m flows.harness.demo $(ARGS)
 
 ## Serveur Prefect + exécution des déploiements, jusqu'à Ctrl-C (voir README pour PostgreSQL et plusieurs machines).
 serve: $(STAMP)

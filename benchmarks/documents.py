@@ -17,7 +17,7 @@ from implantation.config.loader import load_process_config
 from implantation.config.schema import ProcessConfig
 from implantation.db.session import make_engine
 from implantation.documents.render import find_soffice
-from implantation.documents.service import generate_pack
+from implantation.documents.service import generate_pack, generate_pack_with_pdf
 from implantation.samples import seed
 from implantation.services.amounts import NewAmount, add_amount
 from implantation.services.dossier import complete, load_dossier
@@ -69,10 +69,14 @@ def run_once(operateurs: int, with_pdf: bool) -> tuple[float, int]:
         with Session(engine) as session:
             project_id = sample_project(session, cfg, operateurs)
             session.commit()
-            start = time.perf_counter()
-            records = generate_pack(session, project_id, cfg, settings, with_pdf=with_pdf)
-            session.commit()
-            elapsed = time.perf_counter() - start
+        start = time.perf_counter()
+        if with_pdf:
+            records = generate_pack_with_pdf(engine, project_id, cfg, settings)
+        else:
+            with Session(engine) as session:
+                records = generate_pack(session, project_id, cfg, settings)
+                session.commit()
+        elapsed = time.perf_counter() - start
         engine.dispose()
     return elapsed, len(records)
 

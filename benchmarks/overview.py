@@ -3,9 +3,8 @@
 Usage: ``.venv/bin/python -m benchmarks.overview [--projets 190] [--mesures 5] [--postgresql URL]``
 (``postgresql://postgres@127.0.0.1:5432`` by default; ``--sqlite`` for a temporary SQLite file). A
 database is created for the run, migrated, seeded through the services, then dropped. Figures: the
-whole command in a new process, as a person typing it would wait: cold (interpreter start-up, imports,
-configuration, queries, rendering) and warm (the commands after the first, answered by the process the
-first one started, see ``flows.runtime.warm_cli``); and the overview query alone. Goal: under 1 s for
+whole command in a new process, as a person typing it would wait (interpreter start-up, imports,
+configuration, queries, rendering); and the overview query alone. Goal: under 1 s for
 the command on PostgreSQL.
 """
 
@@ -19,7 +18,7 @@ from pathlib import Path
 
 from sqlmodel import Session
 
-from benchmarks.commands import cold, run, time_command, warm
+from benchmarks.commands import run, time_command
 from implantation import dates
 from implantation.cli.common import FrenchArgumentParser
 from implantation.config.loader import load_process_config
@@ -118,22 +117,19 @@ def main(argv: list[str] | None = None) -> int:
                     queries.append(time.perf_counter() - start)
             engine.dispose()
             env = dict(os.environ, SIAE_DATABASE_URL=url, SIAE_DATA_DIR=tmp, COLUMNS="200")
-            cold_timing = time_command(["tableau"], cold(env), args.mesures)
-            with warm(env, Path(tmp) / "chaud", prime=["tableau"]) as warm_env:
-                warm_timing = time_command(["tableau"], warm_env, args.mesures)
-                export = Path(tmp) / "tableau.xlsx"
-                start = time.perf_counter()
-                run(["tableau", "--format", "xlsx", "--sortie", str(export)], warm_env)
-                xlsx = time.perf_counter() - start
+            timing = time_command(["tableau"], env, args.mesures)
+            export = Path(tmp) / "tableau.xlsx"
+            start = time.perf_counter()
+            run(["tableau", "--format", "xlsx", "--sortie", str(export)], env)
+            xlsx = time.perf_counter() - start
         finally:
             if server and name:
                 server.drop(name)
     print(f"Requête du tableau ({len(rows)} lignes) : médiane {statistics.median(queries) * 1000:.0f} ms")
-    for label, timing in (("à froid", cold_timing), ("à chaud", warm_timing)):
-        print(
-            f"« siae tableau » {label} : médiane {timing.median:.2f} s, min {min(timing.wall):.2f} s, "
-            f"max {max(timing.wall):.2f} s, processeur de la commande {timing.cpu_median:.2f} s — objectif < 1 s"
-        )
+    print(
+        f"« siae tableau » : médiane {timing.median:.2f} s, min {min(timing.wall):.2f} s, "
+        f"max {max(timing.wall):.2f} s, processeur de la commande {timing.cpu_median:.2f} s — objectif < 1 s"
+    )
     print(f"« siae tableau --format xlsx » (avec le graphique) : {xlsx:.2f} s")
     return 0
 

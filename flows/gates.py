@@ -7,12 +7,12 @@ wrong for the decision taken is reported in French, never as a raw schema error.
 """
 
 from datetime import date
-from typing import Annotated, Any
+from typing import Annotated, Any, cast
 
 from prefect import suspend_flow_run
 from prefect.input import RunInput, keyset_from_paused_state, read_flow_run_input
 from prefect.states import Suspended
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, TypeAdapter, create_model
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, JsonValue, TypeAdapter, create_model
 from pydantic_core import PydanticUndefined
 
 from implantation import faults
@@ -26,8 +26,18 @@ from implantation.services.gate_facts import NO, UNCHANGED, YES, choices_of, fac
 Text = Annotated[str, BeforeValidator(lambda value: "" if value is None else value)]
 
 
+def _code_required(schema: dict[str, Any]) -> None:
+    """The code is required in the form (no « Optional » in the UI, refused empty by the server) while the
+    model keeps a default: an answer stored without it still replays."""
+    required = schema.setdefault("required", [])
+    if "code" not in required:
+        required.insert(required.index("approbateur") + 1 if "approbateur" in required else 0, "code")
+
+
 class GateInput(RunInput):
     """Décision à l'issue de l'étape."""
+
+    model_config = ConfigDict(json_schema_extra=_code_required)
 
     approbateur: str = Field(
         title="Adresse électronique de l'approbateur",
@@ -35,6 +45,7 @@ class GateInput(RunInput):
         min_length=3,
         max_length=254,
     )
+    # Required in the form's schema (see ``_code_required``): no decision is accepted without it.
     code: Text = Field(
         default="",
         title="Code reçu par courriel",
@@ -55,12 +66,59 @@ class GateInput(RunInput):
         description="Obligatoire pour un rejet, un renvoi ou une suspension ; facultatif pour une approbation.",
         max_length=4000,
     )
-    etape_renvoi: int | None = Field(
-        default=None,
-        title="Étape de renvoi",
-        description="Numéro de l'étape précédente à rouvrir, seulement pour un renvoi.",
-        ge=1,
-    )
+
+
+NO_STAGE = "(aucune)"
+# A choice from the list of earlier stages (« 2 — Réaliser le sourcing des SIAE »); answers stored when it
+# was a number (or null) still replay.
+StageRef = Annotated[str, BeforeValidator(lambda value: NO_STAGE if value is None else str(value))]
+
+
+def stage_choice(cfg: ProcessConfig, number: int) -> str:
+    """How an earlier stage is offered in the send-back list: its number, then its title."""
+    return f"{number} — {cfg.stage(number).titre}"
+
+
+def _send_back_field(cfg: ProcessConfig, stage: int) -> dict[str, Any]:
+    """The earlier stages as a list, by number and title: nothing to type, no type switch to flip."""
+    earlier = [stage_choice(cfg, number) for number in cfg.stage_numbers if number < stage]
+    if not earlier:
+        return {}
+    return {
+        "etape_renvoi": (
+            StageRef,
+            Field(
+                default=NO_STAGE,
+                title="Étape de renvoi",
+                description="Seulement pour un renvoi : l'étape précédente à rouvrir.",
+                json_schema_extra={"enum": [NO_STAGE, *earlier]},
+            ),
+        )
+    }
+
+
+OVERRIDDEN = {"copil": "le nombre minimal de COPIL", "livrables": "les livrables"}
+
+
+def _override_field(cfg: ProcessConfig, stage: int) -> dict[str, Any]:
+    """The pilot's motivated override, at the stages that require what ``derogation_pilote`` lets go."""
+    kinds = cfg.overridable(stage)
+    if not kinds:
+        return {}
+    pilots = ", ".join(role.label for role in cfg.stage(stage).pilotes)
+    what = " et ".join(OVERRIDDEN[kind] for kind in kinds)
+    return {
+        "derogation": (
+            Text,
+            Field(
+                default="",
+                title="Dérogation motivée (pilote de l'étape)",
+                description=f"Pour approuver sans {what} enregistrés : le motif de la dérogation. Réservée "
+                f"aux pilotes de l'étape ({pilots}) ; inscrite au journal avec ce qui manquait.",
+                max_length=4000,
+            ),
+        )
+    }
 
 
 NO_SIAE = "(aucune)"
@@ -111,7 +169,14 @@ def _build(cfg: ProcessConfig, stage: int) -> type[GateInput]:
     requires every item, can always be satisfied.
     """
     spec = cfg.stage(stage)
-    fields: dict[str, Any] = {}
+    # The decision's own fields first (motive, override, send-back), then those of the decision's kind.
+    fields: dict[str, Any] = {**_override_field(cfg, stage), **_send_back_field(cfg, stage)}
+    for name, info in _base(cfg, stage).model_fields.items():
+        if name not in GateInput.model_fields:
+            fields[name] = (
+                Annotated[info.annotation, *info.metadata] if info.metadata else info.annotation,
+                info,
+            )
     if cfg.has(stage, DecisionKind.SIAE_SELECTION):
         kinds = " ou un ".join(kind.value for kind in cfg.eligibility.types_siae_implantables)
         fields["siae_retenue"] = (
@@ -140,7 +205,7 @@ def _build(cfg: ProcessConfig, stage: int) -> type[GateInput]:
     for item in cfg.checklist(stage):
         fields[item.id] = (bool, Field(default=False, title=item.titre[:1].upper() + item.titre[1:]))
     doc = f"Étape {stage} : {' ; '.join(d.titre for d in spec.decisions)}."
-    return create_model(f"Etape{stage}GateInput", __base__=_base(cfg, stage), __doc__=doc, **fields)
+    return create_model(f"Etape{stage}GateInput", __base__=GateInput, __doc__=doc, **fields)
 
 
 HINTS = {
@@ -225,6 +290,7 @@ def with_choices(form: type[GateInput], siaes: list[str]) -> type[GateInput]:
         return form
     sourced = form.model_fields["siae_sourcees"]
     selected = form.model_fields["siae_retenue"]
+    offered: list[JsonValue] = list(siaes)
     return create_model(
         form.__name__,
         __base__=form,
@@ -235,7 +301,7 @@ def with_choices(form: type[GateInput], siaes: list[str]) -> type[GateInput]:
                 default_factory=list,
                 title=sourced.title,
                 description=sourced.description,
-                json_schema_extra={"items": {"type": "string", "enum": siaes}},
+                json_schema_extra={"items": {"type": "string", "enum": offered}},
             ),
         ),
         siae_retenue=(
@@ -264,7 +330,7 @@ def prefilled(form: type[GateInput], values: dict[str, Any]) -> type[GateInput]:
         fields[name] = (
             annotation,
             Field(
-                default=TypeAdapter(annotation).validate_python(value),
+                default=TypeAdapter(annotation).validate_python(value),  # type: ignore[arg-type]
                 title=info.title,
                 description=info.description,
                 json_schema_extra=info.json_schema_extra,
@@ -299,7 +365,7 @@ def answered(form: type[GateInput], key: str) -> GateInput | None:
     rows as a real one. ``form`` without its lists validates the answer: they live in the schema only.
     """
     keyset = keyset_from_paused_state(Suspended(pause_key=key))
-    given = read_flow_run_input(keyset["response"])
+    given = cast(dict[str, Any] | None, read_flow_run_input(keyset["response"]))  # called synchronously
     if given is None:
         return None
     faults.point("reponse")

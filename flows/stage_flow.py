@@ -37,7 +37,7 @@ from tasks.notify import (
     notify_stage_opened,
     send_drafts,
 )
-from tasks.persist import decide_gate, load_stage
+from tasks.persist import decide_gate, load_stage, still_asked
 from tasks.render import generate_documents
 from tasks.runs import start_stage_run
 
@@ -49,6 +49,16 @@ class StageOutcome(BaseModel):
     saisies: int = Field(0, description="Nombre de réponses au formulaire, refusées comprises")
     etape_suivante: int | None = None
     run_suivant: str | None = None
+
+
+def _withdrawn(projet_id: int, etape: int, saisies: int) -> StageOutcome:
+    """The gate is no longer asked (project abandoned, stage cancelled or reopened by another run)."""
+    get_run_logger().warning(
+        "Étape %s du projet %s : plus de décision attendue (projet abandonné ou étape close), rien n'est demandé.",
+        etape,
+        projet_id,
+    )
+    return StageOutcome(projet_id=projet_id, etape=etape, statut="ignoree", saisies=saisies)
 
 
 @flow(
@@ -76,6 +86,8 @@ def etape(
     form = form_for(etape)
     first = answered(form, gate_key(projet_id, etape, info.tentative, 1))
     if first is None:  # else a replay: the stage opened before its first answer
+        if not still_asked(projet_id, etape, info.tentative):
+            return _withdrawn(projet_id, etape, 0)
         emit_transition(projet_id, info.reference, "ouverte", opening, etape)
         notify_stage_opened(projet_id, etape, info.tentative, run_id)
     problems: list[str] = []
@@ -88,6 +100,9 @@ def etape(
         shown = gate_facts(projet_id, etape, key) if facts else {}
         answer = first if saisie == 1 else answered(form, key)
         if answer is None:  # asked for the first time; a replay skips what ran before its answer
+            # Read afresh, not from a cached result: the project may have been abandoned meanwhile.
+            if not still_asked(projet_id, etape, info.tentative):
+                return _withdrawn(projet_id, etape, saisie - 1)
             pack_problems: list[str] = []
             if info.documents:
                 pack = generate_documents(projet_id, info.tentative, saisie)

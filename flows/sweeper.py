@@ -1,4 +1,5 @@
-"""Daily deadline sweep (deployment ``echeances``): reminders before due dates, weekly escalations after.
+"""Daily deadline sweep (deployment ``echeances``): reminders before due dates, weekly escalations after,
+and the journal checked: a broken chain fails the run and alerts ATIGIP and the project's DISP.
 
 ``aujourdhui`` is a parameter so that a test, or an operator catching up after an outage, can sweep as of
 any date; the records of what was sent make a replayed day send nothing twice.
@@ -11,11 +12,15 @@ from prefect import flow, get_run_logger
 
 from flows.parameters import titled
 from implantation import dates
-from tasks.sweep import SweepResult, publish_journal_head, sweep_deadlines_task
+from tasks.sweep import SweepResult, alert_journal_altered, publish_journal_head, sweep_deadlines_task
 
 
 class DeadlineSweepFailed(RuntimeError):
     """Some e-mails could not be sent; they will be retried by the next sweep."""
+
+
+class JournalAltered(RuntimeError):
+    """The journal's chain is broken: the run fails every day until someone looks into it."""
 
 
 @flow(name="echeances", persist_result=True, description="Rappels et relances des échéances des étapes.")
@@ -29,8 +34,14 @@ def echeances(
     """
     day = aujourdhui or dates.today()
     result = sweep_deadlines_task(day)
-    publish_journal_head(day)
-    get_run_logger().info("%d courriel(s) d'échéance envoyé(s).", len(result.notification_ids))
+    journal = publish_journal_head(day)
+    logger = get_run_logger()
+    logger.info("%d courriel(s) d'échéance envoyé(s).", len(result.notification_ids))
+    if not journal.ok:
+        told = alert_journal_altered(day)
+        logger.error("Journal altéré : %s ; %d personne(s) prévenue(s).", journal.problem, told)
+        also = f" Échéances : {result.failures}" if result.failures else ""
+        raise JournalAltered(f"journal des décisions altéré : {journal.problem}.{also}")
     if result.failures:
         raise DeadlineSweepFailed(result.failures)
     return result

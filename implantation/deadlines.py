@@ -131,6 +131,7 @@ def send_deadline_action(
         context = escalation_context(session, cfg, project, action.stage, today, action.escalation_number)
         pilots = pilot_persons(session, cfg, project, action.stage)
         people = [*pilots, *escalation_recipients(session, cfg, project, action.stage)]
+    session.commit()  # the e-mail's claim is written by a session of its own
     return send_once(
         session,
         settings,

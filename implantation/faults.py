@@ -6,7 +6,8 @@ group with SIGKILL (the runner, its forkserver and every run it executes, as a d
 replay after the restart goes through. With ``:attendre`` after the marker, the process waits there
 instead until ``<marker file>.suite`` exists: the test kills or restarts a server meanwhile. A test that
 fails before releasing it does not leave the process behind for good: past :data:`WAIT_LIMIT` it kills itself.
-Unset (always, outside the tests) a point does nothing.
+Unset (always, outside the tests) a point does nothing; set in production (``SIAE_MODE``), it is refused
+when the settings are read, before any point is reached.
 """
 
 import os
@@ -23,6 +24,9 @@ def point(name: str) -> None:
     spec = os.environ.get(VARIABLE)
     if not spec:
         return
+    from implantation.settings import get_settings
+
+    get_settings()  # refuses the variable outside the demonstration and test modes
     wanted, _, rest = spec.partition(":")
     marker, _, action = rest.partition(":")
     if wanted != name or not marker:

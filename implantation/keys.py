@@ -10,9 +10,14 @@ def creation_key(projet_id: int) -> str:
     return f"projet-{projet_id}-creation"
 
 
+def stage_key(projet_id: int, etape: int) -> str:
+    """The prefix of every key of one stage's gate, whatever its attempt."""
+    return f"projet-{projet_id}-etape-{etape}"
+
+
 def stage_attempt_key(projet_id: int, etape: int, tentative: int) -> str:
     """A send-back reopens a stage with a new attempt, hence a new run and new keys."""
-    return f"projet-{projet_id}-etape-{etape}-tentative-{tentative}"
+    return f"{stage_key(projet_id, etape)}-tentative-{tentative}"
 
 
 def gate_key(projet_id: int, etape: int, tentative: int, saisie: int) -> str:

@@ -5,13 +5,26 @@ under ``config/`` so that a yearly arrêté is a data edit, not a code change.
 """
 
 from datetime import date
+from enum import StrEnum
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+class Mode(StrEnum):
+    """What the process is for: only a demonstration or the test suite may bend time or break on purpose."""
+
+    PRODUCTION = "production"
+    DEMO = "demo"
+    TEST = "test"
+
+
+# The settings that exist for the demonstration and the tests only, by the variable an operator would set.
+TEST_HOOKS = {"today": "SIAE_TODAY", "test_fault": "SIAE_TEST_FAULT"}
 
 
 class Settings(BaseSettings):
@@ -53,32 +66,41 @@ class Settings(BaseSettings):
         default=None,
         description="Clé des codes de décision envoyés par courriel (HMAC) ; obligatoire hors démonstration",
     )
-    demo: bool = Field(
-        default=False,
-        description="Démonstration et tests : sans SIAE_SECRET_KEY, une clé est créée une fois sous data_dir",
+    mode: Mode = Field(
+        default=Mode.PRODUCTION,
+        description="production (par défaut) ; demo (make demo, make serve sur la boucle locale sans clé) ; "
+        "test (la suite de tests). Hors production seulement : sans SIAE_SECRET_KEY, une clé est créée une "
+        "fois sous data_dir, et les variables de test (SIAE_TODAY, SIAE_TEST_FAULT) sont acceptées.",
     )
     soffice_path: str | None = Field(
         default=None, description="Chemin de soffice ; recherché dans le PATH sinon"
     )
-    cli_warm: bool = Field(
-        default=True,
-        description="La commande siae confie ses commandes à un processus déjà chargé (démarré par la première, "
-        "arrêté après cli_warm_idle_seconds sans commande) : 0,1 s au lieu d'une seconde. Lue dans "
-        "l'environnement seulement (SIAE_CLI_WARM=0), par le client léger de flows.runtime.warm_cli.",
-    )
-    cli_warm_dir: Path | None = Field(
-        default=None,
-        description="Répertoire privé (0700) de sa socket ; $XDG_RUNTIME_DIR/siae-cli-UID ou /tmp/siae-cli-UID "
-        "sinon. Lu dans l'environnement seulement (SIAE_CLI_WARM_DIR).",
-    )
-    cli_warm_idle_seconds: float = Field(
-        default=600.0, gt=0, description="Ce processus s'arrête après ce nombre de secondes sans commande."
-    )
     today: date | None = Field(
         default=None,
         description="Date du jour imposée (démonstration, tests de bout en bout) : un scénario daté ne dépend "
-        "pas du jour où il tourne. La date réelle sinon.",
+        "pas du jour où il tourne. La date réelle sinon. Refusée en production.",
     )
+    test_fault: str | None = Field(
+        default=None,
+        description="Point de panne des tests de reprise (implantation.faults). Refusé en production.",
+    )
+
+    @field_validator(*TEST_HOOKS)
+    @classmethod
+    def _only_outside_production(cls, value: object, info: ValidationInfo) -> object:
+        """A demo ``.env`` copied to a server would freeze every deadline, or kill processes on purpose."""
+        if value is not None and info.data.get("mode", Mode.PRODUCTION) == Mode.PRODUCTION:
+            variable = TEST_HOOKS[info.field_name or ""]
+            raise ValueError(
+                f"{variable} est réservée à la démonstration et aux tests : elle est refusée en production. "
+                f"Retirez {variable} de l'environnement (ou du fichier .env), ou définissez SIAE_MODE=demo "
+                "pour une démonstration."
+            )
+        return value
+
+    @property
+    def production(self) -> bool:
+        return self.mode == Mode.PRODUCTION
 
     @property
     def effective_database_url(self) -> str:

@@ -12,6 +12,7 @@ from sqlmodel import Session, col, select
 
 from implantation import dates
 from implantation.budget import project_balance_lines
+from implantation.calendar import minimum_duration_warning
 from implantation.config.schema import DecisionKind, ProcessConfig
 from implantation.dates import days_late, fr_date
 from implantation.db.models import (
@@ -143,6 +144,9 @@ def _launch(cfg: ProcessConfig) -> list[str]:
     ]
 
 
+OVERRIDABLE_LABELS = {"copil": "le nombre minimal de COPIL", "livrables": "les livrables"}
+
+
 def gate_markdown(
     session: Session,
     cfg: ProcessConfig,
@@ -153,12 +157,13 @@ def gate_markdown(
     today: date,
 ) -> str:
     spec = cfg.stage(stage)
-    record = get_stage(session, project.id, stage)  # type: ignore[arg-type]
+    assert project.id is not None
+    record = get_stage(session, project.id, stage)
     lines = [f"## Projet {project.reference} — étape {stage} : {spec.titre}", ""]
     if problems:
         lines += ["### ⚠ La saisie précédente n'a pas été retenue", "", *_bullets(problems), ""]
     if record.suspended_on is not None:
-        reason = suspension_reasons(session, [project.id]).get((project.id, stage), "")  # type: ignore[list-item]
+        reason = suspension_reasons(session, [project.id]).get((project.id, stage), "")
         lines += [
             f"### ⏸ Étape suspendue depuis le {fr_date(record.suspended_on)} : horloge arrêtée",
             "",
@@ -188,8 +193,8 @@ def gate_markdown(
             "",
         ]
     lines += ["### Objectifs (guide)", "", *_bullets(list(spec.objectifs)), ""]
-    lines += ["### Livrables", "", *_deliverables(session, cfg, project.id, stage), ""]  # type: ignore[arg-type]
-    lines += ["### Comités (COPIL, CT)", "", *_copil(session, cfg, project.id, stage), ""]  # type: ignore[arg-type]
+    lines += ["### Livrables", "", *_deliverables(session, cfg, project.id, stage), ""]
+    lines += ["### Comités (COPIL, CT)", "", *_copil(session, cfg, project.id, stage), ""]
     if cfg.has(stage, DecisionKind.SIAE_SELECTION):
         kinds = " et les ".join(k.value for k in cfg.eligibility.types_siae_implantables)
         lines += [
@@ -206,14 +211,17 @@ def gate_markdown(
         lines += ["### Budget prévisionnel : solde des années 1 et 2", ""]
         lines += [*_bullets(project_balance_lines(book, project, siae, establishment)), ""]
     if cfg.has(stage, DecisionKind.CONVENTION_APPROVAL):
-        lines += [f"### Documents de l'étape {stage}", "", *_documents(session, cfg, project.id), ""]  # type: ignore[arg-type]
+        lines += [f"### Documents de l'étape {stage}", "", *_documents(session, cfg, project.id), ""]
+        too_soon = minimum_duration_warning(project.started_on, today, cfg.stages)
+        if too_soon:
+            lines += [f"**{too_soon}** ({cfg.stages.source_duree_minimale})", ""]
         if pack_problems:
             lines += ["Les documents ne peuvent pas encore être produits :", "", *_bullets(pack_problems), ""]
     if cfg.has(stage, DecisionKind.CONVENTION_APPROVAL) or cfg.has(stage, DecisionKind.LAUNCH):
         lines += [
             "### Opérateurs (effectifs et identifiants opaques seulement)",
             "",
-            *_operateurs(session, project.id),  # type: ignore[arg-type]
+            *_operateurs(session, project.id),
             "",
         ]
     if cfg.has(stage, DecisionKind.LAUNCH):
@@ -224,6 +232,14 @@ def gate_markdown(
         f"Décisions possibles : {', '.join(f'`{d.value}` ({d.label})' for d in Decision)}.",
         "Indiquez votre adresse électronique enregistrée : votre rôle et votre territoire sont vérifiés.",
     ]
+    overridable = cfg.overridable(stage)
+    if overridable:
+        what = " et ".join(OVERRIDABLE_LABELS[kind] for kind in overridable)
+        lines.append(
+            f"Un pilote de l'étape ({', '.join(r.label for r in spec.pilotes)}) peut approuver sans {what} "
+            "par une dérogation motivée (champ « Dérogation motivée »), inscrite au journal avec ce qui "
+            f"manquait. {cfg.stages.source_derogation or ''}".rstrip()
+        )
     return "\n".join(lines) + "\n"
 
 

@@ -16,13 +16,12 @@ from implantation.config.schema import DecisionKind
 from implantation.db.models import DocumentRecord, TransitionLog
 from implantation.db.session import session_scope
 from implantation.documents.service import project_dir
-from implantation.enums import Decision
 from implantation.notifications.codes import send_approval_requests
 from implantation.notifications.context import (
-    decision_context,
     drafts_context,
     flow_run_url,
     launch_context,
+    logged_decision_context,
     stage_opened_context,
 )
 from implantation.notifications.mailer import Attachment, MailKind, send_once
@@ -53,6 +52,7 @@ def _send(
     """How many e-mails went out (0 or 1): nobody to tell is not an error that should fail the run."""
     if not recipients:
         return 0
+    session.commit()  # what the context wrote (calendar sequences): the e-mail's claim has its own session
     sent = send_once(
         session,
         settings,
@@ -111,8 +111,6 @@ def notify_decision(projet_id: int, etape: int, key: str, flow_run_id: UUID | No
     with session_scope(engine) as session:
         project = get_project(session, projet_id)
         row = session.exec(select(TransitionLog).where(TransitionLog.idempotency_key == key)).one()
-        decision = Decision(row.transition)
-        target = project.current_stage if decision == Decision.SEND_BACK else None
         return _send(
             session,
             settings,
@@ -121,17 +119,8 @@ def notify_decision(projet_id: int, etape: int, key: str, flow_run_id: UUID | No
             kind=MailKind.DECISION,
             dedup_key=f"decision:{key}",
             recipients=addresses(stage_recipients(session, cfg, project, etape)),
-            context=decision_context(
-                session,
-                cfg,
-                project,
-                etape,
-                decision=decision,
-                author=row.actor_label,
-                decided_at=row.at,
-                reason=row.reason,
-                target_stage=target,
-                lien=flow_run_url(settings.prefect_ui_url, flow_run_id),
+            context=logged_decision_context(
+                session, cfg, project, row, flow_run_url(settings.prefect_ui_url, flow_run_id)
             ),
         )
 

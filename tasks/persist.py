@@ -19,7 +19,7 @@ from implantation.config.schema import DecisionKind, ProcessConfig
 from implantation.dates import today
 from implantation.db.models import ImplantationProject, Person
 from implantation.db.session import session_scope
-from implantation.enums import Decision, Role, StageStatus
+from implantation.enums import Decision, ProjectStatus, Role, StageStatus
 from implantation.notifications.codes import send_lock_alert
 from implantation.services import choices, gate_facts
 from implantation.services.decisions import (
@@ -136,6 +136,24 @@ def _find_approver(
     return people[0] if people else None
 
 
+def still_asked(projet_id: int, etape: int, tentative: int) -> bool:
+    """Is the gate of this stage attempt still waiting for a decision, as the database says now?
+
+    Not a task: a task's result is persisted and served again to a replayed run, whereas the project
+    may have been abandoned (or the stage sent back) while the run went on. The stage flow reads it
+    afresh before each ask, so that no approval request is mailed for a gate nobody may answer any more.
+    """
+    _settings, _cfg, engine = runtime()
+    with session_scope(engine) as session:
+        project = get_project(session, projet_id)
+        record = get_stage(session, projet_id, etape)
+        return (
+            project.status == ProjectStatus.IN_PROGRESS
+            and record.status in (StageStatus.OPEN, StageStatus.SUSPENDED)
+            and record.attempt == tentative
+        )
+
+
 # The form's fields as a person reads them, to name the one that could not be read.
 FIELD_TITLES = {
     "decision": "Décision",
@@ -159,10 +177,13 @@ def _read(name: str, value: Any, convert: Any, expected: str) -> Any:
         ) from None
 
 
-def _optional_int(name: str, value: Any) -> int | None:
-    if value in (None, ""):
+def _stage_number(name: str, value: Any) -> int | None:
+    """A stage picked in the list (« 2 — Réaliser le sourcing des SIAE »), or its number in answers
+    stored before the list."""
+    if value in (None, *NO_CHOICE):
         return None
-    return int(_read(name, value, int, "un nombre entier"))
+    number = str(value).split("—", 1)[0].strip()
+    return int(_read(name, number, int, "une étape de la liste"))
 
 
 def _launch_date(value: Any) -> date | None:
@@ -170,10 +191,11 @@ def _launch_date(value: Any) -> date | None:
         return None
     if isinstance(value, date):
         return value
-    return _read("date_lancement", value, date.fromisoformat, "une date AAAA-MM-JJ")  # type: ignore[no-any-return]
+    parsed: date = _read("date_lancement", value, date.fromisoformat, "une date AAAA-MM-JJ")
+    return parsed
 
 
-NO_CHOICE = ("", "(aucune)")  # the empty choice of a list in the gate form
+NO_CHOICE = ("", "(aucune)")  # the empty choice of a list in the gate form (SIAEs, earlier stages)
 
 
 def _siae_id(session: Session, name: str, value: Any) -> int:
@@ -202,7 +224,7 @@ def _request(
         decision=_read("decision", answer.get("decision"), Decision, f"une décision ({decisions})"),
         approver_id=approver_id,
         reason=(answer.get("motif") or "").strip() or None,
-        target_stage=_optional_int("etape_renvoi", answer.get("etape_renvoi")),
+        target_stage=_stage_number("etape_renvoi", answer.get("etape_renvoi")),
         key=key,
         code=str(answer.get("code") or ""),
         candidate_siae_ids=[_siae_id(session, "siae_sourcees", value) for value in sourced],
@@ -212,6 +234,7 @@ def _request(
         activity=answer.get("activite"),
         launch_date=_launch_date(answer.get("date_lancement")),
         confirmed={name for name in checklist if answer.get(name) is True},
+        derogation=(answer.get("derogation") or "").strip() or None,
     )
 
 
@@ -234,7 +257,7 @@ def apply_answer(
     key: str,
     answer: dict[str, Any],
     today: date,
-    secret: bytes | None = None,
+    secret: bytes,
     shown: dict[str, Any] | None = None,
 ) -> GateResult:
     """Check and apply one gate answer in the caller's transaction; refusals are logged, never raised.

@@ -32,7 +32,7 @@ def generate_documents(projet_id: int, tentative: int, saisie: int) -> PackResul
     settings, cfg, engine = runtime()
     try:
         with session_scope(engine) as session:
-            records = generate_pack(session, projet_id, cfg, settings, with_pdf=False)
+            records = generate_pack(session, projet_id, cfg, settings)
             result = PackResult(document_ids=[r.id for r in records if r.id is not None])
     except (DomainError, LibreOfficeError) as exc:
         problems = getattr(exc, "problems", None) or [str(exc)]

@@ -24,7 +24,13 @@ def _stage_deployment_id(client: SyncPrefectClient) -> UUID:
     """The ``etape`` deployment: the calling run's own when a stage starts the next one (one request
     less while people wait), read by name otherwise."""
     context = FlowRunContext.get()
-    if context and context.flow.name == STAGE_DEPLOYMENT.split("/")[0] and context.flow_run.deployment_id:
+    if (
+        context
+        and context.flow is not None
+        and context.flow.name == STAGE_DEPLOYMENT.split("/")[0]
+        and context.flow_run is not None
+        and context.flow_run.deployment_id
+    ):
         return context.flow_run.deployment_id
     return client.read_deployment_by_name(STAGE_DEPLOYMENT).id
 

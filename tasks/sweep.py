@@ -9,6 +9,7 @@ from pydantic import BaseModel
 from implantation.db.journal import verify
 from implantation.db.session import session_scope
 from implantation.deadlines import DeadlineSweepError, run_deadline_sweep
+from implantation.notifications.journal_mail import send_journal_alert
 from tasks.common import TASK_OPTIONS, runtime
 
 
@@ -36,8 +37,19 @@ def sweep_deadlines_task(today: date) -> SweepResult:
 JOURNAL_ARTIFACT = "empreinte-journal"
 
 
+class JournalCheck(BaseModel):
+    """The verified head digest, and the French problem when the chain is broken (table, row, rank only)."""
+
+    digest: str
+    problem: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.problem is None
+
+
 @task(name="publier-empreinte-journal", **TASK_OPTIONS)
-def publish_journal_head(today: date) -> str:
+def publish_journal_head(today: date) -> JournalCheck:
     """Verify the journal and publish its head digest: a copy kept outside the database dates the past.
 
     The artifact holds the digest, its rank, its date and at most the ids of a broken link: no name.
@@ -60,4 +72,15 @@ def publish_journal_head(today: date) -> str:
         ]
     )
     create_markdown_artifact(markdown, key=JOURNAL_ARTIFACT, description="Empreinte de tête du journal")
-    return result.head_digest
+    return JournalCheck(digest=result.head_digest, problem=result.problem)
+
+
+@task(name="alerter-journal-altere", **TASK_OPTIONS)
+def alert_journal_altered(today: date) -> int:
+    """Tell ATIGIP and the project's DISP that the chain is broken; how many people were told."""
+    settings, cfg, engine = runtime()
+    with session_scope(engine) as session:
+        result = verify(session.connection())
+        if result.ok:
+            return 0
+        return send_journal_alert(session, cfg, settings, result, today)

@@ -23,9 +23,9 @@ from implantation.db.migrate import upgrade
 from implantation.db.session import make_engine
 from implantation.settings import PROJECT_ROOT
 
-# The ``siae`` commands the tests run as processes do not leave a warm server behind them (it would outlive
-# the suite); tests/runtime/test_warm_cli.py turns it on for itself, in a private directory.
-os.environ["SIAE_CLI_WARM"] = "0"
+# The test mode: the suite pins today (SIAE_TODAY) and breaks processes on purpose (SIAE_TEST_FAULT), which
+# production refuses; the ``siae`` commands the tests start inherit it.
+os.environ["SIAE_MODE"] = "test"
 
 # The Prefect stack (server, runner, SMTP sink) for the flow and runtime tests.
 pytest_plugins = ["tests.flow_stack"]

@@ -15,6 +15,7 @@ from pathlib import Path
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
+from sqlalchemy.engine import Engine
 from sqlmodel import col, select
 
 from flows.harness.local import LocalServiceError, LocalStack
@@ -36,7 +37,7 @@ SCENARIO_STEPS = 18  # start, answers, import, regeneration, signatures, refusal
 console = Console()
 
 
-def _summary(engine, settings: Settings, projet_id: int, sink: SmtpSink, ui_url: str) -> None:  # type: ignore[no-untyped-def]
+def _summary(engine: Engine, settings: Settings, projet_id: int, sink: SmtpSink, ui_url: str) -> None:
     cfg = get_process_config(settings.config_dir)
     with session_scope(engine) as session:
         project = session.get(ImplantationProject, projet_id)
@@ -99,7 +100,7 @@ def _summary(engine, settings: Settings, projet_id: int, sink: SmtpSink, ui_url:
     console.print(f"Journal vérifié. {head_line(journal)}")
 
 
-def _national(engine, settings: Settings, projet_id: int, base: Path) -> None:  # type: ignore[no-untyped-def]
+def _national(engine: Engine, settings: Settings, projet_id: int, base: Path) -> None:
     """The national overview (``siae tableau``), its workbook and the project's calendar, under ``base``."""
     from datetime import date
 

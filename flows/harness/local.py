@@ -98,8 +98,9 @@ def application_env(database_url: str, data_dir: Path, smtp_host: str, smtp_port
         "SIAE_SMTP_HOST": smtp_host,
         "SIAE_SMTP_PORT": str(smtp_port),
         "SIAE_SMTP_STARTTLS": "false",
-        # Without SIAE_SECRET_KEY, the decision codes use a key generated once under the data directory.
-        "SIAE_DEMO": "true",
+        # Without SIAE_SECRET_KEY, the decision codes use a key generated once under the data directory, and
+        # the scenario's date (SIAE_TODAY) is accepted: the test suite's mode, or the demonstration's.
+        "SIAE_MODE": "test" if os.environ.get("SIAE_MODE") == "test" else "demo",
     }
 
 
@@ -217,6 +218,7 @@ DEPLOYMENT_NAMES = (
     "etape/etape",
     "echeances/echeances",
     "tableau-national/tableau-national",
+    "renvoyer-code/renvoyer-code",
 )
 
 

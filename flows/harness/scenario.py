@@ -322,7 +322,7 @@ def full_implantation(driver: Driver, projet_id: int) -> date:
     )
 
     d.stage_work(projet_id, 2)
-    sourcing = {
+    sourcing: dict[str, Any] = {
         "siae_sourcees": [d.siae(d.ids.siae_id), d.siae(d.ids.other_siae_id)],
         "activite": "Tri de textiles",
     }
@@ -396,7 +396,11 @@ def full_implantation(driver: Driver, projet_id: int) -> date:
     d.answer(projet_id, 5, gate(e("referent.dreets")), "la DREETS approuve la convention IAE")
 
     d.stage_work(projet_id, 6)
-    checklist = {"locaux_amenages": True, "interlocuteurs_nommes": True, "protocole_sortie": True}
+    checklist: dict[str, Any] = {
+        "locaux_amenages": True,
+        "interlocuteurs_nommes": True,
+        "protocole_sortie": True,
+    }
     d.answer(
         projet_id,
         6,

@@ -7,7 +7,7 @@ domain package itself never imports Prefect.
 import os
 import socket
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 import typer
@@ -15,7 +15,10 @@ import typer
 from implantation.cli import EXTENSIONS, build_app
 from implantation.cli import main as _domain_main
 from implantation.cli.common import fail, out
-from implantation.cli.hooks import AFTER_ABANDON, CLI_ACTOR, REFERENTIAL_CHANGED
+from implantation.cli.hooks import AFTER_ABANDON, CLI_ACTOR, REFERENTIAL_CHANGED, RESEND_CODE
+
+if TYPE_CHECKING:
+    from prefect.client.schemas.objects import FlowRun
 
 # The deployment's parameters as the command's options, to name the one the server refused.
 OPTIONS = {"etablissement": "etablissement", "chef_de_projet": "chef", "date_debut": "debut"}
@@ -128,7 +131,7 @@ def demarrer(
     deployment = "demarrer-implantation/demarrer-implantation"
     try:
         with _prefect_at(api_url):
-            run = run_deployment(
+            run: FlowRun = run_deployment(  # type: ignore[assignment]  # called synchronously
                 deployment,
                 parameters={"etablissement": site, "chef_de_projet": lead, "date_debut": started},
                 timeout=0,
@@ -159,7 +162,7 @@ def _waiting_runs(client: Any, project_id: int) -> list[Any]:
     )
     from prefect.client.schemas.objects import StateType
 
-    waiting = [StateType.PAUSED, StateType.SCHEDULED, StateType.PENDING]
+    waiting = [StateType.PAUSED, StateType.SCHEDULED, StateType.PENDING, StateType.RUNNING]
     return list(
         client.read_flow_runs(
             flow_run_filter=FlowRunFilter(
@@ -171,15 +174,16 @@ def _waiting_runs(client: Any, project_id: int) -> list[Any]:
 
 
 def cancel_waiting_runs(project_id: int, person_id: int | None) -> list[str]:
-    """Cancel the abandoned project's stage runs still waiting (suspended at their gate, or scheduled),
-    each logged in the application's journal; without a server, say what remains to do."""
+    """Cancel the abandoned project's stage runs still waiting (suspended at their gate, or scheduled) or
+    running, each logged in the application's journal; without a server, say what remains to do."""
     api_url = _api_url()
     if not _reachable(api_url):
         return [
             f"Attention : serveur Prefect injoignable ({api_url}) ; l'étape en attente de ce projet reste "
             "suspendue dans Prefect : annulez-la dans l'interface (rien ne sera décidé : le projet est abandonné)."
         ]
-    from prefect.states import Cancelled
+    from prefect.client.schemas.objects import StateType
+    from prefect.states import Cancelled, Cancelling
 
     from flows.runtime.client import sync_client
     from implantation.cli.common import database
@@ -190,7 +194,10 @@ def cancel_waiting_runs(project_id: int, person_id: int | None) -> list[str]:
     with _prefect_at(api_url), sync_client() as client:
         runs = _waiting_runs(client, project_id)
         for run in runs:
-            client.set_flow_run_state(run.id, Cancelled(message="Projet abandonné"), force=True)
+            # A running run has a process: « Cancelling » asks its runner to stop it (as the UI's Cancel).
+            running = run.state is not None and run.state.type == StateType.RUNNING
+            state = Cancelling if running else Cancelled
+            client.set_flow_run_state(run.id, state(message="Projet abandonné"), force=True)
     with database() as session:
         actor = actor_for(session, person_id, CLI_ACTOR)
         for run in runs:
@@ -200,6 +207,40 @@ def cancel_waiting_runs(project_id: int, person_id: int | None) -> list[str]:
     return lines
 
 
+RESEND_DEPLOYMENT = "renvoyer-code/renvoyer-code"
+RESEND_WAIT_SECONDS = 120
+
+
+def request_code_resend(projet: str, etape: int, personne: str) -> str:
+    """Start the ``renvoyer-code`` run and wait for its outcome: the code is computed where runs execute,
+    so this workstation needs no ``SIAE_SECRET_KEY``."""
+    api_url = _api_url()
+    from prefect.deployments import run_deployment
+
+    try:
+        with _prefect_at(api_url):
+            run: FlowRun = run_deployment(  # type: ignore[assignment]  # called synchronously
+                RESEND_DEPLOYMENT,
+                parameters={"projet": projet, "etape": etape, "personne": personne},
+                timeout=RESEND_WAIT_SECONDS,
+                poll_interval=1,
+            )
+    except Exception as exc:
+        fail(prefect_failure(exc, api_url, RESEND_DEPLOYMENT))
+    from implantation.notifications.context import flow_run_url
+    from implantation.settings import get_settings
+
+    state, follow = run.state, flow_run_url(get_settings().prefect_ui_url.rstrip("/"), run.id)
+    if state is None or not state.is_final():
+        return (
+            f"Renvoi demandé (exécution {run.name}) ; il n'est pas encore exécuté : aucun runner ne l'a "
+            f"pris en {RESEND_WAIT_SECONDS} s. Suivi : {follow}"
+        )
+    if state.is_completed():
+        return state.message or f"Code renvoyé (exécution {run.name})."
+    fail(state.message or f"renvoi non effectué (exécution {run.name}, « {state.name} ») : voir {follow}")
+
+
 def _register(app: typer.Typer) -> None:
     app.command("demarrer")(demarrer)
 
@@ -207,6 +248,7 @@ def _register(app: typer.Typer) -> None:
 EXTENSIONS.append(_register)
 AFTER_ABANDON.append(cancel_waiting_runs)
 REFERENTIAL_CHANGED.append(refresh_run_form)
+RESEND_CODE.append(request_code_resend)
 
 
 def __getattr__(name: str) -> Any:

@@ -29,6 +29,7 @@ from prefect.runner._flow_run_executor import FlowRunExecutor
 from prefect.schedules import Cron
 from pydantic import ValidationError
 
+from flows.code_resend import renvoyer_code
 from flows.implantation_flow import demarrer_implantation
 from flows.overview_flow import tableau_national
 from flows.runtime import choices, recovery, wakeup, warm_start
@@ -42,7 +43,7 @@ SWEEP_TIMEZONE = "Europe/Paris"
 OVERVIEW_CRON = "30 6 * * *"  # every day, before the working day starts
 # Deployments whose runs someone waits for: started at once when the server announces them (see
 # :mod:`flows.runtime.wakeup`). The daily sweep waits for its poll.
-WOKEN = ("demarrer-implantation", "etape")
+WOKEN = ("demarrer-implantation", "etape", "renvoyer-code")
 # After SIGTERM, the longest the runner takes to stop. Its graceful shutdown asks the server to pause its
 # schedules; with the server gone, Prefect's client retries that for 15 s and more, and a deployment, a
 # systemd stop or a test waits. Past this delay the process exits anyway: nothing is lost, the runs it
@@ -89,6 +90,14 @@ def flows(schedules: bool = True) -> list[tuple[Any, dict[str, Any]]]:
                 "schedules": [Cron(OVERVIEW_CRON, timezone=SWEEP_TIMEZONE)] if schedules else [],
             },
         ),
+        (
+            renvoyer_code,
+            {
+                "name": "renvoyer-code",
+                "description": "Renvoyer à une personne habilitée son code de décision (à la demande, bouton « Run »).",
+                "tags": ["siae"],
+            },
+        ),
     ]
 
 
@@ -100,7 +109,7 @@ def start_from_pending() -> None:
     e-mail and progress, paid at both starts between a click and the next stage. Prefect's own bundle
     execution path (``Runner.execute_bundle``) starts runs without it.
     """
-    scheduled_run_poller.FlowRunExecutor = functools.partial(  # type: ignore[misc]
+    scheduled_run_poller.FlowRunExecutor = functools.partial(  # type: ignore[misc,assignment]
         FlowRunExecutor, propose_submitting=False
     )
 

@@ -59,7 +59,7 @@ def closed_api_env(hote: str, sans_serveur: bool, environ: dict[str, str]) -> di
     if client_auth:
         env["PREFECT_API_AUTH_STRING"] = client_auth
     if not environ.get("SIAE_SECRET_KEY"):
-        env["SIAE_DEMO"] = "true"  # loopback only: the key is generated once under the data directory
+        env["SIAE_MODE"] = "demo"  # loopback only: the key is generated once under the data directory
     return env
 
 

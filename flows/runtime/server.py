@@ -91,8 +91,8 @@ def create_app(*args: Any, **kwargs: Any) -> Any:
 
 def install() -> None:
     AioSqliteConfiguration.setup_sqlite = setup_sqlite  # type: ignore[method-assign]
-    AioSqliteConfiguration.begin_transaction = begin_transaction  # type: ignore[method-assign,assignment]
-    server.create_app = create_app  # type: ignore[assignment]
+    AioSqliteConfiguration.begin_transaction = begin_transaction  # type: ignore[method-assign]
+    server.create_app = create_app
 
 
 if __name__ == "__main__":

@@ -76,4 +76,4 @@ def observe_flow_run_suspension(
 
 
 def install() -> None:
-    prefect.flow_engine.observe_flow_run_suspension = observe_flow_run_suspension  # type: ignore[assignment]
+    prefect.flow_engine.observe_flow_run_suspension = observe_flow_run_suspension

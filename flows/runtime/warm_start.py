@@ -103,7 +103,8 @@ def _environment() -> dict[str, str | None]:
     variables = _once_per(
         "variables", (settings,), lambda: settings.to_environment_variables(exclude_unset=True)
     )
-    return variables | dict(os.environ)
+    environment: dict[str, str | None] = {**variables, **os.environ}
+    return environment
 
 
 def _context() -> dict[str, Any]:
@@ -206,7 +207,7 @@ def run_flow_in_forkserver(
     )
     process = ctx.Process(
         target=_run_serialized_call_with_control_bootstrap,
-        args=(wrapped_call.args[0], startup_env),
+        args=(wrapped_call.args[0], startup_env),  # type: ignore[attr-defined]
     )
     process.start()
     return process
@@ -220,4 +221,4 @@ def install(preload: Iterable[str] = PRELOAD) -> None:
     """
     multiprocessing.set_forkserver_preload(list(preload))
     multiprocessing.forkserver.ensure_running()
-    direct_starter.run_flow_in_subprocess = run_flow_in_forkserver
+    direct_starter.run_flow_in_subprocess = run_flow_in_forkserver  # type: ignore[assignment]

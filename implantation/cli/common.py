@@ -30,14 +30,6 @@ out = Console(highlight=False)
 err = Console(stderr=True, highlight=False)
 
 
-def reset_consoles() -> None:
-    """A forked command (see ``flows.runtime.warm_server``) takes over another terminal than the one these
-    consoles were built for: colours, width and ``NO_COLOR`` are read again, and the objects that every
-    module imported stay the same."""
-    out.__init__(highlight=False)  # type: ignore[misc]
-    err.__init__(stderr=True, highlight=False)  # type: ignore[misc]
-
-
 def widen_piped_output(width: int = 160) -> None:
     """Piped output (CI logs, `make demo | tee`) would otherwise be squeezed into 80 columns."""
     if not os.isatty(1):
@@ -94,6 +86,8 @@ def _report(exc: Exception) -> NoReturn:
         fail(str(exc))
     if _is(exc, "pydantic", "ValidationError"):
         first = exc.errors()[0]  # type: ignore[attr-defined]
+        if first["type"] == "value_error" and exc.title == "Settings":  # type: ignore[attr-defined]
+            fail(str(first["ctx"]["error"]))  # a refused setting: the message names its variable
         where = ".".join(str(part) for part in first["loc"]) or "(racine)"
         fail(f"valeur invalide pour « {where} » (paramètres SIAE_… ou saisie).")
     if debug():

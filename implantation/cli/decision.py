@@ -2,9 +2,8 @@
 
 import typer
 
-from implantation.cli.common import database, handled, out, process_config, settings
-from implantation.notifications.codes import resend_code
-from implantation.services.projects import find_project
+from implantation.cli.common import fail, handled, out
+from implantation.cli.hooks import RESEND_CODE
 
 decision_app = typer.Typer(
     name="decision",
@@ -20,10 +19,9 @@ def renvoyer_code(
     etape: int = typer.Option(..., "--etape", min=1, max=6, help="Étape dont la décision est attendue"),
     personne: str = typer.Option(..., "--personne", help="Adresse électronique d'une personne habilitée"),
 ) -> None:
-    """Envoie à une personne habilitée son code pour la décision en attente ; l'envoi est journalisé."""
+    """Fait envoyer à une personne habilitée son code pour la décision en attente (par le serveur
+    Prefect : déploiement « renvoyer-code ») ; l'envoi est journalisé."""
     with handled():
-        with database() as session:
-            project = find_project(session, projet)
-            person = resend_code(session, settings(), process_config(), project, etape, personne)
-            done = f"Code de l'étape {etape} du projet {project.reference} renvoyé à {person.full_name} ({person.email})"
-        out.print(f"{done} ; l'envoi est inscrit au journal.")
+        if not RESEND_CODE:
+            fail("renvoi de code indisponible : cette commande siae n'a pas accès au serveur Prefect.")
+        out.print(RESEND_CODE[0](projet, etape, personne))

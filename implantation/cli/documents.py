@@ -13,7 +13,13 @@ from implantation.config.schema import ProcessConfig
 from implantation.db.models import ImplantationProject
 from implantation.db.session import get_engine, session_scope
 from implantation.documents.render import LibreOfficeError
-from implantation.documents.service import document_states, generate_pack, project_dir, record_signature
+from implantation.documents.service import (
+    document_states,
+    generate_pack,
+    generate_pack_with_pdf,
+    project_dir,
+    record_signature,
+)
 from implantation.enums import Role
 from implantation.services.errors import DomainError
 from implantation.services.projects import find_project
@@ -55,9 +61,17 @@ def generate(
 
     def action(session, cfg, settings):
         project = find_project(session, projet)
-        records = generate_pack(
-            session, _id(project), cfg, settings, with_pdf=pdf, reuse_identical=not nouvelle_version
-        )
+        if pdf:
+            # LibreOffice runs outside any transaction: this command's session only read the project.
+            session.rollback()
+            engine = get_engine(settings.effective_database_url)
+            records = generate_pack_with_pdf(
+                engine, _id(project), cfg, settings, reuse_identical=not nouvelle_version
+            )
+        else:
+            records = generate_pack(
+                session, _id(project), cfg, settings, reuse_identical=not nouvelle_version
+            )
         folder = project_dir(settings, project.reference)
         out.print(
             f"{len(records)} document(s) pour le projet {project.reference}, dans {folder} :", highlight=False

@@ -1,4 +1,7 @@
-"""``siae projet completer`` and ``siae projet historique``: the facts of stages 1 to 4 from a TOML file."""
+"""``siae projet completer`` and ``siae projet historique``: the facts of stages 1 to 4 from a TOML file.
+
+The dossier stack is imported by these commands only: the « projet » group also serves « lister ».
+"""
 
 from pathlib import Path
 
@@ -8,8 +11,6 @@ from rich.table import Table
 
 from implantation.cli.common import database, fmt, handled, out, parse_id, process_config
 from implantation.cli.projects import CLI_ACTOR, projet_app
-from implantation.dossier_toml import to_toml
-from implantation.services.dossier import complete, history, load_dossier, recorded
 from implantation.services.projects import actor_for, find_project
 
 
@@ -26,6 +27,8 @@ def complete_(
     par: str | None = typer.Option(None, "--par", help="Identifiant de la personne qui saisit"),
 ) -> None:
     """Enregistre tout ou partie des faits des étapes 1 à 4 (tout ou rien ; chaque modification est journalisée)."""
+    from implantation.services.dossier import complete, load_dossier
+
     with handled():
         path = Path(fichier)
         dossier = load_dossier(path)
@@ -50,6 +53,8 @@ def complete_(
 @projet_app.command("historique")
 def history_(projet: str = typer.Argument(..., help="Référence ou identifiant du projet")) -> None:
     """Journal des modifications des faits du projet : qui, quelle clé, ancienne et nouvelle valeur, quand."""
+    from implantation.services.dossier import history
+
     with handled():
         with database() as session:
             project = find_project(session, projet)
@@ -75,6 +80,9 @@ def history_(projet: str = typer.Argument(..., help="Référence ou identifiant 
 @projet_app.command("dossier")
 def export(projet: str = typer.Argument(..., help="Référence ou identifiant du projet")) -> None:
     """Affiche les faits enregistrés au format du dossier TOML (à modifier puis « completer »)."""
+    from implantation.dossier_toml import to_toml
+    from implantation.services.dossier import recorded
+
     with handled():
         with database() as session:
             text = to_toml(recorded(session, find_project(session, projet)))

@@ -3,7 +3,7 @@
 import typer
 
 from implantation.cli.common import database, fail, handled, out
-from implantation.db.journal import Verification, verify
+from implantation.db.journal import Verification, legacy_digests, verify
 
 journal_app = typer.Typer(
     name="journal",
@@ -16,6 +16,12 @@ journal_app = typer.Typer(
 def _verified() -> Verification:
     with database() as session:
         return verify(session.connection())
+
+
+def _before_reseal(digest: str) -> bool:
+    """A digest published before revision 0008 re-sealed the chain with more fields."""
+    with database() as session:
+        return digest in legacy_digests(session.connection())
 
 
 def head_line(result: Verification) -> str:
@@ -36,7 +42,8 @@ def verifier(
         result = _verified()
         if not result.ok:
             fail(f"journal altéré : {result.problem}.")
-        if empreinte is not None and empreinte.strip().lower() not in result.digests:
+        published = (empreinte or "").strip().lower()
+        if empreinte is not None and published not in result.digests and not _before_reseal(published):
             fail(
                 f"l'empreinte « {empreinte.strip()[:64]} » ne figure plus dans la chaîne : "
                 "le journal a été réécrit depuis sa publication."

@@ -1,6 +1,7 @@
 """``siae projet …``: create, list, follow and abandon implantation projects."""
 
 from datetime import date
+from typing import TYPE_CHECKING
 
 import typer
 from rich.markup import escape
@@ -25,6 +26,9 @@ from implantation.services.projects import (
     timeline,
 )
 from implantation.services.referential import check_text
+
+if TYPE_CHECKING:
+    from implantation.deadlines import StageDeadlineState
 
 projet_app = typer.Typer(
     help="Projets d'implantation : création, suivi, chronologie, abandon.", no_args_is_help=True
@@ -62,8 +66,13 @@ def timeline_table(session: Session, cfg: ProcessConfig, project: ImplantationPr
         ("Échéance", "left"),
         ("Clôturée le", "left"),
         ("Retard (j)", "right"),
+        ("Rappels, relances", "left"),
     ):
         table.add_column(column, justify=justify)  # type: ignore[arg-type]
+    from implantation.deadlines import deadline_state  # here: the other commands never pay for it
+
+    assert project.id is not None
+    sent = {state.stage: state for state in deadline_state(session, project.id, today)}
     for row in timeline(session, cfg, project, today):
         due = fmt(row.due_on)
         if row.moved_from is not None:
@@ -89,8 +98,23 @@ def timeline_table(session: Session, cfg: ProcessConfig, project: ImplantationPr
             due,
             fmt(row.closed_on),
             _late(row.late_days),
+            _reminders(sent.get(row.stage)),
         )
     return table
+
+
+def _reminders(state: "StageDeadlineState | None") -> str:
+    """What the daily sweep sent for the stage's current attempt: reminders, then escalations."""
+    if state is None or not (state.reminders_sent or state.escalations_sent):
+        return "—"
+    lines = []
+    if state.reminders_sent:
+        lines.append(f"{state.reminders_sent} rappel(s)")
+    if state.escalations_sent:
+        last = f" (n° {state.last_escalation_number}" if state.last_escalation_number else " ("
+        when = state.last_escalation_at.date() if state.last_escalation_at else None
+        lines.append(f"{state.escalations_sent} relance(s){last} le {fmt(when)})")
+    return "\n".join(lines)
 
 
 @projet_app.command("creer")

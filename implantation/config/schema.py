@@ -516,6 +516,13 @@ class ProcessConfig(Strict):
         """The stage that opens when ``number`` is approved; ``None`` after the last one (launch)."""
         return number + 1 if number < self.last_stage else None
 
+    def overridable(self, number: int) -> list[str]:
+        """What the stage requires that its pilot may approve without, by a motivated override
+        (``derogation_pilote``): « copil », « livrables », or nothing."""
+        spec = self.stage(number)
+        required = {"copil": spec.copil is not None and spec.copil.min > 0, "livrables": bool(spec.livrables)}
+        return [kind for kind in self.stages.derogation_pilote if required[kind]]
+
     def has(self, number: int, kind: DecisionKind) -> bool:
         """Is ``kind`` decided at the gate of stage ``number``?"""
         return any(decision.id == kind.value for decision in self.stage(number).decisions)

@@ -60,6 +60,9 @@ COVERED: dict[str, tuple[str, ...]] = {
         "actor_role",
         "reason",
         "idempotency_key",
+        # Where an accepted decision led: a replay trusts them to name the run the decision started.
+        "next_stage",
+        "next_attempt",
         "at",
     ),
     "document": (
@@ -97,6 +100,12 @@ LABELS = {
     "montant": "montant",
     "montant_verification": "vérification de montant",
 }
+# The encoding before revision ``0008_journal_chain``, which re-sealed the chain with the fields above: a
+# head digest published before it is still found by :func:`legacy_digests`.
+LEGACY_COVERED: dict[str, tuple[str, ...]] = {
+    **COVERED,
+    "transition_log": tuple(n for n in COVERED["transition_log"] if n not in ("next_stage", "next_attempt")),
+}
 
 
 class JournalError(RuntimeError):
@@ -116,9 +125,15 @@ def _value(value: Any) -> Any:
     return value
 
 
-def link_digest(table: str, seq: int, prev: str, fields: Mapping[str, Any]) -> str:
+def link_digest(
+    table: str,
+    seq: int,
+    prev: str,
+    fields: Mapping[str, Any],
+    covered: Mapping[str, tuple[str, ...]] = COVERED,
+) -> str:
     """SHA-256 of the canonical JSON of one link: table, rank, previous digest and covered fields."""
-    payload = {"t": table, "n": seq, "p": prev, "f": {name: _value(fields[name]) for name in COVERED[table]}}
+    payload = {"t": table, "n": seq, "p": prev, "f": {name: _value(fields[name]) for name in covered[table]}}
     encoded = json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     return hashlib.sha256(encoded.encode("utf-8")).hexdigest()
 
@@ -201,6 +216,15 @@ class Verification:
     head_at: datetime | None
     problem: str | None = None
     digests: frozenset[str] = frozenset()
+    broken: Link | None = None  # the link the problem names, when it names one
+
+    @property
+    def broken_project_id(self) -> int | None:
+        """The project of the link the problem names (a signature's through its document), if known."""
+        if self.broken is None:
+            return None
+        value = self.broken.fields.get("project_id")
+        return value if isinstance(value, int) else None
 
     @property
     def ok(self) -> bool:
@@ -219,38 +243,76 @@ def _links(conn: Connection) -> list[Link]:
     return links
 
 
-def _walk(chained: Sequence[Link], head: tuple[int, str, datetime | None]) -> str | None:
-    """The first link that does not fit, in chain order, as a French sentence; None when all fit."""
+def _walk(chained: Sequence[Link], head: tuple[int, str, datetime | None]) -> tuple[str, Link | None] | None:
+    """The first link that does not fit, in chain order, as a French sentence and the link it names;
+    None when all fit."""
     expected, prev, last = 1, GENESIS, None
     for link in chained:
         assert link.seq is not None
         if link_digest(link.table, link.seq, link.prev or "", link.fields) != link.digest:
-            return f"{link.label} modifiée ou insérée : son empreinte ne correspond pas à son contenu"
+            return f"{link.label} modifiée ou insérée : son empreinte ne correspond pas à son contenu", link
         if link.seq > expected:
             where = f"après {last.label}" if last else "au début de la chaîne"
-            return f"maillon(s) {expected} à {link.seq - 1} supprimé(s) {where}, avant {link.label}"
+            return f"maillon(s) {expected} à {link.seq - 1} supprimé(s) {where}, avant {link.label}", link
         if link.seq < expected or link.prev != prev:
             before = last.label if last else "le début de la chaîne"
-            return f"{link.label} insérée, ou {before} réécrite : la chaîne est rompue entre les deux"
+            return f"{link.label} insérée, ou {before} réécrite : la chaîne est rompue entre les deux", link
         expected, prev, last = expected + 1, link.digest or "", link
     seq, digest, _at = head
     if seq >= expected:
         where = f"après {last.label}" if last else "au début de la chaîne"
-        return f"maillon(s) {expected} à {seq} supprimé(s) en fin de chaîne, {where}"
+        return f"maillon(s) {expected} à {seq} supprimé(s) en fin de chaîne, {where}", last
     if seq != expected - 1 or digest != prev:
-        return f"la tête du journal (maillon {seq}) ne correspond pas au dernier maillon ({expected - 1})"
+        return (
+            f"la tête du journal (maillon {seq}) ne correspond pas au dernier maillon ({expected - 1})",
+            last,
+        )
     return None
+
+
+def _chained(links: Sequence[Link]) -> list[Link]:
+    return sorted((x for x in links if x.seq is not None), key=lambda x: (x.seq, x.table, x.id))
 
 
 def verify(conn: Connection) -> Verification:
     """Recompute the whole chain; the problem names the first row changed, inserted or removed."""
     links = _links(conn)
-    chained = sorted((x for x in links if x.seq is not None), key=lambda x: (x.seq, x.table, x.id))
+    chained = _chained(links)
     head = _head(conn)
-    problem = _walk(chained, head)
-    if problem is None:
+    found = _walk(chained, head)
+    if found is None:
         loose = sorted((x for x in links if x.seq is None), key=lambda x: (x.table, x.id))
         if loose:
-            problem = f"{loose[0].label} insérée hors de la chaîne"
+            found = f"{loose[0].label} insérée hors de la chaîne", loose[0]
+    problem, broken = found if found is not None else (None, None)
+    if broken is not None and broken.table == "signature":
+        broken = _with_project(conn, broken)
     digests = frozenset(x.digest for x in chained if x.digest)
-    return Verification(len(chained), head[1], head[2], problem, digests)
+    return Verification(len(chained), head[1], head[2], problem, digests, broken)
+
+
+def _with_project(conn: Connection, signature: Link) -> Link:
+    table = DocumentRecord.__table__  # type: ignore[attr-defined]
+    project_id = conn.execute(
+        select(table.c.project_id).where(table.c.id == signature.fields.get("document_id"))
+    ).scalar_one_or_none()
+    return Link(
+        signature.table,
+        signature.id,
+        signature.seq,
+        signature.prev,
+        signature.digest,
+        {**signature.fields, "project_id": project_id},
+    )
+
+
+def legacy_digests(conn: Connection) -> frozenset[str]:
+    """The digests the chain had under the encoding before revision ``0008_journal_chain`` (without
+    ``next_stage`` and ``next_attempt``), recomputed from the rows: a head digest published before that
+    revision is found here as long as the fields it covered were not rewritten."""
+    digests, prev = set(), GENESIS
+    for link in _chained(_links(conn)):
+        assert link.seq is not None
+        prev = link_digest(link.table, link.seq, prev, link.fields, LEGACY_COVERED)
+        digests.add(prev)
+    return frozenset(digests)

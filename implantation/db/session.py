@@ -31,6 +31,30 @@ def make_engine(url: str) -> Engine:
     return create_engine(url, pool_pre_ping=True)
 
 
+UNCOMMITTED = "siae_uncommitted_writes"
+
+
+@event.listens_for(Session, "after_flush")
+def _mark_written(session: Session, _context: Any) -> None:
+    session.info[UNCOMMITTED] = True
+
+
+@event.listens_for(Session, "after_commit")
+@event.listens_for(Session, "after_rollback")
+def _mark_settled(session: Session) -> None:
+    session.info.pop(UNCOMMITTED, None)
+
+
+def has_uncommitted_writes(session: Session) -> bool:
+    """Writes flushed or pending in ``session`` since its last commit or rollback.
+
+    For the functions that write through a connection of their own and must not decide, behind their
+    caller's back, when the caller's transaction ends (see ``notifications.mailer.send_once``).
+    """
+    pending = session.new or session.deleted or any(session.is_modified(obj) for obj in session.dirty)
+    return bool(pending) or bool(session.info.get(UNCOMMITTED))
+
+
 @lru_cache
 def get_engine(url: str | None = None) -> Engine:
     if url is None:

@@ -4,10 +4,13 @@ Autoescape is on and undefined names fail, so « & < > » and « {{ … }} » ty
 and a tag that the context does not fill stops the rendering instead of leaving a blank.
 """
 
+import contextlib
 import hashlib
 import json
+import os
 import re
 import shutil
+import signal
 import subprocess
 import tempfile
 from datetime import UTC, datetime
@@ -128,11 +131,19 @@ def find_soffice(configured: str | None) -> str | None:
 
 
 def convert_to_pdf(soffice: str, docx_files: list[Path], timeout: float = 300) -> list[Path]:
-    """One soffice process for the whole pack, with a private profile so concurrent runs do not collide."""
+    """One soffice process for the whole pack, with a private profile so concurrent runs do not collide.
+
+    The PDFs are written to a private directory, then moved beside their DOCX: a conversion running at
+    the same time never sees a half-written file. soffice leads a process group of its own, all of which
+    is killed past ``timeout``: no LibreOffice process outlives the conversion.
+    """
     if not docx_files:
         return []
-    outdir = docx_files[0].parent
-    with tempfile.TemporaryDirectory(prefix="siae-lo-") as profile:
+    folder = docx_files[0].parent
+    with (
+        tempfile.TemporaryDirectory(prefix="siae-lo-") as profile,
+        tempfile.TemporaryDirectory(prefix=".pdf-", dir=folder) as outdir,
+    ):
         cmd = [
             soffice,
             f"-env:UserInstallation={Path(profile).as_uri()}",
@@ -141,23 +152,39 @@ def convert_to_pdf(soffice: str, docx_files: list[Path], timeout: float = 300) -
             "--convert-to",
             PDFA_FILTER,
             "--outdir",
-            str(outdir),
+            outdir,
             *[str(f) for f in docx_files],
         ]
+        process = subprocess.Popen(
+            cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True
+        )
         try:
-            result = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, check=False)
+            stdout, stderr = process.communicate(timeout=timeout)
         except subprocess.TimeoutExpired:
+            _end_group(process)
             raise LibreOfficeError(
                 f"LibreOffice n'a pas terminé la conversion en PDF en {timeout:.0f} secondes."
             ) from None
-    pdfs = [f.with_suffix(".pdf") for f in docx_files]
-    missing = [p.name for p in pdfs if not p.exists()]
-    if missing:
-        detail = (result.stderr or result.stdout).strip()[-500:]
-        raise LibreOfficeError(
-            f"LibreOffice n'a pas produit : {', '.join(missing)} (code {result.returncode}). {detail}".strip()
-        )
+        finally:
+            _end_group(process)
+        made = [Path(outdir) / f.with_suffix(".pdf").name for f in docx_files]
+        missing = [p.name for p in made if not p.exists()]
+        if missing:
+            detail = (stderr or stdout).strip()[-500:]
+            raise LibreOfficeError(
+                f"LibreOffice n'a pas produit : {', '.join(missing)} (code {process.returncode}). {detail}".strip()
+            )
+        pdfs = [f.with_suffix(".pdf") for f in docx_files]
+        for source, target in zip(made, pdfs, strict=True):
+            source.replace(target)
     return pdfs
+
+
+def _end_group(process: subprocess.Popen[str]) -> None:
+    """Kill what remains of soffice's process group (a helper it started), then reap soffice."""
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGKILL)
+    process.communicate()
 
 
 def template_paths(template: Path) -> set[str]:

@@ -1,10 +1,14 @@
-"""Stage-5 pack generation, versions and signatures; every function takes a Session, the caller commits.
+"""Stage-5 pack generation, versions and signatures; the functions take a Session and the caller commits,
+except :func:`generate_pack_with_pdf`, which runs its own short transactions around LibreOffice.
 
 Versions: each (project, kind, opérateur) has numbered versions, each its own file. A version with any
 signature is never rewritten: new content always makes a new version. Resumption: with
 ``reuse_identical`` (the default), :func:`ensure_document` returns the latest version untouched when it is
 an unsigned draft whose content checksum (template bytes + context data) equals the new one and whose file
 is still on disk, so a flow replayed after a crash creates no duplicate.
+
+PDFs: :func:`generate_pack_with_pdf` commits the DOCX versions, converts them with no transaction open, then
+records the PDFs: LibreOffice never holds the journal's lock, which every decision needs.
 
 Two generations at once: each first locks the project row (:func:`lock_project`), so the second counts
 the versions once the first has committed; each renders to a temporary file of its own, inserts its
@@ -20,12 +24,14 @@ from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel
+from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select, update
 
 from implantation import dates
 from implantation.config.schema import ProcessConfig
 from implantation.db.models import DocumentRecord, ImplantationProject, Operateur, SignatureRecord
+from implantation.db.session import session_scope
 from implantation.documents import render
 from implantation.documents.builders import (
     DocumentDataError,
@@ -218,12 +224,11 @@ def generate_pack(
     project_id: int,
     cfg: ProcessConfig,
     settings: Settings,
-    with_pdf: bool = False,
     *,
     reuse_identical: bool = True,
 ) -> list[DocumentRecord]:
-    """The stage-5 pack as DOCX (and PDF); refuses before writing anything if data or LibreOffice is missing."""
-    soffice = pdf_converter(settings) if with_pdf else None
+    """The stage-5 pack as DOCX; refuses before writing anything if data is missing. The PDFs are made
+    outside the caller's transaction: :func:`generate_pack_with_pdf`."""
     project = session.get(ImplantationProject, project_id)
     if project is None:
         raise DomainError(f"Projet introuvable : identifiant {project_id}.", field="projet")
@@ -232,16 +237,75 @@ def generate_pack(
         ensure_document(session, project, item, settings, reuse_identical=reuse_identical)[0]
         for item in items
     ]
-    if soffice is not None:
-        folder = project_dir(settings, project.reference)
-        todo = [r for r in records if r.pdf_filename is None or not (folder / r.pdf_filename).exists()]
-        pdfs = render.convert_to_pdf(soffice, [folder / r.filename for r in todo])
-        for record, pdf in zip(todo, pdfs, strict=True):
-            record.pdf_filename = pdf.name
-            record.pdf_sha256 = render.file_sha256(pdf)
-            session.add(record)
     session.flush()
     return records
+
+
+@dataclass(frozen=True)
+class PdfJob:
+    """One DOCX to convert, as its row recorded it when the row was committed."""
+
+    document_id: int
+    docx: Path
+    sha256: str
+
+
+def pdf_jobs(settings: Settings, reference: str, records: list[DocumentRecord]) -> list[PdfJob]:
+    """The documents whose PDF is not recorded, or no longer on disk."""
+    folder = project_dir(settings, reference)
+    return [
+        PdfJob(record.id, folder / record.filename, record.sha256)
+        for record in records
+        if record.id is not None
+        and (record.pdf_filename is None or not (folder / record.pdf_filename).exists())
+    ]
+
+
+def record_pdfs(session: Session, converted: list[tuple[PdfJob, Path]]) -> None:
+    """Record the PDFs made from the DOCX files; the PDF is not part of the journal's chain (it derives
+    from the DOCX, which is), so this short transaction takes no lock of the journal."""
+    for job, pdf in converted:
+        record = session.get(DocumentRecord, job.document_id)
+        if record is None or record.sha256 != job.sha256:
+            continue  # not the file that was converted: left for the next conversion
+        record.pdf_filename = pdf.name
+        record.pdf_sha256 = render.file_sha256(pdf)
+        session.add(record)
+    session.flush()
+
+
+def generate_pack_with_pdf(
+    engine: Engine,
+    project_id: int,
+    cfg: ProcessConfig,
+    settings: Settings,
+    *,
+    reuse_identical: bool = True,
+) -> list[DocumentRecord]:
+    """The pack as DOCX and PDF/A, in three steps so that LibreOffice (up to minutes) never runs inside a
+    transaction: the DOCX rows are committed (they extend the journal, whose lock every decision needs),
+    the files are converted with no transaction open, then the PDFs are recorded in a short transaction.
+
+    Refuses before writing anything if LibreOffice or data is missing. Interrupted after the first step,
+    the DOCX stand; the next generation reuses them and converts what has no PDF.
+    """
+    soffice = pdf_converter(settings)
+    with session_scope(engine) as session:
+        records = generate_pack(session, project_id, cfg, settings, reuse_identical=reuse_identical)
+        reference = project_reference(session, project_id)
+        jobs = pdf_jobs(settings, reference, records)
+        ids = [record.id for record in records]
+    pdfs = render.convert_to_pdf(soffice, [job.docx for job in jobs])
+    with session_scope(engine) as session:
+        record_pdfs(session, list(zip(jobs, pdfs, strict=True)))
+        return [session.get(DocumentRecord, record_id) for record_id in ids]  # type: ignore[misc]
+
+
+def project_reference(session: Session, project_id: int) -> str:
+    project = session.get(ImplantationProject, project_id)
+    if project is None:
+        raise DomainError(f"Projet introuvable : identifiant {project_id}.", field="projet")
+    return project.reference
 
 
 def _status(cfg: ProcessConfig, record: DocumentRecord, signed_roles: set[Role]) -> DocumentStatus:

@@ -11,6 +11,7 @@ from sqlmodel import Session, col, func, select
 from implantation.config.schema import ProcessConfig
 from implantation.dates import fr_datetime
 from implantation.db.models import ImplantationProject, NotificationRecord, Person, TransitionLog
+from implantation.enums import StageStatus
 from implantation.keys import stage_attempt_key
 from implantation.notifications.context import approval_request_context, base_context
 from implantation.notifications.mailer import MailKind, send_once
@@ -38,6 +39,7 @@ def send_approval_requests(
     for person in decider_persons(session, cfg, project, stage):
         assert person.id is not None
         code = gate_codes.current_code(session, secret, project.id, stage, person.id, key)
+        session.commit()  # each e-mail's claim is written by a session of its own
         record = send_once(
             session,
             settings,
@@ -61,11 +63,19 @@ def resend_code(
     stage: int,
     email: str,
     link: str | None = None,
+    *,
+    requested_by: str,
 ) -> Person:
-    """Send ``email`` its code for the open gate of ``stage``, and log that it was sent (not the code)."""
+    """Send ``email`` its code for the open gate of ``stage``, and log that it was sent (not the code).
+
+    Called inside a run (deployment ``renvoyer-code``): the secret is where runs execute. ``requested_by``
+    says in the journal where the request came from."""
     assert project.id is not None
     record = get_stage(session, project.id, stage)
-    if record.status.value != "en_cours":
+    if record.status not in (
+        StageStatus.OPEN,
+        StageStatus.SUSPENDED,
+    ):  # a suspended gate awaits « reprendre »
         raise DomainError(
             f"Étape {stage} : aucune décision attendue (« {record.status.label} »), aucun code à renvoyer.",
             field="etape",
@@ -96,12 +106,13 @@ def resend_code(
         project_id=project.id,
         stage=stage,
         transition=gate_codes.RESENT,
-        actor_label="Pilote (ligne de commande)",
+        actor_label=requested_by[:200],
         reason=f"code de décision de l'étape {stage} (tentative {record.attempt}) renvoyé à {person.email}",
     )
     session.add(row)
     session.flush()
     context = {**base_context(session, cfg, project, stage, link), "code": code}
+    session.commit()  # the log row stands before the e-mail goes (its claim has a session of its own)
     send_once(
         session,
         settings,
@@ -136,6 +147,7 @@ def send_lock_alert(
         "essais": gate_codes.MAX_WRONG_CODES,
         "jusqu_au": fr_datetime(until),
     }
+    session.commit()  # the e-mail's claim is written by a session of its own
     sent = send_once(
         session,
         settings,

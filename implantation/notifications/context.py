@@ -14,7 +14,14 @@ from sqlmodel import Session
 
 from implantation.config.schema import DecisionKind, ProcessConfig
 from implantation.dates import days_late
-from implantation.db.models import Establishment, ImplantationProject, Person, Siae, StageRecord
+from implantation.db.models import (
+    Establishment,
+    ImplantationProject,
+    Person,
+    Siae,
+    StageRecord,
+    TransitionLog,
+)
 from implantation.enums import Decision
 from implantation.services.workflow import get_stage
 
@@ -172,6 +179,27 @@ def decision_context(
         else None,
     }
     return context
+
+
+def logged_decision_context(
+    session: Session, cfg: ProcessConfig, project: ImplantationProject, row: TransitionLog, lien: str | None
+) -> dict[str, Any]:
+    """The decision e-mail as the decision was logged: a send-back names the stage its row says it reopened,
+    not the project's current stage, which may have moved on by the time the e-mail goes (a replay)."""
+    assert row.stage is not None
+    decision = Decision(row.transition)  # type: ignore[call-arg]  # the enum's lookup by value
+    return decision_context(
+        session,
+        cfg,
+        project,
+        row.stage,
+        decision=decision,
+        author=row.actor_label,
+        decided_at=row.at,
+        reason=row.reason,
+        target_stage=row.next_stage if decision == Decision.SEND_BACK else None,
+        lien=lien,
+    )
 
 
 def drafts_context(

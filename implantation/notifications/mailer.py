@@ -18,7 +18,9 @@ marks the record sent, again in a short transaction. So:
   fold such a duplicate.
 
 The claim is committed on its own connection, so the caller's session must not hold uncommitted writes
-when it calls :func:`send_once` (on SQLite they would hold the lock the claim needs).
+when it calls :func:`send_once` (on SQLite they would hold the lock the claim needs, and what the e-mail
+reports must be committed before it goes): the caller commits them first, and :func:`send_once` refuses
+to run otherwise rather than end the caller's transaction behind its back.
 """
 
 import hashlib
@@ -47,6 +49,7 @@ from implantation.db.models import (
     OperateurIdentity,
     utcnow,
 )
+from implantation.db.session import has_uncommitted_writes
 from implantation.enums import LabelledEnum
 from implantation.settings import Settings
 
@@ -99,6 +102,7 @@ class MailKind(LabelledEnum):
     GATE_LOCKED = "porte_verrouillee", "Décision bloquée (codes erronés)"
     NATIONAL_OVERVIEW = "tableau_national", "Tableau national"
     AVENANT = "avenant_cep", "Avenant dû aux CEP (nouveau SMIC)"
+    JOURNAL_ALTERED = "journal_altere", "Journal des décisions altéré"
 
 
 @dataclass(frozen=True)
@@ -359,10 +363,11 @@ def send_composed_once(
     only if the mail is still to send); ``project_id`` is None for a mail about every project."""
     if len(dedup_key) > 200:
         raise MailError(f"Clé de déduplication trop longue ({len(dedup_key)} caractères, 200 au plus).")
-    # What the e-mail reports (a decision, a re-sent code) is committed before it goes: the claim below is
-    # written by a session of its own, which the caller's pending writes would otherwise block (SQLite) or
-    # hide (a project not yet visible to another transaction).
-    session.commit()
+    if has_uncommitted_writes(session):
+        raise RuntimeError(
+            f"send_once({dedup_key}) called with uncommitted writes: the caller commits what the e-mail "
+            "reports before it goes (the claim is written by a session of its own)."
+        )
     existing = already_sent(session, dedup_key)
     if existing is not None and not existing.pending:
         logger.info("Courriel %s déjà envoyé (clé %s) : rien à faire.", kind.value, dedup_key)

@@ -85,6 +85,7 @@ def send_overview(
     recipients = atigip_addresses(session)
     if not recipients:
         return []
+    session.commit()  # the e-mail's claim is written by a session of its own
     record = send_composed_once(
         session,
         settings,

@@ -13,8 +13,7 @@ from sqlmodel import Session
 from implantation.calendar import add_working_days, working_days_between
 from implantation.db.models import ImplantationProject, StageRecord, TransitionLog
 from implantation.enums import Decision
-from implantation.services.decisions import DecisionRequest
-from implantation.services.workflow import Actor, _departement, _move_stage
+from implantation.services.workflow import Actor, departement_of, move_stage
 from implantation.transitions import StageTransition
 
 
@@ -23,13 +22,16 @@ def apply(
     project: ImplantationProject,
     record: StageRecord,
     actor: Actor,
-    request: DecisionRequest,
+    decision: Decision,
+    reason: str | None,
     today: date,
+    key: str | None = None,
 ) -> TransitionLog:
-    """The decision's log row (the caller records what followed it there)."""
-    if request.decision == Decision.SUSPEND:
-        return suspend_stage(session, project, record, actor, request.reason or "", today, request.key)
-    return resume_stage(session, project, record, actor, request.reason, today, request.key)[0]
+    """« suspendre » or « reprendre » taken at the gate; the decision's log row (the caller records what
+    followed it there)."""
+    if decision == Decision.SUSPEND:
+        return suspend_stage(session, project, record, actor, reason or "", today, key)
+    return resume_stage(session, project, record, actor, reason, today, key)[0]
 
 
 def suspend_stage(
@@ -42,7 +44,7 @@ def suspend_stage(
     key: str | None = None,
 ) -> TransitionLog:
     """Stop the stage's clock: it waits on the other party, so no reminder or escalation runs."""
-    row = _move_stage(session, project, record, StageTransition.SUSPEND, actor, reason, key)
+    row = move_stage(session, project, record, StageTransition.SUSPEND, actor, reason, key)
     record.suspended_on = today
     return row
 
@@ -63,7 +65,7 @@ def resume_stage(
 ) -> tuple[TransitionLog, int]:
     """Restart the clock; the due date moves by the working days stopped (in the log's reason too)."""
     assert record.suspended_on is not None
-    departement = _departement(session, project)
+    departement = departement_of(session, project)
     days = stopped_working_days(record.suspended_on, today, departement)
     before = record.due_on
     if before is not None:
@@ -75,7 +77,7 @@ def resume_stage(
         else f"horloge arrêtée {days} jour(s) ouvré(s)"
     )
     text = f"{reason.strip()} — {moved}" if reason and reason.strip() else moved.capitalize()
-    row = _move_stage(session, project, record, StageTransition.RESUME, actor, text, key)
+    row = move_stage(session, project, record, StageTransition.RESUME, actor, text, key)
     record.suspended_days += days
     record.suspended_on = None
     return row, days

@@ -9,7 +9,7 @@ makes a check and its write one step.
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from sqlmodel import Session, col, select, update
+from sqlmodel import Session, select
 
 from implantation.calendar import launch_date_problems
 from implantation.config.schema import DecisionKind, ProcessConfig
@@ -19,24 +19,24 @@ from implantation.db.models import (
     ImplantationProject,
     Person,
     Siae,
-    StageRecord,
     TransitionLog,
     utcnow,
 )
 from implantation.dossier import Dossier
 from implantation.eligibility import implantation_kind_problem
 from implantation.enums import Decision, ProjectStatus, Role, StageStatus
-from implantation.services import gate_codes, gate_facts
+from implantation.services import clock, gate_codes, gate_facts
 from implantation.services.workflow import (
     SYSTEM,
     Actor,
-    _departement,
-    _log,
-    _move_stage,
+    departement_of,
     get_project,
     get_stage,
     launch,
+    lock_stages,
+    log_transition,
     logged_decision,
+    move_stage,
     open_stage,
     send_back,
 )
@@ -111,7 +111,7 @@ def approver_problems(
         if project.siae_id is None or approver.siae_id != project.siae_id:
             return [f"{approver.full_name} ne représente pas la SIAE retenue pour ce projet"]
         return []
-    departement = _departement(session, project)
+    departement = departement_of(session, project)
     expected = expected_territory(approver.role, departement, cfg.territory)
     if expected is not None and approver.territory != expected:
         return [
@@ -188,7 +188,7 @@ def _log_override(
     if (request.derogation or "").strip():
         missing = gr.approval_requirements(session, cfg, project, request.stage)
         note = gr.override_note(missing, request.derogation or "")
-        _log(session, project, "derogation", actor, stage=request.stage, reason=note)
+        log_transition(session, project, "derogation", actor, stage=request.stage, reason=note)
 
 
 def _selection_problems(session: Session, cfg: ProcessConfig, request: DecisionRequest) -> list[str]:
@@ -232,21 +232,10 @@ def _launch_problems(
 
 
 def lock_stage(session: Session, project_id: int, stage: int) -> None:
-    """Take the stage row for this transaction before reading anything a decision depends on.
-
-    An UPDATE (not a SELECT … FOR UPDATE, which SQLite ignores) locks the row on PostgreSQL and takes the
-    database write lock on SQLite, where Python's driver runs reads outside any transaction until the
-    first write: a second decision at the same gate waits here until the first commits, then reads its
-    outcome. Everything loaded before is expired, so that no stale status is checked.
-    """
-    session.flush()
-    session.execute(
-        update(StageRecord)
-        .where(col(StageRecord.project_id) == project_id, col(StageRecord.stage) == stage)
-        .values(version=col(StageRecord.version) + 1)
-        .execution_options(synchronize_session=False)
-    )
-    session.expire_all()
+    """Take the stage row for this transaction before reading anything a decision depends on (see
+    :func:`workflow.lock_stages`): a second decision at the same gate waits until the first commits, then
+    reads its outcome."""
+    lock_stages(session, project_id, stage)
 
 
 def decide(
@@ -279,7 +268,7 @@ def decide(
         session, secret, project_id, request.stage, allowed, request.code, request.key, now
     )
     if refusal is not None:
-        _log(
+        log_transition(
             session,
             project,
             refusal.transition,
@@ -290,7 +279,7 @@ def decide(
             key=request.key,
         )
         if refusal.locks_until is not None:
-            _log(
+            log_transition(
                 session,
                 project,
                 gate_codes.LOCK,
@@ -305,7 +294,7 @@ def decide(
         session, cfg, project, request
     )
     if problems:
-        _log(
+        log_transition(
             session,
             project,
             f"refus_{request.decision.value}",
@@ -316,11 +305,31 @@ def decide(
             key=request.key,
         )
         return DecisionOutcome(accepted=False, problems=problems)
-    record = get_stage(session, project_id, request.stage)
+    # Nothing is flushed until the decision's row knows where it led: the journal chains a row when it is
+    # flushed, and ``next_stage`` and ``next_attempt`` are part of what it chains.
+    with session.no_autoflush:
+        outcome = _apply(session, cfg, project, request, actor, today)
+    if request.facts is not None and approver is not None:
+        gate_facts.save(session, cfg, project, request.facts, approver, request.stage)
+    session.flush()
+    return outcome
+
+
+def _apply(
+    session: Session,
+    cfg: ProcessConfig,
+    project: ImplantationProject,
+    request: DecisionRequest,
+    actor: Actor,
+    today: date,
+) -> DecisionOutcome:
+    """The accepted decision's state changes and log rows, its row naming the stage and attempt it opened."""
+    assert project.id is not None
+    record = get_stage(session, project.id, request.stage)
     outcome = DecisionOutcome(accepted=True)
     if request.decision == Decision.APPROVE:
         _log_override(session, cfg, project, request, actor)
-        row = _move_stage(
+        row = move_stage(
             session, project, record, StageTransition.APPROVE, actor, request.reason, request.key
         )
         record.closed_on = today
@@ -334,13 +343,11 @@ def decide(
             launch(session, project, request.launch_date or today, actor)
             outcome.launched = True
     elif request.decision == Decision.REJECT:
-        row = _move_stage(
-            session, project, record, StageTransition.REJECT, actor, request.reason, request.key
-        )
+        row = move_stage(session, project, record, StageTransition.REJECT, actor, request.reason, request.key)
     elif request.decision in (Decision.SUSPEND, Decision.RESUME):
-        from implantation.services import clock  # clock builds on this module's helpers
-
-        row = clock.apply(session, project, record, actor, request, today)
+        row = clock.apply(
+            session, project, record, actor, request.decision, request.reason, today, request.key
+        )
     else:
         row, opened = send_back(
             session,
@@ -356,9 +363,6 @@ def decide(
         outcome.next_stage, outcome.next_attempt = opened.stage, opened.attempt
     row.next_stage, row.next_attempt = outcome.next_stage, outcome.next_attempt
     session.add(row)
-    if request.facts is not None and approver is not None:
-        gate_facts.save(session, cfg, project, request.facts, approver, request.stage)
-    session.flush()
     return outcome
 
 

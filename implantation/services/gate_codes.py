@@ -10,7 +10,9 @@ That matters because Prefect keeps each answer, code included, as the run's inpu
 has already been spent.
 
 After ``MAX_WRONG_CODES`` wrong codes at one gate, the gate refuses every answer for ``LOCK_DURATION``
-and the pilot is told; the count starts again after the lock or an accepted decision at that gate.
+and the pilot is told; the count starts again after the lock or an accepted decision at that gate. A code
+that was the person's own for an earlier ask of the same gate is refused too, but is not a wrong try:
+whoever typed it read a genuine e-mail, only not the latest one.
 """
 
 import base64
@@ -25,13 +27,14 @@ from pathlib import Path
 from sqlmodel import Session, col, func, or_, select
 
 from implantation.db.models import Person, StageRecord, TransitionLog
-from implantation.keys import stage_attempt_key
+from implantation.keys import stage_attempt_key, stage_key
 from implantation.services.errors import DomainError
 from implantation.settings import Settings
 
 MAX_WRONG_CODES = 5
 LOCK_DURATION = timedelta(hours=1)
 WRONG_CODE = "refus_code"
+STALE_CODE = "refus_code_perime"
 LOCKED = "refus_porte_verrouillee"
 LOCK = "verrouillage_code"
 RESENT = "renvoi_code"
@@ -42,7 +45,7 @@ def gate_secret(settings: Settings) -> bytes:
     """``SIAE_SECRET_KEY``; for the demo and the tests only, a key generated once under the data directory."""
     if settings.secret_key is not None:
         return settings.secret_key.get_secret_value().encode("utf-8")
-    if not settings.demo:
+    if settings.production:
         raise DomainError(
             "SIAE_SECRET_KEY n'est pas défini : il est obligatoire hors démonstration "
             "(codes de décision envoyés par courriel).",
@@ -52,12 +55,16 @@ def gate_secret(settings: Settings) -> bytes:
 
 
 def _demo_secret(path: Path) -> bytes:
-    """Created atomically (written aside, then linked): concurrent runs all read the same complete key."""
+    """Created atomically (written aside, then linked): concurrent runs all read the same complete key.
+
+    The file is private from its creation (mode 0600 given to ``open``), never readable by others for a
+    moment before a ``chmod``."""
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
         aside = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}")
-        aside.write_text(secrets.token_urlsafe(32), encoding="ascii")
-        aside.chmod(0o600)
+        descriptor = os.open(aside, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(descriptor, "w", encoding="ascii") as key:
+            key.write(secrets.token_urlsafe(32))
         try:
             os.link(aside, path)
         except FileExistsError:
@@ -161,6 +168,16 @@ def code_refusal(
         return None
     if code_matches(current_code(session, secret, project_id, stage, approver.id, key), code):
         return None
+    if any(
+        code_matches(gate_code(secret, earlier, approver.id), code)
+        for earlier in _earlier_asks(session, project_id, stage, key)
+    ):
+        return CodeRefusal(
+            STALE_CODE,
+            f"le code saisi par {approver.email} valait pour une demande précédente de cette décision, "
+            "remplacée depuis (il ne compte pas comme un code erroné) ; un nouveau code personnel vient "
+            "d'être envoyé à chaque personne habilitée : saisir celui du dernier courriel",
+        )
     tries = wrong_codes(session, project_id, stage) + 1
     if not (code or "").strip():
         problem = f"le code reçu par courriel par {approver.email} n'est pas renseigné"
@@ -175,6 +192,24 @@ def code_refusal(
         WRONG_CODE,
         problem + " ; un nouveau code personnel vient d'être envoyé à chaque personne habilitée",
     )
+
+
+def _earlier_asks(session: Session, project_id: int, stage: int, key: str | None) -> list[str]:
+    """The keys of the asks of this gate already answered (every attempt): each answer moved the gate on."""
+    if key is None:
+        return []
+    prefix = stage_key(project_id, stage) + "-"
+    return [
+        earlier
+        for earlier in session.exec(
+            select(TransitionLog.idempotency_key).where(
+                TransitionLog.project_id == project_id,
+                TransitionLog.stage == stage,
+                col(TransitionLog.idempotency_key).startswith(prefix),
+            )
+        )
+        if earlier is not None and earlier != key
+    ]
 
 
 def _when(moment: datetime) -> str:

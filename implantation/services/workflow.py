@@ -4,7 +4,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import date
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col, select, update
 
 from implantation.calendar import stage_due_date
 from implantation.config.schema import ProcessConfig
@@ -41,7 +41,7 @@ class Actor:
 SYSTEM = Actor(label="Système")
 
 
-def _log(
+def log_transition(
     session: Session,
     project: ImplantationProject,
     transition: str,
@@ -101,13 +101,13 @@ def last_reopen_reason(session: Session, project_id: int, stage: int) -> str | N
     return row.reason if row else None
 
 
-def _departement(session: Session, project: ImplantationProject) -> str:
+def departement_of(session: Session, project: ImplantationProject) -> str:
     establishment = session.get(Establishment, project.establishment_id)
     assert establishment is not None
     return establishment.departement
 
 
-def _move_stage(
+def move_stage(
     session: Session,
     project: ImplantationProject,
     record: StageRecord,
@@ -120,7 +120,7 @@ def _move_stage(
         new = apply_stage(transition, record.status, reason)
     except TransitionError as exc:
         raise DomainError(f"Étape {record.stage} : {exc}", field="etape") from None
-    row = _log(
+    row = log_transition(
         session,
         project,
         transition.value,
@@ -147,10 +147,10 @@ def open_stage(
     transition: StageTransition = StageTransition.OPEN,
 ) -> StageRecord:
     record = get_stage(session, project.id, number)  # type: ignore[arg-type]
-    _move_stage(session, project, record, transition, actor, reason)
+    move_stage(session, project, record, transition, actor, reason)
     record.opened_on = today
     record.closed_on = None
-    record.due_on = stage_due_date(today, cfg.stage(number).duree_mois.max, _departement(session, project))
+    record.due_on = stage_due_date(today, cfg.stage(number).duree_mois.max, departement_of(session, project))
     record.attempt += 1
     record.suspended_on = None
     record.suspended_days = 0
@@ -213,7 +213,7 @@ def create_project(
     project.reference = _reference(started_on.year, project.id)  # type: ignore[arg-type]
     status = apply_project(ProjectTransition.CREATE, None)
     project.status = status
-    _log(session, project, ProjectTransition.CREATE.value, actor, to_state=status.value, key=key)
+    log_transition(session, project, ProjectTransition.CREATE.value, actor, to_state=status.value, key=key)
     for number in cfg.stage_numbers:
         session.add(StageRecord(project_id=project.id, stage=number))  # type: ignore[arg-type]
     session.flush()
@@ -245,7 +245,7 @@ def send_back(
     for number in range(from_stage, to_stage, -1):
         record = get_stage(session, project.id, number)  # type: ignore[arg-type]
         if record.status in (StageStatus.OPEN, StageStatus.VALIDATED):
-            row = _move_stage(
+            row = move_stage(
                 session,
                 project,
                 record,
@@ -267,7 +267,7 @@ def launch(session: Session, project: ImplantationProject, launch_on: date, acto
         status = apply_project(ProjectTransition.LAUNCH, project.status)
     except TransitionError as exc:
         raise DomainError(str(exc), field="projet") from None
-    _log(
+    log_transition(
         session,
         project,
         ProjectTransition.LAUNCH.value,
@@ -280,15 +280,39 @@ def launch(session: Session, project: ImplantationProject, launch_on: date, acto
     session.add(project)
 
 
+def lock_stages(session: Session, project_id: int, stage: int | None = None) -> None:
+    """Take the project's stage rows (or one of them) for this transaction before reading what depends on them.
+
+    An UPDATE (not a SELECT … FOR UPDATE, which SQLite ignores) locks the rows on PostgreSQL and takes the
+    database write lock on SQLite, where Python's driver runs reads outside any transaction until the
+    first write: a decision and an abandonment of the same project wait for each other, and the second
+    reads what the first committed. Everything loaded before is expired, so that no stale status is
+    checked.
+    """
+    session.flush()
+    query = update(StageRecord).where(col(StageRecord.project_id) == project_id)
+    if stage is not None:
+        query = query.where(col(StageRecord.stage) == stage)
+    session.execute(
+        query.values(version=col(StageRecord.version) + 1).execution_options(synchronize_session=False)
+    )
+    session.expire_all()
+
+
 def abandon(session: Session, project: ImplantationProject, reason: str, actor: Actor) -> None:
+    """Abandon the project; its stage rows are locked first, so that a decision being taken at one of its
+    gates either commits before (and its stage is left as it decided) or sees the project abandoned."""
+    assert project.id is not None
+    lock_stages(session, project.id)
+    session.refresh(project)
     try:
         status = apply_project(ProjectTransition.ABANDON, project.status, reason)
     except TransitionError as exc:
         raise DomainError(str(exc), field="motif") from None
     for record in session.exec(select(StageRecord).where(StageRecord.project_id == project.id)):
         if record.status in (StageStatus.PENDING, StageStatus.OPEN, StageStatus.SUSPENDED):
-            _move_stage(session, project, record, StageTransition.CANCEL, actor, reason)
-    _log(
+            move_stage(session, project, record, StageTransition.CANCEL, actor, reason)
+    log_transition(
         session,
         project,
         ProjectTransition.ABANDON.value,
@@ -309,7 +333,7 @@ def log_run_cancelled(
 ) -> TransitionLog:
     """An abandoned project's waiting stage run was cancelled on the orchestrator: who did it, and which."""
     project = get_project(session, project_id)
-    return _log(
+    return log_transition(
         session,
         project,
         RUN_CANCELLED,

@@ -15,11 +15,12 @@ from typer.testing import CliRunner
 
 from implantation.cli import app
 from implantation.config.schema import ProcessConfig
-from implantation.db.journal import JournalError, verify
-from implantation.db.migrate import upgrade
+from implantation.db.journal import COVERED, LEGACY_COVERED, JournalError, legacy_digests, link_digest, verify
+from implantation.db.migrate import current_revision, upgrade
 from implantation.db.models import DocumentRecord, SignatureRecord, TransitionLog
 from implantation.db.session import make_engine
-from implantation.enums import DocumentKind, Role
+from implantation.enums import Decision, DocumentKind, Role
+from implantation.services.decisions import DecisionRequest
 from implantation.settings import get_settings
 
 runner = CliRunner()
@@ -90,6 +91,10 @@ def test_untouched_journal_verifies_and_prints_its_head(
     [
         (
             "UPDATE transition_log SET reason = 'réécrit' WHERE id = 2",
+            "décision n° 2 de la table transition_log",
+        ),
+        (
+            "UPDATE transition_log SET next_stage = 1, next_attempt = 9 WHERE id = 2",
             "décision n° 2 de la table transition_log",
         ),
         ("UPDATE signature SET signer_label = 'Autre' WHERE id = 1", "signature n° 1 de la table signature"),
@@ -227,3 +232,133 @@ def test_migration_chains_existing_rows(fresh_url: str, cfg: ProcessConfig) -> N
             assert verify(conn).links == 3 and verify(conn).ok
     finally:
         engine.dispose()
+
+
+def _sealed_the_former_way(engine: Engine) -> str:
+    """Rows written at revision 0007 and chained with the encoding of then (no next_stage, next_attempt);
+    returns the head digest that would have been published."""
+    upgrade(engine, "0007_courriel_national")
+    with engine.begin() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO establishment (code, name, type, departement, city) "
+                "VALUES ('CP-X', 'CP X', 'CP', '38', 'X')"
+            )
+        )
+        conn.execute(
+            text(
+                "INSERT INTO person (full_name, email, organisation, role, territory) "
+                "VALUES ('Chef', 'chef@example.org', 'DISP', 'disp', 'LYON')"
+            )
+        )
+        conn.execute(
+            text(
+                "INSERT INTO implantation_project (reference, establishment_id, lead_id, status, current_stage,"
+                " started_on, implantation_tacit_renewal, created_at) VALUES ('IMP-2026-0001', 1, 1,"
+                " 'en_cours', 1, '2026-10-01', true, '2026-10-01 08:00:00')"
+            )
+        )
+        conn.execute(
+            text(
+                "INSERT INTO transition_log (project_id, transition, accepted, actor_label, at) "
+                "VALUES (1, 'creer', true, 'Chef', '2026-10-01 08:00:00+00')"
+            )
+        )
+        conn.execute(
+            text(
+                "INSERT INTO transition_log (project_id, stage, transition, accepted, actor_label, at,"
+                " idempotency_key, next_stage, next_attempt) VALUES (1, 1, 'approuver', true, 'Chef',"
+                " '2026-10-02 08:00:00+00', 'projet-1-etape-1-tentative-1-saisie-1', 2, 1)"
+            )
+        )
+        prev = "0" * 64
+        for seq, row_id in enumerate((1, 2), start=1):
+            table = TransitionLog.__table__  # type: ignore[attr-defined]
+            fields = dict(conn.execute(table.select().where(table.c.id == row_id)).one()._mapping)
+            digest = link_digest("transition_log", seq, prev, fields, LEGACY_COVERED)
+            conn.execute(
+                text("UPDATE transition_log SET chain_seq = :s, prev_digest = :p, digest = :d WHERE id = :i"),
+                {"s": seq, "p": prev, "d": digest, "i": row_id},
+            )
+            prev = digest
+        conn.execute(
+            text("UPDATE journal_head SET seq = 2, digest = :d WHERE id = 1"),
+            {"d": prev},
+        )
+    return prev
+
+
+def test_the_migration_reseals_the_chain_with_where_each_decision_led(
+    fresh_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    engine = make_engine(fresh_url)
+    try:
+        published = _sealed_the_former_way(engine)
+        upgrade(engine)
+        with engine.connect() as conn:
+            result = verify(conn)
+            assert result.ok and result.links == 2, result.problem
+            assert published not in result.digests and published in legacy_digests(conn)
+        monkeypatch.setenv("SIAE_DATABASE_URL", fresh_url)
+        monkeypatch.setenv("SIAE_DATA_DIR", str(tmp_path / "data"))
+        get_settings.cache_clear()
+        try:
+            before = runner.invoke(app, ["journal", "verifier", "--empreinte", published])
+            assert before.exit_code == 0, before.output
+            assert "le passé n'a pas été réécrit" in before.output
+            # Where a decision led is covered now: rewriting it breaks the chain.
+            with engine.begin() as conn:
+                conn.execute(text("UPDATE transition_log SET next_attempt = 3 WHERE id = 2"))
+            with engine.connect() as conn:
+                assert "décision n° 2 de la table transition_log" in (verify(conn).problem or "")
+            tampered = runner.invoke(app, ["journal", "verifier", "--empreinte", published])
+            assert tampered.exit_code == 1
+        finally:
+            get_settings.cache_clear()
+    finally:
+        engine.dispose()
+
+
+def test_the_migration_refuses_to_reseal_a_broken_chain(fresh_url: str) -> None:
+    """Re-sealing a chain already broken would hide what was rewritten: the upgrade stops and names it."""
+    engine = make_engine(fresh_url)
+    try:
+        _sealed_the_former_way(engine)
+        with engine.begin() as conn:
+            conn.execute(text("UPDATE transition_log SET reason = 'réécrit' WHERE id = 2"))
+        with pytest.raises(RuntimeError, match="ligne n° 2 de la table transition_log"):
+            upgrade(engine)
+        assert current_revision(engine) == "0007_courriel_national"
+    finally:
+        engine.dispose()
+
+
+def test_an_accepted_decision_is_chained_with_where_it_led(session: Session, cfg: ProcessConfig) -> None:
+    project, lead = factories.project(session, cfg)
+    request = DecisionRequest(1, Decision.APPROVE, lead.id, key="k1")  # type: ignore[arg-type]
+    assert factories.decide(session, cfg, project.id, request, date(2026, 10, 2)).accepted  # type: ignore[arg-type]
+    session.commit()
+    row = session.exec(select(TransitionLog).where(TransitionLog.idempotency_key == "k1")).one()
+    assert (row.next_stage, row.next_attempt) == (2, 1)
+    fields = {name: getattr(row, name) for name in COVERED["transition_log"]}
+    assert row.digest == link_digest("transition_log", row.chain_seq, row.prev_digest, fields)  # type: ignore[arg-type]
+    assert verify(session.connection()).ok
+
+
+@pytest.mark.parametrize(
+    "statement",
+    [
+        "UPDATE transition_log SET reason = 'réécrit' WHERE id = 2",
+        "UPDATE document SET sha256 = 'b' WHERE id = 1",
+        "UPDATE signature SET signer_label = 'Autre' WHERE id = 1",
+    ],
+)
+def test_a_broken_link_names_its_project(
+    engine: Engine, session: Session, cfg: ProcessConfig, statement: str
+) -> None:
+    """Whose DISP to alert: the project of the link, a signature's through its document."""
+    _story(session, cfg)
+    with engine.begin() as conn:
+        conn.execute(text(statement))
+    with engine.connect() as conn:
+        assert verify(conn).broken_project_id == 1

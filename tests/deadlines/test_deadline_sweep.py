@@ -10,12 +10,14 @@ import pytest
 from aiosmtpd.controller import Controller
 from factories import decide
 from mailsink import MailSink, World, free_port, make_settings
+from rich.console import Console
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from implantation.calendar import reminder_date
+from implantation.cli.projects import timeline_table
 from implantation.config.schema import ProcessConfig
-from implantation.db.models import NotificationRecord
+from implantation.db.models import ImplantationProject, NotificationRecord
 from implantation.db.session import make_engine
 from implantation.deadlines import (
     DeadlineSweepError,
@@ -102,6 +104,13 @@ def test_weekly_escalation_after_the_due_date(
     assert states[1].last_escalation_number == 3
     assert states[1].last_escalation_at is not None
     assert states[2].due_on is None and states[2].days_late == 0
+    # The timeline of « siae projet chronologie » shows them.
+    console = Console(record=True, width=250)
+    project = session.get(ImplantationProject, world.project_id)
+    assert project is not None
+    console.print(timeline_table(session, cfg, project, DUE + timedelta(days=16)))
+    shown = console.export_text()
+    assert "Rappels, relances" in shown and "3 relance(s) (n° 3 le " in shown
 
 
 def test_a_missed_fortnight_sends_one_escalation_not_three(

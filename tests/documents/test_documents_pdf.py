@@ -12,7 +12,7 @@ from sqlmodel import Session, delete
 from implantation.config.schema import ProcessConfig
 from implantation.db.models import AmountRecord
 from implantation.documents.render import file_sha256, find_soffice
-from implantation.documents.service import generate_pack, project_dir
+from implantation.documents.service import generate_pack_with_pdf, project_dir
 from implantation.settings import PROJECT_ROOT, Settings
 
 pytestmark = pytest.mark.libreoffice
@@ -59,8 +59,9 @@ def test_pack_converts_to_pdfa_naming_the_parties(
     new_operateur,
 ) -> None:
     new_operateur(session, project_id)
+    session.commit()
     settings = Settings(data_dir=tmp_path / "data", config_dir=PROJECT_ROOT / "config")
-    records = generate_pack(session, project_id, cfg, settings, with_pdf=True)
+    records = generate_pack_with_pdf(session.get_bind(), project_id, cfg, settings)  # type: ignore[arg-type]
     folder = project_dir(settings, "IMP-2026-0001")
     expected = {
         "dui": ["Atelier Solidaire Garonne", "Hélène Roussel"],
@@ -100,8 +101,9 @@ def test_a_demonstration_document_says_so_on_every_page_and_in_its_pdf_title(
     the CEP that uses it carries the banner on each of its pages, and its PDF title starts with it."""
     new_operateur(session, project_id)
     session.exec(delete(AmountRecord))  # type: ignore[call-overload]
+    session.commit()
     settings = Settings(data_dir=tmp_path / "data")
-    records = generate_pack(session, project_id, demo_cfg, settings, with_pdf=True)
+    records = generate_pack_with_pdf(session.get_bind(), project_id, demo_cfg, settings)  # type: ignore[arg-type]
     folder = project_dir(settings, "IMP-2026-0001")
     banner = "DOCUMENT DE DÉMONSTRATION : montants non réglementaires, ne pas signer"
     flagged = {r.kind.value for r in records if r.demonstration}

@@ -24,7 +24,7 @@ from implantation.documents.render import (
     template_path,
     template_paths,
 )
-from implantation.documents.service import generate_pack, project_dir
+from implantation.documents.service import generate_pack, generate_pack_with_pdf, project_dir
 from implantation.enums import DocumentKind, OperateurStatus, SiaeKind
 from implantation.settings import PROJECT_ROOT, Settings
 
@@ -335,8 +335,9 @@ def test_pdf_requested_without_libreoffice_is_a_clear_french_refusal(
     session: Session, project_id: int, cfg: ProcessConfig, tmp_path: Path
 ) -> None:
     settings = Settings(data_dir=tmp_path / "d", soffice_path=str(tmp_path / "absent" / "soffice"))
+    session.commit()
     with pytest.raises(LibreOfficeError, match="LibreOffice \\(soffice\\) est introuvable"):
-        generate_pack(session, project_id, cfg, settings, with_pdf=True)
+        generate_pack_with_pdf(session.get_bind(), project_id, cfg, settings)  # type: ignore[arg-type]
     assert session.exec(select(DocumentRecord)).all() == []
 
 

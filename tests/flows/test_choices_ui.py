@@ -87,9 +87,9 @@ def test_a_lead_and_an_agent_choose_from_lists(flow_stack: FlowStack, browser: B
         # The code the agent received by e-mail for this gate (issue 15), as a person copies it.
         boxes.nth(1).fill(driver.received_code(project.id, 2, fs.ids.emails["referent.dreets"]))
         boxes.last.fill("Tri de textiles")
-        _pick(page, dialog, 0, "approuver")
-        _pick(page, dialog, 1, remise_label, other_label)
-        _pick(page, dialog, 2, remise_label)
+        _pick(page, dialog, 0, "approuver")  # the next drop-down is « Étape de renvoi »
+        _pick(page, dialog, 2, remise_label, other_label)
+        _pick(page, dialog, 3, remise_label)
         dialog.get_by_role("button", name="Submit").click()
         dialog.wait_for(state="hidden")
     finally:

@@ -53,10 +53,52 @@ def test_forms_follow_the_decisions_of_each_stage(cfg: ProcessConfig) -> None:
     ]
     assert launch_fields["locaux_amenages"]["title"].startswith("Locaux aménagés (atelier")
     common = list(_properties(form_for(5, cfg)))
-    assert common == ["approbateur", "code", "decision", "motif", "etape_renvoi"]
-    # The stages that produce facts ask them, under the keys of the dossier file, after the decision.
-    for stage, model in ((1, Etape1), (3, Etape3), (4, Etape4)):
+    assert common == ["approbateur", "code", "decision", "motif", "derogation", "etape_renvoi"]
+    # The stages that produce facts ask them, under the keys of the dossier file, after the decision. Stage 1
+    # has no earlier stage to send back to.
+    assert list(_properties(form_for(1, cfg))) == [*common[:-1], *Etape1.model_fields]
+    for stage, model in ((3, Etape3), (4, Etape4)):
         assert list(_properties(form_for(stage, cfg))) == common + list(model.model_fields)
+
+
+def test_the_code_is_required_and_the_send_back_stage_is_a_list_of_earlier_stages(cfg: ProcessConfig) -> None:
+    """No « Optional » on the code, which every decision needs; the send-back stage picked by number and
+    title, with no « int / None » type switch to flip."""
+    for stage in cfg.stage_numbers:
+        schema = form_for(stage, cfg).with_initial_data(description="contexte").model_json_schema()
+        assert schema["required"] == ["approbateur", "code", "decision"]
+        assert schema["properties"]["code"]["type"] == "string"
+    fields = _properties(form_for(4, cfg))
+    back = fields["etape_renvoi"]
+    assert "anyOf" not in back and back["type"] == "string" and back["default"] == "(aucune)"
+    assert back["enum"] == [
+        "(aucune)",
+        "1 — Identifier l'établissement candidat à l'implantation d'une SIAE",
+        "2 — Réaliser le sourcing des SIAE",
+        "3 — Engager la réflexion sur l'étude de faisabilité et les moyens nécessaires",
+    ]
+
+
+def test_a_send_back_picked_in_the_list_names_its_stage(session: Session, cfg: ProcessConfig) -> None:
+    """The label read back as the stage's number; an answer stored when it was a number replays alike."""
+    factories.project(session, cfg)
+    ddets = factories.person(session, cfg, Role.DDETS, "38")
+    label = _properties(form_for(3, cfg))["etape_renvoi"]["enum"][2]  # type: ignore[index]
+    for value in (label, 2, "2"):
+        answer = {"approbateur": ddets.email, "code": "", "decision": "renvoyer", "etape_renvoi": value}
+        assert _request(session, cfg, 3, "k", ddets.id, answer).target_stage == 2  # type: ignore[arg-type]
+    none = {"approbateur": ddets.email, "code": "", "decision": "renvoyer", "etape_renvoi": "(aucune)"}
+    assert _request(session, cfg, 3, "k", ddets.id, none).target_stage is None  # type: ignore[arg-type]
+
+
+def test_the_override_is_offered_where_the_stage_requires_what_a_pilot_may_let_go(cfg: ProcessConfig) -> None:
+    """Stage 1 requires COPILs and deliverables (``derogation_pilote``): its form offers the motivated
+    override, naming who may use it."""
+    field = _properties(form_for(1, cfg))["derogation"]
+    assert field["title"] == "Dérogation motivée (pilote de l'étape)"
+    assert "le nombre minimal de COPIL et les livrables" in str(field["description"])
+    assert "DISP" in str(field["description"])
+    assert cfg.overridable(1) == ["copil", "livrables"]
 
 
 def test_facts_are_plain_boxes_lists_of_lines_and_drop_downs(cfg: ProcessConfig) -> None:
@@ -97,7 +139,7 @@ def test_a_prefilled_form_shows_the_values_and_keeps_its_french_titles(cfg: Proc
     assert fields["budget"]["default"] == [line] and fields["budget"]["title"].startswith(
         "Budget prévisionnel"
     )
-    answer = form(approbateur="a@b.fr", decision="approuver").model_dump(mode="json")
+    answer = form(approbateur="a@b.fr", code="", decision="approuver").model_dump(mode="json")
     assert answer["budget"] == [line] and answer["activite"] == "Tri de textiles"
     # A refused answer's typed facts are shown again (``carried``), not the recorded ones.
     assert carried({**answer, "activite": "Tri"}, {"activite": "Tri de textiles", "budget": [line]}) == {
@@ -137,6 +179,7 @@ def test_an_item_added_to_the_configuration_is_asked_and_required(
     factories.stage_work(session, extended, project.id, 6)  # its deliverables, required to approve
     answer = form(
         approbateur="x@example.org",
+        code="",
         decision=Decision.APPROVE,
         date_lancement=date(2027, 9, 13),
         locaux_amenages=True,

@@ -50,7 +50,7 @@ def test_free_text_is_a_plain_box_in_the_resume_form(form: type[GateInput], name
 
 
 def test_an_answer_stored_with_null_text_still_replays() -> None:
-    answer = SourcingGateInput(approbateur="a@b.fr", decision="rejeter", motif=None, activite=None)
+    answer = SourcingGateInput(approbateur="a@b.fr", code=None, decision="rejeter", motif=None, activite=None)
     assert (answer.motif, answer.activite) == ("", "")
 
 

@@ -12,6 +12,7 @@ from docx import Document
 from postgres_server import DATABASES
 from sqlmodel import col, select
 
+from flows.gates import stage_choice
 from flows.harness.local import flow_processes, forkserver_processes
 from flows.harness.person import sample_identities
 from flows.harness.scenario import full_implantation, gate
@@ -55,30 +56,29 @@ def _notifications(fs: FlowStack, projet_id: int) -> list[NotificationRecord]:
         )
 
 
-def _executed(fs: FlowStack, run_id: str, expected: dict[str, int], timeout: float = 60) -> Counter[str]:
+def _executed(fs: FlowStack, run_id: str, timeout: float = 60) -> Counter[str]:
     """Task runs that really ran (not served from the persisted cache), per task name.
 
-    Prefect records task runs from events, asynchronously: a task run may be listed late, or listed a
-    moment before its final state is stored. So wait until every listed run is final and the ``expected``
-    counts are reached (then the caller checks they are not exceeded), and fail on timeout.
+    Counted from the run's logs, where a late one cannot arrive: each execution logs « Finished in state
+    Completed() » (a cached one « Cached(…) »), a run's process sends its logs before it exits, and the
+    server stores them as it receives them. So once the run is over and none of its processes remains,
+    every execution is there. Prefect's task-run records, built from events asynchronously, only give the
+    names: they are waited for.
     """
-
-    def count(runs: list[dict]) -> Counter[str]:
-        return Counter(r["name"].rsplit("-", 1)[0] for r in runs if r["state"]["name"] == "Completed")
-
-    def settled(runs: list[dict]) -> bool:
-        if not all(r["state"] is not None and r["state"]["type"] in FINAL_STATES for r in runs):
-            return False
-        done = count(runs)
-        return all(done[name] >= n for name, n in expected.items())
-
+    assert fs.api.wait_state(run_id, FINAL_STATES, timeout=timeout) == "COMPLETED"
+    _wait_no_flow_process(fs, timeout)
+    executed = {
+        log["task_run_id"]
+        for log in fs.api.logs([run_id])
+        if log.get("task_run_id") and log["message"] == "Finished in state Completed()"
+    }
     deadline = time.monotonic() + timeout
-    runs = fs.api.task_runs(run_id)
-    while not settled(runs):
-        assert time.monotonic() < deadline, f"tâches attendues {expected}, enregistrées : {count(runs)}"
+    while True:
+        names = {str(r["id"]): str(r["name"]) for r in fs.api.task_runs(run_id)}
+        if executed <= names.keys():
+            return Counter(names[task_run].rsplit("-", 1)[0] for task_run in executed)
+        assert time.monotonic() < deadline, f"tâches exécutées non enregistrées : {executed - names.keys()}"
         time.sleep(0.3)
-        runs = fs.api.task_runs(run_id)
-    return count(runs)
 
 
 def _wait_no_flow_process(fs: FlowStack, timeout: float = 30) -> None:
@@ -228,7 +228,7 @@ def test_full_implantation_through_six_gates(flow_stack: FlowStack) -> None:
     for etape in range(1, 7):
         answered = sum(1 for a in driver.answers if a.etape == etape and a.status == "ACCEPT")
         expected = {"lire-etape": 1, "notifier-ouverture": 1, "decider": answered}
-        executed = _executed(fs, fs.api.stage_run(projet_id, etape), expected)
+        executed = _executed(fs, fs.api.stage_run(projet_id, etape))
         assert {name: executed[name] for name in expected} == expected
 
     # Progress in Prefect: artifacts and one event per transition.
@@ -314,14 +314,19 @@ def test_send_back_restart_and_deadlines(flow_stack: FlowStack) -> None:
 
     # The runner restarts during the wait; the answers then complete the stage as if nothing happened.
     fs.stack.restart_runner(schedules=False)
-    d.answer(projet_id, 3, gate(e["spip38"], decision="renvoyer", etape_renvoi=2), "renvoi sans motif")
+    d.answer(
+        projet_id,
+        3,
+        gate(e["spip38"], decision="renvoyer", etape_renvoi=stage_choice(fs.cfg, 2)),
+        "renvoi sans motif",
+    )
     d.answer(
         projet_id,
         3,
         gate(
             e["spip38"],
             decision="renvoyer",
-            etape_renvoi=2,
+            etape_renvoi=stage_choice(fs.cfg, 2),
             motif="La SIAE retenue n'a pas confirmé sa capacité d'encadrement.",
         ),
         "renvoi motivé",
@@ -334,7 +339,7 @@ def test_send_back_restart_and_deadlines(flow_stack: FlowStack) -> None:
     decided = [r.transition for r in _logs(fs, projet_id) if (r.idempotency_key or "").startswith(stage3)]
     assert decided == ["refus_renvoyer", "renvoyer"]
     expected = {"lire-etape": 1, "notifier-ouverture": 1, "demander-decision": 2}
-    executed = _executed(fs, run3, expected)
+    executed = _executed(fs, run3)
     assert {name: executed[name] for name in expected} == expected
 
     rows = _logs(fs, projet_id)

@@ -22,6 +22,11 @@ DEPLOYMENTS = {
     },
     "etape/etape": {"projet_id": "Projet", "etape": "Étape"},
     "echeances/echeances": {"aujourdhui": "Date du balayage"},
+    "renvoyer-code/renvoyer-code": {
+        "projet": "Projet",
+        "etape": "Étape",
+        "personne": "Adresse électronique de la personne",
+    },
 }
 
 

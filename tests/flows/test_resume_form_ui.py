@@ -2,7 +2,8 @@
 
 The other flow tests answer through the resume API, as the UI does; this one proves the UI really draws
 the form from the gate's schema and sends what a person types: the v1 UI's visible « Resume » button,
-French labels, the markdown context, a refused answer re-asked with its reason, then an approval.
+French labels, the markdown context, a refused answer re-asked with its reason, then an approval; the
+code shown as required, and the send-back stage offered as a list of the earlier stages.
 """
 
 import os
@@ -84,6 +85,25 @@ def _answer_in_ui(
         page.close()
 
 
+def _send_back_choices(browser: Browser, url: str) -> tuple[str, list[str]]:
+    """The form's text, and the choices a person sees on opening « Étape de renvoi »."""
+    page = browser.new_page(viewport={"width": 1400, "height": 2000})
+    page.set_default_timeout(UI_TIMEOUT_MS)
+    try:
+        page.goto(url)
+        page.get_by_role("button", name="Resume").first.click()
+        dialog = page.get_by_role("dialog")
+        dialog.get_by_text("Adresse électronique de l'approbateur").wait_for()
+        label = page.locator(".schema-form-property__label", has_text="Étape de renvoi")
+        field = dialog.locator(".p-label.schema-form-property").filter(has=label).last
+        field.locator(".p-select-button__control").focus()  # the keyboard opens the drop-down
+        page.keyboard.press("ArrowDown")
+        page.get_by_role("option").first.wait_for()
+        return dialog.inner_text(), page.get_by_role("option").all_inner_texts()
+    finally:
+        page.close()
+
+
 def _logged(fs: FlowStack, key: str) -> TransitionLog:
     """The decision logged for the answer to the gate ``key``, once the resumed run has written it."""
     fs.driver().outcome(key)
@@ -108,6 +128,10 @@ def test_a_gate_is_answered_in_the_prefect_ui(flow_stack: FlowStack, browser: Br
     shown = _answer_in_ui(browser, url, lead_email, code, "rejeter")
     for text in ("Le projet", "Chef de projet :", "Locaux disponibles :", "Code reçu par courriel", "Motif"):
         assert text in shown, text
+    # The code is required (no decision without it): the UI does not mark it « Optional ». Stage 1 has no
+    # earlier stage to send back to, and offers its pilot's motivated override.
+    assert "Code reçu par courriel\n" in shown and "Code reçu par courriel (Optional)" not in shown
+    assert "Étape de renvoi" not in shown and "Dérogation motivée (pilote de l'étape)" in shown
     refused = _logged(fs, str(first["pause_key"]))
     assert not refused.accepted and "un motif est obligatoire" in (refused.reason or "")
 
@@ -130,3 +154,10 @@ def test_a_gate_is_answered_in_the_prefect_ui(flow_stack: FlowStack, browser: Br
         ).one()
         assert stage2.status == StageStatus.OPEN
     assert fs.api.wait_state(run, {"COMPLETED"}) == "COMPLETED"
+
+    # At stage 2 the send-back stage is a list of the earlier stages, by number and title: nothing to type,
+    # no « int / None » type switch to flip.
+    run2, _details = driver.wait_gate(projet_id, 2)
+    shown, choices = _send_back_choices(browser, f"{fs.stack.ui_url}/runs/flow-run/{run2}")
+    assert choices == ["(aucune)", "1 — Identifier l'établissement candidat à l'implantation d'une SIAE"]
+    assert "Property is type" not in shown and "Code reçu par courriel (Optional)" not in shown

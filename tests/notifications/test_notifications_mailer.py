@@ -218,3 +218,41 @@ def test_the_national_overview_goes_to_atigip_once_a_day(
     # The next day's overview is another e-mail.
     assert send_overview(session, cfg, settings, rows, day + timedelta(days=1), b"x", b"p")
     assert len(mail_sink.mails) == 2
+
+
+@pytest.mark.parametrize("flushed", [False, True], ids=["en-attente", "envoyees-a-la-base"])
+def test_send_once_never_commits_its_callers_writes(
+    session: Session,
+    engine: Engine,
+    settings: Settings,
+    cfg: ProcessConfig,
+    world: World,
+    mail_sink: MailSink,
+    flushed: bool,
+) -> None:
+    """The caller decides when its transaction ends: a write it has not committed is refused, not committed."""
+    context = _context(session, cfg, world)
+    session.commit()
+    person = session.exec(select(Person).order_by(Person.id)).first()  # type: ignore[arg-type]
+    assert person is not None
+    before = person.full_name
+    person.full_name = "Nom modifié sans validation"
+    session.add(person)
+    if flushed:
+        session.flush()
+    with pytest.raises(RuntimeError, match="uncommitted writes"):
+        send_once(
+            session,
+            settings,
+            project_id=world.project_id,
+            stage=1,
+            kind=MailKind.STAGE_OPENED,
+            dedup_key="ouverture:1:1",
+            recipients=["lead@exemple.test"],
+            context=context,
+        )
+    session.rollback()
+    assert mail_sink.mails == []
+    with Session(engine) as other:
+        assert other.get(Person, person.id).full_name == before  # type: ignore[union-attr]
+        assert other.exec(select(NotificationRecord)).all() == []

@@ -8,7 +8,7 @@ from sqlmodel import Session
 
 from implantation.config.schema import ProcessConfig
 from implantation.db.models import Operateur
-from implantation.enums import Decision, LegalStatus
+from implantation.enums import Decision, LegalStatus, Role
 from implantation.notifications.context import (
     approval_request_context,
     decision_context,
@@ -134,3 +134,41 @@ def test_detainee_data_never_reach_a_mail(session: Session, cfg: ProcessConfig, 
     operateur = Operateur(project_id=world.project_id, legal_status=LegalStatus.CONVICTED, quantum_months=12)
     with pytest.raises(MailError, match="données d'un opérateur"):
         render_mail(MailKind.LAUNCH, {**context, "operateurs": [operateur]})
+
+
+def test_a_send_back_mail_names_the_stage_its_decision_reopened(session: Session, cfg: ProcessConfig) -> None:
+    """Not the project's current stage: by the time the e-mail goes (a replay), the project may have moved."""
+    import factories
+    from sqlmodel import select
+
+    from implantation.db.models import TransitionLog
+    from implantation.notifications.context import logged_decision_context
+    from implantation.services.decisions import DecisionRequest
+
+    project, lead = factories.project(session, cfg)
+    assert project.id is not None and lead.id is not None
+    day = date(2026, 10, 2)
+    for stage in (1, 2):
+        approve = DecisionRequest(stage, Decision.APPROVE, lead.id if stage == 1 else 0, key=f"a{stage}")
+        if stage == 2:
+            ddets = factories.person(session, cfg, Role.DDETS, "38")
+            assert ddets.id is not None
+            approve.approver_id = ddets.id
+            approve.candidate_siae_ids = [factories.siae(session, cfg).id]  # type: ignore[list-item]
+            approve.selected_siae_id = approve.candidate_siae_ids[0]
+            approve.activity = "Tri de textiles"
+        assert factories.decide(session, cfg, project.id, approve, day).accepted
+    spip = factories.person(session, cfg, Role.SPIP, "38")
+    assert spip.id is not None
+    back = DecisionRequest(3, Decision.SEND_BACK, spip.id, reason="SIAE retirée", target_stage=1, key="back")
+    assert factories.decide(session, cfg, project.id, back, day).accepted
+    # Since then stage 1 was approved again: the project now stands at stage 2.
+    again = DecisionRequest(1, Decision.APPROVE, lead.id, key="a1-bis")
+    assert factories.decide(session, cfg, project.id, again, day).accepted
+    assert project.current_stage == 2
+    row = session.exec(select(TransitionLog).where(TransitionLog.idempotency_key == "back")).one()
+    context = logged_decision_context(session, cfg, project, row, None)
+    assert context["decision"]["etape_renvoi"]["numero"] == 1
+    subject, body = render_mail(MailKind.DECISION, context)
+    assert subject.endswith("Étape 3 renvoyée à l'étape 1")
+    assert "Le projet reprend à l'étape 1 ;" in body

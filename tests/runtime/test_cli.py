@@ -14,12 +14,10 @@ from sqlmodel import Session, select
 from typer.testing import CliRunner
 
 from flows.runtime.cli import app, prefect_failure
-from flows.runtime.warm_cli import stop_servers
 from implantation.config.schema import ProcessConfig
 from implantation.db.models import ImplantationProject, StageRecord, TransitionLog
 from implantation.enums import ProjectStatus, StageStatus
 from tests.flow_stack import FlowStack
-from tests.runtime.test_warm_cli import started
 
 SIAE = Path(sys.executable).with_name("siae")
 
@@ -35,28 +33,15 @@ def test_a_bad_start_date_is_refused_in_french_before_any_call() -> None:
 
 @pytest.mark.prefect
 @pytest.mark.parametrize("flow_stack", ["sqlite"], indirect=True)
-@pytest.mark.parametrize("warm", [False, True], ids=["a-froid", "a-chaud"])
-def test_start_command_opens_stage_one_through_the_deployment(
-    flow_stack: FlowStack, warm: bool, tmp_path: Path
-) -> None:
-    """Also through the warm process (flows.runtime.warm_cli): Prefect is imported in the forked command."""
+def test_start_command_opens_stage_one_through_the_deployment(flow_stack: FlowStack) -> None:
     fs = flow_stack
     with Session(fs.engine) as session:
         before = set(session.exec(select(ImplantationProject.id)))
     env = {**os.environ, **{k: v for k, v in fs.stack.env.items() if k.startswith(("PREFECT_", "SIAE_"))}}
-    if warm:
-        warm_dir = tmp_path / "chaud"
-        warm_dir.mkdir(mode=0o700)
-        env.update(SIAE_CLI_WARM="1", SIAE_CLI_WARM_DIR=str(warm_dir), SIAE_DEBUG="1")
-        started(env, warm_dir)
-    try:
-        _start_and_check(fs, env, before, warm)
-    finally:
-        if warm:
-            stop_servers(str(warm_dir))
+    _start_and_check(fs, env, before)
 
 
-def _start_and_check(fs: FlowStack, env: dict[str, str], before: set[int | None], warm: bool) -> None:
+def _start_and_check(fs: FlowStack, env: dict[str, str], before: set[int | None]) -> None:
     done = subprocess.run(
         [
             str(SIAE),
@@ -74,7 +59,6 @@ def _start_and_check(fs: FlowStack, env: dict[str, str], before: set[int | None]
     )
     assert done.returncode == 0, done.stderr
     assert "Implantation demandée" in done.stdout and "/runs/flow-run/" in done.stdout
-    assert ("commande confiée au processus chaud" in done.stderr) == warm
     deadline = time.monotonic() + 90
     new: list[int | None] = []
     while time.monotonic() < deadline and not new:

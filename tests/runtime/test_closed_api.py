@@ -51,8 +51,8 @@ def test_credentials_go_to_the_server_and_the_runner() -> None:
     )
     assert runner == {"PREFECT_API_AUTH_STRING": AUTH}
     # On the loopback nothing is required: the demo key under data/ keys the codes.
-    assert serve.closed_api_env("127.0.0.1", False, {}) == {"SIAE_DEMO": "true"}
-    assert serve.closed_api_env("::1", False, {}) == {"SIAE_DEMO": "true"}
+    assert serve.closed_api_env("127.0.0.1", False, {}) == {"SIAE_MODE": "demo"}
+    assert serve.closed_api_env("::1", False, {}) == {"SIAE_MODE": "demo"}
 
 
 def test_make_serve_refuses_before_starting_anything(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:

@@ -11,9 +11,7 @@ from factories import SECRET
 from mailsink import MailSink, mail_sink, make_settings
 from pydantic import SecretStr
 from sqlmodel import Session, col, select
-from typer.testing import CliRunner
 
-from implantation.cli import app
 from implantation.config.schema import ProcessConfig
 from implantation.db.models import ImplantationProject, Person, TransitionLog
 from implantation.enums import Decision, Role
@@ -22,12 +20,13 @@ from implantation.notifications.codes import resend_code, send_approval_requests
 from implantation.services import gate_codes
 from implantation.services.decisions import DecisionRequest, decide
 from implantation.services.errors import DomainError
-from implantation.settings import Settings, get_settings
+from implantation.settings import Mode, Settings
 
 __all__ = ["mail_sink"]
 
 DAY = date(2026, 12, 10)
 START = datetime(2026, 12, 10, 9, 0, tzinfo=UTC)
+PILOT = "Pilote (essai)"
 CODE = re.compile(r"Votre code personnel pour cette décision : ([A-Z2-7]{5}-[A-Z2-7]{5})")
 
 
@@ -145,6 +144,27 @@ def test_five_wrong_codes_lock_the_gate_for_an_hour(session: Session, cfg: Proce
         assert _answer(session, cfg, project, lead, _code(project, lead, _key(project, 9)), 9) == (True, [])
 
 
+def test_a_code_of_an_earlier_ask_is_refused_without_counting_as_a_wrong_try(
+    session: Session, cfg: ProcessConfig, gate
+) -> None:  # type: ignore[no-untyped-def]
+    """A person who types the code of an earlier e-mail read a genuine one: no step toward the lock-out."""
+    project, lead, colleague = gate
+    assert not _answer(session, cfg, project, lead, "FAUX1", answer=1)[0]  # one wrong try
+    first = _code(project, lead)  # valid for the first ask, which that answer consumed
+    for n in range(2, 8):  # more than the five tries that lock the gate
+        accepted, problems = _answer(session, cfg, project, lead, first, answer=n)
+        assert not accepted and "valait pour une demande précédente" in problems[0]
+        assert "ne compte pas comme un code erroné" in problems[0]
+    logged = _log(session, project)
+    assert [r.transition for r in logged[-6:]] == ["refus_code_perime"] * 6
+    assert "verrouillage_code" not in [r.transition for r in logged]
+    assert gate_codes.wrong_codes(session, project.id, 1) == 1  # type: ignore[arg-type]
+    # Someone else's earlier code is still a wrong code: it was never this person's.
+    accepted, problems = _answer(session, cfg, project, lead, _code(project, colleague), answer=8)
+    assert not accepted and "essai erroné 2 sur 5" in problems[0]
+    assert _answer(session, cfg, project, lead, _code(project, lead, _key(project, 9)), 9) == (True, [])
+
+
 def test_people_not_allowed_are_refused_for_their_role_not_their_code(
     session: Session, cfg: ProcessConfig, gate
 ) -> None:  # type: ignore[no-untyped-def]
@@ -171,7 +191,7 @@ def test_each_decider_gets_their_own_code_and_the_pilot_can_resend_it(
     session.commit()  # each e-mail claims its key in a transaction of its own
     settings = _settings(tmp_path, mail_sink)
     with pytest.raises(DomainError, match="aucune demande de décision"):
-        resend_code(session, settings, cfg, project, 1, lead.email, None)
+        resend_code(session, settings, cfg, project, 1, lead.email, None, requested_by=PILOT)
     assert send_approval_requests(session, settings, cfg, project, 1, _key(project), "http://ui") == 2
     codes = {m.rcpt_tos[0]: CODE.findall(m.body) for m in mail_sink.mails}
     assert codes == {lead.email: [_code(project, lead)], colleague.email: [_code(project, colleague)]}
@@ -180,7 +200,7 @@ def test_each_decider_gets_their_own_code_and_the_pilot_can_resend_it(
         session, cfg, Role.DISP, "LYON", nom="Nouvel Agent", email="Nouveau@Example.org"
     )
     session.commit()  # each e-mail claims its key in a transaction of its own
-    resend_code(session, settings, cfg, project, 1, " nouveau@example.org ", None)
+    resend_code(session, settings, cfg, project, 1, " nouveau@example.org ", None, requested_by=PILOT)
     session.commit()
     assert CODE.findall(mail_sink.mails[-1].body) == [_code(project, newcomer)]
     assert mail_sink.mails[-1].rcpt_tos == ["Nouveau@Example.org"]
@@ -190,11 +210,38 @@ def test_each_decider_gets_their_own_code_and_the_pilot_can_resend_it(
 
     spip = factories.person(session, cfg, Role.SPIP, "38")
     with pytest.raises(DomainError, match="ne peut pas décider à l'étape 1"):
-        resend_code(session, settings, cfg, project, 1, spip.email, None)
+        resend_code(session, settings, cfg, project, 1, spip.email, None, requested_by=PILOT)
     with pytest.raises(DomainError, match="Aucune personne"):
-        resend_code(session, settings, cfg, project, 1, "inconnu@example.org", None)
+        resend_code(session, settings, cfg, project, 1, "inconnu@example.org", None, requested_by=PILOT)
     with pytest.raises(DomainError, match="aucune décision attendue"):
-        resend_code(session, settings, cfg, project, 2, lead.email, None)
+        resend_code(session, settings, cfg, project, 2, lead.email, None, requested_by=PILOT)
+
+
+def test_the_code_of_a_suspended_gate_can_be_resent(
+    session: Session,
+    cfg: ProcessConfig,
+    gate,  # type: ignore[no-untyped-def]
+    mail_sink: MailSink,
+    tmp_path: Path,
+) -> None:
+    """A suspended stage waits for « reprendre » at its gate: that decision needs a code too."""
+    project, lead, _colleague = gate
+    session.commit()
+    settings = _settings(tmp_path, mail_sink)
+    send_approval_requests(session, settings, cfg, project, 1, _key(project), "http://ui")
+    request = DecisionRequest(
+        1,
+        Decision.SUSPEND,
+        lead.id,
+        reason="Attestation attendue de l'EP",
+        code=_code(project, lead),
+        key=_key(project),
+    )  # type: ignore[arg-type]
+    assert decide(session, cfg, project.id, request, DAY, secret=SECRET).accepted  # type: ignore[arg-type]
+    session.commit()
+    send_approval_requests(session, settings, cfg, project, 1, _key(project, 2), "http://ui")
+    resend_code(session, settings, cfg, project, 1, lead.email, None, requested_by=PILOT)
+    assert CODE.findall(mail_sink.mails[-1].body) == [_code(project, lead, _key(project, 2))]
 
 
 def test_the_pilot_is_told_when_the_gate_locks(
@@ -209,50 +256,24 @@ def test_the_pilot_is_told_when_the_gate_locks(
 
 
 def test_the_secret_is_required_outside_the_demo(tmp_path: Path) -> None:
-    production = Settings(data_dir=tmp_path, secret_key=None, demo=False)
+    production = Settings(data_dir=tmp_path, secret_key=None, mode=Mode.PRODUCTION)
     with pytest.raises(DomainError, match="SIAE_SECRET_KEY"):
         gate_codes.gate_secret(production)
     assert gate_codes.gate_secret(Settings(data_dir=tmp_path, secret_key="abc")) == b"abc"  # type: ignore[arg-type]
-    demo = Settings(data_dir=tmp_path / "demo", secret_key=None, demo=True)
+    demo = Settings(data_dir=tmp_path / "demo", secret_key=None, mode=Mode.DEMO)
     first = gate_codes.gate_secret(demo)
     assert len(first) >= 32 and gate_codes.gate_secret(demo) == first
     assert (tmp_path / "demo" / gate_codes.SECRET_FILE).stat().st_mode & 0o077 == 0
 
 
-def test_resend_code_command(
-    session: Session,
-    cfg: ProcessConfig,
-    gate,  # type: ignore[no-untyped-def]
-    mail_sink: MailSink,
-    migrated_url: str,
-    tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    project, lead, _colleague = gate
-    session.commit()  # e-mails claim their keys, and the command runs, in sessions of their own
-    send_approval_requests(
-        session, _settings(tmp_path, mail_sink), cfg, project, 1, _key(project), "http://ui"
-    )
-    session.commit()
-    for name, value in {
-        "SIAE_DATABASE_URL": migrated_url,
-        "SIAE_DATA_DIR": str(tmp_path / "data"),
-        "SIAE_SMTP_PORT": str(mail_sink.port),
-        "SIAE_SECRET_KEY": SECRET.decode(),
-        "COLUMNS": "240",
-    }.items():
-        monkeypatch.setenv(name, value)
-    get_settings.cache_clear()
+def test_the_demo_key_is_never_readable_by_others(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Private from its creation: with a permissive umask and no ``chmod`` afterwards, still 0600."""
+    import os
+
+    monkeypatch.setattr(Path, "chmod", lambda self, mode: None)
+    previous = os.umask(0o022)
     try:
-        runner = CliRunner()
-        args = ["decision", "renvoyer-code", project.reference, "--etape", "1", "--personne"]
-        done = runner.invoke(app, [*args, lead.email])
-        assert done.exit_code == 0, done.output
-        assert "renvoyé à" in done.output and "inscrit au journal" in done.output
-        assert CODE.findall(mail_sink.mails[-1].body) == [_code(project, lead)]
-        refused = runner.invoke(app, [*args, "inconnu@example.org"])
-        assert refused.exit_code == 1 and "Aucune personne" in refused.output
+        gate_codes.gate_secret(Settings(data_dir=tmp_path / "demo", secret_key=None, mode=Mode.DEMO))
     finally:
-        get_settings.cache_clear()
-    session.expire_all()
-    assert [r.transition for r in _log(session, project)][-1] == "renvoi_code"
+        os.umask(previous)
+    assert (tmp_path / "demo" / gate_codes.SECRET_FILE).stat().st_mode & 0o777 == 0o600

@@ -77,3 +77,26 @@ def test_stage_three_shows_the_budget_balance_and_stage_five_the_operateurs_by_i
     text = gate_markdown(session, cfg, project, 5, [], [], TODAY)
     assert "- Affecté : 2" in text and f"- CEP à établir pour : {', '.join(sorted(ids))}" in text
     assert "Opérateur0" not in text and "TEST-00000" not in text
+
+
+def test_a_stage_that_may_be_overridden_says_who_may_and_how(session: Session, cfg: ProcessConfig) -> None:
+    project, _lead = factories.project(session, cfg)
+    text = gate_markdown(session, cfg, project, 1, [], [], TODAY)
+    assert (
+        "Un pilote de l'étape (Direction interrégionale des services pénitentiaires (DISP)) peut approuver "
+        "sans le nombre minimal de COPIL et les livrables par une "
+        "dérogation motivée (champ « Dérogation motivée »), inscrite au journal avec ce qui manquait."
+    ) in text
+
+
+def test_the_convention_gate_warns_when_the_project_is_younger_than_the_guides_minimum(
+    session: Session, cfg: ProcessConfig
+) -> None:
+    """The guide's 6 to 8 months from idea to contract: said at the gate that approves the contract."""
+    project, _lead = factories.project(session, cfg)
+    project.started_on = date(2026, 6, 1)
+    early = gate_markdown(session, cfg, project, 5, [], [], TODAY)
+    assert "Attention : 123 jours seulement entre le lancement du projet (01/06/2026)" in early
+    assert "le guide recommande au moins 6 mois" in early
+    later = gate_markdown(session, cfg, project, 5, [], [], date(2026, 12, 1))
+    assert "Attention :" not in later

@@ -93,7 +93,7 @@ def test_an_unreadable_answer_is_refused_in_french_naming_the_field(
     result = apply_answer(session, cfg, project.id, 1, "k1", bad_target, TODAY)
     assert not result.accepted
     assert result.problems == [
-        "saisie illisible : champ « Étape de renvoi » illisible : « deux » n'est pas un nombre entier"
+        "saisie illisible : champ « Étape de renvoi » illisible : « deux » n'est pas une étape de la liste"
     ]
     bad_date = _answer(lead.email, "approuver", date_lancement="31/08/2027")
     assert apply_answer(session, cfg, project.id, 6, "k2", bad_date, TODAY).problems == [

@@ -1,7 +1,7 @@
 """legal amounts kept by an administrator, signatories by name, demonstration documents, workshop hours
 
-Revision ID: 0008_montants_en_vigueur
-Revises: 0007_courriel_national
+Revision ID: 0009_montants_en_vigueur
+Revises: 0008_journal_chain
 
 Amounts added on top of config/montants.toml and their checks are chained in the journal (new tables, no
 existing row changes its digest). Persons get what a signature block prints (office, delegation act);
@@ -14,8 +14,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0008_montants_en_vigueur"
-down_revision: str | Sequence[str] | None = "0007_courriel_national"
+revision: str = "0009_montants_en_vigueur"
+down_revision: str | Sequence[str] | None = "0008_journal_chain"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -1,0 +1,91 @@
+"""The packages import one another without a cycle, and no module borrows another's private names.
+
+Imports inside functions count too: a lazy import that closes a cycle still ties the two modules together
+(each needs the other's internals), it only hides it from the interpreter.
+"""
+
+import ast
+from pathlib import Path
+
+from implantation.settings import PROJECT_ROOT
+
+PACKAGES = ("implantation", "flows", "tasks")
+
+
+def _modules() -> dict[str, Path]:
+    found = {}
+    for package in PACKAGES:
+        for path in (PROJECT_ROOT / package).rglob("*.py"):
+            if "migrations" in path.parts:
+                continue
+            name = ".".join(path.relative_to(PROJECT_ROOT).with_suffix("").parts)
+            found[name.removesuffix(".__init__")] = path
+    return found
+
+
+def _imports(name: str, path: Path, modules: dict[str, Path]) -> tuple[set[str], list[str]]:
+    """The project's modules that ``name`` imports, and the private names it takes from them."""
+    package = name if path.name == "__init__.py" else name.rsplit(".", 1)[0]
+    targets: set[str] = set()
+    private: list[str] = []
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            targets |= {alias.name for alias in node.names if alias.name in modules}
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                parts = package.split(".")[: len(package.split(".")) - node.level + 1]
+                base = ".".join([*parts, *([base] if base else [])])
+            for alias in node.names:
+                submodule = f"{base}.{alias.name}"
+                targets.add(submodule if submodule in modules else base)
+                if alias.name.startswith("_") and not alias.name.startswith("__") and base in modules:
+                    private.append(f"{name} importe {base}.{alias.name}")
+    return {t for t in targets if t in modules and t != name}, private
+
+
+def _cycles(graph: dict[str, set[str]]) -> list[list[str]]:
+    """The strongly connected components of more than one module (Tarjan)."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    found: list[list[str]] = []
+
+    def visit(node: str) -> None:
+        index[node] = low[node] = len(index)
+        stack.append(node)
+        for other in sorted(graph[node]):
+            if other not in index:
+                visit(other)
+                low[node] = min(low[node], low[other])
+            elif other in stack:
+                low[node] = min(low[node], index[other])
+        if low[node] == index[node]:
+            component = []
+            while True:
+                member = stack.pop()
+                component.append(member)
+                if member == node:
+                    break
+            if len(component) > 1:
+                found.append(sorted(component))
+
+    for node in sorted(graph):
+        if node not in index:
+            visit(node)
+    return found
+
+
+def test_no_import_cycle_and_no_borrowed_private_name() -> None:
+    modules = _modules()
+    graph: dict[str, set[str]] = {}
+    borrowed: list[str] = []
+    for name, path in modules.items():
+        graph[name], private = _imports(name, path, modules)
+        borrowed += private
+    assert _cycles(graph) == []
+    assert borrowed == []
+
+
+def test_the_check_sees_a_cycle() -> None:
+    assert _cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c"]]
