@@ -28,7 +28,7 @@ GROUPS: dict[str, tuple[str, str, str]] = {
     "importer": (
         "implantation.cli.referential",
         "importer_app",
-        "Importe un fichier CSV (tout ou rien ; colonnes décrites dans le README).",
+        "Importe un fichier CSV (tout ou rien ; colonnes décrites dans docs/donnees.md).",
     ),
     "ajouter": ("implantation.cli.referential", "ajouter_app", "Ajoute un élément au référentiel."),
     "projet": (

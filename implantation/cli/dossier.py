@@ -23,7 +23,7 @@ def _short(text: str | None, width: int = 70) -> str:
 @projet_app.command("completer")
 def complete_(
     projet: str = typer.Argument(..., help="Référence (IMP-2026-0001) ou identifiant du projet"),
-    fichier: str = typer.Option(..., "--fichier", help="Dossier TOML (clés décrites dans le README)"),
+    fichier: str = typer.Option(..., "--fichier", help="Dossier TOML (clés décrites dans docs/donnees.md)"),
     par: str | None = typer.Option(None, "--par", help="Identifiant de la personne qui saisit"),
 ) -> None:
     """Enregistre tout ou partie des faits des étapes 1 à 4 (tout ou rien ; chaque modification est journalisée)."""

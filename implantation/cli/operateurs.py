@@ -31,7 +31,7 @@ def _par(raw: str | None) -> int | None:
 @operateurs_app.command("importer")
 def import_(
     projet: str = typer.Argument(..., help="Référence ou identifiant du projet"),
-    fichier: str = typer.Argument(..., help="Fichier CSV (colonnes décrites dans le README)"),
+    fichier: str = typer.Argument(..., help="Fichier CSV (colonnes décrites dans docs/donnees.md)"),
     par: str | None = typer.Option(None, "--par", help="Identifiant de la personne qui saisit"),
 ) -> None:
     """Importe des opérateurs d'un fichier CSV (tout ou rien, erreurs avec leur numéro de ligne)."""

@@ -13,7 +13,8 @@ from implantation.services.referential import ESTABLISHMENTS, PERSONS, SIAES, Ki
 CsvFile = Annotated[Path, typer.Argument(help="Fichier CSV (UTF-8, séparateur ; ou ,)")]
 
 importer_app = typer.Typer(
-    help="Importe un fichier CSV (tout ou rien ; colonnes décrites dans le README).", no_args_is_help=True
+    help="Importe un fichier CSV (tout ou rien ; colonnes décrites dans docs/donnees.md).",
+    no_args_is_help=True,
 )
 ajouter_app = typer.Typer(help="Ajoute un élément au référentiel.", no_args_is_help=True)
 

@@ -1,7 +1,7 @@
 """The overview as a picture: projects per stage and per DISP, the late ones marked in red.
 
 Drawn with matplotlib's Agg backend (no display needed) into PNG bytes, for the workbook, the
-e-mail to ATIGIP and the README. People read a picture faster than a table.
+e-mail to ATIGIP and the guides. People read a picture faster than a table.
 """
 
 import io

@@ -199,8 +199,8 @@ def test_person_linked_to_siae_by_siret(session: Session, cfg: ProcessConfig) ->
     assert isinstance(contact, Person) and contact.siae_id == remise.id and contact.role == Role.SIAE
 
 
-def test_readme_documents_every_csv_column() -> None:
-    readme = (PROJECT_ROOT / "README.md").read_text(encoding="utf-8")
+def test_the_data_page_documents_every_csv_column() -> None:
+    readme = (PROJECT_ROOT / "docs" / "donnees.md").read_text(encoding="utf-8")
     for kind in (ESTABLISHMENTS, SIAES, PERSONS):
         for column in kind.columns:
             assert f"| `{column.name}` |" in readme, column.name
