@@ -6,7 +6,7 @@ PYTHON ?= python3
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install demo serve test lint migration migration-initial
+.PHONY: install demo serve test lint captures migration migration-initial
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -25,9 +25,14 @@ demo: $(STAMP)
 	SIAE_MODE=demo $(BIN)/siae demo-base
 	SIAE_MODE=demo $(BIN)/python -m flows.harness.demo $(ARGS)
 
-## Serveur Prefect + exécution des déploiements, jusqu'à Ctrl-C (voir README pour PostgreSQL et plusieurs machines).
+## Serveur Prefect + exécution des déploiements, jusqu'à Ctrl-C (production : deploy/README.md).
 serve: $(STAMP)
 	$(BIN)/python -m flows.runtime.serve $(ARGS)
+
+## Captures d'écran des guides (docs/guide/captures/*.png), prises dans Chromium sur un serveur de démonstration
+## (Chromium du système et pdftoppm requis). À relancer quand un formulaire ou un document change.
+captures: $(STAMP)
+	SIAE_MODE=demo $(BIN)/python docs/guide/captures.py $(ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
