@@ -20,7 +20,7 @@ from implantation.config.loader import get_process_config
 from implantation.config.schema import DecisionKind, ProcessConfig
 from implantation.dossier import Facts
 from implantation.enums import Decision
-from implantation.services.gate_facts import NO, UNCHANGED, YES, choices_of, facts_model, kind_of, row_model
+from implantation.gate_fields import NO, UNCHANGED, YES, choices_of, facts_model, kind_of, row_model
 
 # An answer stored before these fields were plain strings holds ``null``; it must still replay.
 Text = Annotated[str, BeforeValidator(lambda value: "" if value is None else value)]

@@ -89,3 +89,73 @@ def test_no_import_cycle_and_no_borrowed_private_name() -> None:
 
 def test_the_check_sees_a_cycle() -> None:
     assert _cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c"]]
+
+
+def _graph() -> dict[str, set[str]]:
+    modules = _modules()
+    return {name: _imports(name, path, modules)[0] for name, path in modules.items()}
+
+
+def _external(path: Path) -> set[str]:
+    """The top-level names of every package ``path`` imports (``prefect``, ``sqlmodel``…)."""
+    names: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            names |= {alias.name.split(".")[0] for alias in node.names}
+        elif isinstance(node, ast.ImportFrom) and not node.level and node.module:
+            names.add(node.module.split(".")[0])
+    return names
+
+
+def _process(name: str) -> bool:
+    """The flows themselves, as opposed to what starts Prefect (runtime) and drives it from outside (harness)."""
+    return name.startswith("flows.") and not name.startswith(("flows.runtime", "flows.harness"))
+
+
+def test_the_domain_imports_neither_prefect_nor_the_flows() -> None:
+    """What ARCHITECTURE.md promises of ``implantation``: rules and services that run without Prefect."""
+    crossing = [
+        f"{name} importe {target}"
+        for name, targets in _graph().items()
+        if name.startswith("implantation")
+        for target in targets
+        if target.startswith(("flows", "tasks"))
+    ]
+    modules = _modules()
+    prefect = [
+        name
+        for name, path in modules.items()
+        if name.startswith("implantation") and "prefect" in _external(path)
+    ]
+    assert crossing == [] and prefect == []
+
+
+def test_the_flows_import_no_service_and_the_tasks_only_the_runtime_client() -> None:
+    """The process layer reads rules and configuration and calls tasks; the tasks take from ``flows`` only the
+    client that retries a creation refused by a locked SQLite server (see ARCHITECTURE.md)."""
+    below = (
+        "implantation.services",
+        "implantation.db",
+        "implantation.documents",
+        "implantation.notifications",
+    )
+    crossing = []
+    for name, targets in _graph().items():
+        for target in targets:
+            if _process(name) and target.startswith(below):
+                crossing.append(f"{name} importe {target}")
+            if name.startswith("tasks") and target.startswith("flows") and target != "flows.runtime.client":
+                crossing.append(f"{name} importe {target}")
+    assert crossing == []
+
+
+def test_what_a_run_executes_never_reaches_the_harness() -> None:
+    graph = _graph()
+    seen: set[str] = set()
+    todo = [name for name in graph if _process(name) or name.startswith("tasks")]
+    while todo:
+        name = todo.pop()
+        if name not in seen:
+            seen.add(name)
+            todo.extend(graph[name])
+    assert sorted(name for name in seen if name.startswith("flows.harness")) == []

@@ -1,7 +1,7 @@
 """The facts a stage produces, entered in its gate form: pre-filled from what is recorded, read back, saved.
 
 The gate forms of the stages that produce facts (the ``faits`` key of a decision in ``etapes.toml``,
-models in :data:`FACT_GROUPS`) carry the fields of the same pydantic model as ``siae projet completer``
+models in :data:`implantation.gate_fields.FACT_GROUPS`) carry the fields of the same pydantic model as ``siae projet completer``
 (:mod:`implantation.dossier`), under the same keys, and are validated by the same rules
 (:func:`~implantation.services.dossier.merged_problems` then :func:`~implantation.services.dossier.complete`).
 
@@ -13,81 +13,29 @@ while the form waited is not overwritten by the form's stale copy.
 """
 
 import re
-import types
-import typing
 from datetime import date
 from decimal import Decimal
-from typing import Any, Literal
+from typing import Any
 
 from pydantic import BaseModel, ValidationError
 from sqlmodel import Session
 
-from implantation.config.schema import FactsGroup, ProcessConfig
+from implantation.config.schema import ProcessConfig
 from implantation.db.models import ImplantationProject, Person
-from implantation.dossier import STAGE_MODELS, Dossier, Facts, french_problems
+from implantation.dossier import Dossier, Facts, french_problems
+from implantation.gate_fields import (
+    NO,
+    UNCHANGED,
+    YES,
+    choices_of,
+    facts_model,
+    kind_of,
+    row_model,
+)
 from implantation.services.dossier import complete, merged_problems, recorded
 from implantation.services.workflow import Actor
 
-FACT_GROUPS: dict[str, type[Facts]] = {
-    group: STAGE_MODELS[int(group.removeprefix("etape"))] for group in typing.get_args(FactsGroup)
-}
-"""The models behind the ``faits`` key of a decision in ``etapes.toml``."""
-
-UNCHANGED = "(inchangé)"
-YES, NO = "oui", "non"
 _FR_DATE = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4})$")
-
-
-def facts_model(cfg: ProcessConfig, stage: int) -> type[Facts] | None:
-    """The facts collected at the gate of ``stage``, if its decision produces any."""
-    for decision in cfg.stage(stage).decisions:
-        if decision.faits is not None:
-            return FACT_GROUPS[decision.faits]
-    return None
-
-
-# --- the kind of each field, read from the domain model -------------------------------------------
-
-
-def unwrap(annotation: Any) -> Any:
-    """``X | None`` → ``X``; ``Annotated[X, …]`` → ``X``."""
-    if typing.get_origin(annotation) in (typing.Union, types.UnionType):
-        kept = [a for a in typing.get_args(annotation) if a is not type(None)]
-        annotation = kept[0]
-    while typing.get_origin(annotation) is typing.Annotated:
-        annotation = typing.get_args(annotation)[0]
-    return annotation
-
-
-def row_model(annotation: Any) -> type[Facts] | None:
-    """The model of one line when the field is a list of lines (budget, posts)."""
-    bare = unwrap(annotation)
-    if typing.get_origin(bare) is list:
-        item = typing.get_args(bare)[0]
-        if isinstance(item, type) and issubclass(item, Facts):
-            return item
-    return None
-
-
-def choices_of(annotation: Any) -> list[Any] | None:
-    """The admitted values of a ``Literal`` field (nature, year)."""
-    bare = unwrap(annotation)
-    return list(typing.get_args(bare)) if typing.get_origin(bare) is Literal else None
-
-
-def kind_of(annotation: Any) -> str:
-    bare = unwrap(annotation)
-    if row_model(annotation) is not None:
-        return "rows"
-    if bare is bool:
-        return "bool"
-    if bare is date:
-        return "date"
-    if bare is int:
-        return "integer"
-    if bare is Decimal:
-        return "number"
-    return "text"
 
 
 # --- recorded values as the form shows them -------------------------------------------------------
