@@ -375,8 +375,7 @@ def answered(form: type[GateInput], key: str) -> GateInput | None:
 def ask(form: type[GateInput], key: str) -> GateInput:
     """The gate's question: suspend the run until someone answers ``form`` (see :func:`answered` first).
 
-    On a replay, Prefect's ``suspend_flow_run`` would propose the Suspended state again only to be
-    refused (the key has fired), log that the run is suspending, then read the stored answer: 0.2 s on
-    this machine while the person who clicked waits. :func:`answered` reads it directly.
+    On a replay, :func:`answered` reads the stored answer directly: ``suspend_flow_run`` would first propose
+    a Suspended state the server refuses, while the person who clicked waits (figure in benchmarks/README.md).
     """
     return suspend_flow_run(wait_for_input=form, key=key, timeout=None)

@@ -36,25 +36,36 @@ class Rule:
     requires_reason: bool = False
 
 
-S = StageStatus
 STAGE_RULES: tuple[Rule, ...] = (
-    Rule(StageTransition.OPEN, frozenset({S.PENDING}), S.OPEN),
-    Rule(StageTransition.APPROVE, frozenset({S.OPEN}), S.VALIDATED),
-    Rule(StageTransition.REJECT, frozenset({S.OPEN}), S.OPEN, requires_reason=True),
-    Rule(StageTransition.SEND_BACK, frozenset({S.OPEN, S.VALIDATED}), S.PENDING, requires_reason=True),
-    Rule(StageTransition.REOPEN, frozenset({S.VALIDATED}), S.OPEN, requires_reason=True),
+    Rule(StageTransition.OPEN, frozenset({StageStatus.PENDING}), StageStatus.OPEN),
+    Rule(StageTransition.APPROVE, frozenset({StageStatus.OPEN}), StageStatus.VALIDATED),
+    Rule(StageTransition.REJECT, frozenset({StageStatus.OPEN}), StageStatus.OPEN, requires_reason=True),
     Rule(
-        StageTransition.CANCEL, frozenset({S.PENDING, S.OPEN, S.SUSPENDED}), S.CANCELLED, requires_reason=True
+        StageTransition.SEND_BACK,
+        frozenset({StageStatus.OPEN, StageStatus.VALIDATED}),
+        StageStatus.PENDING,
+        requires_reason=True,
     ),
-    Rule(StageTransition.SUSPEND, frozenset({S.OPEN}), S.SUSPENDED, requires_reason=True),
-    Rule(StageTransition.RESUME, frozenset({S.SUSPENDED}), S.OPEN),
+    Rule(StageTransition.REOPEN, frozenset({StageStatus.VALIDATED}), StageStatus.OPEN, requires_reason=True),
+    Rule(
+        StageTransition.CANCEL,
+        frozenset({StageStatus.PENDING, StageStatus.OPEN, StageStatus.SUSPENDED}),
+        StageStatus.CANCELLED,
+        requires_reason=True,
+    ),
+    Rule(StageTransition.SUSPEND, frozenset({StageStatus.OPEN}), StageStatus.SUSPENDED, requires_reason=True),
+    Rule(StageTransition.RESUME, frozenset({StageStatus.SUSPENDED}), StageStatus.OPEN),
 )
 
-P = ProjectStatus
 PROJECT_RULES: tuple[Rule, ...] = (
-    Rule(ProjectTransition.CREATE, frozenset({None}), P.IN_PROGRESS),
-    Rule(ProjectTransition.LAUNCH, frozenset({P.IN_PROGRESS}), P.LAUNCHED),
-    Rule(ProjectTransition.ABANDON, frozenset({P.IN_PROGRESS}), P.ABANDONED, requires_reason=True),
+    Rule(ProjectTransition.CREATE, frozenset({None}), ProjectStatus.IN_PROGRESS),
+    Rule(ProjectTransition.LAUNCH, frozenset({ProjectStatus.IN_PROGRESS}), ProjectStatus.LAUNCHED),
+    Rule(
+        ProjectTransition.ABANDON,
+        frozenset({ProjectStatus.IN_PROGRESS}),
+        ProjectStatus.ABANDONED,
+        requires_reason=True,
+    ),
 )
 
 

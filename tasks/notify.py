@@ -140,7 +140,7 @@ def send_drafts(projet_id: int, document_ids: Sequence[int], flow_run_id: UUID |
             return 0
         folder = project_dir(settings, project.reference)
         attachments = [Attachment(r.filename, (folder / r.filename).read_bytes()) for r in drafts]
-        versions = "-".join(f"{r.id}" for r in sorted(drafts, key=lambda r: r.id or 0))
+        versions = "-".join(str(i) for i in sorted(i for i in document_ids if i in {r.id for r in drafts}))
         return _send(
             session,
             settings,

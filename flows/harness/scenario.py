@@ -301,116 +301,121 @@ def gate(email: str, decision: str = "approuver", **fields: Any) -> dict[str, An
 
 def full_implantation(driver: Driver, projet_id: int) -> date:
     """The demo's path through the six gates, with a refusal, an invalid input, a rejection and re-asks."""
-    d, e = driver, driver.email
-    launch_on = d.launch_date(d.today + timedelta(days=60))
-    d.stage_work(projet_id, 1)
-    d.answer(
-        projet_id, 1, gate(e("spip38")), "le SPIP tente d'approuver (rôle non habilité) : refusé, redemandé"
-    )
-    d.answer(
+    email = driver.email
+    launch_on = driver.launch_date(driver.today + timedelta(days=60))
+    driver.stage_work(projet_id, 1)
+    driver.answer(
         projet_id,
         1,
-        gate(e("cheffe.projet.disp"), code="ABCDE-23456"),
+        gate(email("spip38")),
+        "le SPIP tente d'approuver (rôle non habilité) : refusé, redemandé",
+    )
+    driver.answer(
+        projet_id,
+        1,
+        gate(email("cheffe.projet.disp"), code="ABCDE-23456"),
         "quelqu'un saisit l'adresse de la cheffe de projet sans son code : refusé, nouveaux codes envoyés",
     )
-    d.answer(
+    driver.answer(
         projet_id,
         1,
-        gate(e("cheffe.projet.disp"), **d.form_facts(1, launch_on)),
+        gate(email("cheffe.projet.disp"), **driver.form_facts(1, launch_on)),
         "la DISP saisit dans le formulaire les locaux et le binôme SPIP/EP, et confirme l'établissement "
         "(code lu dans son courriel)",
     )
 
-    d.stage_work(projet_id, 2)
+    driver.stage_work(projet_id, 2)
     sourcing: dict[str, Any] = {
-        "siae_sourcees": [d.siae(d.ids.siae_id), d.siae(d.ids.other_siae_id)],
+        "siae_sourcees": [driver.siae(driver.ids.siae_id), driver.siae(driver.ids.other_siae_id)],
         "activite": "Tri de textiles",
     }
-    d.answer(
+    driver.answer(
         projet_id,
         2,
-        gate(e("referent.dreets"), decision="valider", **sourcing),
+        gate(email("referent.dreets"), decision="valider", **sourcing),
         "décision inconnue « valider » : refusée par le formulaire (schéma), le run reste en attente",
     )
-    d.answer(
+    driver.answer(
         projet_id,
         2,
-        gate(e("referent.dreets"), siae_retenue=d.siae(d.ids.other_siae_id), **sourcing),
+        gate(email("referent.dreets"), siae_retenue=driver.siae(driver.ids.other_siae_id), **sourcing),
         "la DREETS retient une ETTI : refusé (seuls ACI et EI), redemandé avec l'erreur",
     )
-    d.answer(
+    driver.answer(
         projet_id,
         2,
-        gate(e("referent.dreets"), siae_retenue=d.siae(d.ids.siae_id), **sourcing),
+        gate(email("referent.dreets"), siae_retenue=driver.siae(driver.ids.siae_id), **sourcing),
         "la DREETS retient La Remise (ACI), tri de textiles",
     )
 
-    d.stage_work(projet_id, 3)
-    d.answer(
+    driver.stage_work(projet_id, 3)
+    driver.answer(
         projet_id,
         3,
         gate(
-            e("direction.cp-varces"),
+            email("direction.cp-varces"),
             decision="rejeter",
             motif="Le budget prévisionnel ne montre pas le retour sur investissement à 2 ans.",
         ),
         "l'établissement rejette l'étude de faisabilité (motif donné) : l'étape reste ouverte",
     )
-    d.answer(
+    driver.answer(
         projet_id,
         3,
-        gate(e("direction.cp-varces"), **d.form_facts(3, launch_on)),
+        gate(email("direction.cp-varces"), **driver.form_facts(3, launch_on)),
         "l'établissement saisit dans le formulaire les postes, l'encadrement, la date et les lignes du budget "
         "prévisionnel, et valide l'étude de faisabilité",
     )
 
-    d.stage_work(projet_id, 4)
-    d.answer(
+    driver.stage_work(projet_id, 4)
+    driver.answer(
         projet_id,
         4,
-        gate(e("spip38"), **d.form_facts(4, launch_on)),
+        gate(email("spip38"), **driver.form_facts(4, launch_on)),
         "le SPIP saisit dans le formulaire l'accompagnement, les partenaires, les postes de travail (horaires "
         "et durée hebdomadaire de chacun), les dates de la convention et du contrat, et valide la "
         "co-construction (feuille de route)",
     )
 
-    d.stage_work(projet_id, 5)
+    driver.stage_work(projet_id, 5)
     # The gate opened with the pack produced from the facts of stages 1 to 4 and sent as drafts to the SIAE.
     # The opérateurs, recruited on the posts of stage 4, are entered now; the lead then produces the pack
     # again from the current data, before anyone signs (a signed version is never reused).
-    d.wait_gate(projet_id, 5)
-    d.import_operateurs(projet_id, launch_on)
-    d.on_step("Étape 5 : la DISP importe les opérateurs affectés aux postes (siae operateurs importer)")
-    produced = d.generate_documents(projet_id)
-    command = "siae documents generer --pdf" if d.pdf else "siae documents generer"
-    d.on_step(
+    driver.wait_gate(projet_id, 5)
+    driver.import_operateurs(projet_id, launch_on)
+    driver.on_step("Étape 5 : la DISP importe les opérateurs affectés aux postes (siae operateurs importer)")
+    produced = driver.generate_documents(projet_id)
+    command = "siae documents generer --pdf" if driver.pdf else "siae documents generer"
+    driver.on_step(
         f"Étape 5 : documents produits de nouveau à partir des données actuelles ({command}) : {produced}"
     )
-    signatures = d.sign_drafts(projet_id)
-    d.on_step(f"Étape 5 : {signatures} signature(s) enregistrée(s) sur les documents")
-    refused = d.refused_demonstration_signatures(projet_id)
-    d.on_step(
+    signatures = driver.sign_drafts(projet_id)
+    driver.on_step(f"Étape 5 : {signatures} signature(s) enregistrée(s) sur les documents")
+    refused = driver.refused_demonstration_signatures(projet_id)
+    driver.on_step(
         f"Étape 5 : {refused} document(s) de démonstration (taux AT/MP fictif de l'établissement, en-tête sur "
         "chaque page) : la signature est refusée"
     )
-    d.answer(projet_id, 5, gate(e("referent.dreets")), "la DREETS approuve la convention IAE")
+    driver.answer(projet_id, 5, gate(email("referent.dreets")), "la DREETS approuve la convention IAE")
 
-    d.stage_work(projet_id, 6)
+    driver.stage_work(projet_id, 6)
     checklist: dict[str, Any] = {
         "locaux_amenages": True,
         "interlocuteurs_nommes": True,
         "protocole_sortie": True,
     }
-    d.answer(
+    driver.answer(
         projet_id,
         6,
-        gate(e("direction.laremise"), date_lancement=d.leave_day(launch_on).isoformat(), **checklist),
+        gate(
+            email("direction.laremise"), date_lancement=driver.leave_day(launch_on).isoformat(), **checklist
+        ),
         "date de démarrage en août : refusée (congés d'été), redemandée",
     )
-    d.answer(
+    driver.answer(
         projet_id,
         6,
-        gate(e("direction.laremise"), date_lancement=launch_on.isoformat(), **checklist),
+        gate(email("direction.laremise"), date_lancement=launch_on.isoformat(), **checklist),
         f"la SIAE confirme la liste de lancement et la date du {launch_on:%d/%m/%Y}",
     )
     run_id = driver.api.stage_run(projet_id, 6)

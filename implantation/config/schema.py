@@ -93,7 +93,7 @@ class Stage(Strict):
 class StagesFile(Strict):
     duree_minimale_projet_mois: Range
     source_duree_minimale: str
-    # What a stage's pilot may approve without, with a motivated override (issue 13).
+    # What a stage's pilot may approve without, with a motivated override.
     derogation_pilote: list[Literal["copil", "livrables"]] = []
     source_derogation: str | None = None
     etape: Annotated[list[Stage], Field(min_length=1)]

@@ -77,7 +77,7 @@ class Establishment(SQLModel, table=True):
     address: str | None = Field(default=None, max_length=300)
     capacity: int | None = Field(default=None, ge=0)
     premises: str | None = Field(default=None, max_length=1000)
-    # Documents of stage 5 (issue 3): the head signs the implantation contract and the CEP annex.
+    # Documents of stage 5: the head signs the implantation contract and the CEP annex.
     head_name: str | None = Field(default=None, max_length=200, description="Chef d'établissement")
     security_rules: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
 
@@ -140,7 +140,7 @@ class ImplantationProject(SQLModel, table=True):
     started_on: date
     launch_date: date | None = None
     insertion_posts_etp: Decimal | None = Field(default=None, ge=0, sa_type=DecimalType(8, 2))
-    # Data of the stage-5 documents (issue 3); the SIAE fills them in, the documents refuse to render without them.
+    # Data of the stage-5 documents; the SIAE fills them in, the documents refuse to render without them.
     insertion_posts_count: int | None = Field(default=None, ge=0)
     modulated_share: Decimal | None = Field(
         default=None,
@@ -174,7 +174,7 @@ class ImplantationProject(SQLModel, table=True):
     reimbursement_terms: str | None = Field(
         default=None, max_length=500, description="Périodicité et délai du remboursement des rémunérations"
     )
-    # Entered with ``siae projet completer`` (issue 13).
+    # Entered with ``siae projet completer``.
     joint_lead: str | None = Field(
         default=None, max_length=200, description="Chef de projet commun SPIP / établissement"
     )
@@ -215,7 +215,7 @@ class StageRecord(SQLModel, table=True):
     # Bumped by every decision before it reads the stage: the UPDATE locks the row on PostgreSQL and takes
     # the write lock on SQLite, so two answers at once are checked one after the other (see decisions.decide).
     version: int = Field(default=0, ge=0, description="Compteur des décisions (verrou)")
-    # The clock that stops (issue 17): while the stage waits on the other party its deadline does not run.
+    # The clock that stops: while the stage waits on the other party its deadline does not run.
     suspended_on: date | None = Field(default=None, description="Horloge arrêtée depuis ce jour")
     suspended_days: int = Field(
         default=0, ge=0, description="Jours ouvrés d'arrêt de la tentative en cours, reportés sur l'échéance"
@@ -316,7 +316,7 @@ class Operateur(SQLModel, table=True):
     post_title: str | None = Field(default=None, max_length=200)
     rome_code: str | None = Field(default=None, max_length=5)
     weekly_hours: Decimal | None = Field(default=None, gt=0, le=48, sa_type=DecimalType(5, 2))
-    # CEP data (issue 3). Identity stays in OperateurIdentity.
+    # CEP data. Identity stays in OperateurIdentity.
     contract_start: date | None = None
     planned_duration_months: int | None = Field(
         default=None,
@@ -338,7 +338,7 @@ class Operateur(SQLModel, table=True):
         sa_column=Column(JSON, nullable=True),
         description='Emploi du temps : {"jours": ["lundi", …], "debut": "08:00", "fin": "14:30", "pause_minutes": 30}',
     )
-    # A CEP ends at release or resignation: the record stays, its end is marked (issue 13).
+    # A CEP ends at release or resignation: the record stays, its end is marked.
     ended_on: date | None = None
     end_reason: OperateurEndReason | None = Field(
         default=None, sa_type=StrEnumType(OperateurEndReason, 20), nullable=True

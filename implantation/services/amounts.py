@@ -55,7 +55,8 @@ def amount_book(session: Session, cfg: ProcessConfig) -> AmountBook:
             demonstration=False,
         )
         code = codes.get(row.establishment_id) if row.establishment_id is not None else None
-        added.append(Added(row.key, amount, code, row.id or 0))
+        assert row.id is not None  # read back from the table
+        added.append(Added(row.key, amount, code, row.id))
         checks[row.key] = max(checks.get(row.key, row.recorded_at.date()), row.recorded_at.date())
     for check in session.exec(select(AmountCheck)):
         checks[check.key] = max(checks.get(check.key, check.checked_on), check.checked_on)
@@ -360,7 +361,8 @@ def smic_record(session: Session, record_id: int) -> AmountRecord:
 
 def book_without(book: AmountBook, record: AmountRecord) -> AmountBook:
     """The amounts as they were before ``record`` was added (for the rate a CEP printed then)."""
-    kept = [a for a in book.added if a.rank < (record.id or 0)]
+    assert record.id is not None  # read back from the table
+    kept = [a for a in book.added if a.rank < record.id]
     return AmountBook(book.money, kept, book.checks)
 
 

@@ -171,23 +171,26 @@ def _requirement_problems(
     request: DecisionRequest,
 ) -> list[str]:
     """COPILs and deliverables of the stage, and at stage 5 the signed documents (gate_requirements)."""
-    from implantation.services import gate_requirements as gr
+    from implantation.services import gate_requirements
 
-    missing = gr.approval_requirements(session, cfg, project, request.stage)
+    missing = gate_requirements.approval_requirements(session, cfg, project, request.stage)
     if not (request.derogation or "").strip():
         return missing.overridable + missing.binding
-    return gr.override_problems(cfg, request.stage, approver, request.derogation, missing) + missing.binding
+    return (
+        gate_requirements.override_problems(cfg, request.stage, approver, request.derogation, missing)
+        + missing.binding
+    )
 
 
 def _log_override(
     session: Session, cfg: ProcessConfig, project: ImplantationProject, request: DecisionRequest, actor: Actor
 ) -> None:
     """An accepted override gets its own log row: who, why, and what was missing."""
-    from implantation.services import gate_requirements as gr
+    from implantation.services import gate_requirements
 
     if (request.derogation or "").strip():
-        missing = gr.approval_requirements(session, cfg, project, request.stage)
-        note = gr.override_note(missing, request.derogation or "")
+        missing = gate_requirements.approval_requirements(session, cfg, project, request.stage)
+        note = gate_requirements.override_note(missing, request.derogation or "")
         log_transition(session, project, "derogation", actor, stage=request.stage, reason=note)
 
 

@@ -1,4 +1,4 @@
-"""What must be recorded before a stage may be approved (issue 13, « gates that gate »).
+"""What must be recorded before a stage may be approved.
 
 - Every stage: the deliverables that ``config/etapes.toml`` lists for it, and its minimum of COPILs.
   These come from the guide's method (« 2 à 3 COPIL »), not from the law: the stage's pilot may approve

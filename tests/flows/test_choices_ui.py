@@ -84,7 +84,7 @@ def test_a_lead_and_an_agent_choose_from_lists(flow_stack: FlowStack, browser: B
         dialog.get_by_text("SIAE sourcées (Optional)").wait_for()
         boxes = dialog.locator("textarea")
         boxes.nth(0).fill(fs.ids.emails["referent.dreets"])
-        # The code the agent received by e-mail for this gate (issue 15), as a person copies it.
+        # The code the agent received by e-mail for this gate, as a person copies it.
         boxes.nth(1).fill(driver.received_code(project.id, 2, fs.ids.emails["referent.dreets"]))
         boxes.last.fill("Tri de textiles")
         _pick(page, dialog, 0, "approuver")  # the next drop-down is « Étape de renvoi »

@@ -55,13 +55,13 @@ def _schedule_info(schedule: ws.WorkSchedule, weekly: str, cfg: ProcessConfig) -
 
 def build_cep_context(session: Session, project_id: int, operateur_id: str, cfg: ProcessConfig) -> CepContext:
     start_doc = open_operateur_document(session, project_id, operateur_id, cfg, DocumentKind.CEP)
-    data, check, parties, od = start_doc.data, start_doc.check, start_doc.parties, start_doc.od
-    p, est, op = data.project, data.establishment, od.op
+    data, check, parties, operateur = start_doc.data, start_doc.check, start_doc.parties, start_doc.operateur
+    project, establishment, op = data.project, data.establishment, operateur.op
     bounds = cfg.contracts.duree_travail
     check.need(op.missions, "la description du poste et des missions")
     check.need(op.rome_code, "le code ROME du poste")
     check.need(op.particular_risks, "les risques particuliers du poste (ou la mention qu'il n'y en a pas)")
-    check.need(p.accompaniment_plan, "l'accompagnement socio-professionnel assuré par la SIAE")
+    check.need(project.accompaniment_plan, "l'accompagnement socio-professionnel assuré par la SIAE")
     check.need(op.classified_on, "la date de classement au travail de l'opérateur")
     check.need(op.assigned_on, "la date d'affectation de l'opérateur sur le poste")
     if op.classified_on and op.assigned_on and op.classified_on > op.assigned_on:
@@ -72,7 +72,7 @@ def build_cep_context(session: Session, project_id: int, operateur_id: str, cfg:
         )
     workshop = None
     try:
-        workshop = ws.workshop_of(p.workshop_days, p.workshop_start, p.workshop_end)
+        workshop = ws.workshop_of(project.workshop_days, project.workshop_start, project.workshop_end)
     except ValueError as exc:
         check.refuse(f"horaires de l'atelier invalides : {exc}")
     check.need(workshop, "les horaires d'ouverture de l'atelier")
@@ -102,18 +102,23 @@ def build_cep_context(session: Session, project_id: int, operateur_id: str, cfg:
         bound = rules.trial_period_bound(start, None, trial_rules)  # open-ended (L412-12)
         trial_days = op.trial_days if op.trial_days is not None else bound.max_days
         check.refuse(rules.trial_days_problem(trial_days, bound))
-        if od.hourly_rate is not None and op.weekly_hours is not None:
-            rate, weekly = od.hourly_rate, exact(op.weekly_hours)
+        if operateur.hourly_rate is not None and op.weekly_hours is not None:
+            rate, weekly = operateur.hourly_rate, exact(op.weekly_hours)
             monthly = data.rule(check, lambda: rules.monthly_pay(data.book, data.place, start, rate, weekly))
     reimbursement = data.reimbursement(check)
     check.done()
-    assert parties is not None and data.siae is not None and od.identity is not None and schedule is not None
-    assert op.contract_start and bound and trial_days is not None and od.hourly_rate is not None
+    assert (
+        parties is not None
+        and data.siae is not None
+        and operateur.identity is not None
+        and schedule is not None
+    )
+    assert op.contract_start and bound and trial_days is not None and operateur.hourly_rate is not None
     assert monthly is not None and reimbursement is not None and op.weekly_hours is not None
     assert workshop is not None and op.classified_on is not None and op.assigned_on is not None
     start = op.contract_start
     clauses = cfg.contracts.cep
-    parties = parties.with_worker(od.worker_name())
+    parties = parties.with_worker(operateur.worker_name())
     year_end = start + timedelta(days=364)
     employee = monthly.total(ContributionKind.EMPLOYEE)
     employer = monthly.total(ContributionKind.EMPLOYER)
@@ -139,10 +144,10 @@ def build_cep_context(session: Session, project_id: int, operateur_id: str, cfg:
         siae=data.siae_party(),
         establishment=data.establishment_ref(),
         worker=WorkerIdentity(
-            first_name=od.identity.first_name,
-            last_name=od.identity.last_name,
-            ecrou_number=od.identity.ecrou_number,
-            birth_date=fmt.fr_date(od.identity.birth_date),
+            first_name=operateur.identity.first_name,
+            last_name=operateur.identity.last_name,
+            ecrou_number=operateur.identity.ecrou_number,
+            birth_date=fmt.fr_date(operateur.identity.birth_date),
         ),
         start_date=fmt.fr_date(start),
         duration_clause=clauses.duree.texte,
@@ -174,13 +179,13 @@ def build_cep_context(session: Session, project_id: int, operateur_id: str, cfg:
         rest_clause=clauses.repos_hebdomadaire.texte,
         holidays=[
             HolidayLine(date=f"{ws.DAYS[h.day.weekday()]} {fmt.fr_date(h.day)}", name=h.name)
-            for h in ws.worked_holidays(schedule, start, est.departement)
+            for h in ws.worked_holidays(schedule, start, establishment.departement)
         ],
         holidays_period=f"du {fmt.fr_date(start)} au {fmt.fr_date(year_end)}",
         holiday_clause=clauses.jours_feries.texte,
         on_call_clause=clauses.astreintes.texte,
-        hourly_rate=fmt.fr_money(od.hourly_rate),
-        hourly_rate_words=fmt.money_words(od.hourly_rate),
+        hourly_rate=fmt.fr_money(operateur.hourly_rate),
+        hourly_rate_words=fmt.money_words(operateur.hourly_rate),
         pay=data.pay_info(start),
         monthly_gross=fmt.fr_money(monthly.gross),
         old_age_floor=fmt.fr_money(monthly.old_age_floor),
@@ -205,6 +210,6 @@ def build_cep_context(session: Session, project_id: int, operateur_id: str, cfg:
         reimbursement=reimbursement.texte,
         suspension_cases=[Clause(text=case.cas, source=case.source) for case in clauses.suspension],
         terminations=[Termination(party=t.partie, terms=t.modalite, source=t.source) for t in clauses.fin],
-        accompaniment_plan=p.accompaniment_plan or "",
+        accompaniment_plan=project.accompaniment_plan or "",
     )
     return data.finish(context)

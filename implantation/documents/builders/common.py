@@ -79,7 +79,9 @@ class DocumentDataError(DomainError):
 
     def __init__(self, problems: list[str]) -> None:
         self.problems = problems
-        super().__init__("Documents impossibles à produire :\n" + "\n".join(f"- {p}" for p in problems))
+        super().__init__(
+            "Documents impossibles à produire :\n" + "\n".join(f"- {problem}" for problem in problems)
+        )
 
 
 class Checker:
@@ -239,8 +241,12 @@ class ProjectData:
         )
 
     def establishment_ref(self) -> EstablishmentRef:
-        est = self.establishment
-        return EstablishmentRef(name=est.name, type_label=est.type.label, address=establishment_address(est))
+        establishment = self.establishment
+        return EstablishmentRef(
+            name=establishment.name,
+            type_label=establishment.type.label,
+            address=establishment_address(establishment),
+        )
 
     def establishment_party(self) -> EstablishmentParty:
         ref = self.establishment_ref()
@@ -265,11 +271,11 @@ class ProjectData:
         self, check: Checker, on: date | None, *, forecast: bool = False
     ) -> rules.AidePoste | None:
         """Yearly aide au poste on ``on``; None (the gap already listed) while its inputs are missing."""
-        p, siae = self.project, self.siae
-        if siae is None or on is None or p.insertion_posts_etp is None:
+        project, siae = self.project, self.siae
+        if siae is None or on is None or project.insertion_posts_etp is None:
             return None
-        etp = exact(p.insertion_posts_etp)
-        modulated = exact(p.modulated_share) if p.modulated_share is not None else None
+        etp = exact(project.insertion_posts_etp)
+        modulated = exact(project.modulated_share) if project.modulated_share is not None else None
         aid: rules.AidePoste | None = self.rule(
             check,
             lambda: rules.aide_au_poste(
@@ -300,13 +306,13 @@ class ProjectData:
             return None
 
 
-def establishment_address(est: Establishment) -> str:
+def establishment_address(establishment: Establishment) -> str:
     """The address, with the city once: an address typed with its postal code and city keeps them."""
-    if not est.address:
-        return est.city
-    if est.city.casefold() in est.address.casefold():
-        return est.address
-    return f"{est.address}, {est.city}"
+    if not establishment.address:
+        return establishment.city
+    if establishment.city.casefold() in establishment.address.casefold():
+        return establishment.address
+    return f"{establishment.address}, {establishment.city}"
 
 
 class OperateurData:
@@ -347,7 +353,7 @@ class OperateurDocument:
     data: ProjectData
     check: Checker
     parties: Parties | None
-    od: OperateurData
+    operateur: OperateurData
 
 
 def open_operateur_document(

@@ -15,7 +15,7 @@ from implantation.enums import DocumentKind, Role, SiaeKind
 
 def build_convention_context(session: Session, project_id: int, cfg: ProcessConfig) -> ConventionContext:
     data = ProjectData(session, project_id, cfg)
-    p, est = data.project, data.establishment
+    project, establishment = data.project, data.establishment
     spec = cfg.documents.document[DocumentKind.CONVENTION]
     impl_spec = cfg.documents.document[DocumentKind.IMPLANTATION_CONTRACT]
     check = Checker(SHORT_LABEL[DocumentKind.CONVENTION])
@@ -24,42 +24,46 @@ def build_convention_context(session: Session, project_id: int, cfg: ProcessConf
     siae = data.siae
     if siae is not None:
         check.refuse(implantation_kind_problem(siae.kind, cfg.eligibility))
-    check.need(p.activity, "l'activité du projet")
-    check.need(p.workshops_count, "le nombre d'ateliers")
-    check.need(p.accompaniment_plan, "l'accompagnement des personnes détenues sous CEP")
-    check.need(p.partners, "les partenaires du projet")
-    check.need(p.implantation_start, "la date de début du contrat d'implantation")
-    check.need(p.implantation_end, "la date de fin du contrat d'implantation")
-    check.need(p.staff_eti_etp, "l'effectif d'encadrants techniques d'insertion (ETP)")
-    check.need(p.staff_cip_etp, "l'effectif de conseillers en insertion professionnelle (ETP)")
-    check.need(est.premises, "les locaux mis à disposition dans l'établissement")
-    check.need(p.insertion_posts_count, "le nombre de postes d'insertion")
-    check.need(p.insertion_posts_etp, "le nombre de postes d'insertion (ETP)")
-    check.need(p.insertion_targets, "les engagements et indicateurs d'insertion")
-    check.need(p.convention_start, "la date de début de la convention")
-    check.need(p.convention_end, "la date de fin de la convention")
+    check.need(project.activity, "l'activité du projet")
+    check.need(project.workshops_count, "le nombre d'ateliers")
+    check.need(project.accompaniment_plan, "l'accompagnement des personnes détenues sous CEP")
+    check.need(project.partners, "les partenaires du projet")
+    check.need(project.implantation_start, "la date de début du contrat d'implantation")
+    check.need(project.implantation_end, "la date de fin du contrat d'implantation")
+    check.need(project.staff_eti_etp, "l'effectif d'encadrants techniques d'insertion (ETP)")
+    check.need(project.staff_cip_etp, "l'effectif de conseillers en insertion professionnelle (ETP)")
+    check.need(establishment.premises, "les locaux mis à disposition dans l'établissement")
+    check.need(project.insertion_posts_count, "le nombre de postes d'insertion")
+    check.need(project.insertion_posts_etp, "le nombre de postes d'insertion (ETP)")
+    check.need(project.insertion_targets, "les engagements et indicateurs d'insertion")
+    check.need(project.convention_start, "la date de début de la convention")
+    check.need(project.convention_end, "la date de fin de la convention")
     max_years = spec.duree_max_annees
     check.need(max_years, "la durée maximale de la convention dans documents.toml")
-    if p.convention_start and p.convention_end and max_years:
+    if project.convention_start and project.convention_end and max_years:
         check.refuse(
             rules.duration_problem(
-                p.convention_start, p.convention_end, max_years, "durée de la convention", spec.base_legale[0]
+                project.convention_start,
+                project.convention_end,
+                max_years,
+                "durée de la convention",
+                spec.base_legale[0],
             )
         )
     # The first year's aid: the amount in force, printed as a hypothesis while it may still be revalued.
-    aid = data.aide_au_poste(check, p.convention_start)
-    _, own_resources = budget_items(check, p.budget_lines)
+    aid = data.aide_au_poste(check, project.convention_start)
+    _, own_resources = budget_items(check, project.budget_lines)
     startup = None
-    if (first_day := p.convention_start) is not None:
+    if (first_day := project.convention_start) is not None:
         startup = data.rule(check, lambda: data.book.figure("aide_au_demarrage_atigip", first_day))
     check.done()
     assert startup is not None
     assert parties is not None and siae is not None and aid is not None and parties.departement is not None
-    start, end = p.convention_start, p.convention_end
+    start, end = project.convention_start, project.convention_end
     assert start is not None and end is not None and max_years is not None
     year_end = min(end, rules.add_years(start, 1) - timedelta(days=1))
     clauses = cfg.contracts.contrat_implantation
-    eti, cip = p.staff_eti_etp, p.staff_cip_etp
+    eti, cip = project.staff_eti_etp, project.staff_cip_etp
     assert eti is not None and cip is not None
     ep_means = clauses.moyens_etablissement + (
         " " + clauses.moyens_etablissement_aci if siae.kind == SiaeKind.ACI else ""
@@ -67,7 +71,7 @@ def build_convention_context(session: Session, project_id: int, cfg: ProcessConf
     means = [
         MeansRow(label="Encadrants techniques d'insertion (ETP)", detail=fmt.fr_number(eti)),
         MeansRow(label="Conseillers en insertion professionnelle (ETP)", detail=fmt.fr_number(cip)),
-        MeansRow(label="Locaux mis à disposition par l'établissement", detail=est.premises or ""),
+        MeansRow(label="Locaux mis à disposition par l'établissement", detail=establishment.premises or ""),
         MeansRow(label="Apports de l'établissement", detail=f"{ep_means} ({clauses.source_moyens})"),
         MeansRow(
             label="Aide au poste (DREETS), sollicitée",
@@ -99,18 +103,18 @@ def build_convention_context(session: Session, project_id: int, cfg: ProcessConf
         disp_representative=disp_signer.printed,
         siae=data.siae_party(),
         establishment=data.establishment_ref(),
-        departement=f"{parties.departement.nom} ({est.departement})",
-        activity=p.activity or "",
-        workshops_count=fmt.fr_number(p.workshops_count),  # type: ignore[arg-type]
-        accompaniment_plan=p.accompaniment_plan or "",
-        partners=p.partners or "",
+        departement=f"{parties.departement.nom} ({establishment.departement})",
+        activity=project.activity or "",
+        workshops_count=fmt.fr_number(project.workshops_count),  # type: ignore[arg-type]
+        accompaniment_plan=project.accompaniment_plan or "",
+        partners=project.partners or "",
         implantation_contract=(
-            f"{impl_spec.titre} conclu entre la SIAE et l'établissement {est.name} pour la période du "
-            f"{fmt.fr_date(p.implantation_start)} au {fmt.fr_date(p.implantation_end)}"
+            f"{impl_spec.titre} conclu entre la SIAE et l'établissement {establishment.name} pour la période du "
+            f"{fmt.fr_date(project.implantation_start)} au {fmt.fr_date(project.implantation_end)}"
         ),
-        posts_count=fmt.fr_number(p.insertion_posts_count),  # type: ignore[arg-type]
-        posts_etp=fmt.fr_number(p.insertion_posts_etp),  # type: ignore[arg-type]
-        insertion_targets=p.insertion_targets or "",
+        posts_count=fmt.fr_number(project.insertion_posts_count),  # type: ignore[arg-type]
+        posts_etp=fmt.fr_number(project.insertion_posts_etp),  # type: ignore[arg-type]
+        insertion_targets=project.insertion_targets or "",
         start_date=fmt.fr_date(start),
         end_date=fmt.fr_date(end),
         duration=rules.duration_text(start, end),

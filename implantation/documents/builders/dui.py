@@ -19,7 +19,7 @@ from implantation.enums import DocumentKind
 
 def build_dui_context(session: Session, project_id: int, cfg: ProcessConfig) -> DuiContext:
     data = ProjectData(session, project_id, cfg)
-    p, est = data.project, data.establishment
+    project, establishment = data.project, data.establishment
     check = Checker(SHORT_LABEL[DocumentKind.DUI])
     parties = data.parties(check)
     data.check_party_names(check, DocumentKind.DUI)
@@ -31,26 +31,31 @@ def build_dui_context(session: Session, project_id: int, cfg: ProcessConfig) -> 
         check.need(siae.president, "le président de la SIAE")
         check.need(siae.director, "le directeur de la SIAE")
         check.refuse(implantation_kind_problem(siae.kind, cfg.eligibility))
-    check.need(p.activity, "l'activité du projet")
-    check.need(est.premises, "les locaux mis à disposition dans l'établissement")
-    check.need(p.launch_date, "la date de démarrage de l'activité")
-    check.need(p.insertion_posts_count, "le nombre de postes d'insertion")
-    check.need(p.insertion_posts_etp, "le nombre de postes d'insertion (ETP)")
-    check.need(p.staff_eti_etp, "l'effectif d'encadrants techniques d'insertion (ETP)")
-    check.need(p.staff_cip_etp, "l'effectif de conseillers en insertion professionnelle (ETP)")
-    check.need(p.accompaniment_plan, "le plan d'accompagnement socio-professionnel")
-    check.need(p.insertion_targets, "les objectifs de retour à l'emploi")
-    check.need(p.partners, "les partenaires du projet")
-    budget_items(check, p.budget_lines)  # each entered line checked, every problem listed
-    if siae is not None and p.launch_date is not None and p.insertion_posts_etp is not None:
-        data.aide_au_poste(check, p.launch_date, forecast=True)  # the modulated share within its cap
+    check.need(project.activity, "l'activité du projet")
+    check.need(establishment.premises, "les locaux mis à disposition dans l'établissement")
+    check.need(project.launch_date, "la date de démarrage de l'activité")
+    check.need(project.insertion_posts_count, "le nombre de postes d'insertion")
+    check.need(project.insertion_posts_etp, "le nombre de postes d'insertion (ETP)")
+    check.need(project.staff_eti_etp, "l'effectif d'encadrants techniques d'insertion (ETP)")
+    check.need(project.staff_cip_etp, "l'effectif de conseillers en insertion professionnelle (ETP)")
+    check.need(project.accompaniment_plan, "le plan d'accompagnement socio-professionnel")
+    check.need(project.insertion_targets, "les objectifs de retour à l'emploi")
+    check.need(project.partners, "les partenaires du projet")
+    budget_items(check, project.budget_lines)  # each entered line checked, every problem listed
+    if siae is not None and project.launch_date is not None and project.insertion_posts_etp is not None:
+        data.aide_au_poste(check, project.launch_date, forecast=True)  # the modulated share within its cap
     balances: list[YearBalance] = []
-    if siae is not None and p.budget_lines and p.launch_date and p.insertion_posts_etp is not None:
-        balances, problems = project_balances(data.book, p, siae, est)
+    if (
+        siae is not None
+        and project.budget_lines
+        and project.launch_date
+        and project.insertion_posts_etp is not None
+    ):
+        balances, problems = project_balances(data.book, project, siae, establishment)
         for problem in problems:  # a missing amount; a missing value is named above
             check.refuse(problem)
     check.done()
-    assert parties is not None and siae is not None and p.launch_date is not None and balances
+    assert parties is not None and siae is not None and project.launch_date is not None and balances
     first = balances[0]
     gap = first.balance
     balance = (
@@ -79,16 +84,16 @@ def build_dui_context(session: Session, project_id: int, cfg: ProcessConfig) -> 
             director=siae.director or "",
         ),
         establishment=data.establishment_ref(),
-        activity=p.activity or "",
-        premises=est.premises or "",
-        start_date=fmt.fr_date(p.launch_date),
-        posts_count=fmt.fr_number(p.insertion_posts_count),  # type: ignore[arg-type]
-        posts_etp=fmt.fr_number(p.insertion_posts_etp),  # type: ignore[arg-type]
-        staff_eti_etp=fmt.fr_number(p.staff_eti_etp),  # type: ignore[arg-type]
-        staff_cip_etp=fmt.fr_number(p.staff_cip_etp),  # type: ignore[arg-type]
-        accompaniment_plan=p.accompaniment_plan or "",
-        insertion_targets=p.insertion_targets or "",
-        partners=p.partners or "",
+        activity=project.activity or "",
+        premises=establishment.premises or "",
+        start_date=fmt.fr_date(project.launch_date),
+        posts_count=fmt.fr_number(project.insertion_posts_count),  # type: ignore[arg-type]
+        posts_etp=fmt.fr_number(project.insertion_posts_etp),  # type: ignore[arg-type]
+        staff_eti_etp=fmt.fr_number(project.staff_eti_etp),  # type: ignore[arg-type]
+        staff_cip_etp=fmt.fr_number(project.staff_cip_etp),  # type: ignore[arg-type]
+        accompaniment_plan=project.accompaniment_plan or "",
+        insertion_targets=project.insertion_targets or "",
+        partners=project.partners or "",
         charges=[BudgetLine(label=c.text, amount=fmt.fr_money(c.amount)) for c in first.charges],
         charges_total=fmt.fr_money(first.charges_total),
         resources=[BudgetLine(label=r.text, amount=fmt.fr_money(r.amount)) for r in first.resources],

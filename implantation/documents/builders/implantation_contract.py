@@ -19,28 +19,28 @@ from implantation.enums import DocumentKind
 
 def build_implantation_context(session: Session, project_id: int, cfg: ProcessConfig) -> ImplantationContext:
     data = ProjectData(session, project_id, cfg)
-    p, est = data.project, data.establishment
+    project, establishment = data.project, data.establishment
     spec = cfg.documents.document[DocumentKind.IMPLANTATION_CONTRACT]
     check = Checker(SHORT_LABEL[DocumentKind.IMPLANTATION_CONTRACT])
     parties = data.parties(check)
     data.check_party_names(check, DocumentKind.IMPLANTATION_CONTRACT)
-    check.need(p.activity, "la nature des activités")
-    check.need(p.implantation_start, "la date de début du contrat d'implantation")
-    check.need(p.implantation_end, "la date de fin du contrat d'implantation")
-    check.need(est.premises, "les locaux mis à disposition dans l'établissement")
-    check.need(est.security_rules, "les règles de sécurité de l'établissement")
-    check.need(p.accompaniment_plan, "l'accompagnement individuel des opérateurs")
-    check.need(p.insertion_posts_count, "le nombre de postes d'insertion")
-    check.need(p.insertion_posts_etp, "le nombre de postes d'insertion (ETP)")
+    check.need(project.activity, "la nature des activités")
+    check.need(project.implantation_start, "la date de début du contrat d'implantation")
+    check.need(project.implantation_end, "la date de fin du contrat d'implantation")
+    check.need(establishment.premises, "les locaux mis à disposition dans l'établissement")
+    check.need(establishment.security_rules, "les règles de sécurité de l'établissement")
+    check.need(project.accompaniment_plan, "l'accompagnement individuel des opérateurs")
+    check.need(project.insertion_posts_count, "le nombre de postes d'insertion")
+    check.need(project.insertion_posts_etp, "le nombre de postes d'insertion (ETP)")
     workshop = None
     try:
-        workshop = ws.workshop_of(p.workshop_days, p.workshop_start, p.workshop_end)
+        workshop = ws.workshop_of(project.workshop_days, project.workshop_start, project.workshop_end)
     except ValueError as exc:
         check.refuse(f"horaires de l'atelier invalides : {exc}")
     check.need(workshop, "les horaires d'ouverture de l'atelier")
     max_years = spec.duree_max_annees
     check.need(max_years, "la durée maximale du contrat d'implantation dans documents.toml")
-    start, end = p.implantation_start, p.implantation_end
+    start, end = project.implantation_start, project.implantation_end
     if start and end and max_years:
         check.refuse(
             rules.duration_problem(
@@ -54,20 +54,26 @@ def build_implantation_context(session: Session, project_id: int, cfg: ProcessCo
     reimbursement = data.reimbursement(check)
     check.done()
     assert parties is not None and start and end and max_years and pay and startup and reimbursement
-    assert workshop is not None and p.insertion_posts_count is not None and p.insertion_posts_etp is not None
+    assert (
+        workshop is not None
+        and project.insertion_posts_count is not None
+        and project.insertion_posts_etp is not None
+    )
     clauses = cfg.contracts.contrat_implantation
     renewal = (
-        clauses.renouvellement_tacite if p.implantation_tacit_renewal else clauses.renouvellement_expres
+        clauses.renouvellement_tacite if project.implantation_tacit_renewal else clauses.renouvellement_expres
     ).format(max_annees=max_years, preavis_mois=clauses.preavis_denonciation_mois)
     authorisation = clauses.autorisation_attendue
-    if p.work_authorisation:
-        dated = f" du {fmt.fr_date(p.work_authorisation_date)}" if p.work_authorisation_date else ""
-        authorisation = clauses.autorisation.format(reference=p.work_authorisation + dated)
+    if project.work_authorisation:
+        dated = (
+            f" du {fmt.fr_date(project.work_authorisation_date)}" if project.work_authorisation_date else ""
+        )
+        authorisation = clauses.autorisation.format(reference=project.work_authorisation + dated)
     context = ImplantationContext(
         **data.common(DocumentKind.IMPLANTATION_CONTRACT, parties),
         establishment=data.establishment_party(),
         siae=data.siae_party(),
-        activity=p.activity or "",
+        activity=project.activity or "",
         start_date=fmt.fr_date(start),
         end_date=fmt.fr_date(end),
         duration=rules.duration_text(start, end),
@@ -76,13 +82,14 @@ def build_implantation_context(session: Session, project_id: int, cfg: ProcessCo
         renewal_source=clauses.source_renouvellement,
         invoicing=reimbursement.texte,
         invoicing_source=reimbursement.source,
-        premises=est.premises or "",
-        security_rules=est.security_rules or "",
-        accompaniment_plan=p.accompaniment_plan or "",
-        work_schedule=p.work_schedule or "",
+        premises=establishment.premises or "",
+        security_rules=establishment.security_rules or "",
+        accompaniment_plan=project.accompaniment_plan or "",
+        work_schedule=project.work_schedule or "",
         workshop_hours=workshop.text,
         operators=clauses.operateurs.format(
-            postes=fmt.fr_number(p.insertion_posts_count), etp=fmt.fr_number(p.insertion_posts_etp)
+            postes=fmt.fr_number(project.insertion_posts_count),
+            etp=fmt.fr_number(project.insertion_posts_etp),
         ).rstrip("."),
         operators_source=clauses.source_operateurs,
         authorisation=authorisation.rstrip("."),
