@@ -238,8 +238,17 @@ def _links(conn: Connection) -> list[Link]:
         columns = [table.c.chain_seq, table.c.prev_digest, table.c.digest]
         columns += [table.c[n] for n in COVERED[table.name] if n != "id"]
         for row in conn.execute(select(table.c.id, *columns)):
-            m = row._mapping
-            links.append(Link(table.name, m["id"], m["chain_seq"], m["prev_digest"], m["digest"], dict(m)))
+            values = row._mapping
+            links.append(
+                Link(
+                    table.name,
+                    values["id"],
+                    values["chain_seq"],
+                    values["prev_digest"],
+                    values["digest"],
+                    dict(values),
+                )
+            )
     return links
 
 
