@@ -30,7 +30,7 @@ from implantation.db.throwaway import ThrowawayDatabases
 from implantation.enums import EstablishmentType, Role
 from implantation.services.clock import suspend_stage
 from implantation.services.overview import overview
-from implantation.services.workflow import Actor, _move_stage, create_project, get_stage, open_stage
+from implantation.services.workflow import Actor, create_project, get_stage, move_stage, open_stage
 from implantation.settings import PROJECT_ROOT
 from implantation.transitions import StageTransition
 
@@ -74,7 +74,7 @@ def seed_fleet(session: Session, cfg: ProcessConfig, count: int) -> None:
             if day >= TODAY:
                 break
             record = get_stage(session, project.id, number)  # type: ignore[arg-type]
-            _move_stage(session, project, record, StageTransition.APPROVE, actor, "Validée")
+            move_stage(session, project, record, StageTransition.APPROVE, actor, "Validée")
             record.closed_on = day
             open_stage(session, cfg, project, number + 1, day, actor)
         if index % 9 == 0:
