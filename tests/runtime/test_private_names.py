@@ -35,7 +35,7 @@ def test_the_checks_see_a_change() -> None:
     assert problem(PrivateName("prefect.engine:n_existe_pas", "present", "", "x")) is not None
     assert problem(PrivateName("prefect.engine:handle_engine_signals", "signature", "autre", "x")) is not None
     assert (
-        problem(PrivateName("prefect.client.orchestration:PrefectClient._n_existe_pas", "attribute", "", "x"))
+        problem(PrivateName("prefect.client.orchestration:PrefectClient.n_existe_pas", "attribute", "", "x"))
         is not None
     )
 
