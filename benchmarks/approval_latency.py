@@ -15,8 +15,9 @@ for the run and dropped after it (stage runs are named after project ids, which 
 
 ``--comparer`` measures, in one run and on one server database, each set of the runtime's patches of
 Prefect (:mod:`flows.runtime.tuning`): all on, all off (stock Prefect), then all on but one, for each
-patch. The server and the runner are restarted with that set, new implantations are brought to their
-first gate, and the approvals are measured as above. It prints one table: per set, the median of
+patch (``--sauf`` leaves some of those out: a reduced plan). The server and the runner are restarted
+with that set, ``--mesures`` new implantations are brought to their first gate (``--attentes`` for the
+first set, which leaves the others waiting), and their approvals are measured as above. It prints one table: per set, the median of
 « resume → next stage running » and the CPU per approval (server, runner and runs), and each patch's
 gain (all on but that one, minus all on).
 
@@ -324,11 +325,14 @@ def _compare(
     with Progress(console=Console(stderr=True), transient=True) as progress:
         sets = plan(skipped)
         overall = progress.add_task("Jeux de corrections", total=len(sets))
-        for label, on in sets:
+        for number, (label, on) in enumerate(sets):
             stack.stop()
             stack.env.update(tuning.environment(on))
             stack.start(schedules=False)
-            results.append((label, _round(box, attentes, mesures, pause, progress)))
+            # The first set brings ``attentes`` implantations to their gate; each later one only those it
+            # measures (the measured ones wait at stage 2's gate afterwards: the waiting runs only grow).
+            new = attentes if number == 0 else mesures
+            results.append((label, _round(box, new, mesures, pause, progress)))
             progress.advance(overall)
     loads.append(load_average())
     stack.stop()
@@ -342,7 +346,9 @@ def _compare(
         f"Prefect {version('prefect')}"
     )
     print(
-        f"Base du serveur Prefect : {backend} ; {attentes} en attente, {mesures} approbations mesurées par jeu"
+        f"Base du serveur Prefect : {backend} ; {attentes} implantations en attente au premier jeu, "
+        f"{attentes + mesures * (len(results) - 1)} au dernier ; {mesures} approbations mesurées par jeu, "
+        f"une pause de {pause:.0f} s entre deux"
     )
     print(f"Charge de la machine (1/5/15 min) : au début {loads[0]}, à la fin {loads[1]}")
     print()
