@@ -17,7 +17,9 @@ The checks, from the strictest:
   we read;
 * ``present``: the module or name still exists.
 
-Outside ``flows/runtime/`` nothing names these (the tests reach them through :func:`resolve`).
+The internal variables a run is started with (``PREFECT__…``) are those of the copied starter, guarded by
+its digest. Outside ``flows/runtime/`` nothing names these: the tests reach them through the runtime's
+modules.
 """
 
 import ast

@@ -10,7 +10,10 @@ next stage) starts when the server announces it (:mod:`flows.runtime.wakeup`); t
 (``SIAE_RUNNER_POLL_SECONDS``) starts the scheduled sweep and any run whose announcement was missed. A run
 whose process died (runner killed, machine stopped) is scheduled again by :mod:`flows.runtime.recovery`.
 
-Guard: ``tests/runtime/test_wakeup.py::test_start_from_pending_turns_the_submitting_proposal_off`` fails if
+The patches of Prefect's runner (``forkserver`` and the run-side ones, ``wakeup``, ``no_submitting``) are
+applied as :mod:`flows.runtime.tuning` says; with ``SIAE_PREFECT_TUNING=0`` this is Prefect's runner as
+released. Guard: ``tests/runtime/test_private_names.py`` and
+``tests/runtime/test_wakeup.py::test_start_from_pending_turns_the_submitting_proposal_off`` fail if
 ``FlowRunExecutor`` loses its ``propose_submitting`` switch.
 """
 

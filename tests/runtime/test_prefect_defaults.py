@@ -1,8 +1,11 @@
 """The product's Prefect settings: real Prefect settings, and the operator's own values win."""
 
+from pathlib import Path
+
 import pytest
 from prefect.settings import Settings
 
+from flows.harness.local import free_port, prefect_env
 from flows.runtime.prefect_defaults import DEFAULTS, defaults_for
 
 
@@ -25,3 +28,14 @@ def test_every_default_is_a_setting_of_the_prefect_release_in_use(monkeypatch: p
 
 def test_each_default_says_why() -> None:
     assert all(len(default.reason) > 20 for default in DEFAULTS.values())
+
+
+def test_the_local_stack_gets_the_defaults_and_the_operators_values(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PREFECT_RUNNER_PROCESS_LIMIT", "4")
+    monkeypatch.delenv("PREFECT_FLOWS_HEARTBEAT_FREQUENCY", raising=False)
+    env = prefect_env(tmp_path / "prefect", free_port())
+    assert env["PREFECT_RUNNER_PROCESS_LIMIT"] == "4"
+    assert env["PREFECT_FLOWS_HEARTBEAT_FREQUENCY"] == DEFAULTS["PREFECT_FLOWS_HEARTBEAT_FREQUENCY"].value
+    assert set(DEFAULTS) <= set(env)
