@@ -62,6 +62,17 @@ class Settings(BaseSettings):
         description="Un run « Running » sans battement de cœur (toutes les 30 s) depuis ce délai, et dont le "
         "processus n'est pas sur cette machine, est tenu pour mort et replanifié.",
     )
+    prefect_tuning: bool = Field(
+        default=True,
+        description="0 : Prefect tel que livré (démarrage des runs, runner, client et serveur d'origine, "
+        "seuls les réglages documentés de Prefect restent) ; 1 (par défaut) : les corrections de "
+        "flows/runtime/README.md. Sert à distinguer un défaut de Prefect d'un défaut du produit.",
+    )
+    prefect_tuning_off: str = Field(
+        default="",
+        description="Corrections à désactiver une à une, séparées par des virgules (noms dans "
+        "flows/runtime/README.md, par exemple « wakeup,observer ») ; un nom inconnu est refusé.",
+    )
     secret_key: SecretStr | None = Field(
         default=None,
         description="Clé des codes de décision envoyés par courriel (HMAC) ; obligatoire hors démonstration",

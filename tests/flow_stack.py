@@ -36,6 +36,7 @@ class FlowStack:
     ids: SampleIds
     data_dir: Path
     prefect_database: str | None = None
+    stock: bool = False  # Prefect as released: SIAE_PREFECT_TUNING=0 (see flows.runtime.tuning)
 
     def driver(self) -> Driver:
         return Driver(self.api, self.engine, self.cfg, self.ids, sink=self.sink, app_env=self.stack.env)
@@ -55,12 +56,18 @@ def _drain_prefect_workers() -> None:
     EventsWorker.drain_all(timeout=30)
 
 
+# The ``flow_stack`` parameter of the end-to-end test run once on stock Prefect (SQLite).
+STOCK = "sqlite-prefect-d-origine"
+
+
 @pytest.fixture(scope="session")
 def flow_stack(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[FlowStack]:
-    backend = getattr(request, "param", "sqlite")
-    base = tmp_path_factory.mktemp(f"prefect-{backend}")
+    param = getattr(request, "param", "sqlite")
+    stock = param == STOCK
+    backend = "sqlite" if stock else param
+    base = tmp_path_factory.mktemp(f"prefect-{param}")
     config_dir = demo_config(base / "config")  # the scenario dates its documents two months ahead
     pg_names: list[str] = []
     prefect_url = None
@@ -77,7 +84,7 @@ def flow_stack(
             url,
             base / "data",
             prefect_database_url=prefect_url,
-            extra={"SIAE_CONFIG_DIR": str(config_dir)},
+            extra={"SIAE_CONFIG_DIR": str(config_dir), "SIAE_PREFECT_TUNING": "0" if stock else "1"},
             today=SCENARIO_TODAY,
         ) as box:
             box.stack.start(schedules=False)
@@ -91,6 +98,7 @@ def flow_stack(
                 box.ids,
                 base / "data",
                 pg_names[1] if pg_names else None,
+                stock,
             )
             _drain_prefect_workers()
     finally:

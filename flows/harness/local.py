@@ -1,8 +1,9 @@
 """Start and stop a local Prefect server and runner as child processes.
 
-The same code serves ``python -m flows.runtime.serve``, the demo, the tests and the benchmark, so the settings that
-matter (v1 UI with its visible Resume button, no analytics, explicit API URL, Prefect
-data under the project's data directory) are decided once, here.
+The same code serves ``python -m flows.runtime.serve``, the demo, the tests and the benchmark, so what ties
+Prefect to one installation (explicit API URL, Prefect data under the project's data directory) is decided
+once, here; the product's Prefect settings (v1 UI, services, batching, heartbeats, process limit) are
+those of :mod:`flows.runtime.prefect_defaults`.
 """
 
 import base64
@@ -17,6 +18,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
+
+from flows.runtime.prefect_defaults import defaults_for
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -49,41 +52,16 @@ def prefect_env(
             "PREFECT_UI_URL": f"http://{host}:{port}",
             "PREFECT_SERVER_API_HOST": host,
             "PREFECT_SERVER_API_PORT": str(port),
-            "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
-            "PREFECT_SERVER_UI_V2_ENABLED": "false",
-            "PREFECT_RESULTS_PERSIST_BY_DEFAULT": "true",
             "PREFECT_LOCAL_STORAGE_PATH": str(prefect_home / "resultats"),
             "PREFECT_API_DATABASE_CONNECTION_URL": database_url
             or f"sqlite+aiosqlite:///{prefect_home / 'prefect.db'}",
-            # Automations are not used (deadlines are the ``echeances`` sweep) and work pools neither (the
-            # runner serves the flows). Their services only added writers to the server's database, and
-            # with SQLite every extra writer stalls the others ("database is locked").
-            "PREFECT_SERVER_SERVICES_TRIGGERS_ENABLED": "false",
-            "PREFECT_SERVER_SERVICES_FOREMAN_ENABLED": "false",
-            # Every 5 s this service loads each paused run with its state to fail those past their pause
-            # timeout; a gate suspends with none (a decision takes weeks), so with one waiting run per
-            # establishment (~190) it only loaded them all, forever.
-            "PREFECT_SERVER_SERVICES_PAUSE_EXPIRATIONS_ENABLED": "false",
-            # Task runs and events are recorded from the event stream in batches. Prefect's recorder writes
-            # each task-run event in its own transaction (batch of 1): about 30 a transition, each a commit.
-            # Batched, a task run's three states are one upsert; they reach the UI within a second or two.
-            "PREFECT_SERVER_SERVICES_TASK_RUN_RECORDER_BATCH_SIZE": "100",
-            "PREFECT_SERVER_SERVICES_TASK_RUN_RECORDER_FLUSH_INTERVAL": "1",
-            "PREFECT_SERVER_SERVICES_EVENT_PERSISTER_BATCH_SIZE": "100",
-            "PREFECT_SERVER_SERVICES_EVENT_PERSISTER_FLUSH_INTERVAL": "2",
-            "PREFECT_LOGGING_LEVEL": "INFO",
-            # Runs the runner executes at once (Prefect's default: 5). With 190 projects deciding, runs
-            # queued at the runner while a fifth of the two cores stayed idle: a run spends much of its
-            # time waiting for the database, the API or the SMTP server.
-            "PREFECT_RUNNER_PROCESS_LIMIT": os.environ.get("PREFECT_RUNNER_PROCESS_LIMIT", "10"),
-            # Each run's process tells the server it lives: a run whose beats stop is scheduled again by
-            # a runner of another machine (see :mod:`flows.runtime.recovery`). 30 s is Prefect's minimum.
-            "PREFECT_FLOWS_HEARTBEAT_FREQUENCY": "30",
             "PYTHONUNBUFFERED": "1",
             # The approval e-mails link to this UI.
             "SIAE_PREFECT_UI_URL": f"http://{host}:{port}",
         }
     )
+    # The product's Prefect settings (flows.runtime.prefect_defaults), the operator's value where set.
+    env.update({name: os.environ.get(name, value) for name, value in defaults_for({}).items()})
     env["PYTHONPATH"] = os.pathsep.join(p for p in (str(ROOT), env.get("PYTHONPATH", "")) if p)
     if extra:
         env.update(extra)

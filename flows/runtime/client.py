@@ -26,6 +26,9 @@ refuses them often right after a decision. :func:`sync_client` sends its request
 :class:`RetryLockedWrites`, which asks again after a few tens of milliseconds, for about 2 s, before
 Prefect's own retries take over.
 
+The shared context is patch ``shared_tls`` of :mod:`flows.runtime.tuning`; the quick retries use Prefect's
+public ``httpx_settings`` and stay with ``SIAE_PREFECT_TUNING=0``.
+
 Guard: ``tests/runtime/test_client.py::test_installed_clients_build_no_context_of_their_own`` fails if
 Prefect's clients stop taking the context handed in ``httpx_settings``.
 """

@@ -10,7 +10,10 @@ next stage) starts when the server announces it (:mod:`flows.runtime.wakeup`); t
 (``SIAE_RUNNER_POLL_SECONDS``) starts the scheduled sweep and any run whose announcement was missed. A run
 whose process died (runner killed, machine stopped) is scheduled again by :mod:`flows.runtime.recovery`.
 
-Guard: ``tests/runtime/test_wakeup.py::test_start_from_pending_turns_the_submitting_proposal_off`` fails if
+The patches of Prefect's runner (``forkserver`` and the run-side ones, ``wakeup``, ``no_submitting``) are
+applied as :mod:`flows.runtime.tuning` says; with ``SIAE_PREFECT_TUNING=0`` this is Prefect's runner as
+released. Guard: ``tests/runtime/test_private_names.py`` and
+``tests/runtime/test_wakeup.py::test_start_from_pending_turns_the_submitting_proposal_off`` fail if
 ``FlowRunExecutor`` loses its ``propose_submitting`` switch.
 """
 
@@ -32,7 +35,7 @@ from pydantic import ValidationError
 from flows.code_resend import renvoyer_code
 from flows.implantation_flow import demarrer_implantation
 from flows.overview_flow import tableau_national
-from flows.runtime import choices, recovery, wakeup, warm_start
+from flows.runtime import choices, recovery, tuning, wakeup, warm_start
 from flows.stage_flow import etape
 from flows.sweeper import echeances
 from implantation.cli.common import FrenchArgumentParser
@@ -147,8 +150,9 @@ def arm_shutdown_deadline(seconds: float) -> threading.Timer:
     return timer
 
 
-async def _serve(schedules: bool, poll_seconds: float) -> None:
-    start_from_pending()
+async def _serve(schedules: bool, poll_seconds: float, patches: frozenset[str]) -> None:
+    if tuning.NO_SUBMITTING in patches:
+        start_from_pending()
     runner = SiaeRunner(name="siae", query_seconds=poll_seconds, pause_on_shutdown=True)
     woken = []
     stages = []
@@ -161,7 +165,7 @@ async def _serve(schedules: bool, poll_seconds: float) -> None:
         if options["name"] == "demarrer-implantation":
             # Before the other deployments exist: whoever waits for all three finds the lists in place.
             await _offer_lists()
-    listener = asyncio.create_task(wakeup.listen(runner, woken))
+    listener = asyncio.create_task(wakeup.listen(runner, woken)) if tuning.WAKEUP in patches else None
     settings = get_settings()
     recovering = asyncio.create_task(
         recovery.watch(
@@ -171,7 +175,8 @@ async def _serve(schedules: bool, poll_seconds: float) -> None:
     try:
         await runner.start()
     finally:
-        listener.cancel()
+        if listener is not None:
+            listener.cancel()
         recovering.cancel()
 
 
@@ -184,9 +189,12 @@ def main(argv: list[str] | None = None) -> None:
     )
     try:
         default_poll = get_settings().runner_poll_seconds
+        patches = tuning.active(get_settings())
     except ValidationError as exc:
         where = str(exc.errors()[0]["loc"][0])
         parser.error(f"paramètre SIAE_{where.upper()} invalide : {exc.errors()[0]['input']!r}")
+    except tuning.TuningError as exc:
+        parser.error(str(exc))
     parser.add_argument(
         "--intervalle",
         type=float,
@@ -196,9 +204,10 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     if args.intervalle <= 0:
         parser.error("--intervalle doit être un nombre de secondes positif")
-    warm_start.install()
+    if tuning.FORKSERVER in patches or patches & tuning.RUN_PATCHES:
+        warm_start.install(patches)  # otherwise Prefect's own starter (SIAE_PREFECT_TUNING=0)
     with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(_serve(not args.sans_planification, args.intervalle))
+        asyncio.run(_serve(not args.sans_planification, args.intervalle, patches))
 
 
 if __name__ == "__main__":

@@ -24,12 +24,15 @@ transactions, each one whose reads another resume's commit had overtaken was ref
 and again: after the client's twenty tries, 3 to 7 of 20 simultaneous resumes were accepted (8 of 50).
 Beginning ``IMMEDIATE``, they wait their turn: 20 of 20, 50 of 50 (``benchmarks/concurrent_approvals.py``).
 
-Guard: ``tests/runtime/test_server.py`` fails if Prefect's SQLite set-up (``setup_sqlite``) or its ASGI
-application change shape.
+Each adjustment is a patch that :mod:`flows.runtime.tuning` can switch off (``sqlite_lock_wait``,
+``sqlite_immediate``); with ``SIAE_PREFECT_TUNING=0`` this is ``prefect server start`` as released.
+
+Guard: ``tests/runtime/test_server.py`` and ``tests/runtime/test_private_names.py`` fail if Prefect's
+SQLite set-up (``setup_sqlite``) or its ASGI application change shape.
 """
 
 import re
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Collection
 from contextlib import asynccontextmanager
 from contextvars import ContextVar
 from typing import Any
@@ -38,18 +41,21 @@ from prefect.cli import app
 from prefect.server.api import server
 from prefect.server.database.configurations import AioSqliteConfiguration
 
+from flows.runtime import tuning
+
 LOCK_WAIT_MS = 5000
 IMMEDIATE_PATHS = re.compile(r"^/api/(deployments/[^/]+/create_flow_run|flow_runs/[^/]+/resume)$")
 
 _immediate = ContextVar("siae_sqlite_immediate", default=False)
-_prefect_setup_sqlite = AioSqliteConfiguration.setup_sqlite
-_prefect_begin_transaction = AioSqliteConfiguration.begin_transaction
-_prefect_create_app = server.create_app
+# Prefect's own, kept before any install (the tests restore them from here).
+PREFECT_SETUP_SQLITE = AioSqliteConfiguration.setup_sqlite
+PREFECT_BEGIN_TRANSACTION = AioSqliteConfiguration.begin_transaction
+PREFECT_CREATE_APP = server.create_app
 
 
 def setup_sqlite(self: AioSqliteConfiguration, conn: Any, record: Any) -> None:
     """Prefect's set-up of each new SQLite connection, then the shorter lock wait."""
-    _prefect_setup_sqlite(self, conn, record)
+    PREFECT_SETUP_SQLITE(self, conn, record)
     cursor = conn.cursor()
     cursor.execute(f"PRAGMA busy_timeout = {LOCK_WAIT_MS};")
     cursor.close()
@@ -59,7 +65,7 @@ def setup_sqlite(self: AioSqliteConfiguration, conn: Any, record: Any) -> None:
 async def begin_transaction(
     self: AioSqliteConfiguration, session: Any, with_for_update: bool = False
 ) -> AsyncIterator[Any]:
-    async with _prefect_begin_transaction(
+    async with PREFECT_BEGIN_TRANSACTION(
         self, session, with_for_update=with_for_update or _immediate.get()
     ) as transaction:
         yield transaction
@@ -83,18 +89,20 @@ class ImmediateWrites:
 
 
 def create_app(*args: Any, **kwargs: Any) -> Any:
-    fastapi_app = _prefect_create_app(*args, **kwargs)
+    fastapi_app = PREFECT_CREATE_APP(*args, **kwargs)
     if not any(m.cls is ImmediateWrites for m in fastapi_app.user_middleware):
         fastapi_app.add_middleware(ImmediateWrites)
     return fastapi_app
 
 
-def install() -> None:
-    AioSqliteConfiguration.setup_sqlite = setup_sqlite  # type: ignore[method-assign]
-    AioSqliteConfiguration.begin_transaction = begin_transaction  # type: ignore[method-assign]
-    server.create_app = create_app
+def install(patches: Collection[str] = tuning.PATCHES) -> None:
+    if tuning.SQLITE_LOCK_WAIT in patches:
+        AioSqliteConfiguration.setup_sqlite = setup_sqlite  # type: ignore[method-assign]
+    if tuning.SQLITE_IMMEDIATE in patches:
+        AioSqliteConfiguration.begin_transaction = begin_transaction  # type: ignore[method-assign]
+        server.create_app = create_app
 
 
 if __name__ == "__main__":
-    install()
+    install(tuning.active())
     app()

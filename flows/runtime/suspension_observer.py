@@ -11,7 +11,8 @@ connects is seen then, and acted on at the next task as it would have been anywa
 suspend themselves (``suspend_flow_run``), which does not go through the observer.
 
 :func:`install` replaces the name the flow engine calls, in the process that runs the flow.
-``tests/runtime/test_suspension_observer.py`` checks the copy against the Prefect release in use.
+``tests/runtime/test_private_names.py`` checks the copy against the Prefect release in use. Patch
+``observer`` of :mod:`flows.runtime.tuning`.
 """
 
 import asyncio
@@ -21,12 +22,22 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from uuid import UUID
 
-import prefect.flow_engine
+from prefect import flow_engine
 from prefect._flow_run_suspension import FlowRunSuspensionRequest, mark_flow_run_suspension_requested
 from prefect._internal.observers import FlowRunSuspendingObserver
 from prefect.client.schemas.objects import State
 from prefect.events.filters import EventFilter, EventNameFilter, EventResourceFilter
 from prefect.logging.loggers import get_logger
+
+
+def own_events(flow_run_id: UUID) -> EventFilter:
+    """This run's suspensions only. Prefect's filter takes every run's: each observer was then sent, on
+    connecting, the last minute's suspensions of all runs (about fifty under the national load), and
+    each later suspension as it happened, to drop all but its own."""
+    return EventFilter(
+        event=EventNameFilter(name=["prefect.flow-run.Suspended"]),
+        resource=EventResourceFilter(id=[f"prefect.flow-run.{flow_run_id}"]),
+    )
 
 
 @contextmanager
@@ -38,13 +49,6 @@ def observe_flow_run_suspension(
     """``prefect._flow_run_suspension.observe_flow_run_suspension`` without the wait for readiness."""
     logger = get_logger("flow_run_suspension")
     stop_event = threading.Event()
-    # This run's suspensions only. Prefect's filter takes every run's: each observer was then sent, on
-    # connecting, the last minute's suspensions of all runs (about fifty under the national load), and
-    # each later suspension as it happened, to drop all but its own.
-    own_events = EventFilter(
-        event=EventNameFilter(name=["prefect.flow-run.Suspended"]),
-        resource=EventResourceFilter(id=[f"prefect.flow-run.{flow_run_id}"]),
-    )
 
     def mark_suspended(flow_run_id: UUID, state: State) -> None:
         if not mark_flow_run_suspension_requested(flow_run_id, state):
@@ -52,7 +56,9 @@ def observe_flow_run_suspension(
 
     async def run_observer() -> None:
         async with FlowRunSuspendingObserver(
-            on_suspended=mark_suspended, polling_interval=polling_interval, event_filter=own_events
+            on_suspended=mark_suspended,
+            polling_interval=polling_interval,
+            event_filter=own_events(flow_run_id),
         ) as observer:
             await observer.watch_flow_run_id(flow_run_id)
             while not stop_event.is_set():
@@ -75,5 +81,13 @@ def observe_flow_run_suspension(
         thread.join(timeout=2)
 
 
+PREFECT_OBSERVER = flow_engine.observe_flow_run_suspension  # before any install
+
+
 def install() -> None:
-    prefect.flow_engine.observe_flow_run_suspension = observe_flow_run_suspension
+    flow_engine.observe_flow_run_suspension = observe_flow_run_suspension
+
+
+def installed() -> bool:
+    """Whether the flow engine of this process starts this observer rather than Prefect's."""
+    return flow_engine.observe_flow_run_suspension is observe_flow_run_suspension

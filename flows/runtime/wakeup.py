@@ -13,9 +13,10 @@ The event can reach the runner before the transaction that wrote the run is visi
 query, and a resume can come while the process of the run's previous part (up to its gate) is still
 exiting: the run is then looked at again after a short pause.
 
-Guard: ``tests/runtime/test_wakeup.py::test_the_runner_internals_used_are_those_of_the_prefect_release_in_use``
-fails if the runner's poller or executor change; ``test_new_and_resumed_runs_start_without_a_poll`` fails if
-the server stops announcing these events.
+Patch ``wakeup`` of :mod:`flows.runtime.tuning` (off: runs start at the runner's poll, as in Prefect).
+Guard: ``tests/runtime/test_private_names.py`` fails if the runner's poller or its attributes used here
+change; ``tests/runtime/test_wakeup.py::test_new_and_resumed_runs_start_without_a_poll`` fails if the server
+stops announcing these events.
 """
 
 import asyncio

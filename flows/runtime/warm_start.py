@@ -1,4 +1,6 @@
-"""Flow runs forked from a warm process rather than started in a fresh interpreter.
+"""Flow runs forked from a warm process rather than started in a fresh interpreter (patch ``forkserver``),
+and the run-side patches applied in each run's process (``settings_reuse``, ``version_check``,
+``shared_tls``, ``observer``; see :mod:`flows.runtime.tuning`).
 
 Prefect's runner starts every flow run with multiprocessing's "spawn": a new interpreter that imports
 Prefect and this project again. That costs 2 to 4 s on a 2-core machine, and it is paid on every resume,
@@ -7,9 +9,13 @@ modules once, when the runner starts, then forks one child per run in millisecon
 
 The child receives the same payload, environment and control channel as Prefect's own. Two things
 differ: the start method, and the child reuses the forkserver's Prefect settings when its environment
-gives the same ones (see :func:`_run_flow_with_env`). Prefect's direct starter names ``run_flow_in_subprocess`` at module level as the point to
-override (see ``prefect.runner._starter_direct``). ``tests/runtime/test_warm_start.py`` checks that this
-copy still matches the Prefect release in use.
+gives the same ones (see :func:`_run_flow_with_env`). Prefect's direct starter names
+``run_flow_in_subprocess`` at module level as the point to override. ``tests/runtime/test_private_names.py``
+checks that this copy still matches the Prefect release in use.
+
+With the ``forkserver`` patch off and a run-side patch on, the same copy starts runs with Prefect's
+« spawn »; with all of them off (``SIAE_PREFECT_TUNING=0``) :func:`install` is not called and Prefect's
+own starter runs.
 """
 
 import asyncio
@@ -45,7 +51,7 @@ from prefect.utilities.callables import cloudpickle_wrapped_call
 from prefect.utilities.processutils import sanitize_subprocess_env
 
 from flows.runtime import client as prefect_client
-from flows.runtime import recovery, suspension_observer
+from flows.runtime import recovery, suspension_observer, tuning
 from implantation.config import loader
 
 T = TypeVar("T")
@@ -130,10 +136,16 @@ def reuses_forkserver_settings(environ: Mapping[str, str | None]) -> bool:
     return _settings_variables(environ) == _FORKSERVER_SETTINGS
 
 
-def _checked_servers() -> frozenset[tuple[str, str]]:
+def checked_servers() -> frozenset[tuple[str, str]]:
     """The (API, Prefect version) pairs whose compatibility this process has already checked."""
     with version_checking._API_VERSION_CHECK_CACHE_LOCK:
         return frozenset(version_checking._API_VERSION_CHECK_CACHE)
+
+
+def mark_checked(pairs: Iterable[tuple[str, str]]) -> None:
+    """Record these (API, Prefect version) pairs as checked, as Prefect's own check does once it passed."""
+    for pair in pairs:
+        version_checking._cache_api_version_check(pair)
 
 
 def _run_flow_with_env(
@@ -141,6 +153,7 @@ def _run_flow_with_env(
     env: dict[str, str] | None = None,
     remove_env: set[str] | None = None,
     checked: frozenset[tuple[str, str]] = frozenset(),
+    patches: frozenset[str] = frozenset(),
     **kwargs: Any,
 ) -> None:
     """In the child: apply the run's environment, then run the flow, as Prefect's own wrapper does.
@@ -161,12 +174,13 @@ def _run_flow_with_env(
     for key in remove_env or ():
         os.environ.pop(key, None)
     os.environ.update(env or {})
-    for pair in checked:
-        version_checking._cache_api_version_check(pair)
-    prefect_client.install_shared_tls()
-    suspension_observer.install()
+    mark_checked(checked)
+    if tuning.SHARED_TLS in patches:
+        prefect_client.install_shared_tls()
+    if tuning.OBSERVER in patches:
+        suspension_observer.install()
     loader.forget_cached_if_changed()  # the forkserver read config/ at its start (see ``preload``)
-    if reuses_forkserver_settings(os.environ):
+    if tuning.SETTINGS_REUSE in patches and reuses_forkserver_settings(os.environ):
         settings = get_current_settings()
         context = kwargs.get("context") or {}
         kwargs["context"] = {k: v for k, v in context.items() if k != "settings_context"}
@@ -181,7 +195,11 @@ def _run_flow_with_env(
                 asyncio.run(outcome)
 
 
-def run_flow_in_forkserver(
+# The patches the runner applies (:func:`install`); all of them where this module is used without it.
+_patches: frozenset[str] = frozenset(tuning.PATCHES)
+
+
+def run_flow_in_subprocess(
     flow: Any,
     flow_run: Any = None,
     parameters: dict[str, Any] | None = None,
@@ -189,8 +207,12 @@ def run_flow_in_forkserver(
     context: dict[str, Any] | None = None,
     env: dict[str, str | None] | None = None,
 ) -> multiprocessing.process.BaseProcess:
-    """``prefect.flow_engine.run_flow_in_subprocess``, with the forkserver start method."""
-    ctx = multiprocessing.get_context("forkserver")
+    """Prefect's ``run_flow_in_subprocess``, with the forkserver start method and the run-side patches."""
+    ctx: multiprocessing.context.SpawnContext | multiprocessing.context.ForkServerContext = (
+        multiprocessing.get_context("forkserver")
+        if tuning.FORKSERVER in _patches
+        else multiprocessing.get_context("spawn")
+    )
     merged_env = _environment() | {"PREFECT__ENABLE_CANCELLATION_AND_CRASHED_HOOKS": "false"} | (env or {})
     sanitized = sanitize_subprocess_env(merged_env)
     startup_env = {key: value for key, value in sanitized.items() if key in _CONTROL_CHANNEL_ENV_KEYS}
@@ -198,7 +220,8 @@ def run_flow_in_forkserver(
         _run_flow_with_env,
         env=_runtime_subprocess_env(sanitized),
         remove_env={key for key, value in merged_env.items() if value is None},
-        checked=_checked_servers(),
+        checked=checked_servers() if tuning.VERSION_CHECK in _patches else frozenset(),
+        patches=_patches,
         flow=flow,
         flow_run=flow_run,
         parameters=parameters,
@@ -213,12 +236,16 @@ def run_flow_in_forkserver(
     return process
 
 
-def install(preload: Iterable[str] = PRELOAD) -> None:
-    """Start the forkserver now (it imports ``preload`` once) and make the runner fork runs from it.
+def install(patches: Iterable[str] = tuning.PATCHES, preload: Iterable[str] = PRELOAD) -> None:
+    """Make the runner start runs with this module's copy, applying ``patches``; with ``forkserver``
+    among them, start the forkserver now (it imports ``preload`` once) and fork runs from it.
 
     Called before the runner opens any connection or thread: the forkserver is a fresh interpreter
     started from this process's environment, so it holds nothing but the imported modules.
     """
-    multiprocessing.set_forkserver_preload(list(preload))
-    multiprocessing.forkserver.ensure_running()
-    direct_starter.run_flow_in_subprocess = run_flow_in_forkserver  # type: ignore[assignment]
+    global _patches
+    _patches = frozenset(patches)
+    if tuning.FORKSERVER in _patches:
+        multiprocessing.set_forkserver_preload(list(preload))
+        multiprocessing.forkserver.ensure_running()
+    direct_starter.run_flow_in_subprocess = run_flow_in_subprocess  # type: ignore[assignment]

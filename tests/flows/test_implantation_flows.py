@@ -30,7 +30,7 @@ from implantation.documents.render import find_soffice
 from implantation.enums import ProjectStatus, StageStatus
 from implantation.keys import stage_attempt_key
 from tests.documents.test_documents_pdf import pdfa_identification
-from tests.flow_stack import FlowStack
+from tests.flow_stack import STOCK, FlowStack
 
 pytestmark = pytest.mark.prefect
 
@@ -130,13 +130,20 @@ def _stored_results(fs: FlowStack) -> str:
 
 
 @pytest.mark.parametrize(
-    "flow_stack", ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)], indirect=True
+    "flow_stack",
+    [
+        "sqlite",
+        pytest.param("postgresql", marks=pytest.mark.postgres),
+        # Prefect as released (SIAE_PREFECT_TUNING=0): the product needs none of the runtime's patches.
+        pytest.param(STOCK, id="prefect-d-origine"),
+    ],
+    indirect=True,
 )
 def test_full_implantation_through_six_gates(flow_stack: FlowStack) -> None:
     fs = flow_stack
     driver = fs.driver()
     # The lead exports the pack as PDF/A before the signatures (once: LibreOffice is slow on two cores).
-    driver.pdf = fs.backend == "sqlite" and find_soffice(None) is not None
+    driver.pdf = fs.backend == "sqlite" and not fs.stock and find_soffice(None) is not None
     projet_id = driver.start()
     launch_on = full_implantation(driver, projet_id)
 

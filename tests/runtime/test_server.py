@@ -11,14 +11,24 @@ from typing import Any
 
 import httpx
 import pytest
-from prefect.server.api import server
-from prefect.server.database.configurations import AioSqliteConfiguration
 from sqlalchemy import text
 from sqlalchemy.exc import OperationalError
 
 from flows.harness.local import auth_headers
 from flows.runtime import server as prefect_server
+from flows.runtime import tuning
 from tests.flow_stack import FlowStack
+
+AioSqliteConfiguration = prefect_server.AioSqliteConfiguration
+server = prefect_server.server
+
+
+@pytest.fixture(autouse=True)
+def stock_server(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each test starts from Prefect's own server code, restored after it."""
+    monkeypatch.setattr(AioSqliteConfiguration, "setup_sqlite", prefect_server.PREFECT_SETUP_SQLITE)
+    monkeypatch.setattr(AioSqliteConfiguration, "begin_transaction", prefect_server.PREFECT_BEGIN_TRANSACTION)
+    monkeypatch.setattr(server, "create_app", prefect_server.PREFECT_CREATE_APP)
 
 
 async def _pragmas(url: str) -> tuple[int, str]:
@@ -166,3 +176,27 @@ def test_a_room_deciding_together_has_every_resume_accepted(flow_stack: FlowStac
     assert {api.get(f"/flow_runs/{run}/input/porte-reponse")["approbateur"] for run in runs} == {
         "a@exemple.fr"
     }
+
+
+def test_each_adjustment_is_switched_on_its_own(monkeypatch: pytest.MonkeyPatch) -> None:
+    """With ``SIAE_PREFECT_TUNING=0`` the server is Prefect's as released; each patch can go alone."""
+
+    def current() -> tuple[object, object, object]:
+        return (
+            AioSqliteConfiguration.setup_sqlite,
+            AioSqliteConfiguration.begin_transaction,
+            server.create_app,
+        )
+
+    stock = current()
+    assert prefect_server.setup_sqlite not in stock
+    prefect_server.install(frozenset())
+    assert current() == stock
+    prefect_server.install({tuning.SQLITE_LOCK_WAIT})
+    assert current() == (prefect_server.setup_sqlite, stock[1], stock[2])
+    prefect_server.install({tuning.SQLITE_IMMEDIATE})
+    assert current() == (
+        prefect_server.setup_sqlite,
+        prefect_server.begin_transaction,
+        prefect_server.create_app,
+    )

@@ -1,20 +1,15 @@
 """The runner starts runs when the server announces them, not at its next poll."""
 
 import functools
-import inspect
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from uuid import uuid4
 
-import prefect.runner._scheduled_run_poller as scheduled_run_poller
 import pytest
 from prefect.events.schemas.events import Event
-from prefect.runner import Runner
-from prefect.runner._flow_run_executor import FlowRunExecutor
-from prefect.runner._scheduled_run_poller import ScheduledRunPoller
 
 from flows.harness.scenario import gate
-from flows.runtime.runner import start_from_pending
+from flows.runtime import runner
 from flows.runtime.wakeup import WAKE_EVENTS, announced_run, wake_filter
 from tests.flow_stack import FlowStack
 
@@ -79,21 +74,8 @@ def test_new_and_resumed_runs_start_without_a_poll(runner_that_never_polls: Flow
     assert names[:3] == ["Scheduled", "Pending", "Running"] and "Submitting" not in names
 
 
-def test_the_runner_internals_used_are_those_of_the_prefect_release_in_use() -> None:
-    """What :mod:`flows.runtime.wakeup` and :func:`flows.runtime.runner.start_from_pending` rely on in Prefect's runner."""
-    poller = inspect.signature(ScheduledRunPoller._submit_scheduled_flow_runs).parameters
-    assert list(poller)[1:] == ["flow_run_response", "task_group"]
-    assert "propose_submitting" in inspect.signature(FlowRunExecutor.__init__).parameters
-    assert scheduled_run_poller.FlowRunExecutor is FlowRunExecutor or isinstance(
-        scheduled_run_poller.FlowRunExecutor, functools.partial
-    )
-    source = inspect.getsource(ScheduledRunPoller)
-    assert "self._submitting_flow_run_ids" in source and "self._runs_task_group" in source
-    assert "self._scheduled_run_poller = ScheduledRunPoller(" in inspect.getsource(Runner)
-
-
 def test_start_from_pending_turns_the_submitting_proposal_off(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(scheduled_run_poller, "FlowRunExecutor", FlowRunExecutor)
-    start_from_pending()
-    made = scheduled_run_poller.FlowRunExecutor
+    monkeypatch.setattr(runner.scheduled_run_poller, "FlowRunExecutor", runner.FlowRunExecutor)
+    runner.start_from_pending()
+    made = runner.scheduled_run_poller.FlowRunExecutor
     assert isinstance(made, functools.partial) and made.keywords == {"propose_submitting": False}

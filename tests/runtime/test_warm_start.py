@@ -1,16 +1,12 @@
 """Runs forked from the runner's warm forkserver: same behaviour as Prefect's own start, on a real server."""
 
-import inspect
 import json
 import os
 from pathlib import Path
 from typing import Any
 
-import prefect.flow_engine
-import prefect.runner._starter_direct as direct_starter
 import pytest
 from prefect import flow, tags
-from prefect._internal import version_checking
 from prefect.client.orchestration import SyncPrefectClient
 from prefect.context import serialize_context
 from prefect.settings import (
@@ -36,20 +32,11 @@ def report(path: str) -> None:
                 "api_url": str(settings.api.url),
                 "logging_level": str(settings.logging.level),
                 "shared_tls": getattr(SyncPrefectClient.__init__, "_siae_shared_tls", False),
-                "observer_beside": prefect.flow_engine.observe_flow_run_suspension
-                is suspension_observer.observe_flow_run_suspension,
-                "checked": sorted(map(list, version_checking._API_VERSION_CHECK_CACHE)),
+                "observer_beside": suspension_observer.installed(),
+                "checked": sorted(map(list, warm_start.checked_servers())),
             }
         )
     )
-
-
-def test_the_copy_follows_the_prefect_release_in_use() -> None:
-    """The override point exists and the copied function takes the same parameters as Prefect's."""
-    assert hasattr(direct_starter, "run_flow_in_subprocess")
-    ours = list(inspect.signature(warm_start.run_flow_in_forkserver).parameters)
-    theirs = list(inspect.signature(prefect.flow_engine.run_flow_in_subprocess).parameters)
-    assert ours == theirs
 
 
 def test_settings_variables_leave_run_data_out() -> None:
@@ -107,7 +94,7 @@ def test_inside_a_run_the_context_is_the_runs(flow_stack: FlowStack) -> None:
 
 
 def _run(fs: FlowStack, out: Path) -> dict[str, str]:
-    process = warm_start.run_flow_in_forkserver(report, parameters={"path": str(out)})
+    process = warm_start.run_flow_in_subprocess(report, parameters={"path": str(out)})
     process.join(timeout=180)
     assert process.exitcode == 0
     return dict(json.loads(out.read_text()))
@@ -124,10 +111,7 @@ def test_a_forked_run_completes_on_the_server_with_the_runs_settings(
 
     # A server whose version this process (the runner) has checked: the run does not check it again.
     checked = ("http://serveur-deja-verifie/api", "3.0")
-    monkeypatch.setattr(
-        version_checking, "_API_VERSION_CHECK_CACHE", set(version_checking._API_VERSION_CHECK_CACHE)
-    )
-    version_checking._cache_api_version_check(checked)
+    warm_start.mark_checked([checked])
     first = _run(fs, tmp_path / "premier.json")
     assert "multiprocessing.forkserver" in cmdline(int(first["ppid"]))
     assert first["api_url"] == fs.stack.api_url

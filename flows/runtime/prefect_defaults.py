@@ -1,0 +1,77 @@
+"""The Prefect settings the product runs with, each with the reason it differs from Prefect's default.
+
+These are documented Prefect settings (environment variables), not patches: the server, the runner and
+every flow run read them as Prefect reads any setting. They are defaults only: :func:`defaults_for`
+returns those the operator has not set, so a value exported by the operator (or its service manager)
+always wins. What ties them to one installation (``PREFECT_HOME``, the API URL, the database) is decided
+by whoever starts the processes (``flows.harness.local.prefect_env``, the production launcher).
+"""
+
+from collections.abc import Mapping
+from typing import NamedTuple
+
+
+class Default(NamedTuple):
+    value: str
+    reason: str
+
+
+DEFAULTS: dict[str, Default] = {
+    "PREFECT_SERVER_ANALYTICS_ENABLED": Default(
+        "false", "Nothing leaves the machine: the network is limited to the loopback and the registries."
+    ),
+    "PREFECT_SERVER_UI_V2_ENABLED": Default(
+        "false", "The approvals are answered with the « Resume » button of Prefect's v1 UI."
+    ),
+    "PREFECT_RESULTS_PERSIST_BY_DEFAULT": Default(
+        "true",
+        "A replayed run (recovery, resume) returns the stored result of each finished task instead of "
+        "doing its side effect again.",
+    ),
+    # Automations are not used (deadlines are the ``echeances`` sweep) and work pools neither (the runner
+    # serves the flows).
+    "PREFECT_SERVER_SERVICES_TRIGGERS_ENABLED": Default(
+        "false",
+        "Automations are not used; the service only added a writer to the server's database, and with "
+        "SQLite every extra writer stalls the others (« database is locked »).",
+    ),
+    "PREFECT_SERVER_SERVICES_FOREMAN_ENABLED": Default(
+        "false", "Work pools are not used (the runner serves the flows); one writer less."
+    ),
+    "PREFECT_SERVER_SERVICES_PAUSE_EXPIRATIONS_ENABLED": Default(
+        "false",
+        "Every 5 s it loads each paused run to fail those past their pause timeout; a gate suspends "
+        "without one (a decision takes weeks), so with one waiting run per establishment it only loaded "
+        "them all, forever.",
+    ),
+    "PREFECT_SERVER_SERVICES_TASK_RUN_RECORDER_BATCH_SIZE": Default(
+        "100",
+        "Prefect's recorder writes each task-run event in its own transaction (about 30 commits per "
+        "transition); batched, a task run's states are one upsert.",
+    ),
+    "PREFECT_SERVER_SERVICES_TASK_RUN_RECORDER_FLUSH_INTERVAL": Default(
+        "1", "Batched task states still reach the UI within a second or two."
+    ),
+    "PREFECT_SERVER_SERVICES_EVENT_PERSISTER_BATCH_SIZE": Default(
+        "100", "Events are stored in batches rather than one transaction each."
+    ),
+    "PREFECT_SERVER_SERVICES_EVENT_PERSISTER_FLUSH_INTERVAL": Default(
+        "2", "The UI's event feed lags at most two seconds."
+    ),
+    "PREFECT_LOGGING_LEVEL": Default("INFO", "The runs' logs say what was done, without debug noise."),
+    "PREFECT_RUNNER_PROCESS_LIMIT": Default(
+        "10",
+        "Prefect's default is 5: with 190 projects deciding, runs queued at the runner while part of "
+        "the CPU stayed idle, a run spending most of its time waiting for the database, the API or SMTP.",
+    ),
+    "PREFECT_FLOWS_HEARTBEAT_FREQUENCY": Default(
+        "30",
+        "Each run's process tells the server it lives; a run whose beats stop is scheduled again by a "
+        "runner of another machine (flows.runtime.recovery). 30 s is Prefect's minimum.",
+    ),
+}
+
+
+def defaults_for(environ: Mapping[str, str]) -> dict[str, str]:
+    """The product's Prefect settings that ``environ`` does not set already."""
+    return {name: default.value for name, default in DEFAULTS.items() if name not in environ}

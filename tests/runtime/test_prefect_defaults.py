@@ -1,0 +1,41 @@
+"""The product's Prefect settings: real Prefect settings, and the operator's own values win."""
+
+from pathlib import Path
+
+import pytest
+from prefect.settings import Settings
+
+from flows.harness.local import free_port, prefect_env
+from flows.runtime.prefect_defaults import DEFAULTS, defaults_for
+
+
+def test_only_what_the_operator_did_not_set_is_filled() -> None:
+    filled = defaults_for({"PREFECT_RUNNER_PROCESS_LIMIT": "4", "PATH": "/usr/bin"})
+    assert "PREFECT_RUNNER_PROCESS_LIMIT" not in filled
+    assert filled["PREFECT_FLOWS_HEARTBEAT_FREQUENCY"] == "30"
+    assert set(filled) == set(DEFAULTS) - {"PREFECT_RUNNER_PROCESS_LIMIT"}
+    assert defaults_for(dict.fromkeys(DEFAULTS, "x")) == {}
+
+
+def test_every_default_is_a_setting_of_the_prefect_release_in_use(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A name Prefect no longer knows would be ignored without a word: the setting would silently stop."""
+    for name, default in DEFAULTS.items():
+        monkeypatch.setenv(name, default.value)
+    applied = Settings().to_environment_variables(exclude_unset=True)
+    missing = sorted(name for name in DEFAULTS if name not in applied)
+    assert missing == [], f"réglages inconnus de cette version de Prefect : {missing}"
+
+
+def test_each_default_says_why() -> None:
+    assert all(len(default.reason) > 20 for default in DEFAULTS.values())
+
+
+def test_the_local_stack_gets_the_defaults_and_the_operators_values(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PREFECT_RUNNER_PROCESS_LIMIT", "4")
+    monkeypatch.delenv("PREFECT_FLOWS_HEARTBEAT_FREQUENCY", raising=False)
+    env = prefect_env(tmp_path / "prefect", free_port())
+    assert env["PREFECT_RUNNER_PROCESS_LIMIT"] == "4"
+    assert env["PREFECT_FLOWS_HEARTBEAT_FREQUENCY"] == DEFAULTS["PREFECT_FLOWS_HEARTBEAT_FREQUENCY"].value
+    assert set(DEFAULTS) <= set(env)
