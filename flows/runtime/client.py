@@ -4,12 +4,8 @@ the writes that a locked SQLite server refuses.
 **One TLS context per process instead of one per client.**
 
 Prefect builds a new ``ssl.SSLContext`` in every ``PrefectClient`` and ``SyncPrefectClient`` it
-creates, even for a plain ``http://`` API. With OpenSSL 3 each build takes 40 to 50 ms of CPU on this
-machine, and a flow run creates several clients: the engine's, the suspension observer's, the task
-engines', the one that starts the next stage. On a 2-core machine the builds of two runs compete with
-the server for the CPU.
-In a traced resume on PostgreSQL, sharing one context brought the next stage's run from 2.15 s to
-1.2-1.4 s after the click.
+creates, even for a plain ``http://`` API, and a flow run creates several clients: each build costs CPU
+that the server needs while a person waits (figures in benchmarks/README.md).
 
 Prefect accepts a ready context in ``httpx_settings["verify"]`` (it keeps it instead of building one),
 so each process builds at most one per TLS setting and hands it to every client. The context follows
