@@ -10,7 +10,7 @@ from decimal import Decimal
 from typing import Any
 
 import annotated_types
-from sqlalchemy import JSON, CheckConstraint, Column, DateTime, Text, UniqueConstraint
+from sqlalchemy import JSON, CheckConstraint, Column, DateTime, LargeBinary, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from implantation.db.types import DecimalType, StrEnumType
@@ -378,6 +378,26 @@ class DocumentRecord(ChainLink, table=True):
     status: DocumentStatus = Field(default=DocumentStatus.DRAFT, sa_type=StrEnumType(DocumentStatus, 30))
     # Produced with an amount no text sets (config/echantillons/montants_demonstration.toml): never signable.
     demonstration: bool = Field(default=False, description="Document de démonstration (montants fictifs)")
+    created_at: datetime = Field(default_factory=utcnow, sa_column=_ts())
+
+
+class DocumentFile(SQLModel, table=True):
+    """The bytes of a document version, in the application database: every runner reads them here.
+
+    ``purpose`` says which file: the rendered DOCX, its PDF/A-2b, a signed PDF returned by a party (the
+    PDF/A followed by incremental signature updates), or the scan of a handwritten signature. Files on
+    disk are only an export of these rows. The DOCX's checksum is chained through its document row.
+    """
+
+    __tablename__ = "document_file"
+    __table_args__ = (UniqueConstraint("document_id", "purpose", "sha256", name="uq_document_file_content"),)
+    id: int | None = Field(default=None, primary_key=True)
+    document_id: int = Field(foreign_key="document.id", index=True)
+    purpose: str = Field(max_length=20, description="docx, pdf, pdf_signe ou scan")
+    media_type: str = Field(max_length=100)
+    sha256: str = Field(max_length=64)
+    size: int = Field(ge=0)
+    content: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
     created_at: datetime = Field(default_factory=utcnow, sa_column=_ts())
 
 
