@@ -38,6 +38,7 @@ from implantation.db.models import (
     AmountRecord,
     DocumentRecord,
     JournalHead,
+    SignatureEvidence,
     SignatureRecord,
     TransitionLog,
     utcnow,
@@ -77,6 +78,22 @@ COVERED: dict[str, tuple[str, ...]] = {
         "created_at",
     ),
     "signature": ("id", "document_id", "party_role", "signer_label", "signed_on", "recorded_at"),
+    # The proof of a signature: the signed file's checksum and the certificate, or the witnessed scan.
+    "signature_preuve": (
+        "id",
+        "signature_id",
+        "method",
+        "file_sha256",
+        "field_name",
+        "subject",
+        "serial",
+        "issuer",
+        "signing_time",
+        "verified_at",
+        "witness_label",
+        "witnessed_on",
+        "recorded_at",
+    ),
     # Legal amounts added by an administrator, and their checks: the figures binding documents print.
     "montant": (
         "id",
@@ -92,11 +109,19 @@ COVERED: dict[str, tuple[str, ...]] = {
     ),
     "montant_verification": ("id", "key", "checked_on", "actor_label", "recorded_at"),
 }
-MODELS: tuple[type, ...] = (TransitionLog, DocumentRecord, SignatureRecord, AmountRecord, AmountCheck)
+MODELS: tuple[type, ...] = (
+    TransitionLog,
+    DocumentRecord,
+    SignatureRecord,
+    SignatureEvidence,
+    AmountRecord,
+    AmountCheck,
+)
 LABELS = {
     "transition_log": "décision",
     "document": "document",
     "signature": "signature",
+    "signature_preuve": "preuve de signature",
     "montant": "montant",
     "montant_verification": "vérification de montant",
 }

@@ -412,6 +412,31 @@ class SignatureRecord(ChainLink, table=True):
     recorded_at: datetime = Field(default_factory=utcnow, sa_column=_ts())
 
 
+class SignatureEvidence(ChainLink, table=True):
+    """What makes a signature count: the verified PAdES signature of a certificate, or the witnessed scan of
+    a handwritten one (the opérateur's). A :class:`SignatureRecord` without one is a « signature déclarée »:
+    typed by an agent for a document signed outside any PDF workflow, shown as such, and not enough for
+    the stage-5 gate."""
+
+    __tablename__ = "signature_preuve"
+    id: int | None = Field(default=None, primary_key=True)
+    signature_id: int = Field(foreign_key="signature.id", unique=True, index=True)
+    method: str = Field(max_length=20, description="certificat ou manuscrite")
+    file_id: int = Field(foreign_key="document_file.id")
+    file_sha256: str = Field(max_length=64)
+    field_name: str | None = Field(default=None, max_length=200, description="Champ de signature du PDF")
+    subject: str | None = Field(default=None, max_length=500)
+    serial: str | None = Field(default=None, max_length=80)
+    issuer: str | None = Field(default=None, max_length=500)
+    signing_time: datetime | None = Field(default=None, sa_column=_ts(nullable=True))
+    verified_at: datetime = Field(default_factory=utcnow, sa_column=_ts())
+    validation: str = Field(default="", max_length=500, description="Résultat de la vérification")
+    demonstration: bool = Field(default=False, description="Certificat de l'autorité de démonstration")
+    witness_label: str | None = Field(default=None, max_length=200, description="Agent témoin")
+    witnessed_on: date | None = None
+    recorded_at: datetime = Field(default_factory=utcnow, sa_column=_ts())
+
+
 class AmountRecord(ChainLink, table=True):
     """A legal amount an administrator added on top of ``config/montants.toml``, with its text; append-only.
 
