@@ -231,16 +231,8 @@ class Driver:
     def sign_drafts(self, projet_id: int) -> int:
         """Every party signs the latest DUI, convention and contract with a certificate file (``siae documents
         signer PROJET DOCUMENT --certificat``): a certificate of the demonstration authority issued to the
-        person each signature block names, as the register checks. The PDF/A are produced first if missing
-        (``siae documents generer --pdf``): a signature is made on them."""
-        with session_scope(self.engine) as session:
-            latest = [
-                s.record
-                for s in document_states(session, projet_id, self.cfg)
-                if s.latest and not s.record.operateur_id
-            ]
-        if any(r.pdf_sha256 is None for r in latest):
-            self.terminal("documents", "generer", str(projet_id), "--pdf")
+        person each signature block names, as the register checks. The command makes the version's PDF/A
+        first if it was never exported: a signature is made on it."""
         authority = demo_authority(self.data_dir)
         todo: list[tuple[int, str, Path]] = []
         with session_scope(self.engine) as session:
@@ -267,9 +259,15 @@ class Driver:
 
     @property
     def data_dir(self) -> Path:
-        """The runner's data folder, where the demonstration authority lives."""
+        """Where the demonstration authority lives: the runner's data folder, or else the folder of the
+        SQLite database, which every process of the sandbox shares (both are searched in test mode)."""
         configured = self.app_env.get("SIAE_DATA_DIR")
-        return Path(configured) if configured else get_settings().data_dir
+        if configured:
+            return Path(configured)
+        database = self.engine.url.database
+        if self.engine.url.get_backend_name() == "sqlite" and database:
+            return Path(database).parent
+        return get_settings().data_dir
 
     @property
     def certificates(self) -> Path:

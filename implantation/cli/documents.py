@@ -18,6 +18,7 @@ from implantation.db.session import get_engine, session_scope
 from implantation.documents.render import LibreOfficeError
 from implantation.documents.service import (
     document_states,
+    ensure_pdfs,
     generate_pack,
     generate_pack_with_pdf,
     project_dir,
@@ -247,6 +248,9 @@ def _sign_with_certificate(projet: str, document: str, certificat: Path) -> None
         from implantation.signatures.register import sign_with_certificate
 
         project = find_project(session, projet)
+        # A version is signed on its PDF/A: made now if it was never exported, outside any transaction.
+        session.rollback()
+        ensure_pdfs(get_engine(settings.effective_database_url), settings, [document_id])
         _print_deposit(
             sign_with_certificate(session, cfg, settings, _id(project), document_id, p12, password)
         )

@@ -330,6 +330,19 @@ def generate_pack_with_pdf(
         return done  # type: ignore[return-value]
 
 
+def ensure_pdfs(engine: Engine, settings: Settings, document_ids: list[int]) -> None:
+    """The PDF/A of these versions, produced from their stored DOCX when missing (a version is signed on
+    its PDF/A); LibreOffice runs with no transaction open, as in :func:`generate_pack_with_pdf`."""
+    with session_scope(engine) as session:
+        records = [r for r in (session.get(DocumentRecord, i) for i in document_ids) if r is not None]
+        jobs = pdf_jobs(session, records)
+    if not jobs:
+        return
+    pdfs = convert_jobs(pdf_converter(settings), jobs)
+    with session_scope(engine) as session:
+        record_pdfs(session, list(zip(jobs, pdfs, strict=True)))
+
+
 def project_reference(session: Session, project_id: int) -> str:
     project = session.get(ImplantationProject, project_id)
     if project is None:

@@ -88,13 +88,14 @@ def _signing_usage() -> x509.KeyUsage:
     )
 
 
-def _new_authority() -> DemoAuthority:
+def new_authority(common_name: str = DEMO_AUTHORITY_NAME) -> DemoAuthority:
+    """A fresh authority, kept in memory (the tests make one nobody trusts)."""
     key = ec.generate_private_key(ec.SECP256R1())
     name = x509.Name(
         [
             x509.NameAttribute(NameOID.COUNTRY_NAME, "FR"),
             x509.NameAttribute(NameOID.ORGANIZATION_NAME, "Démonstration SIAE en détention"),
-            x509.NameAttribute(NameOID.COMMON_NAME, DEMO_AUTHORITY_NAME),
+            x509.NameAttribute(NameOID.COMMON_NAME, common_name),
         ]
     )
     now = datetime.now(UTC)
@@ -132,7 +133,7 @@ def demo_authority(data_dir: Path) -> DemoAuthority:
     folder then moved into place, so that two processes starting together end with one key pair)."""
     folder = data_dir / DEMO_FOLDER
     if not (folder / CERT_FILE).is_file():
-        authority = _new_authority()
+        authority = new_authority()
         data_dir.mkdir(parents=True, exist_ok=True)
         staging = Path(tempfile.mkdtemp(prefix=f".{DEMO_FOLDER}-", dir=data_dir))
         (staging / KEY_FILE).write_bytes(

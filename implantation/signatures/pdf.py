@@ -31,6 +31,7 @@ with warnings.catch_warnings():
     from pyhanko.sign.validation import validate_pdf_signature
     from pyhanko_certvalidator import ValidationContext
 
+from implantation.signatures.authority import DEMO_AUTHORITY_NAME
 from implantation.signatures.trust import TrustAnchors
 
 # pyHanko logs each refused signature with its traceback; the refusal reaches the user as a French
@@ -285,6 +286,11 @@ def _check_one(
         raise SignatureRefused(f"{who} : le certificat a été révoqué{on}")
     if not status.trusted:
         issuer = cert.issuer.rfc4514_string()
+        if DEMO_AUTHORITY_NAME in issuer:
+            raise SignatureRefused(
+                f"{who} : le certificat est émis par l'autorité de DÉMONSTRATION, reconnue seulement en mode "
+                "démonstration ou test (SIAE_MODE=demo) avec les données de la démonstration (SIAE_DATA_DIR)"
+            )
         raise SignatureRefused(
             f"{who} : le certificat n'est pas émis par une autorité reconnue (émetteur : {issuer}) ; "
             "les autorités reconnues sont les certificats du dossier config/autorites"

@@ -15,6 +15,7 @@ database: nothing here goes to Prefect.
 
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from pathlib import Path
 
 from sqlmodel import Session, col, select
 
@@ -37,10 +38,22 @@ METHOD_LABELS = {
 }
 
 
+def demo_dirs(settings: Settings) -> list[Path]:
+    """Where a demonstration authority may be, in demo and test mode only: the data folder, and the folder
+    of the SQLite database (``make demo`` keeps both together, so a copy of its data carries its authority)."""
+    if settings.mode == Mode.PRODUCTION:
+        return []
+    found = [settings.data_dir]
+    url = settings.effective_database_url
+    if url.startswith("sqlite:///"):
+        found.append(Path(url.removeprefix("sqlite:///")).parent)
+    return found
+
+
 def anchors_for(settings: Settings) -> TrustAnchors:
     """The anchors of ``config/autorites``; the demonstration authority only in demo and test mode."""
     try:
-        return load_anchors(settings.config_dir, settings.data_dir, settings.mode != Mode.PRODUCTION)
+        return load_anchors(settings.config_dir, demo_dirs(settings))
     except TrustConfigError as exc:
         raise DomainError(f"Autorités de confiance : {exc}.", field="autorites") from None
 

@@ -6,10 +6,11 @@ de confiance » published by the ANSSI, names them), as PEM or DER files (``.pem
 ``.der``), and their revocation lists (``.crl``) when the operator keeps them up to date. Nothing is
 fetched from the network: revocation is checked only against these lists.
 
-The demonstration authority (``SIAE_DATA_DIR/autorite-demonstration``) is added only in demo and test
-mode.
+The demonstration authority (``SIAE_DATA_DIR/autorite-demonstration``, made by ``make demo`` beside its
+SQLite database) is added only in demo and test mode.
 """
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -86,9 +87,12 @@ def _certificates_in(folder: Path) -> list[x509.Certificate]:
     return found
 
 
-def load_anchors(config_dir: Path, data_dir: Path, demonstration: bool) -> TrustAnchors:
-    """The anchors of ``config_dir/autorites``; with ``demonstration``, the demonstration authority too."""
+def load_anchors(config_dir: Path, demo_dirs: Sequence[Path] = ()) -> TrustAnchors:
+    """The anchors of ``config_dir/autorites``, and the demonstration authorities found in ``demo_dirs``
+    (given only in demo and test mode)."""
     folder = config_dir / TRUST_FOLDER
     crls = [_load_crl(p) for p in sorted(folder.glob("*.crl")) if p.is_file()] if folder.is_dir() else []
-    demo = _certificates_in(data_dir / DEMO_FOLDER) if demonstration else []
+    demo: list[x509.Certificate] = []
+    for directory in dict.fromkeys(demo_dirs):
+        demo += [c for c in _certificates_in(directory / DEMO_FOLDER) if c not in demo]
     return TrustAnchors(_certificates_in(folder), demo, crls)

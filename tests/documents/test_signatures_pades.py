@@ -18,7 +18,7 @@ from implantation.enums import DocumentKind, DocumentStatus, Role
 from implantation.services.errors import DomainError
 from implantation.settings import Mode, Settings
 from implantation.signatures import pdf as pades
-from implantation.signatures.authority import DemoAuthority, demo_authority
+from implantation.signatures.authority import DemoAuthority, demo_authority, new_authority
 from implantation.signatures.register import (
     deposit,
     missing_proofs,
@@ -161,12 +161,12 @@ def test_an_expired_or_unknown_certificate_is_refused(
             session, cfg, settings, authority, project_id, dui, SIAE,
             not_before=now - timedelta(days=400), not_after=now - timedelta(days=1),
         )  # fmt: skip
-    other = demo_authority(tmp_path / "autre")
+    other = new_authority("Autorité inconnue de test")
     with pytest.raises(DomainError, match="pas émis par une autorité reconnue"):
         _sign(session, cfg, settings, other, project_id, dui, SIAE)
     # In production the demonstration authority is trusted no more.
     production = settings.model_copy(update={"mode": Mode.PRODUCTION})
-    with pytest.raises(DomainError, match="pas émis par une autorité reconnue"):
+    with pytest.raises(DomainError, match="autorité de DÉMONSTRATION, reconnue seulement en mode"):
         _sign(session, cfg, production, authority, project_id, dui, SIAE)
     assert _counts(session) == (0, 0)
 
