@@ -475,7 +475,13 @@ def missing_proofs(
             continue
         label = spec.signer_label(slot)
         if not given:
-            problems.append(f"{label} : pas de signature")
+            how = (
+                "signature manuscrite à enregistrer (« siae documents manuscrite »)"
+                if slot == Role.OPERATEUR
+                else f"« siae documents signer {record.project_id} {record.id} --certificat … » ou dépôt du "
+                f"PDF signé (« siae documents deposer {record.project_id} … »)"
+            )
+            problems.append(f"{label} : pas de signature ({how})")
         elif given[0].problem:
             problems.append(f"{label} : la signature ne se vérifie plus ({given[0].problem})")
         elif given[0].method is None:

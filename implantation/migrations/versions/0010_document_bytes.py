@@ -13,6 +13,7 @@ import hashlib
 import os
 import re
 from collections.abc import Sequence
+from datetime import UTC, datetime
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -61,11 +62,12 @@ def _import_files(table: sa.Table) -> None:
     conn = op.get_bind()
     rows = conn.execute(
         sa.text(
-            "SELECT d.id, p.reference, d.filename, d.sha256, d.pdf_filename, d.pdf_sha256, d.created_at "
+            "SELECT d.id, p.reference, d.filename, d.sha256, d.pdf_filename, d.pdf_sha256 "
             "FROM document d JOIN implantation_project p ON p.id = d.project_id"
         )
     ).all()
     root = _documents_dir()
+    now = datetime.now(UTC)
     for row in rows:
         folder = root / _safe(row.reference)
         for purpose, name, checksum, media in (
@@ -86,7 +88,7 @@ def _import_files(table: sa.Table) -> None:
                     sha256=checksum,
                     size=len(content),
                     content=content,
-                    created_at=row.created_at,
+                    created_at=now,
                 )
             )
 
