@@ -155,10 +155,14 @@ def _fr(moment: datetime) -> str:
 
 
 def verify(
-    signed: bytes, base: bytes, anchors: TrustAnchors, moment: datetime | None = None
+    signed: bytes,
+    base: bytes,
+    anchors: TrustAnchors,
+    moment: datetime | None = None,
+    only: str | None = None,
 ) -> list[CheckedSignature]:
-    """Every signature of ``signed``, verified against the stored version ``base``; raises
-    :class:`SignatureRefused` with the reason at the first one that does not count."""
+    """Every signature of ``signed`` (or only the one in field ``only``), verified against the stored
+    version ``base``; raises :class:`SignatureRefused` with the reason at the first one that does not count."""
     when = moment or datetime.now(UTC)
     if when.tzinfo is None:  # SQLite gives stored times back without their zone: they are UTC
         when = when.replace(tzinfo=UTC)
@@ -177,7 +181,10 @@ def verify(
     base_revision = _base_revision(base)
     _check_updates(reader, base_revision)
     context = _validation_context(anchors, when)
-    return [_check_one(sig, len(base), anchors, context, when) for sig in embedded]
+    chosen = [sig for sig in embedded if only is None or sig.field_name == only]
+    if not chosen:
+        raise SignatureRefused(f"la signature « {only} » n'est plus dans le fichier")
+    return [_check_one(sig, len(base), anchors, context, when) for sig in chosen]
 
 
 def _base_revision(base: bytes) -> int:

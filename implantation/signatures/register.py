@@ -440,7 +440,7 @@ def check_signature(
         return Checked(record, signature, proof.method)
     try:
         base = storage.pdf_bytes(session, record)
-        checks = pdf.verify(row.content, base, anchors, moment=proof.verified_at)
+        checks = pdf.verify(row.content, base, anchors, moment=proof.verified_at, only=proof.field_name)
     except (DomainError, pdf.SignatureRefused) as exc:
         return Checked(record, signature, proof.method, str(exc))
     mine = next((c for c in checks if c.field_name == proof.field_name), None)
