@@ -310,16 +310,23 @@ def verify(conn: Connection) -> Verification:
         if loose:
             found = f"{loose[0].label} insérée hors de la chaîne", loose[0]
     problem, broken = found if found is not None else (None, None)
-    if broken is not None and broken.table == "signature":
+    if broken is not None and broken.table in ("signature", "signature_preuve"):
         broken = _with_project(conn, broken)
     digests = frozenset(x.digest for x in chained if x.digest)
     return Verification(len(chained), head[1], head[2], problem, digests, broken)
 
 
 def _with_project(conn: Connection, signature: Link) -> Link:
+    """The link with the project of its document (a signature's proof through its signature)."""
     table = DocumentRecord.__table__  # type: ignore[attr-defined]
+    document_id = signature.fields.get("document_id")
+    if signature.table == "signature_preuve":
+        signatures = SignatureRecord.__table__  # type: ignore[attr-defined]
+        document_id = conn.execute(
+            select(signatures.c.document_id).where(signatures.c.id == signature.fields.get("signature_id"))
+        ).scalar_one_or_none()
     project_id = conn.execute(
-        select(table.c.project_id).where(table.c.id == signature.fields.get("document_id"))
+        select(table.c.project_id).where(table.c.id == document_id)
     ).scalar_one_or_none()
     return Link(
         signature.table,

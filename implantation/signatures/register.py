@@ -221,6 +221,8 @@ def deposit(
     }
     new: list[tuple[Match, pdf.CheckedSignature]] = []
     already: list[pdf.CheckedSignature] = []
+    # A « signature déclarée » of the same person gets the proof it lacked (the journal keeps the row).
+    declared: dict[Role, SignatureRecord] = {}
     for check in checks:
         found = match_signer(session, cfg, record, pdf.Identity(check.common_name, check.organisation))
         if isinstance(found, str):
@@ -230,6 +232,14 @@ def deposit(
             signature, proof = earlier
             if proof is not None and proof.serial == check.serial and proof.field_name == check.field_name:
                 already.append(check)
+                continue
+            if (
+                proof is None
+                and signature.party_role == found.role
+                and normalised(signature.signer_label) == normalised(found.signatory.name)
+            ):
+                declared[found.slot] = signature
+                new.append((found, check))
                 continue
             kind = METHOD_LABELS[proof.method if proof else None]
             raise _refuse(
@@ -245,12 +255,14 @@ def deposit(
     stored = storage.store(session, record.id, storage.Purpose.SIGNED_PDF, content, storage.PDF_TYPE)  # type: ignore[arg-type]
     now = datetime.now(UTC)
     for match, check in new:
-        signed_on = (check.signing_time or now).date()
-        signature = SignatureRecord(
-            document_id=record.id,  # type: ignore[arg-type]
-            party_role=match.role,
-            signer_label=f"{check.common_name}, {check.organisation}"[:200],
-            signed_on=signed_on,
+        signature = (
+            declared.get(match.slot)
+            or SignatureRecord(
+                document_id=record.id,  # type: ignore[arg-type]
+                party_role=match.role,
+                signer_label=f"{check.common_name}, {check.organisation}"[:200],
+                signed_on=(check.signing_time or now).date(),
+            )
         )
         session.add(signature)
         session.flush()

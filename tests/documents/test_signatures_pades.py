@@ -210,7 +210,7 @@ def test_a_byte_changed_in_storage_fails_the_verification_naming_the_document(
 
 
 def test_a_declared_signature_is_listed_as_such_and_does_not_count(
-    session: Session, project_id: int, cfg: ProcessConfig, settings: Settings
+    session: Session, project_id: int, cfg: ProcessConfig, settings: Settings, authority: DemoAuthority
 ) -> None:
     dui = _kind(_pack(session, project_id, cfg, settings), DocumentKind.DUI)
     record_signature(session, dui.id, Role.SIAE, "Hélène Roussel", TODAY, cfg, today=TODAY)  # type: ignore[arg-type]
@@ -220,6 +220,11 @@ def test_a_declared_signature_is_listed_as_such_and_does_not_count(
         "SIAE : signature déclarée seulement ; déposez le PDF signé (« siae documents deposer ») ou signez "
         "avec un certificat (« siae documents signer … --certificat »)"
     ]
+    # The same person's signed PDF gives the declared signature the proof it lacked.
+    _sign(session, cfg, settings, authority, project_id, dui, SIAE)
+    (check,) = verify_project(session, settings, project_id)
+    assert check.counts and check.label == "signature électronique vérifiée"
+    assert missing_proofs(session, cfg, settings, dui) == []
 
 
 def _png() -> bytes:
