@@ -222,7 +222,11 @@ def _check_updates(reader: PdfFileReader, base_revision: int) -> None:
             allowed = (
                 _CATALOGUE_KEYS if _same_ref(ref, root_ref) else _PAGE_KEYS if _key(ref) in pages else None
             )
-            if allowed is None or not _same_except(old, new, allowed):
+            if (
+                allowed is None
+                or not _same_except(old, new, allowed)
+                or (allowed is _PAGE_KEYS and not _only_signature_widgets_added(old, new))
+            ):
                 raise SignatureRefused(
                     "le document a été modifié après sa production : une mise à jour ajoutée au PDF/A change "
                     f"son contenu (objet {ref.idnum}), pas seulement ses signatures"
@@ -254,6 +258,30 @@ def _page_refs(resolver: object) -> set[tuple[int, int]]:
 
     walk(resolver.root.raw_get("/Pages"))  # type: ignore[attr-defined]
     return found
+
+
+def _annotations(page: dict) -> list:
+    annots = page.get("/Annots")
+    if annots is None:
+        return []
+    return list(annots.get_object() if hasattr(annots, "get_object") else annots)
+
+
+def _only_signature_widgets_added(old: dict, new: dict) -> bool:
+    """A page keeps its annotations and gains only signature fields' widgets: a note or a stamp laid over
+    the text would change what the version shows."""
+    before = [_key(a) for a in _annotations(old)]
+    after = _annotations(new)
+    if [_key(a) for a in after[: len(before)]] != before:
+        return False
+    for annotation in after[len(before) :]:
+        widget = annotation.get_object() if hasattr(annotation, "get_object") else annotation
+        field = widget
+        while "/FT" not in field and "/Parent" in field:
+            field = field["/Parent"].get_object()
+        if widget.get("/Subtype") != "/Widget" or field.get("/FT") != "/Sig":
+            return False
+    return True
 
 
 def _same_except(old: object, new: object, allowed: set[str]) -> bool:

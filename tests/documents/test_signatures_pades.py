@@ -255,3 +255,48 @@ def test_the_operateur_signs_by_hand_witnessed_by_an_agent(
     assert (proof.witness_label, proof.witnessed_on) == ("Agent Dupuis, surveillant", TODAY)
     with pytest.raises(DomainError, match="déjà signé"):
         record_handwritten(session, cfg, cep.id, _png(), "Agent Dupuis", TODAY, TODAY)  # type: ignore[arg-type]
+
+
+def _with_note(pdf: bytes) -> bytes:
+    """``pdf`` plus an incremental update laying a text note over the last page."""
+    from pyhanko.pdf_utils import generic
+    from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+
+    writer = IncrementalPdfFileWriter(io.BytesIO(pdf), strict=False)
+    page_ref = writer.find_page_for_modification(-1)[0]
+    page = page_ref.get_object()
+    note = writer.add_object(
+        generic.DictionaryObject(
+            {
+                generic.NameObject("/Type"): generic.NameObject("/Annot"),
+                generic.NameObject("/Subtype"): generic.NameObject("/FreeText"),
+                generic.NameObject("/Rect"): generic.ArrayObject(
+                    [generic.FloatObject(v) for v in (60, 700, 400, 740)]
+                ),
+                generic.NameObject("/Contents"): generic.TextStringObject("Montant : 1 euro"),
+            }
+        )
+    )
+    annots = page.get("/Annots")
+    existing = list(annots.get_object()) if annots is not None else []
+    page[generic.NameObject("/Annots")] = generic.ArrayObject([*existing, note])
+    writer.update_container(page)
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
+
+
+def test_a_note_laid_over_the_version_is_refused_before_or_after_a_signature(
+    session: Session, project_id: int, cfg: ProcessConfig, settings: Settings, authority: DemoAuthority
+) -> None:
+    dui = _kind(_pack(session, project_id, cfg, settings), DocumentKind.DUI)
+    base = session.exec(
+        select(DocumentFile).where(DocumentFile.document_id == dui.id, DocumentFile.purpose == "pdf")
+    ).one()
+    signer = pades.load_p12(authority.issue_p12(*SIAE, "x"), "x")
+    noted_then_signed = pades.sign(_with_note(base.content), signer, "Signature_siae", (40, 36, 300, 96), "r")
+    signed_then_noted = _with_note(pades.sign(base.content, signer, "Signature_siae", (40, 36, 300, 96), "r"))
+    for content in (noted_then_signed, signed_then_noted):
+        with pytest.raises(DomainError, match="modifié après sa production"):
+            deposit(session, cfg, settings, project_id, content)
+    assert _counts(session) == (0, 0)
