@@ -261,7 +261,7 @@ def _measure(
     box: Sandbox, backend: str, count: int, width: int, starts: int, database: int | None = None
 ) -> int:
     cfg = load_process_config(Path(box.stack.env["SIAE_CONFIG_DIR"]))
-    driver = Driver(box.api, box.engine, cfg, box.ids, sink=box.sink)
+    driver = Driver(box.api, box.engine, cfg, box.ids, sink=box.sink, app_env=box.stack.env)
     launch_on = driver.launch_date(driver.today + timedelta(days=60))
     console = Console(stderr=True)
     with Progress(console=console, transient=True) as progress:

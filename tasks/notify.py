@@ -15,7 +15,7 @@ from implantation import dates
 from implantation.config.schema import DecisionKind
 from implantation.db.models import DocumentRecord, TransitionLog
 from implantation.db.session import session_scope
-from implantation.documents.service import project_dir
+from implantation.documents import storage
 from implantation.notifications.codes import send_approval_requests
 from implantation.notifications.context import (
     drafts_context,
@@ -129,7 +129,7 @@ def notify_decision(projet_id: int, etape: int, key: str, flow_run_id: UUID | No
 def send_drafts(projet_id: int, document_ids: Sequence[int], flow_run_id: UUID | None) -> int:
     """The project-level drafts (DUI, convention, contract) to the selected SIAE, attached.
 
-    CEPs name a detainee: they stay in the documents directory and are never e-mailed by the flow.
+    CEPs name a detainee: they stay in the application's storage and are never e-mailed by the flow.
     """
     settings, cfg, engine = runtime()
     with session_scope(engine) as session:
@@ -138,8 +138,7 @@ def send_drafts(projet_id: int, document_ids: Sequence[int], flow_run_id: UUID |
         drafts = [r for r in records if r is not None and r.operateur_id is None]
         if not drafts:
             return 0
-        folder = project_dir(settings, project.reference)
-        attachments = [Attachment(r.filename, (folder / r.filename).read_bytes()) for r in drafts]
+        attachments = [Attachment(r.filename, storage.docx_bytes(session, r)) for r in drafts]
         versions = "-".join(str(i) for i in sorted(i for i in document_ids if i in {r.id for r in drafts}))
         return _send(
             session,

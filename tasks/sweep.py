@@ -5,11 +5,14 @@ from datetime import date
 from prefect import task
 from prefect.artifacts import create_markdown_artifact
 from pydantic import BaseModel
+from sqlmodel import col, select
 
 from implantation.db.journal import verify
+from implantation.db.models import ImplantationProject
 from implantation.db.session import session_scope
 from implantation.deadlines import DeadlineSweepError, run_deadline_sweep
 from implantation.notifications.journal_mail import send_journal_alert
+from implantation.notifications.signature_mail import send_signature_alert
 from tasks.common import TASK_OPTIONS, runtime
 
 
@@ -84,3 +87,43 @@ def alert_journal_altered(today: date) -> int:
         if result.ok:
             return 0
         return send_journal_alert(session, cfg, settings, result, today)
+
+
+class SignatureSweep(BaseModel):
+    """How many signatures were checked, and how many no longer verify per project reference: counts only,
+    the problems (documents, parties) go by e-mail from the database, never into Prefect."""
+
+    checked: int = 0
+    failing: dict[str, int] = {}
+    told: int = 0
+
+    @property
+    def ok(self) -> bool:
+        return not self.failing
+
+
+@task(name="verifier-signatures", **TASK_OPTIONS)
+def verify_signatures_task(today: date) -> SignatureSweep:
+    """Check again every recorded signature against the stored bytes (``siae documents verifier``), and
+    alert ATIGIP and the project's DISP about those that no longer verify, as for a broken journal."""
+    from implantation.signatures.register import verify_project
+
+    settings, cfg, engine = runtime()
+    result = SignatureSweep()
+    with session_scope(engine) as session:
+        projects = list(session.exec(select(ImplantationProject).order_by(col(ImplantationProject.id))))
+        for project in projects:
+            assert project.id is not None
+            checks = verify_project(session, settings, project.id)
+            result.checked += len(checks)
+            bad = [c for c in checks if c.problem]
+            if not bad:
+                continue
+            result.failing[project.reference] = len(bad)
+            problems = [
+                f"{c.record.pdf_filename or c.record.filename} (version {c.record.version}, "
+                f"{c.signature.party_role.label}) : {c.problem}"
+                for c in bad
+            ]
+            result.told += send_signature_alert(session, cfg, settings, project, problems, today)
+    return result

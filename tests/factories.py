@@ -3,6 +3,7 @@
 from datetime import date, timedelta
 from typing import Any
 
+from pdf_samples import record_pdf
 from sqlmodel import Session, select
 
 from implantation.calendar import add_months
@@ -10,20 +11,23 @@ from implantation.config.schema import ProcessConfig
 from implantation.db.models import (
     CopilMeeting,
     DeliverableRecord,
+    DocumentRecord,
     Establishment,
     ImplantationProject,
     Person,
     Siae,
 )
-from implantation.documents.parties import printed_signer
-from implantation.documents.service import document_states, generate_pack, record_signature
+from implantation.documents.parties import signers_for_document
+from implantation.documents.service import document_states, generate_pack
 from implantation.enums import Decision, ProjectStatus, Role
 from implantation.services import decisions, gate_codes, workflow
 from implantation.services.dossier import complete, load_dossier
 from implantation.services.operateurs import add_operateur
 from implantation.services.projects import record_copil, record_deliverable
 from implantation.services.referential import ESTABLISHMENTS, PERSONS, SIAES, add
-from implantation.settings import PROJECT_ROOT, Settings
+from implantation.settings import PROJECT_ROOT, Settings, get_settings
+from implantation.signatures.authority import demo_authority
+from implantation.signatures.register import sign_with_certificate
 
 # Key of the one-time decision codes in the tests that call the services directly.
 SECRET = b"cle-des-tests-de-service"
@@ -235,12 +239,26 @@ def stage_work(
 def signed_contract_documents(
     session: Session, cfg: ProcessConfig, project_id: int, settings: Settings, day: date
 ) -> None:
-    """Stage 5's pack produced from the current data, then DUI, convention and contract signed by all."""
+    """Stage 5's pack produced from the current data, then DUI, convention and contract signed by all, each
+    party with a certificate of the demonstration authority in the name the signature block prints."""
     generate_pack(session, project_id, cfg, settings)
     for state in document_states(session, project_id, cfg):
         if state.latest and state.record.operateur_id is None:
-            for slot in state.missing:
-                assert state.record.id is not None
-                signer = printed_signer(session, cfg, project_id, None, state.record.kind, slot)
-                assert signer is not None, f"aucun signataire nommé pour {slot.label}"
-                record_signature(session, state.record.id, signer[0], signer[1], day, cfg, today=day)
+            sign_with_demo_certificates(session, cfg, project_id, state.record, state.missing)
+
+
+def sign_with_demo_certificates(
+    session: Session, cfg: ProcessConfig, project_id: int, record: DocumentRecord, slots: list[Role]
+) -> None:
+    """Each of ``slots`` signs ``record``'s PDF (a one-page stand-in, recorded if the version has none) with
+    a demonstration certificate issued to the person its block names."""
+    app_settings = get_settings()
+    if record.pdf_sha256 is None:
+        record_pdf(session, record)
+    authority = demo_authority(app_settings.data_dir)
+    signers = signers_for_document(session, cfg, project_id, record.operateur_id)
+    for slot in slots:
+        who = signers[slot].printed
+        assert who is not None, f"aucun signataire nommé pour {slot.label}"
+        p12 = authority.issue_p12(who.name, who.organisation or who.office, "essai")
+        sign_with_certificate(session, cfg, app_settings, project_id, record.id, p12, "essai")  # type: ignore[arg-type]

@@ -25,6 +25,7 @@ from flows.harness.smtp_sink import SmtpSink
 from implantation.cli.common import FrenchArgumentParser, widen_piped_output
 from implantation.cli.journal import head_line
 from implantation.config.loader import demo_config, get_process_config
+from implantation.config.schema import ProcessConfig
 from implantation.dates import fr_date, fr_datetime
 from implantation.db.journal import verify
 from implantation.db.models import DocumentRecord, ImplantationProject, StageRecord, TransitionLog
@@ -93,11 +94,41 @@ def _summary(engine: Engine, settings: Settings, projet_id: int, sink: SmtpSink,
     for table in (stages, decisions, documents, mails):
         console.print(table)
     console.print(f"Interface Prefect : [bold]{ui_url}[/] (artefacts : {ui_url}/artifacts)")
+    _signatures(engine, settings, cfg, projet_id)
     with engine.connect() as conn:
         journal = verify(conn)
     if not journal.ok:
         raise RuntimeError(f"journal altéré : {journal.problem}")
     console.print(f"Journal vérifié. {head_line(journal)}")
+
+
+def _signatures(engine: Engine, settings: Settings, cfg: ProcessConfig, projet_id: int) -> None:
+    """Every signature of the pack verified again (``siae documents verifier``), and how to do it by hand."""
+    from implantation.signatures.register import verify_project
+
+    table = Table(title="Signatures vérifiées (certificats de l'autorité de DÉMONSTRATION, sans valeur)")
+    for column in ("Document", "Partie", "Signataire", "Nature", "Vérification"):
+        table.add_column(column)
+    with session_scope(engine) as session:
+        checks = verify_project(session, settings, projet_id)
+        for c in checks:
+            slot = cfg.documents.document[c.record.kind].signs_for(c.signature.party_role)
+            table.add_row(
+                c.record.pdf_filename or c.record.filename,
+                (slot or c.signature.party_role).label,
+                c.signature.signer_label,
+                c.label,
+                c.problem or "vérifiée",
+            )
+    console.print(table)
+    failing = [c for c in checks if c.problem]
+    if failing:
+        raise RuntimeError(f"signature(s) qui ne se vérifient plus : {failing[0].problem}")
+    console.print(
+        "Vérifier de nouveau : SIAE_MODE=demo "
+        f"SIAE_DATA_DIR={settings.data_dir} SIAE_DATABASE_URL={settings.effective_database_url} "
+        f"SIAE_CONFIG_DIR={settings.config_dir} siae documents verifier {projet_id}"
+    )
 
 
 def _national(engine: Engine, settings: Settings, projet_id: int, base: Path) -> None:

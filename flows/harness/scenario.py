@@ -8,6 +8,7 @@ their signatures) goes through the ``siae`` commands a person types (:mod:`flows
 import re
 import tempfile
 import time
+import unicodedata
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -29,17 +30,20 @@ from flows.harness.person import (
 )
 from flows.harness.smtp_sink import SmtpSink
 from implantation.calendar import launch_date_problems
+from implantation.cli.documents import PASSWORD_VARIABLE
 from implantation.config.schema import ProcessConfig
 from implantation.db.models import Establishment, ImplantationProject, Person, Siae, TransitionLog
 from implantation.db.session import session_scope
 from implantation.documents.builders import SHORT_LABEL
-from implantation.documents.parties import printed_signer
+from implantation.documents.parties import printed_signer, signers_for_document
 from implantation.documents.service import document_states
 from implantation.dossier import STAGE_MODELS
 from implantation.enums import DocumentKind, Role
 from implantation.samples import SampleIds
 from implantation.services import choices
 from implantation.services.gate_facts import form_values
+from implantation.settings import get_settings
+from implantation.signatures.authority import demo_authority
 
 IMPLANTATION = "demarrer-implantation/demarrer-implantation"
 CODE_LINE = re.compile(r"Votre code personnel pour cette décision : ([A-Z2-7]{5}-[A-Z2-7]{5})")
@@ -225,31 +229,51 @@ class Driver:
         return f"réutilisés car inchangés : {reused} ; nouveaux : {created}{exported}"
 
     def sign_drafts(self, projet_id: int) -> int:
-        """Every party signs the latest DUI, convention and contract (as recorded with ``siae documents``): the
-        person each signature block names, as the register checks."""
-        todo: list[tuple[int, str, str]] = []
+        """Every party signs the latest DUI, convention and contract with a certificate file (``siae documents
+        signer PROJET DOCUMENT --certificat``): a certificate of the demonstration authority issued to the
+        person each signature block names, as the register checks. The command makes the version's PDF/A
+        first if it was never exported: a signature is made on it."""
+        authority = demo_authority(self.data_dir)
+        todo: list[tuple[int, str, Path]] = []
         with session_scope(self.engine) as session:
             for state in document_states(session, projet_id, self.cfg):
                 if not state.latest or state.record.operateur_id is not None:
                     continue
+                signers = signers_for_document(session, self.cfg, projet_id, None)
                 for slot in state.missing:
-                    signer = printed_signer(session, self.cfg, projet_id, None, state.record.kind, slot)
-                    assert signer is not None, f"aucun signataire nommé pour {slot.label}"
-                    signing_role, label = signer
-                    todo.append((state.record.id, signing_role.value, label))  # type: ignore[arg-type]
-        for document_id, role_value, label in todo:
-            self.terminal(
-                "documents",
-                "signer",
-                str(document_id),
-                "--role",
-                role_value,
-                "--signataire",
-                label,
-                "--date",
-                self.today.isoformat(),
-            )
+                    who = signers[slot].printed
+                    assert who is not None, f"aucun signataire nommé pour {slot.label}"
+                    certificate = self.certificates / f"{_file_name(who.name)}.p12"
+                    if not certificate.exists():
+                        certificate.parent.mkdir(parents=True, exist_ok=True)
+                        p12 = authority.issue_p12(who.name, who.organisation or who.office, DEMO_PASSWORD)
+                        certificate.write_bytes(p12)
+                    todo.append((state.record.id, who.name, certificate))  # type: ignore[arg-type]
+        terminal = self.terminal
+        signing = Terminal(
+            terminal.database_url, terminal.folder, {**terminal.env, PASSWORD_VARIABLE: DEMO_PASSWORD}
+        )
+        for document_id, _name, certificate in todo:
+            signing("documents", "signer", str(projet_id), str(document_id), "--certificat", str(certificate))
         return len(todo)
+
+    @property
+    def data_dir(self) -> Path:
+        """Where the demonstration authority lives: the runner's data folder, or else the folder of the
+        SQLite database, which every process of the sandbox shares (both are searched in test mode)."""
+        configured = self.app_env.get("SIAE_DATA_DIR")
+        if configured:
+            return Path(configured)
+        database = self.engine.url.database
+        if self.engine.url.get_backend_name() == "sqlite" and database:
+            return Path(database).parent
+        return get_settings().data_dir
+
+    @property
+    def certificates(self) -> Path:
+        """Where the demonstration's agents keep their certificate files."""
+        assert self.terminal.folder is not None
+        return self.terminal.folder / "certificats"
 
     def refused_demonstration_signatures(self, projet_id: int) -> int:
         """The SIAE tries to sign each latest document made with a demonstration amount: each is refused."""
@@ -280,6 +304,15 @@ class Driver:
             else:
                 raise AssertionError(f"document de démonstration n° {document_id} signé")
         return len(todo)
+
+
+DEMO_PASSWORD = "demonstration"
+
+
+def _file_name(name: str) -> str:
+    return re.sub(
+        r"[^A-Za-z0-9]+", "-", unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
+    ).strip("-")
 
 
 def _tally(kinds: list[DocumentKind]) -> str:
@@ -390,7 +423,10 @@ def full_implantation(driver: Driver, projet_id: int) -> date:
         f"Étape 5 : documents produits de nouveau à partir des données actuelles ({command}) : {produced}"
     )
     signatures = driver.sign_drafts(projet_id)
-    driver.on_step(f"Étape 5 : {signatures} signature(s) enregistrée(s) sur les documents")
+    driver.on_step(
+        f"Étape 5 : {signatures} signature(s) électronique(s) PAdES faites avec des certificats de l'autorité de "
+        "DÉMONSTRATION (siae documents signer … --certificat), vérifiées et enregistrées"
+    )
     refused = driver.refused_demonstration_signatures(projet_id)
     driver.on_step(
         f"Étape 5 : {refused} document(s) de démonstration (taux AT/MP fictif de l'établissement, en-tête sur "

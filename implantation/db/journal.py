@@ -38,6 +38,7 @@ from implantation.db.models import (
     AmountRecord,
     DocumentRecord,
     JournalHead,
+    SignatureEvidence,
     SignatureRecord,
     TransitionLog,
     utcnow,
@@ -77,6 +78,22 @@ COVERED: dict[str, tuple[str, ...]] = {
         "created_at",
     ),
     "signature": ("id", "document_id", "party_role", "signer_label", "signed_on", "recorded_at"),
+    # The proof of a signature: the signed file's checksum and the certificate, or the witnessed scan.
+    "signature_preuve": (
+        "id",
+        "signature_id",
+        "method",
+        "file_sha256",
+        "field_name",
+        "subject",
+        "serial",
+        "issuer",
+        "signing_time",
+        "verified_at",
+        "witness_label",
+        "witnessed_on",
+        "recorded_at",
+    ),
     # Legal amounts added by an administrator, and their checks: the figures binding documents print.
     "montant": (
         "id",
@@ -92,11 +109,19 @@ COVERED: dict[str, tuple[str, ...]] = {
     ),
     "montant_verification": ("id", "key", "checked_on", "actor_label", "recorded_at"),
 }
-MODELS: tuple[type, ...] = (TransitionLog, DocumentRecord, SignatureRecord, AmountRecord, AmountCheck)
+MODELS: tuple[type, ...] = (
+    TransitionLog,
+    DocumentRecord,
+    SignatureRecord,
+    SignatureEvidence,
+    AmountRecord,
+    AmountCheck,
+)
 LABELS = {
     "transition_log": "décision",
     "document": "document",
     "signature": "signature",
+    "signature_preuve": "preuve de signature",
     "montant": "montant",
     "montant_verification": "vérification de montant",
 }
@@ -294,16 +319,23 @@ def verify(conn: Connection) -> Verification:
         if loose:
             found = f"{loose[0].label} insérée hors de la chaîne", loose[0]
     problem, broken = found if found is not None else (None, None)
-    if broken is not None and broken.table == "signature":
+    if broken is not None and broken.table in ("signature", "signature_preuve"):
         broken = _with_project(conn, broken)
     digests = frozenset(x.digest for x in chained if x.digest)
     return Verification(len(chained), head[1], head[2], problem, digests, broken)
 
 
 def _with_project(conn: Connection, signature: Link) -> Link:
+    """The link with the project of its document (a signature's proof through its signature)."""
     table = DocumentRecord.__table__  # type: ignore[attr-defined]
+    document_id = signature.fields.get("document_id")
+    if signature.table == "signature_preuve":
+        signatures = SignatureRecord.__table__  # type: ignore[attr-defined]
+        document_id = conn.execute(
+            select(signatures.c.document_id).where(signatures.c.id == signature.fields.get("signature_id"))
+        ).scalar_one_or_none()
     project_id = conn.execute(
-        select(table.c.project_id).where(table.c.id == signature.fields.get("document_id"))
+        select(table.c.project_id).where(table.c.id == document_id)
     ).scalar_one_or_none()
     return Link(
         signature.table,

@@ -10,7 +10,7 @@ from decimal import Decimal
 from typing import Any
 
 import annotated_types
-from sqlalchemy import JSON, CheckConstraint, Column, DateTime, Text, UniqueConstraint
+from sqlalchemy import JSON, CheckConstraint, Column, DateTime, LargeBinary, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from implantation.db.types import DecimalType, StrEnumType
@@ -381,6 +381,26 @@ class DocumentRecord(ChainLink, table=True):
     created_at: datetime = Field(default_factory=utcnow, sa_column=_ts())
 
 
+class DocumentFile(SQLModel, table=True):
+    """The bytes of a document version, in the application database: every runner reads them here.
+
+    ``purpose`` says which file: the rendered DOCX, its PDF/A-2b, a signed PDF returned by a party (the
+    PDF/A followed by incremental signature updates), or the scan of a handwritten signature. Files on
+    disk are only an export of these rows. The DOCX's checksum is chained through its document row.
+    """
+
+    __tablename__ = "document_file"
+    __table_args__ = (UniqueConstraint("document_id", "purpose", "sha256", name="uq_document_file_content"),)
+    id: int | None = Field(default=None, primary_key=True)
+    document_id: int = Field(foreign_key="document.id", index=True)
+    purpose: str = Field(max_length=20, description="docx, pdf, pdf_signe ou scan")
+    media_type: str = Field(max_length=100)
+    sha256: str = Field(max_length=64)
+    size: int = Field(ge=0)
+    content: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    created_at: datetime = Field(default_factory=utcnow, sa_column=_ts())
+
+
 class SignatureRecord(ChainLink, table=True):
     __tablename__ = "signature"
     __table_args__ = (UniqueConstraint("document_id", "party_role", name="uq_signature_party"),)
@@ -389,6 +409,31 @@ class SignatureRecord(ChainLink, table=True):
     party_role: Role = Field(sa_type=StrEnumType(Role, 20))
     signer_label: str = Field(max_length=200)
     signed_on: date
+    recorded_at: datetime = Field(default_factory=utcnow, sa_column=_ts())
+
+
+class SignatureEvidence(ChainLink, table=True):
+    """What makes a signature count: the verified PAdES signature of a certificate, or the witnessed scan of
+    a handwritten one (the opérateur's). A :class:`SignatureRecord` without one is a « signature déclarée »:
+    typed by an agent for a document signed outside any PDF workflow, shown as such, and not enough for
+    the stage-5 gate."""
+
+    __tablename__ = "signature_preuve"
+    id: int | None = Field(default=None, primary_key=True)
+    signature_id: int = Field(foreign_key="signature.id", unique=True, index=True)
+    method: str = Field(max_length=20, description="certificat ou manuscrite")
+    file_id: int = Field(foreign_key="document_file.id")
+    file_sha256: str = Field(max_length=64)
+    field_name: str | None = Field(default=None, max_length=200, description="Champ de signature du PDF")
+    subject: str | None = Field(default=None, max_length=500)
+    serial: str | None = Field(default=None, max_length=80)
+    issuer: str | None = Field(default=None, max_length=500)
+    signing_time: datetime | None = Field(default=None, sa_column=_ts(nullable=True))
+    verified_at: datetime = Field(default_factory=utcnow, sa_column=_ts())
+    validation: str = Field(default="", max_length=500, description="Résultat de la vérification")
+    demonstration: bool = Field(default=False, description="Certificat de l'autorité de démonstration")
+    witness_label: str | None = Field(default=None, max_length=200, description="Agent témoin")
+    witnessed_on: date | None = None
     recorded_at: datetime = Field(default_factory=utcnow, sa_column=_ts())
 
 

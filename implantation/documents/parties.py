@@ -27,6 +27,7 @@ class Signatory:
     act: str | None = None  # the delegation: « arrêté préfectoral n° … »
     act_date: date | None = None
     role: Role | None = None  # the role the person holds (a DDETS director signing for the préfet)
+    organisation: str = ""  # as a signing certificate names it (its « O »)
 
     @property
     def delegation(self) -> str:
@@ -55,7 +56,9 @@ def _split(representative: str) -> tuple[str, str]:
 
 
 def _person(p: Person) -> Signatory:
-    return Signatory(p.full_name, p.office or p.organisation, p.delegation_act, p.delegation_date, p.role)
+    return Signatory(
+        p.full_name, p.office or p.organisation, p.delegation_act, p.delegation_date, p.role, p.organisation
+    )
 
 
 def normalised(name: str) -> str:
@@ -151,7 +154,7 @@ def signers_of(
     siae_signers: list[Signatory] = []
     if siae.legal_representative:
         name, office = _split(siae.legal_representative)
-        siae_signers.append(Signatory(name, office or "représentant légal"))
+        siae_signers.append(Signatory(name, office or "représentant légal", organisation=siae.name))
     staff = session.exec(
         select(Person).where(
             Person.siae_id == siae.id,
@@ -163,7 +166,9 @@ def signers_of(
     out[Role.SIAE] = Signers(siae_signers[0] if siae_signers else None, siae_signers)
     ep_signers: list[Signatory] = []
     if establishment.head_name:
-        ep_signers.append(Signatory(establishment.head_name, "chef d'établissement"))
+        ep_signers.append(
+            Signatory(establishment.head_name, "chef d'établissement", organisation=establishment.name)
+        )
     ep_signers += [
         _person(p) for p in _signatory_people(session, [Role.EP], dep) if p.delegation_act is not None
     ]

@@ -6,6 +6,7 @@ and a tag that the context does not fill stops the rendering instead of leaving 
 
 import contextlib
 import hashlib
+import io
 import json
 import os
 import re
@@ -112,15 +113,23 @@ def _set_properties(doc: DocxTemplate, values: dict[str, Any]) -> None:
     props.created = props.modified = datetime.now(UTC).replace(microsecond=0, tzinfo=None)
 
 
-def render_docx(template: Path, context: BaseModel, target: Path) -> None:
-    """Render to a temporary name then move, so a crash never leaves half a document under the final name."""
+def render_docx_bytes(template: Path, context: BaseModel) -> bytes:
+    """The rendered .docx, in memory: its bytes go to the database with the version's row."""
     doc = DocxTemplate(template)
     values = _clean(context.model_dump(mode="json"))
     doc.render(values, jinja_env=jinja_env())
     _set_properties(doc, values)
+    buffer = io.BytesIO()
+    doc.save(buffer)
+    return buffer.getvalue()
+
+
+def render_docx(template: Path, context: BaseModel, target: Path) -> None:
+    """Render to a temporary name then move, so a crash never leaves half a document under the final name."""
+    content = render_docx_bytes(template, context)
     target.parent.mkdir(parents=True, exist_ok=True)
     partial = target.with_suffix(".partial.docx")
-    doc.save(partial)
+    partial.write_bytes(content)
     partial.replace(target)
 
 

@@ -1,23 +1,23 @@
 """Stage-5 pack generation, versions and signatures; the functions take a Session and the caller commits,
 except :func:`generate_pack_with_pdf`, which runs its own short transactions around LibreOffice.
 
-Versions: each (project, kind, opérateur) has numbered versions, each its own file. A version with any
-signature is never rewritten: new content always makes a new version. Resumption: with
-``reuse_identical`` (the default), :func:`ensure_document` returns the latest version untouched when it is
-an unsigned draft whose content checksum (template bytes + context data) equals the new one and whose file
-is still on disk, so a flow replayed after a crash creates no duplicate.
+Versions: each (project, kind, opérateur) has numbered versions. A version with any signature is never
+rewritten: new content always makes a new version. The bytes of each version (DOCX, then PDF/A) are rows
+of the application database written in the version's own transaction (:mod:`implantation.documents.storage`),
+so every runner finds them; the files under ``SIAE_DATA_DIR/documents`` are an export nothing reads back.
+Resumption: with ``reuse_identical`` (the default), :func:`ensure_document` returns the latest version
+untouched when its content checksum (template bytes + context data) equals the new one and its stored
+bytes are intact, so a flow replayed after a crash, on any runner, creates no duplicate.
 
 PDFs: :func:`generate_pack_with_pdf` commits the DOCX versions, converts them with no transaction open, then
 records the PDFs: LibreOffice never holds the journal's lock, which every decision needs.
 
 Two generations at once: each first locks the project row (:func:`lock_project`), so the second counts
-the versions once the first has committed; each renders to a temporary file of its own, inserts its
-version's row, and only then moves its file into place. A file never holds bytes other than those of its
-row's sha256 (the unique key alone would not do: it does not hold when ``operateur_id`` is NULL).
+the versions once the first has committed.
 """
 
 import re
-import uuid
+import tempfile
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -32,7 +32,7 @@ from implantation import dates
 from implantation.config.schema import ProcessConfig
 from implantation.db.models import DocumentRecord, ImplantationProject, Operateur, SignatureRecord
 from implantation.db.session import session_scope
-from implantation.documents import render
+from implantation.documents import render, storage
 from implantation.documents.builders import (
     DocumentDataError,
     build_cep_annex_context,
@@ -141,14 +141,12 @@ def _signatures(session: Session, document_id: int) -> list[SignatureRecord]:
     return list(session.exec(select(SignatureRecord).where(SignatureRecord.document_id == document_id)))
 
 
-def _reusable(record: DocumentRecord, checksum: str, folder: Path) -> bool:
-    """The latest version says exactly what the data says now, and its file is intact: it stands, signed
-    or not. A new version would be the same text without its signatures: the stage-5 gate, which produces
-    the pack again at each new ask, would then ask every party to sign again after a refused answer."""
-    if record.content_sha256 != checksum:
-        return False
-    path = folder / record.filename
-    return path.exists() and render.file_sha256(path) == record.sha256
+def _reusable(session: Session, record: DocumentRecord, checksum: str) -> bool:
+    """The latest version says exactly what the data says now, and its stored bytes are intact: it stands,
+    signed or not. A new version would be the same text without its signatures: the stage-5 gate, which
+    produces the pack again at each new ask, would then ask every party to sign again after a refused
+    answer."""
+    return record.content_sha256 == checksum and storage.has_intact(session, record)
 
 
 def lock_project(session: Session, project_id: int) -> None:
@@ -174,23 +172,20 @@ def ensure_document(
     newly created). A version is never rewritten: changed data makes the next one."""
     template = render.template_path(settings.templates_dir, item.kind)
     checksum = render.content_checksum(template, item.context)
-    folder = project_dir(settings, project.reference)
     lock_project(session, project.id)  # type: ignore[arg-type]
     versions = _versions(session, project.id, item.kind, item.operateur_id)  # type: ignore[arg-type]
-    if versions and reuse_identical and _reusable(versions[-1], checksum, folder):
+    if versions and reuse_identical and _reusable(session, versions[-1], checksum):
         return versions[-1], False
     version = versions[-1].version + 1 if versions else 1
     filename = document_filename(item.kind, project.reference, item.operateur_id, version)
-    target = folder / filename
-    temporary = folder / f".{filename}.{uuid.uuid4().hex}.tmp"
-    render.render_docx(template, item.context, temporary)
+    content = render.render_docx_bytes(template, item.context)
     record = DocumentRecord(
         project_id=project.id,  # type: ignore[arg-type]
         kind=item.kind,
         operateur_id=item.operateur_id,
         version=version,
         filename=filename,
-        sha256=render.file_sha256(temporary),
+        sha256=storage.sha256(content),
         content_sha256=checksum,
         demonstration=bool(getattr(item.context, "demonstration_banner", "")),
     )
@@ -198,14 +193,25 @@ def ensure_document(
     try:
         session.flush()
     except IntegrityError:
-        temporary.unlink(missing_ok=True)
         raise DomainError(
             f"La version {version} de « {filename} » vient d'être produite par une autre génération : "
             "rien n'a été écrit, relancez la génération.",
             field="document",
         ) from None
-    temporary.replace(target)
+    storage.store(session, record.id, storage.Purpose.DOCX, content, storage.DOCX_TYPE)  # type: ignore[arg-type]
     return record, True
+
+
+def export_files(session: Session, settings: Settings, reference: str, records: list[DocumentRecord]) -> Path:
+    """Copy the stored DOCX and PDF/A of ``records`` to this machine's documents folder, for people to
+    open; returns the folder. Nothing reads these copies back."""
+    folder = project_dir(settings, reference)
+    for record in records:
+        storage.export(folder, record.filename, storage.docx_bytes(session, record))
+        pdf = storage.find(session, record.id, storage.Purpose.PDF, record.pdf_sha256)  # type: ignore[arg-type]
+        if record.pdf_filename and record.pdf_sha256 and pdf is not None:
+            storage.export(folder, record.pdf_filename, pdf.content)
+    return folder
 
 
 def pdf_converter(settings: Settings) -> str:
@@ -238,6 +244,7 @@ def generate_pack(
         for item in items
     ]
     session.flush()
+    export_files(session, settings, project.reference, records)
     return records
 
 
@@ -246,30 +253,51 @@ class PdfJob:
     """One DOCX to convert, as its row recorded it when the row was committed."""
 
     document_id: int
-    docx: Path
+    filename: str
     sha256: str
+    docx: bytes
 
 
-def pdf_jobs(settings: Settings, reference: str, records: list[DocumentRecord]) -> list[PdfJob]:
-    """The documents whose PDF is not recorded, or no longer on disk."""
-    folder = project_dir(settings, reference)
+def pdf_jobs(session: Session, records: list[DocumentRecord]) -> list[PdfJob]:
+    """The documents whose PDF is not recorded, or whose stored PDF is missing."""
     return [
-        PdfJob(record.id, folder / record.filename, record.sha256)
+        PdfJob(record.id, record.filename, record.sha256, storage.docx_bytes(session, record))
         for record in records
         if record.id is not None
-        and (record.pdf_filename is None or not (folder / record.pdf_filename).exists())
+        and (
+            record.pdf_sha256 is None
+            or storage.find(session, record.id, storage.Purpose.PDF, record.pdf_sha256) is None
+        )
     ]
 
 
-def record_pdfs(session: Session, converted: list[tuple[PdfJob, Path]]) -> None:
-    """Record the PDFs made from the DOCX files; the PDF is not part of the journal's chain (it derives
-    from the DOCX, which is), so this short transaction takes no lock of the journal."""
+def convert_jobs(soffice: str, jobs: list[PdfJob]) -> list[bytes]:
+    """The PDF/A bytes of each job, converted from the stored DOCX in a private folder."""
+    if not jobs:
+        return []
+    with tempfile.TemporaryDirectory(prefix="siae-pdf-") as folder:
+        sources = []
+        for job in jobs:
+            path = Path(folder) / job.filename
+            path.write_bytes(job.docx)
+            sources.append(path)
+        return [pdf.read_bytes() for pdf in render.convert_to_pdf(soffice, sources)]
+
+
+def record_pdfs(session: Session, converted: list[tuple[PdfJob, bytes]]) -> None:
+    """Record the PDFs made from the stored DOCX, bytes included; the PDF is not part of the journal's
+    chain (it derives from the DOCX, which is), so this short transaction takes no lock of the journal."""
     for job, pdf in converted:
         record = session.get(DocumentRecord, job.document_id)
         if record is None or record.sha256 != job.sha256:
             continue  # not the file that was converted: left for the next conversion
-        record.pdf_filename = pdf.name
-        record.pdf_sha256 = render.file_sha256(pdf)
+        if record.pdf_sha256 is not None and storage.find(
+            session, job.document_id, storage.Purpose.PDF, record.pdf_sha256
+        ):
+            continue  # converted meanwhile by another generation: that PDF stands (it may be signed)
+        storage.store(session, job.document_id, storage.Purpose.PDF, pdf, storage.PDF_TYPE)
+        record.pdf_filename = job.filename.removesuffix(".docx") + ".pdf"
+        record.pdf_sha256 = storage.sha256(pdf)
         session.add(record)
     session.flush()
 
@@ -292,13 +320,27 @@ def generate_pack_with_pdf(
     soffice = pdf_converter(settings)
     with session_scope(engine) as session:
         records = generate_pack(session, project_id, cfg, settings, reuse_identical=reuse_identical)
-        reference = project_reference(session, project_id)
-        jobs = pdf_jobs(settings, reference, records)
+        jobs = pdf_jobs(session, records)
         ids = [record.id for record in records]
-    pdfs = render.convert_to_pdf(soffice, [job.docx for job in jobs])
+    pdfs = convert_jobs(soffice, jobs)
     with session_scope(engine) as session:
         record_pdfs(session, list(zip(jobs, pdfs, strict=True)))
-        return [session.get(DocumentRecord, record_id) for record_id in ids]  # type: ignore[misc]
+        done = [session.get(DocumentRecord, record_id) for record_id in ids]
+        export_files(session, settings, project_reference(session, project_id), done)  # type: ignore[arg-type]
+        return done  # type: ignore[return-value]
+
+
+def ensure_pdfs(engine: Engine, settings: Settings, document_ids: list[int]) -> None:
+    """The PDF/A of these versions, produced from their stored DOCX when missing (a version is signed on
+    its PDF/A); LibreOffice runs with no transaction open, as in :func:`generate_pack_with_pdf`."""
+    with session_scope(engine) as session:
+        records = [r for r in (session.get(DocumentRecord, i) for i in document_ids) if r is not None]
+        jobs = pdf_jobs(session, records)
+    if not jobs:
+        return
+    pdfs = convert_jobs(pdf_converter(settings), jobs)
+    with session_scope(engine) as session:
+        record_pdfs(session, list(zip(jobs, pdfs, strict=True)))
 
 
 def project_reference(session: Session, project_id: int) -> str:

@@ -103,6 +103,7 @@ class MailKind(LabelledEnum):
     NATIONAL_OVERVIEW = "tableau_national", "Tableau national"
     AVENANT = "avenant_cep", "Avenant dû aux CEP (nouveau SMIC)"
     JOURNAL_ALTERED = "journal_altere", "Journal des décisions altéré"
+    SIGNATURES_INVALID = "signatures_invalides", "Signatures qui ne se vérifient plus"
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,9 @@
   that ``derogation_pilote`` lists in ``config/etapes.toml``.
 - The gate that approves the convention (stage 5): the DUI, the convention IAE and the implantation contract, each in a version produced from
   the data recorded now (same content checksum as a rendering today) and signed by every signing party
-  of the guide's matrix (``config/documents.toml``). No override: an unsigned convention binds no one.
+  of the guide's matrix (``config/documents.toml``), each signature verified (a PAdES signature whose
+  certificate and bytes still check) or, for the opérateur only, witnessed on paper. No override: an
+  unsigned convention binds no one.
 """
 
 from dataclasses import dataclass, field
@@ -14,11 +16,17 @@ from dataclasses import dataclass, field
 from sqlmodel import Session, func, select
 
 from implantation.config.schema import DecisionKind, ProcessConfig
-from implantation.db.models import CopilMeeting, DeliverableRecord, ImplantationProject, Person
+from implantation.db.models import (
+    CopilMeeting,
+    DeliverableRecord,
+    DocumentRecord,
+    ImplantationProject,
+    Person,
+)
 from implantation.documents import render
 from implantation.documents.builders import SHORT_LABEL, DocumentDataError
 from implantation.documents.service import PROJECT_KINDS, document_states
-from implantation.enums import DocumentKind, DocumentStatus
+from implantation.enums import DocumentKind
 
 
 @dataclass
@@ -111,12 +119,18 @@ def contract_problems(session: Session, cfg: ProcessConfig, project_id: int) -> 
                 f"{version} : ne correspond plus aux données enregistrées ; le produire de nouveau "
                 f"(« siae documents generer {project_id} ») et le faire signer"
             )
-        elif state.status != DocumentStatus.SIGNED:
-            who = ", ".join(state.missing_labels)
-            problems.append(
-                f"{version} : signature manquante de {who} (« siae documents signer {state.record.id} … »)"
-            )
+        else:
+            problems += [f"{version} : {p}" for p in _signature_problems(session, cfg, state.record)]
     return problems
+
+
+def _signature_problems(session: Session, cfg: ProcessConfig, record: DocumentRecord) -> list[str]:
+    """Each party's signature, verified (certificate) or witnessed (handwritten, opérateur only), on
+    this version: a « signature déclarée » does not count."""
+    from implantation.settings import get_settings
+    from implantation.signatures.register import missing_proofs
+
+    return missing_proofs(session, cfg, get_settings(), record)
 
 
 def approval_requirements(

@@ -60,11 +60,14 @@ def test_generate_list_and_sign(database) -> None:  # type: ignore[no-untyped-de
         app,
         ["signer", "2", "--role", "disp", "--signataire", "Paul Renaud, directeur", "--date", "2026-01-15"],
     )
-    assert result.exit_code == 0 and "Signature partielle" in result.output
+    plain = " ".join(result.output.split())
+    assert result.exit_code == 0 and "Signature partielle" in plain
+    assert "Signature déclarée enregistrée" in plain and "ne compte pas pour l'étape 5" in plain
 
     result = runner.invoke(app, ["lister", "IMP-2026-0001"], env={"COLUMNS": "250"})
     assert result.exit_code == 0, result.output
     assert "Signature partielle" in result.output and "Brouillon" in result.output
+    assert "signature déclarée" in result.output
     assert database["op"] in result.output
     assert "Durand" not in result.output
 

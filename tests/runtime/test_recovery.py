@@ -139,7 +139,14 @@ class World:
         return self.box.stack
 
     def driver(self) -> Driver:
-        return Driver(self.box.api, self.box.engine, self.cfg, self.box.ids, sink=self.box.sink)
+        return Driver(
+            self.box.api,
+            self.box.engine,
+            self.cfg,
+            self.box.ids,
+            sink=self.box.sink,
+            app_env=self.box.stack.env,
+        )
 
     def runner_with_fault(self, point: str | None, action: str = "") -> Path:
         """A new runner whose runs break at ``point``; returns the marker file the fault creates."""

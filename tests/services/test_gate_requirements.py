@@ -118,8 +118,16 @@ def test_stage_five_waits_for_current_signed_documents(
     ]
     generate_pack(session, pid, cfg, settings)
     problems = decide(session, cfg, pid, approve, date(2027, 6, 15)).problems
-    assert problems[0] == "DUI (version 1) : signature manquante de SIAE (« siae documents signer 1 … »)"
-    assert "signature manquante de Préfet (ou DDETS pour lui), SIAE, Direction interrégionale" in problems[1]
+    how = (
+        "« siae documents signer 1 {} --certificat … » ou dépôt du PDF signé (« siae documents deposer 1 … »)"
+    )
+    assert problems[0] == f"DUI (version 1) : SIAE : pas de signature ({how.format(1)})"
+    assert problems[1:4] == [
+        f"Convention IAE (version 1) : Préfet (ou DDETS pour lui) : pas de signature ({how.format(2)})",
+        f"Convention IAE (version 1) : SIAE : pas de signature ({how.format(2)})",
+        "Convention IAE (version 1) : Direction interrégionale des services pénitentiaires (DISP) : pas de "
+        f"signature ({how.format(2)})",
+    ]
     factories.signed_contract_documents(session, cfg, pid, settings, date(2027, 6, 14))
     # A fact changed after the signatures: the signed DUI no longer matches the recorded data.
     complete(session, cfg, project, parse_dossier({"activite": "Tri et réemploi de textiles"}), Actor("SIAE"))
