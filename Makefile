@@ -25,8 +25,10 @@ demo: $(STAMP)
 	SIAE_MODE=demo $(BIN)/siae demo-base
 	SIAE_MODE=demo $(BIN)/python -m flows.harness.demo $(ARGS)
 
-## Serveur Prefect + exécution des déploiements, jusqu'à Ctrl-C (voir README pour PostgreSQL et plusieurs machines).
+## Serveur Prefect + exécution des déploiements, jusqu'à Ctrl-C (production : deploy/README.md).
+## Les variables PREFECT_* et SIAE_* de l'environnement ou de .env sont respectées.
 serve: $(STAMP)
+	$(BIN)/siae init-db
 	$(BIN)/python -m flows.runtime.serve $(ARGS)
 
 lint: $(STAMP)

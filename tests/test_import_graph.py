@@ -89,3 +89,16 @@ def test_no_import_cycle_and_no_borrowed_private_name() -> None:
 
 def test_the_check_sees_a_cycle() -> None:
     assert _cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c"]]
+
+
+def test_the_runtime_imports_nothing_of_the_test_harness() -> None:
+    """``make serve`` and the runners are production code: the harness may use them, never the reverse."""
+    modules = _modules()
+    offending = [
+        f"{name} importe {target}"
+        for name, path in modules.items()
+        if name.startswith("flows.runtime")
+        for target in _imports(name, path, modules)[0]
+        if target.startswith("flows.harness")
+    ]
+    assert offending == []

@@ -5,7 +5,7 @@ the runner, a machine stopped, the Prefect server unreachable when the process g
 the server: the run stays « Running » (or « Pending ») for good, and a decision that someone took in the
 UI is neither recorded nor followed by the next stage. Prefect 3.8 has no service that notices it: its
 flow-run heartbeats only feed automations, which this product does not run (see
-:mod:`flows.harness.local`).
+:mod:`flows.runtime.launcher`).
 
 Every runner therefore looks, when it starts and then every ``SIAE_RECOVERY_SECONDS``, for runs of the
 deployments people wait on that are Running or Pending with no live process, and proposes « Scheduled »

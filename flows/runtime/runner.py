@@ -32,7 +32,7 @@ from pydantic import ValidationError
 from flows.code_resend import renvoyer_code
 from flows.implantation_flow import demarrer_implantation
 from flows.overview_flow import tableau_national
-from flows.runtime import choices, recovery, wakeup, warm_start
+from flows.runtime import choices, launcher, recovery, wakeup, warm_start
 from flows.stage_flow import etape
 from flows.sweeper import echeances
 from implantation.cli.common import FrenchArgumentParser
@@ -196,6 +196,8 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     if args.intervalle <= 0:
         parser.error("--intervalle doit être un nombre de secondes positif")
+    # Before the forkserver starts: every run inherits them, however this runner was started.
+    os.environ.update(launcher.runner_defaults(os.environ))
     warm_start.install()
     with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(_serve(not args.sans_planification, args.intervalle))

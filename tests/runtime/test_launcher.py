@@ -1,0 +1,138 @@
+"""The production launcher keeps the operator's settings, fills only what is unset, and never writes a
+listen address into a URL; started on 0.0.0.0 with a public address, the UI calls that address."""
+
+from pathlib import Path
+
+import httpx
+import pytest
+
+from flows.runtime.launcher import (
+    LaunchError,
+    Stack,
+    auth_headers,
+    free_port,
+    operator_environment,
+    production_env,
+    runner_defaults,
+    runtime_defaults,
+    start_server,
+)
+
+AUTH = "siae:mot-de-passe-de-test"
+EXPOSED = {"PREFECT_SERVER_API_AUTH_STRING": AUTH, "SIAE_SECRET_KEY": "cle"}
+
+
+def test_the_operators_settings_reach_the_processes_unchanged(tmp_path: Path) -> None:
+    operator = {
+        "PREFECT_LOCAL_STORAGE_PATH": "/partage/resultats",
+        "PREFECT_HOME": "/srv/siae/prefect",
+        "PREFECT_RUNNER_PROCESS_LIMIT": "3",
+        "PREFECT_FLOWS_HEARTBEAT_FREQUENCY": "45",
+        "PREFECT_SERVER_SERVICES_TRIGGERS_ENABLED": "true",
+        "PREFECT_LOGGING_LEVEL": "WARNING",
+        "SIAE_DATABASE_URL": "postgresql://siae@base/siae",
+        "SIAE_SMTP_HOST": "smtp.interne",
+        **EXPOSED,
+    }
+    env = production_env(
+        operator,
+        host="0.0.0.0",
+        port=4311,
+        data_dir=tmp_path,
+        url_publique="https://siae.exemple.test",
+        defaults=lambda environ: {**runtime_defaults(environ)},
+    )
+    assert {key: env[key] for key in operator} == operator
+    # Defaults only where nothing was said.
+    assert env["PREFECT_RESULTS_PERSIST_BY_DEFAULT"] == "true"
+    assert env["PREFECT_SERVER_SERVICES_FOREMAN_ENABLED"] == "false"
+
+
+def test_defaults_fill_what_is_unset(tmp_path: Path) -> None:
+    env = production_env({}, host="127.0.0.1", port=4312, data_dir=tmp_path)
+    assert env["PREFECT_HOME"] == str(tmp_path / "prefect")
+    assert env["PREFECT_LOCAL_STORAGE_PATH"] == str(tmp_path / "prefect" / "resultats")
+    assert env["PREFECT_FLOWS_HEARTBEAT_FREQUENCY"] == "30"
+    assert env["PREFECT_RUNNER_PROCESS_LIMIT"] == "10"
+    assert env["PREFECT_UI_API_URL"] == "http://127.0.0.1:4312/api"
+    assert env["SIAE_PREFECT_UI_URL"] == "http://127.0.0.1:4312"
+    assert env["SIAE_MODE"] == "demo"  # loopback without a key: the demonstration key under data/
+
+
+def test_env_file_settings_count_and_the_environment_wins(tmp_path: Path) -> None:
+    env_file = tmp_path / ".env"
+    env_file.write_text(
+        "PREFECT_LOCAL_STORAGE_PATH=/partage/resultats\nSIAE_SMTP_HOST=fichier\nAUTRE=ignoree\n",
+        encoding="utf-8",
+    )
+    merged = operator_environment({"SIAE_SMTP_HOST": "environnement"}, env_file)
+    assert merged == {"SIAE_SMTP_HOST": "environnement", "PREFECT_LOCAL_STORAGE_PATH": "/partage/resultats"}
+
+
+def test_beyond_the_loopback_a_public_address_is_required(tmp_path: Path) -> None:
+    with pytest.raises(LaunchError, match="--url-publique") as refused:
+        production_env(EXPOSED, host="0.0.0.0", port=4313, data_dir=tmp_path)
+    assert "SIAE_URL_PUBLIQUE" in str(refused.value) and str(refused.value).startswith("Refus")
+    with pytest.raises(LaunchError, match="adresse d'écoute"):
+        production_env(
+            EXPOSED, host="0.0.0.0", port=4313, data_dir=tmp_path, url_publique="http://0.0.0.0:4313"
+        )
+
+
+def test_a_listen_address_is_never_written_into_a_url(tmp_path: Path) -> None:
+    env = production_env(
+        {**EXPOSED, "SIAE_URL_PUBLIQUE": "https://siae.exemple.test/"},
+        host="0.0.0.0",
+        port=4314,
+        data_dir=tmp_path,
+    )
+    urls = {key: value for key, value in env.items() if "://" in value and key != "PYTHONPATH"}
+    assert urls and all("0.0.0.0" not in value for value in urls.values())
+    assert env["PREFECT_UI_API_URL"] == "https://siae.exemple.test/api"
+    assert env["PREFECT_UI_URL"] == env["SIAE_PREFECT_UI_URL"] == "https://siae.exemple.test"
+    assert env["PREFECT_API_URL"] == "http://127.0.0.1:4314/api"  # the server's machine: the loopback
+    assert env["PREFECT_SERVER_API_HOST"] == "0.0.0.0"
+
+
+def test_a_runner_alone_names_the_public_ui(tmp_path: Path) -> None:
+    env = production_env(
+        {
+            "PREFECT_API_URL": "https://siae.exemple.test/api",
+            "PREFECT_API_AUTH_STRING": AUTH,
+            "SIAE_SECRET_KEY": "cle",
+        },
+        host="127.0.0.1",
+        port=4200,
+        data_dir=tmp_path,
+        sans_serveur=True,
+    )
+    assert env["SIAE_PREFECT_UI_URL"] == "https://siae.exemple.test"
+    assert "PREFECT_SERVER_API_HOST" not in env
+    assert runner_defaults({"SIAE_URL_PUBLIQUE": "https://siae.exemple.test/"}) == {
+        "PREFECT_FLOWS_HEARTBEAT_FREQUENCY": "30",
+        "PREFECT_UI_URL": "https://siae.exemple.test",
+        "SIAE_PREFECT_UI_URL": "https://siae.exemple.test",
+    }
+    assert runner_defaults({"PREFECT_FLOWS_HEARTBEAT_FREQUENCY": "60"}) == {}
+
+
+@pytest.mark.prefect
+def test_on_every_interface_the_ui_calls_the_public_address(tmp_path: Path) -> None:
+    port = free_port("0.0.0.0")
+    public = f"http://siae.exemple.test:{port}"
+    env = production_env(
+        {**EXPOSED, "PREFECT_API_AUTH_STRING": AUTH},
+        host="0.0.0.0",
+        port=port,
+        data_dir=tmp_path,
+        url_publique=public,
+    )
+    stack = Stack(env, tmp_path / "journaux")
+    try:
+        stack.services.append(start_server(env, stack.log_dir))
+        local = f"http://127.0.0.1:{port}"
+        assert httpx.post(f"{local}/api/flow_runs/filter", json={}, timeout=10).status_code == 401
+        settings = httpx.get(f"{local}/ui-settings", headers=auth_headers(env), timeout=10).json()
+        assert settings["api_url"] == f"{public}/api"
+    finally:
+        stack.stop()
