@@ -1,11 +1,14 @@
 """The production launcher keeps the operator's settings, fills only what is unset, and never writes a
 listen address into a URL; started on 0.0.0.0 with a public address, the UI calls that address."""
 
+import time
+from datetime import date
 from pathlib import Path
 
 import httpx
 import pytest
 
+from flows.harness.sandbox import sandbox
 from flows.runtime.launcher import (
     LaunchError,
     Stack,
@@ -17,6 +20,8 @@ from flows.runtime.launcher import (
     runtime_defaults,
     start_server,
 )
+from flows.runtime.recovery import HEARTBEAT
+from implantation.settings import PROJECT_ROOT
 
 AUTH = "siae:mot-de-passe-de-test"
 EXPOSED = {"PREFECT_SERVER_API_AUTH_STRING": AUTH, "SIAE_SECRET_KEY": "cle"}
@@ -136,3 +141,25 @@ def test_on_every_interface_the_ui_calls_the_public_address(tmp_path: Path) -> N
         assert settings["api_url"] == f"{public}/api"
     finally:
         stack.stop()
+
+
+@pytest.mark.prefect
+def test_a_runner_started_without_the_launcher_makes_its_runs_beat(tmp_path: Path) -> None:
+    """Heartbeats are the runner's own setting: started with none (a unit file, a shell), its runs still
+    tell the server they live, so another machine's recovery leaves them alone."""
+    extra = {"SIAE_CONFIG_DIR": str(PROJECT_ROOT / "config")}
+    with sandbox(tmp_path, f"sqlite:///{tmp_path / 'siae.db'}", tmp_path / "data", extra=extra) as box:
+        del box.stack.env["PREFECT_FLOWS_HEARTBEAT_FREQUENCY"]
+        box.stack.start(schedules=False)
+        run = box.api.run_deployment("echeances/echeances", {"aujourdhui": date(2027, 1, 4).isoformat()})
+        assert box.api.wait_state(run, {"COMPLETED"}, timeout=180) == "COMPLETED"
+        query = {
+            "filter": {
+                "event": {"name": [HEARTBEAT]},
+                "resource": {"id": [f"prefect.flow-run.{run}"]},
+            }
+        }
+        deadline = time.monotonic() + 60
+        while not box.api.post("/events/filter", query)["events"]:  # stored in batches
+            assert time.monotonic() < deadline, "aucun battement de cœur du run"
+            time.sleep(0.5)

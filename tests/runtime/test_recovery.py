@@ -44,6 +44,7 @@ from flows.runtime.recovery import (
     local_process,
     orphans,
     prune_leases,
+    server_now,
 )
 from implantation.config.loader import demo_config, load_process_config
 from implantation.config.schema import ProcessConfig
@@ -512,8 +513,9 @@ def test_postgresql_restarted_mid_stage(tmp_path: Path) -> None:
 
 @prefect
 def test_a_run_of_another_machine_is_orphaned_when_its_heartbeats_stop(world: World) -> None:
-    """No lease on this machine: only Prefect's heartbeats tell whether its process lives. The clock is
-    moved with ``now`` (40 s after the run started, 30 s of silence allowed), not waited for."""
+    """No lease on this machine: only Prefect's heartbeats tell whether its process lives, judged on the
+    server's clock. The beating machine's clock is two hours late: its beat still counts, by the time the
+    server received it. The judging clock is moved with ``now`` (server time), not waited for."""
     w = world
     deployment = w.box.api.deployment_id("etape/etape")
     created = w.box.api.post(
@@ -527,8 +529,8 @@ def test_a_run_of_another_machine_is_orphaned_when_its_heartbeats_stop(world: Wo
     run_id = UUID(created["id"])
     stale = timedelta(seconds=30)
 
-    async def orphaned(client: PrefectClient, started: datetime) -> bool:
-        found = await orphans(client, [UUID(deployment)], stale, now=started + timedelta(seconds=40))
+    async def orphaned(client: PrefectClient, now: datetime) -> bool:
+        found = await orphans(client, [UUID(deployment)], stale, now=now)
         return run_id in {r.id for r in found}
 
     async def scenario() -> None:
@@ -536,18 +538,23 @@ def test_a_run_of_another_machine_is_orphaned_when_its_heartbeats_stop(world: Wo
             run = await client.read_flow_run(run_id)
             assert run.state is not None and run.state.is_running() and run.state.timestamp is not None
             started = run.state.timestamp
-            assert await orphaned(client, started)  # silent since it started
+            assert await orphaned(client, started + timedelta(seconds=40))  # silent since it started
+            deadline = time.monotonic() + 120
+            while await server_now(client) < started + timedelta(seconds=12):  # a beat received late enough
+                assert time.monotonic() < deadline, "horloge du serveur immobile"
+                await asyncio.sleep(0.5)
             beat = {
-                "occurred": (started + timedelta(seconds=20)).isoformat(),
+                "occurred": (started - timedelta(hours=2)).isoformat(),  # that machine's clock is late
                 "event": HEARTBEAT,
                 "resource": {"prefect.resource.id": f"prefect.flow-run.{run_id}"},
                 "id": str(uuid.uuid4()),
             }
             w.box.api.post("/events", [beat])  # type: ignore[arg-type]
-            deadline = time.monotonic() + 60
-            while await orphaned(client, started):  # the server stores events a moment later
+            while await orphaned(client, started + timedelta(seconds=40)):  # stored a moment later
                 assert time.monotonic() < deadline, "battement de cœur jamais pris en compte"
                 await asyncio.sleep(0.5)
+            # Silent again for longer than allowed, on the server's clock.
+            assert await orphaned(client, await server_now(client) + stale + timedelta(seconds=5))
             await client.set_flow_run_state(run_id, Cancelled(), force=True)  # nothing left to recover
 
     asyncio.run(scenario())
