@@ -28,7 +28,7 @@ demo: $(STAMP)
 ## Serveur Prefect + exécution des déploiements, jusqu'à Ctrl-C (production : deploy/README.md).
 ## Les variables PREFECT_* et SIAE_* de l'environnement ou de .env sont respectées.
 serve: $(STAMP)
-	$(BIN)/siae init-db
+	$(BIN)/siae migrer
 	$(BIN)/python -m flows.runtime.serve $(ARGS)
 
 lint: $(STAMP)

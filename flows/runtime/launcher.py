@@ -100,6 +100,29 @@ def runner_defaults(environ: Mapping[str, str]) -> dict[str, str]:
     return {key: value for key, value in defaults.items() if key not in environ}
 
 
+def schema_refusal(database_url: str) -> str | None:
+    """Why a runner must not start on this application database (French), or None when its schema is the
+    code's. Runners never upgrade it themselves: several machines starting together would race."""
+    from implantation.db.revision import database_revision, script_head
+    from implantation.db.session import make_engine
+
+    engine = make_engine(database_url)
+    try:
+        current, head = database_revision(engine), script_head()
+    finally:
+        engine.dispose()
+    if current == head:
+        return None
+    if current is None:
+        state = "n'est pas initialisée"
+    else:
+        state = f"est à la révision {current}, et non {head} (celle de ce code)"
+    return (
+        f"Refus de démarrer : la base de l'application {state}. Lancer « siae migrer » une fois (une seule "
+        "machine suffit, sous verrou), puis redémarrer les runners. Voir deploy/README.md, « Mise à jour »."
+    )
+
+
 def is_loopback(host: str) -> bool:
     if host.strip("[]").lower() == "localhost":
         return True

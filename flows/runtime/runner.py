@@ -196,6 +196,9 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     if args.intervalle <= 0:
         parser.error("--intervalle doit être un nombre de secondes positif")
+    refusal = launcher.schema_refusal(get_settings().effective_database_url)
+    if refusal:
+        parser.exit(2, refusal + "\n")
     # Before the forkserver starts: every run inherits them, however this runner was started.
     os.environ.update(launcher.runner_defaults(os.environ))
     warm_start.install()
