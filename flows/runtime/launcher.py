@@ -65,7 +65,7 @@ def runtime_defaults(environ: Mapping[str, str]) -> dict[str, str]:
         "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
         # The v1 UI shows the Resume button the gates rely on.
         "PREFECT_SERVER_UI_V2_ENABLED": "false",
-        # A replay reads the results of the tasks already done (see ``check_result_storage``).
+        # A replay reads the results of the tasks already done (see :mod:`flows.runtime.result_storage`).
         "PREFECT_RESULTS_PERSIST_BY_DEFAULT": "true",
         # Automations and work pools are not used: their services only added writers to the database.
         "PREFECT_SERVER_SERVICES_TRIGGERS_ENABLED": "false",
@@ -379,19 +379,33 @@ DEPLOYMENT_NAMES = (
 )
 
 
+def _registered(api_url: str, headers: Mapping[str, str] | None) -> dict[str, str] | None:
+    """When each deployment was last registered (server's ``updated``), or None while one is missing."""
+    found: dict[str, str] = {}
+    for name in DEPLOYMENT_NAMES:
+        response = httpx.get(f"{api_url}/deployments/name/{name}", timeout=2, headers=headers)
+        if response.status_code != 200:
+            return None
+        found[name] = str(response.json().get("updated"))
+    return found
+
+
 def wait_deployments(
-    api_url: str, service: Service, timeout: float = 300, headers: Mapping[str, str] | None = None
+    api_url: str,
+    service: Service,
+    timeout: float = 300,
+    headers: Mapping[str, str] | None = None,
+    before: Mapping[str, str] | None = None,
 ) -> None:
+    """Until this runner has registered every deployment: all exist and, when other runners registered
+    them ``before``, each was registered again since."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if not service.alive():
             raise LaunchError(f"Le runner s'est arrêté au démarrage :\n{service.log_tail()}")
         try:
-            found = [
-                httpx.get(f"{api_url}/deployments/name/{name}", timeout=2, headers=headers).status_code
-                for name in DEPLOYMENT_NAMES
-            ]
-            if all(code == 200 for code in found):
+            found = _registered(api_url, headers)
+            if found is not None and all(found[name] != before.get(name) for name in found if before):
                 return
         except httpx.HTTPError:
             pass
@@ -412,9 +426,14 @@ def start_runner(
     command = [sys.executable, "-m", "flows.runtime.runner"]
     if not schedules:
         command.append("--sans-planification")
+    headers = auth_headers(env)
+    try:
+        before = _registered(env["PREFECT_API_URL"], headers)
+    except httpx.HTTPError:
+        before = None
     service = spawn(name, command, env, log_dir, cwd)
     try:
-        wait_deployments(env["PREFECT_API_URL"], service, timeout, auth_headers(env))
+        wait_deployments(env["PREFECT_API_URL"], service, timeout, headers, before)
     except BaseException:
         service.stop()  # not yet anyone else's to stop
         raise

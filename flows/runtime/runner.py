@@ -32,7 +32,7 @@ from pydantic import ValidationError
 from flows.code_resend import renvoyer_code
 from flows.implantation_flow import demarrer_implantation
 from flows.overview_flow import tableau_national
-from flows.runtime import choices, launcher, recovery, wakeup, warm_start
+from flows.runtime import choices, launcher, recovery, result_storage, wakeup, warm_start
 from flows.stage_flow import etape
 from flows.sweeper import echeances
 from implantation.cli.common import FrenchArgumentParser
@@ -148,6 +148,13 @@ def arm_shutdown_deadline(seconds: float) -> threading.Timer:
 
 
 async def _serve(schedules: bool, poll_seconds: float) -> None:
+    from prefect.client.orchestration import get_client
+
+    async with get_client() as client:
+        refusal = await result_storage.check(client)
+    if refusal:
+        result_storage.logger.error(refusal)
+        raise SystemExit(2)
     start_from_pending()
     runner = SiaeRunner(name="siae", query_seconds=poll_seconds, pause_on_shutdown=True)
     woken = []

@@ -18,6 +18,7 @@ from flows.runtime.launcher import (
     production_env,
     runner_defaults,
     runtime_defaults,
+    start_runner,
     start_server,
 )
 from flows.runtime.recovery import HEARTBEAT
@@ -163,3 +164,33 @@ def test_a_runner_started_without_the_launcher_makes_its_runs_beat(tmp_path: Pat
         while not box.api.post("/events/filter", query)["events"]:  # stored in batches
             assert time.monotonic() < deadline, "aucun battement de cœur du run"
             time.sleep(0.5)
+
+
+@pytest.mark.prefect
+def test_a_runner_on_other_storage_than_the_others_refuses_to_start(tmp_path: Path) -> None:
+    """A replay on another machine reads the task results of the first: a runner whose
+    ``PREFECT_LOCAL_STORAGE_PATH`` is not the shared folder says so and stops; on the shared one it serves."""
+    extra = {"SIAE_CONFIG_DIR": str(PROJECT_ROOT / "config")}
+    with sandbox(tmp_path, f"sqlite:///{tmp_path / 'siae.db'}", tmp_path / "data", extra=extra) as box:
+        box.stack.start(schedules=False)
+        shared = box.stack.env["PREFECT_LOCAL_STORAGE_PATH"]
+        (tmp_path / "machine-b" / "prefect").mkdir(parents=True)
+        other_machine = {**box.stack.env, "PREFECT_HOME": str(tmp_path / "machine-b" / "prefect")}
+        with pytest.raises(LaunchError, match="n'est pas celui des autres runners"):
+            start_runner(
+                {**other_machine, "PREFECT_LOCAL_STORAGE_PATH": str(tmp_path / "machine-b" / "resultats")},
+                tmp_path / "journaux-b",
+                schedules=False,
+                name="runner-b",
+            )
+        runner_b = start_runner(
+            {**other_machine, "PREFECT_LOCAL_STORAGE_PATH": shared},
+            tmp_path / "journaux-b-partage",
+            schedules=False,
+            name="runner-b",
+        )
+        try:
+            assert runner_b.alive()
+            assert f"Résultats des tâches : {shared}" in runner_b.log_path.read_text()
+        finally:
+            runner_b.stop()
