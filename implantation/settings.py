@@ -89,7 +89,7 @@ class Settings(BaseSettings):
     )
     test_fault: str | None = Field(
         default=None,
-        description="Point de panne des tests de reprise (implantation.faults). Refusé en production.",
+        description="Point de panne des tests de reprise (implantation.fault_points). Refusé en production.",
     )
 
     @field_validator(*TEST_HOOKS)

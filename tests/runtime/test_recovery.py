@@ -3,7 +3,7 @@ restarted, each at a chosen moment of a stage; every time the stage completes, a
 document and e-mail exists once. The runner and server kills run on SQLite, then with the application
 and the Prefect server on PostgreSQL.
 
-The moment is chosen by a fault point (:mod:`implantation.faults`), never by a sleep: the run's process
+The moment is chosen by a fault point (:mod:`implantation.fault_points`), never by a sleep: the run's process
 kills its whole process group (runner, forkserver, runs) when it reaches it, or waits there while the
 test kills or restarts a server.
 """
@@ -58,7 +58,7 @@ from implantation.db.models import (
 )
 from implantation.db.session import session_scope
 from implantation.enums import Decision, StageStatus
-from implantation.faults import VARIABLE
+from implantation.fault_points import VARIABLE
 from implantation.keys import stage_attempt_key
 from implantation.services import workflow
 from implantation.services.decisions import DecisionRequest
@@ -66,7 +66,7 @@ from implantation.services.decisions import DecisionRequest
 
 def test_a_fault_point_kills_its_process_group_once(tmp_path: Path) -> None:
     marker = tmp_path / "faute"
-    code = "from implantation import faults; faults.point('decision'); print('passé')"
+    code = "from implantation import fault_points; fault_points.point('decision'); print('passé')"
     env = {**os.environ, VARIABLE: f"decision:{marker}"}
 
     def run() -> subprocess.CompletedProcess[str]:
@@ -89,7 +89,8 @@ def test_a_fault_point_left_waiting_ends_its_process(tmp_path: Path) -> None:
     """A test that failed before releasing a waiting run does not leave that process behind for good."""
     marker = tmp_path / "faute"
     code = (
-        "from implantation import faults; faults.WAIT_LIMIT = 0.5; faults.point('decision'); print('passé')"
+        "from flows.harness import faults; from implantation import fault_points; faults.WAIT_LIMIT = 0.5; "
+        "fault_points.point('decision'); print('passé')"
     )
     done = subprocess.run(
         [sys.executable, "-c", code],
