@@ -170,19 +170,28 @@ def public_url(host: str, port: int, given: str | None) -> str:
     return f"http://{url_host(host)}:{port}"
 
 
-def closed_api_env(hote: str, sans_serveur: bool, environ: Mapping[str, str]) -> dict[str, str] | str:
+def closed_api_env(
+    hote: str, sans_serveur: bool, environ: Mapping[str, str], public: str | None = None
+) -> dict[str, str] | str:
     """The variables that close the API and key the codes, or the French reason to refuse to start.
 
     The Prefect API lets whoever reaches it start, cancel and resume runs: beyond the loopback it needs
-    Prefect's basic auth, and the decision codes need ``SIAE_SECRET_KEY``.
+    Prefect's basic auth, and the decision codes need ``SIAE_SECRET_KEY``. A server listening on the
+    loopback behind a reverse proxy is exposed too: its public address says so.
     """
     server_auth = environ.get("PREFECT_SERVER_API_AUTH_STRING") or environ.get("PREFECT_API_AUTH_STRING")
     client_auth = environ.get("PREFECT_API_AUTH_STRING") or server_auth
     remote = not is_loopback(urlsplit(environ.get("PREFECT_API_URL", "")).hostname or "127.0.0.1")
-    exposed = remote if sans_serveur else not is_loopback(hote)
+    proxied = bool(public) and not is_loopback(urlsplit(public or "").hostname or "127.0.0.1")
+    exposed = remote if sans_serveur else not is_loopback(hote) or proxied
     if exposed and not (client_auth if sans_serveur else server_auth):
         wanted = "PREFECT_API_AUTH_STRING" if sans_serveur else "PREFECT_SERVER_API_AUTH_STRING"
-        where = "un serveur Prefect distant" if sans_serveur else f"l'adresse « {hote} » (hors boucle locale)"
+        if sans_serveur:
+            where = "un serveur Prefect distant"
+        elif not is_loopback(hote):
+            where = f"l'adresse « {hote} » (hors boucle locale)"
+        else:
+            where = f"l'adresse publique « {public} »"
         return (
             f"Refus de démarrer vers {where} sans authentification : définir {wanted} "
             "(« utilisateur:mot-de-passe », le même sur le serveur et chaque machine d'exécution)."
@@ -216,7 +225,7 @@ def production_env(
     no credentials, no API URL for a runner alone).
     """
     env = dict(environ)
-    closing = closed_api_env(host, sans_serveur, env)
+    closing = closed_api_env(host, sans_serveur, env, url_publique or env.get(PUBLIC_URL))
     if isinstance(closing, str):
         raise LaunchError(closing)
     for key, value in closing.items():

@@ -22,7 +22,7 @@ from flows.runtime.launcher import (
     start_server,
 )
 from flows.runtime.recovery import HEARTBEAT
-from implantation.settings import PROJECT_ROOT
+from implantation.settings import PROJECT_ROOT, Settings
 
 AUTH = "siae:mot-de-passe-de-test"
 EXPOSED = {"PREFECT_SERVER_API_AUTH_STRING": AUTH, "SIAE_SECRET_KEY": "cle"}
@@ -83,6 +83,30 @@ def test_beyond_the_loopback_a_public_address_is_required(tmp_path: Path) -> Non
         production_env(
             EXPOSED, host="0.0.0.0", port=4313, data_dir=tmp_path, url_publique="http://0.0.0.0:4313"
         )
+
+
+def test_behind_a_proxy_on_the_loopback_the_api_is_closed_too(tmp_path: Path) -> None:
+    with pytest.raises(LaunchError, match="PREFECT_SERVER_API_AUTH_STRING") as refused:
+        production_env(
+            {"SIAE_SECRET_KEY": "cle"},
+            host="127.0.0.1",
+            port=4315,
+            data_dir=tmp_path,
+            url_publique="https://siae.exemple.test",
+        )
+    assert "https://siae.exemple.test" in str(refused.value)
+    env = production_env(
+        EXPOSED, host="127.0.0.1", port=4315, data_dir=tmp_path, url_publique="https://siae.exemple.test"
+    )
+    assert env["PREFECT_UI_API_URL"] == "https://siae.exemple.test/api"
+    assert env["PREFECT_API_URL"] == "http://127.0.0.1:4315/api"
+
+
+def test_e_mails_and_the_cli_link_to_the_public_address() -> None:
+    settings = Settings(url_publique="https://siae.exemple.test/")
+    assert settings.prefect_ui_url == "https://siae.exemple.test"
+    explicit = Settings(url_publique="https://siae.exemple.test", prefect_ui_url="https://autre.test")
+    assert explicit.prefect_ui_url == "https://autre.test"
 
 
 def test_a_listen_address_is_never_written_into_a_url(tmp_path: Path) -> None:
