@@ -1,6 +1,10 @@
 """The production launcher keeps the operator's settings, fills only what is unset, and never writes a
 listen address into a URL; started on 0.0.0.0 with a public address, the UI calls that address."""
 
+import os
+import signal
+import subprocess
+import sys
 import time
 from datetime import date
 from pathlib import Path
@@ -218,3 +222,75 @@ def test_a_runner_on_other_storage_than_the_others_refuses_to_start(tmp_path: Pa
             assert f"Résultats des tâches : {shared}" in runner_b.log_path.read_text()
         finally:
             runner_b.stop()
+
+
+@pytest.mark.prefect
+def test_make_serve_as_in_the_runbook(tmp_path: Path) -> None:
+    """``siae migrer``, then ``python -m flows.runtime.serve --hote 0.0.0.0 --url-publique …`` (what
+    ``make serve ARGS=…`` runs) with the operator's settings in ``.env``: the UI calls the public address,
+    and the operator's results folder is the runner's."""
+    port = free_port("0.0.0.0")
+    public = f"http://siae.exemple.test:{port}"
+    workdir = tmp_path / "travail"
+    workdir.mkdir()
+    storage = tmp_path / "partage" / "resultats"
+    (workdir / ".env").write_text(
+        f"PREFECT_SERVER_API_AUTH_STRING={AUTH}\nPREFECT_LOCAL_STORAGE_PATH={storage}\n", encoding="utf-8"
+    )
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PREFECT_", "SIAE_"))}
+    env |= {
+        "SIAE_SECRET_KEY": "cle",
+        "SIAE_DATA_DIR": str(tmp_path / "data"),
+        "SIAE_DATABASE_URL": f"sqlite:///{tmp_path / 'siae.db'}",
+        "SIAE_CONFIG_DIR": str(PROJECT_ROOT / "config"),
+    }
+    siae = Path(sys.executable).parent / "siae"
+    assert (
+        subprocess.run([str(siae), "migrer"], env=env, cwd=workdir, timeout=300, check=False).returncode == 0
+    )
+    log_path = tmp_path / "make-serve.log"
+    with log_path.open("wb") as log:
+        serve = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "flows.runtime.serve",
+                "--hote",
+                "0.0.0.0",
+                "--port",
+                str(port),
+                "--url-publique",
+                public,
+            ],
+            env=env,
+            cwd=workdir,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    try:
+        headers = auth_headers({"PREFECT_API_AUTH_STRING": AUTH})
+        deadline = time.monotonic() + 300
+        while True:
+            assert serve.poll() is None, log_path.read_text(errors="replace")
+            assert time.monotonic() < deadline, "make serve ne répond pas"
+            try:
+                found = httpx.get(
+                    f"http://127.0.0.1:{port}/api/deployments/name/etape/etape", headers=headers, timeout=5
+                )
+                if found.status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.5)
+        settings = httpx.get(f"http://127.0.0.1:{port}/ui-settings", headers=headers, timeout=30).json()
+        assert settings["api_url"] == f"{public}/api"
+        assert (storage / ".siae-stockage").is_file()  # the runner checked and marked the operator's folder
+    finally:
+        serve.send_signal(signal.SIGTERM)
+        try:
+            serve.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            os.killpg(serve.pid, signal.SIGKILL)
+            serve.wait(timeout=30)
+    assert serve.returncode == 0
