@@ -63,5 +63,7 @@ async def check(client: PrefectClient, folder: Path | None = None) -> str | None
         f"Refus de démarrer : le stockage des résultats PREFECT_LOCAL_STORAGE_PATH={folder} n'est pas celui "
         "des autres runners de ce serveur (marque absente ou différente). Une reprise sur cette machine ne "
         "retrouverait pas les résultats des tâches déjà faites. Indiquer le dossier partagé par tous les "
-        "runners (deploy/README.md, « Stockage partagé »)."
+        "runners (deploy/README.md, section 1). Si ce dossier est bien le nouveau dossier commun, sans exécution "
+        f"en cours : supprimer la variable Prefect « {VARIABLE} » (prefect variable unset {VARIABLE}), puis "
+        "redémarrer les runners."
     )
