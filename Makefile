@@ -26,7 +26,9 @@ demo: $(STAMP)
 	SIAE_MODE=demo $(BIN)/python -m flows.harness.demo $(ARGS)
 
 ## Serveur Prefect + exécution des déploiements, jusqu'à Ctrl-C (production : deploy/README.md).
+## Les variables PREFECT_* et SIAE_* de l'environnement ou de .env sont respectées.
 serve: $(STAMP)
+	$(BIN)/siae migrer
 	$(BIN)/python -m flows.runtime.serve $(ARGS)
 
 ## Captures d'écran des guides (docs/guide/captures/*.png), prises dans Chromium sur un serveur de démonstration

@@ -12,13 +12,13 @@ from pathlib import Path
 
 from sqlmodel import Session, SQLModel
 
+from flows.harness.samples import seed
 from implantation.cli.common import FrenchArgumentParser
 from implantation.config.loader import load_process_config
 from implantation.config.schema import ProcessConfig
 from implantation.db.session import make_engine
 from implantation.documents.render import find_soffice
 from implantation.documents.service import generate_pack, generate_pack_with_pdf
-from implantation.samples import seed
 from implantation.services.amounts import NewAmount, add_amount
 from implantation.services.dossier import complete, load_dossier
 from implantation.services.operateurs import add_operateur

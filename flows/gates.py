@@ -15,7 +15,7 @@ from prefect.states import Suspended
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, JsonValue, TypeAdapter, create_model
 from pydantic_core import PydanticUndefined
 
-from implantation import faults
+from implantation import fault_points
 from implantation.config.loader import get_process_config
 from implantation.config.schema import DecisionKind, ProcessConfig
 from implantation.dossier import Facts
@@ -368,7 +368,7 @@ def answered(form: type[GateInput], key: str) -> GateInput | None:
     given = cast(dict[str, Any] | None, read_flow_run_input(keyset["response"]))  # called synchronously
     if given is None:
         return None
-    faults.point("reponse")
+    fault_points.point("reponse")
     return form(**given)
 
 

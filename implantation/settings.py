@@ -9,7 +9,7 @@ from enum import StrEnum
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field, SecretStr, ValidationInfo, field_validator
+from pydantic import Field, SecretStr, ValidationInfo, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -42,7 +42,14 @@ class Settings(BaseSettings):
     smtp_starttls: bool = False
     mail_from: str = "ne-pas-repondre@siae-penitentiaire.local"
 
-    prefect_ui_url: str = "http://127.0.0.1:4200"
+    prefect_ui_url: str = Field(
+        default="http://127.0.0.1:4200",
+        description="Interface Prefect citée par les courriels et la CLI ; SIAE_URL_PUBLIQUE par défaut",
+    )
+    url_publique: str | None = Field(
+        default=None,
+        description="Adresse publique du serveur (celle des navigateurs, derrière le proxy HTTPS)",
+    )
     runner_poll_seconds: float = Field(
         default=1.0,
         gt=0,
@@ -93,7 +100,7 @@ class Settings(BaseSettings):
     )
     test_fault: str | None = Field(
         default=None,
-        description="Point de panne des tests de reprise (implantation.faults). Refusé en production.",
+        description="Point de panne des tests de reprise (implantation.fault_points). Refusé en production.",
     )
 
     @field_validator(*TEST_HOOKS)
@@ -108,6 +115,13 @@ class Settings(BaseSettings):
                 "pour une démonstration."
             )
         return value
+
+    @model_validator(mode="after")
+    def _public_address_names_the_ui(self) -> "Settings":
+        """Without an explicit UI URL, the links follow the public address, never a listen address."""
+        if self.url_publique and "prefect_ui_url" not in self.model_fields_set:
+            self.prefect_ui_url = self.url_publique.rstrip("/")
+        return self
 
     @property
     def production(self) -> bool:

@@ -14,7 +14,7 @@ from pydantic import BaseModel
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, func, select
 
-from implantation import faults
+from implantation import fault_points
 from implantation.config.schema import DecisionKind, ProcessConfig
 from implantation.dates import today
 from implantation.db.models import ImplantationProject, Person
@@ -320,5 +320,5 @@ def decide_gate(
         result = answer_once()
     except IntegrityError:
         result = answer_once()
-    faults.point("decision")  # committed, the task's result not yet stored
+    fault_points.point("decision")  # committed, the task's result not yet stored
     return result

@@ -3,7 +3,7 @@
 from prefect import task
 from pydantic import BaseModel
 
-from implantation import faults
+from implantation import fault_points
 from implantation.db.session import session_scope
 from implantation.documents.render import LibreOfficeError
 from implantation.documents.service import generate_pack
@@ -37,5 +37,5 @@ def generate_documents(projet_id: int, tentative: int, saisie: int) -> PackResul
     except (DomainError, LibreOfficeError) as exc:
         problems = getattr(exc, "problems", None) or [str(exc)]
         return PackResult(problems=[str(p) for p in problems])
-    faults.point("documents")  # files written and recorded, the task's result not yet stored
+    fault_points.point("documents")  # files written and recorded, the task's result not yet stored
     return result

@@ -17,12 +17,12 @@ from sqlalchemy.engine import Engine
 
 from flows.harness.api import PrefectApi
 from flows.harness.local import LocalStack
+from flows.harness.samples import SampleIds
 from flows.harness.sandbox import sandbox
 from flows.harness.scenario import SCENARIO_TODAY, Driver
 from flows.harness.smtp_sink import SmtpSink
 from implantation.config.loader import demo_config, load_process_config
 from implantation.config.schema import ProcessConfig
-from implantation.samples import SampleIds
 
 
 @dataclass

@@ -159,3 +159,16 @@ def test_what_a_run_executes_never_reaches_the_harness() -> None:
             seen.add(name)
             todo.extend(graph[name])
     assert sorted(name for name in seen if name.startswith("flows.harness")) == []
+
+
+def test_the_runtime_imports_nothing_of_the_test_harness() -> None:
+    """``make serve`` and the runners are production code: the harness may use them, never the reverse."""
+    modules = _modules()
+    offending = [
+        f"{name} importe {target}"
+        for name, path in modules.items()
+        if name.startswith("flows.runtime")
+        for target in _imports(name, path, modules)[0]
+        if target.startswith("flows.harness")
+    ]
+    assert offending == []

@@ -1,37 +1,47 @@
-"""Start and stop a local Prefect server and runner as child processes.
+"""The test and demo environment of a local Prefect server and runner (child processes).
 
-The same code serves ``python -m flows.runtime.serve``, the demo, the tests and the benchmark, so what ties
-Prefect to one installation (explicit API URL, Prefect data under the project's data directory) is decided
-once, here; the product's Prefect settings (v1 UI, services, batching, heartbeats, process limit) are
-those of :mod:`flows.runtime.prefect_defaults`.
+The processes themselves are started by the production launcher (:mod:`flows.runtime.launcher`); the
+harness only isolates them: every ``PREFECT_*`` variable of the developer's shell is dropped, so that a
+test never talks to another server nor writes under another ``PREFECT_HOME``. Production keeps the
+operator's settings (``make serve``); tests and the demo do not.
 """
 
-import base64
 import os
-import signal
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
 
-import httpx
+from flows.runtime.launcher import (
+    DEPLOYMENT_NAMES,
+    LaunchError,
+    Service,
+    Stack,
+    auth_headers,
+    free_port,
+    runtime_defaults,
+    spawn,
+    start_runner,
+    start_server,
+    wait_deployments,
+    wait_healthy,
+)
 
-from flows.runtime.prefect_defaults import defaults_for
-
-ROOT = Path(__file__).resolve().parent.parent
-
-
-class LocalServiceError(RuntimeError):
-    """A local service did not start; the message is French."""
-
-
-def free_port(host: str = "127.0.0.1") -> int:
-    with socket.socket() as sock:
-        sock.bind((host, 0))
-        return int(sock.getsockname()[1])
+ROOT = Path(__file__).resolve().parent.parent.parent
+# The names the tests, the demo and the benchmarks have always used.
+LocalServiceError = LaunchError
+LocalStack = Stack
+__all__ = [
+    "DEPLOYMENT_NAMES",
+    "LocalServiceError",
+    "LocalStack",
+    "Service",
+    "auth_headers",
+    "free_port",
+    "spawn",
+    "start_runner",
+    "start_server",
+    "wait_deployments",
+    "wait_healthy",
+]
 
 
 def prefect_env(
@@ -42,26 +52,28 @@ def prefect_env(
     database_url: str | None = None,
     extra: Mapping[str, str] | None = None,
 ) -> dict[str, str]:
-    """Environment of every Prefect process of one installation (server, runner, flow runs, clients)."""
+    """Environment of every Prefect process of one isolated installation (server, runner, runs, clients)."""
     prefect_home.mkdir(parents=True, exist_ok=True)
     env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_")}
+    url = f"http://{host}:{port}"
     env.update(
         {
             "PREFECT_HOME": str(prefect_home),
-            "PREFECT_API_URL": f"http://{host}:{port}/api",
-            "PREFECT_UI_URL": f"http://{host}:{port}",
+            "PREFECT_API_URL": f"{url}/api",
+            "PREFECT_UI_URL": url,
+            "PREFECT_UI_API_URL": f"{url}/api",
             "PREFECT_SERVER_API_HOST": host,
             "PREFECT_SERVER_API_PORT": str(port),
             "PREFECT_LOCAL_STORAGE_PATH": str(prefect_home / "resultats"),
             "PREFECT_API_DATABASE_CONNECTION_URL": database_url
             or f"sqlite+aiosqlite:///{prefect_home / 'prefect.db'}",
-            "PYTHONUNBUFFERED": "1",
             # The approval e-mails link to this UI.
-            "SIAE_PREFECT_UI_URL": f"http://{host}:{port}",
+            "SIAE_PREFECT_UI_URL": url,
         }
     )
-    # The product's Prefect settings (flows.runtime.prefect_defaults), the operator's value where set.
-    env.update({name: os.environ.get(name, value) for name, value in defaults_for({}).items()})
+    if "PREFECT_RUNNER_PROCESS_LIMIT" in os.environ:  # the benchmarks vary it
+        env["PREFECT_RUNNER_PROCESS_LIMIT"] = os.environ["PREFECT_RUNNER_PROCESS_LIMIT"]
+    env.update(runtime_defaults(env))
     env["PYTHONPATH"] = os.pathsep.join(p for p in (str(ROOT), env.get("PYTHONPATH", "")) if p)
     if extra:
         env.update(extra)
@@ -80,182 +92,6 @@ def application_env(database_url: str, data_dir: Path, smtp_host: str, smtp_port
         # the scenario's date (SIAE_TODAY) is accepted: the test suite's mode, or the demonstration's.
         "SIAE_MODE": "test" if os.environ.get("SIAE_MODE") == "test" else "demo",
     }
-
-
-@dataclass
-class Service:
-    name: str
-    process: subprocess.Popen[bytes]
-    log_path: Path
-
-    @property
-    def pid(self) -> int:
-        return self.process.pid
-
-    def alive(self) -> bool:
-        return self.process.poll() is None
-
-    def stop(self, timeout: float = 20) -> None:
-        """SIGTERM to the process group it leads, then SIGKILL if it lingers."""
-        if not self.alive():
-            return
-        try:
-            os.killpg(self.process.pid, signal.SIGTERM)
-        except ProcessLookupError:
-            return
-        try:
-            self.process.wait(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            os.killpg(self.process.pid, signal.SIGKILL)
-            self.process.wait(timeout=10)
-
-    def log_tail(self, lines: int = 40) -> str:
-        try:
-            return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
-        except OSError:
-            return ""
-
-
-def _spawn(name: str, command: list[str], env: Mapping[str, str], log_dir: Path) -> Service:
-    log_dir.mkdir(parents=True, exist_ok=True)
-    log_path = log_dir / f"{name}.log"
-    log = log_path.open("ab")
-    # A new session: stopping the service stops its children (flow runs) and nothing else.
-    process = subprocess.Popen(
-        command, env=dict(env), stdout=log, stderr=subprocess.STDOUT, cwd=ROOT, start_new_session=True
-    )
-    log.close()
-    return Service(name, process, log_path)
-
-
-def start_server(env: Mapping[str, str], log_dir: Path, timeout: float = 300) -> Service:
-    """A fresh server first runs all of Prefect's migrations on its empty database: more than 90 s when
-    the two cores are shared with other test runs, hence the generous timeout."""
-    host = env["PREFECT_SERVER_API_HOST"]
-    port = env["PREFECT_SERVER_API_PORT"]
-    command = [
-        sys.executable,
-        "-m",
-        "flows.runtime.server",
-        "server",
-        "start",
-        "--host",
-        host,
-        "--port",
-        port,
-    ]
-    service = _spawn("serveur-prefect", command, env, log_dir)
-    try:
-        wait_healthy(env["PREFECT_API_URL"], service, timeout)
-    except BaseException:
-        service.stop()  # not yet in the stack: nobody else would stop it
-        raise
-    return service
-
-
-def auth_headers(env: Mapping[str, str]) -> dict[str, str]:
-    """The basic-auth header Prefect's clients send when ``PREFECT_API_AUTH_STRING`` is set (closed API)."""
-    auth = env.get("PREFECT_API_AUTH_STRING")
-    if not auth:
-        return {}
-    return {"Authorization": "Basic " + base64.b64encode(auth.encode("utf-8")).decode("ascii")}
-
-
-def wait_healthy(api_url: str, service: Service | None = None, timeout: float = 300) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if service is not None and not service.alive():
-            raise LocalServiceError(f"Le serveur Prefect s'est arrêté au démarrage :\n{service.log_tail()}")
-        try:
-            if httpx.get(f"{api_url}/health", timeout=2).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.3)
-    raise LocalServiceError(f"Le serveur Prefect ne répond pas sur {api_url} après {timeout:.0f} s.")
-
-
-def start_runner(
-    env: Mapping[str, str], log_dir: Path, *, schedules: bool = True, timeout: float = 300
-) -> Service:
-    """The runner serving the deployments; returns once the three deployments exist on the server."""
-    command = [sys.executable, "-m", "flows.runtime.runner"]
-    if not schedules:
-        command.append("--sans-planification")
-    service = _spawn("runner", command, env, log_dir)
-    try:
-        wait_deployments(env["PREFECT_API_URL"], service, timeout, auth_headers(env))
-    except BaseException:
-        service.stop()  # not yet in the stack: nobody else would stop it
-        raise
-    return service
-
-
-DEPLOYMENT_NAMES = (
-    "demarrer-implantation/demarrer-implantation",
-    "etape/etape",
-    "echeances/echeances",
-    "tableau-national/tableau-national",
-    "renvoyer-code/renvoyer-code",
-)
-
-
-def wait_deployments(
-    api_url: str, service: Service, timeout: float = 300, headers: Mapping[str, str] | None = None
-) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if not service.alive():
-            raise LocalServiceError(f"Le runner s'est arrêté au démarrage :\n{service.log_tail()}")
-        try:
-            found = [
-                httpx.get(f"{api_url}/deployments/name/{name}", timeout=2, headers=headers).status_code
-                for name in DEPLOYMENT_NAMES
-            ]
-            if all(code == 200 for code in found):
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.3)
-    raise LocalServiceError(f"Le runner n'a pas enregistré les déploiements après {timeout:.0f} s.")
-
-
-@dataclass
-class LocalStack:
-    """A server and a runner started together, stopped in reverse order."""
-
-    env: dict[str, str]
-    log_dir: Path
-    services: list[Service] = field(default_factory=list)
-
-    @property
-    def api_url(self) -> str:
-        return self.env["PREFECT_API_URL"]
-
-    @property
-    def ui_url(self) -> str:
-        return self.env["PREFECT_UI_URL"]
-
-    def start(self, *, schedules: bool = True) -> "LocalStack":
-        self.services.append(start_server(self.env, self.log_dir))
-        self.services.append(start_runner(self.env, self.log_dir, schedules=schedules))
-        return self
-
-    def service(self, name: str) -> Service:
-        return next(s for s in self.services if s.name == name)
-
-    def restart_runner(self, *, schedules: bool = True) -> Service:
-        old = self.service("runner")
-        old.stop()
-        self.services.remove(old)
-        runner = start_runner(self.env, self.log_dir, schedules=schedules)
-        self.services.append(runner)
-        return runner
-
-    def stop(self) -> None:
-        for service in reversed(self.services):
-            service.stop()
-        self.services.clear()
 
 
 def _parents() -> dict[int, int]:

@@ -12,10 +12,10 @@ from sqlalchemy.engine import Engine
 
 from flows.harness.api import PrefectApi
 from flows.harness.local import LocalStack, application_env, auth_headers, free_port, prefect_env
+from flows.harness.samples import SampleIds, seed
 from flows.harness.smtp_sink import SmtpSink
 from implantation.db.migrate import upgrade_to_head
 from implantation.db.session import make_engine, session_scope
-from implantation.samples import SampleIds, seed
 
 
 @dataclass

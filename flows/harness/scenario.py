@@ -28,6 +28,7 @@ from flows.harness.person import (
     record_stage_work,
     sample_dossier,
 )
+from flows.harness.samples import SampleIds
 from flows.harness.smtp_sink import SmtpSink
 from implantation.calendar import launch_date_problems
 from implantation.cli.documents import PASSWORD_VARIABLE
@@ -39,7 +40,6 @@ from implantation.documents.parties import printed_signer, signers_for_document
 from implantation.documents.service import document_states
 from implantation.dossier import STAGE_MODELS
 from implantation.enums import DocumentKind, Role
-from implantation.samples import SampleIds
 from implantation.services import choices
 from implantation.services.gate_facts import form_values
 from implantation.settings import get_settings

@@ -5,7 +5,7 @@ the runner, a machine stopped, the Prefect server unreachable when the process g
 the server: the run stays « Running » (or « Pending ») for good, and a decision that someone took in the
 UI is neither recorded nor followed by the next stage. Prefect 3.8 has no service that notices it: its
 flow-run heartbeats only feed automations, which this product does not run (see
-:mod:`flows.harness.local`).
+:mod:`flows.runtime.launcher`).
 
 Every runner therefore looks, when it starts and then every ``SIAE_RECOVERY_SECONDS``, for runs of the
 deployments people wait on that are Running or Pending with no live process, and proposes « Scheduled »
@@ -22,8 +22,13 @@ Whether a run's process lives is known three ways:
 * a run left Pending for :data:`PENDING_STALE` with no process of this machine was claimed by a runner
   that died before starting its process;
 * for a run that no process of this machine started, by Prefect's heartbeats
-  (``PREFECT_FLOWS_HEARTBEAT_FREQUENCY``, every 30 s): none for ``SIAE_RECOVERY_STALE_SECONDS`` (90 by
-  default) means the process is gone with its machine.
+  (``PREFECT_FLOWS_HEARTBEAT_FREQUENCY``, every 30 s, set by every runner for its runs): none received for
+  ``SIAE_RECOVERY_STALE_SECONDS`` (90 by default) means the process is gone with its machine.
+
+Every delay is measured on the server's clock: its ``Date`` header for « now », the time it minted each
+state, and the time it received each heartbeat (``received``, not the ``occurred`` that the beating
+machine's own clock wrote). A runner whose clock is late or early therefore neither reschedules a run that
+beats nor spares one that is silent.
 
 A run that Prefect marked « Crashed » (its process was stopped by a signal, for instance the runner
 stopped with SIGTERM while the run was suspending at its gate), or a stage run « Failed » (the Prefect
@@ -44,6 +49,7 @@ import fcntl
 import os
 from collections.abc import Collection
 from datetime import UTC, datetime, timedelta
+from email.utils import parsedate_to_datetime
 from pathlib import Path
 from uuid import UUID
 
@@ -79,6 +85,9 @@ MAX_RECOVERIES = 5
 PENDING_STALE = timedelta(seconds=30)
 LEASE_KEPT = timedelta(days=7)
 PRUNE_EVERY = timedelta(hours=1)
+# Heartbeats are looked up by the time their machine wrote: this far around the server's now, whatever
+# that machine's clock says; their freshness is then judged by the time the server received them.
+CLOCK_SKEW = timedelta(days=1)
 WATCHED = [StateType.RUNNING, StateType.PENDING, StateType.CRASHED, StateType.FAILED]
 ENDED = (StateType.CRASHED, StateType.FAILED)
 MESSAGE = (
@@ -153,17 +162,26 @@ def prune_leases(folder: Path | None = None, now: datetime | None = None) -> int
     return removed
 
 
-async def _beating(client: PrefectClient, run: FlowRun, since: datetime) -> bool:
-    """Whether the run's process sent a heartbeat since ``since``."""
+async def server_now(client: PrefectClient) -> datetime:
+    """The server's time (its ``Date`` header, to the second); this machine's if the server sends none."""
+    response = await client.hello()
+    stamped = response.headers.get("date")
+    if not stamped:
+        return datetime.now(UTC)
+    return parsedate_to_datetime(stamped).astimezone(UTC)
+
+
+async def _beating(client: PrefectClient, run: FlowRun, since: datetime, now: datetime) -> bool:
+    """Whether the server received a heartbeat of the run's process since ``since`` (server's clock)."""
     page = await client.read_events(
         EventFilter(
-            occurred=EventOccurredFilter(since=since),
+            occurred=EventOccurredFilter(since=now - CLOCK_SKEW, until=now + CLOCK_SKEW),
             event=EventNameFilter(name=[HEARTBEAT]),
             resource=EventResourceFilter(id=[f"prefect.flow-run.{run.id}"]),
         ),
-        limit=1,
+        limit=5,
     )
-    return bool(page.events)
+    return any(event.received >= since for event in page.events)
 
 
 async def orphans(
@@ -175,8 +193,9 @@ async def orphans(
     folder: Path | None = None,
 ) -> list[FlowRun]:
     """Runs of these deployments that are Crashed, Failed (those of ``retry_failed`` only), or Running or
-    Pending with no live process (leases in ``folder``, by default this process's :func:`lease_dir`)."""
-    now = now or datetime.now(UTC)
+    Pending with no live process (leases in ``folder``, by default this process's :func:`lease_dir`).
+    ``now`` is the server's (:func:`server_now` by default)."""
+    now = now or await server_now(client)
     runs = await client.read_flow_runs(
         flow_run_filter=FlowRunFilter(state=FlowRunFilterState(type=FlowRunFilterStateType(any_=WATCHED))),
         deployment_filter=DeploymentFilter(id=DeploymentFilterId(any_=list(deployment_ids))),
@@ -200,7 +219,7 @@ async def orphans(
         elif here is None and now - run.state.timestamp >= stale:
             remote.append(run)
     for run in remote:
-        if not await _beating(client, run, now - stale):
+        if not await _beating(client, run, now - stale, now):
             found.append(run)
     return found
 
@@ -224,7 +243,7 @@ async def recover(
 ) -> list[UUID]:
     """Schedule again every orphaned run; returns those the server accepted to schedule."""
     done: list[UUID] = []
-    now = datetime.now(UTC)
+    now = await server_now(client)
     for run in await orphans(client, deployment_ids, stale, retry_failed, now):
         assert run.state is not None and run.state.timestamp is not None
         if run.id in _given_up:

@@ -35,7 +35,7 @@ from pydantic import ValidationError
 from flows.code_resend import renvoyer_code
 from flows.implantation_flow import demarrer_implantation
 from flows.overview_flow import tableau_national
-from flows.runtime import choices, recovery, tuning, wakeup, warm_start
+from flows.runtime import choices, launcher, recovery, result_storage, tuning, wakeup, warm_start
 from flows.stage_flow import etape
 from flows.sweeper import echeances
 from implantation.cli.common import FrenchArgumentParser
@@ -151,6 +151,13 @@ def arm_shutdown_deadline(seconds: float) -> threading.Timer:
 
 
 async def _serve(schedules: bool, poll_seconds: float, patches: frozenset[str]) -> None:
+    from prefect.client.orchestration import get_client
+
+    async with get_client() as client:
+        refusal = await result_storage.check(client)
+    if refusal:
+        result_storage.logger.error(refusal)
+        raise SystemExit(2)
     if tuning.NO_SUBMITTING in patches:
         start_from_pending()
     runner = SiaeRunner(name="siae", query_seconds=poll_seconds, pause_on_shutdown=True)
@@ -204,6 +211,11 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     if args.intervalle <= 0:
         parser.error("--intervalle doit être un nombre de secondes positif")
+    refusal = launcher.schema_refusal(get_settings().effective_database_url)
+    if refusal:
+        parser.exit(2, refusal + "\n")
+    # Before the forkserver starts: every run inherits them, however this runner was started.
+    os.environ.update(launcher.runner_defaults(os.environ))
     if tuning.FORKSERVER in patches or patches & tuning.RUN_PATCHES:
         warm_start.install(patches)  # otherwise Prefect's own starter (SIAE_PREFECT_TUNING=0)
     with contextlib.suppress(KeyboardInterrupt):

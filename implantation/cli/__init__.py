@@ -84,7 +84,7 @@ EXTENSIONS: list[Callable[[typer.Typer], None]] = []
 
 
 def init_db() -> None:
-    """Crée la base de données ou la met à jour (migrations Alembic)."""
+    """Crée la base de données ou la met à jour (migrations Alembic), sous verrou : une machine à la fois."""
     from implantation.cli.common import database_url
     from implantation.db.migrate import head_revision, upgrade_to_head
 
@@ -111,7 +111,8 @@ def build_app(wanted: str | None = None, *, everything: bool = True) -> typer.Ty
         pretty_exceptions_enable=False,
         rich_markup_mode="rich",
     )
-    built.command("init-db")(init_db)
+    built.command("migrer")(init_db)
+    built.command("init-db", help="Synonyme de « siae migrer ».")(init_db)
     for name, (module, attribute, help_text) in COMMANDS.items():
         if everything or name == wanted:
             built.command(name)(getattr(importlib.import_module(module), attribute))

@@ -137,7 +137,7 @@ def check_current(engine: "Engine") -> None:
     current, head = database_revision(engine), script_head()
     if current != head:
         state = "n'est pas initialisée" if current is None else f"est à la révision {current}, et non {head}"
-        raise DomainError(f"La base de données {state} : lancer « siae init-db ».", field="base")
+        raise DomainError(f"La base de données {state} : lancer « siae migrer ».", field="base")
 
 
 @contextmanager
@@ -148,7 +148,7 @@ def database() -> Iterator["Session"]:
     url = database_url()
     missing = _sqlite_missing(url)
     if missing is not None:
-        raise DomainError(f"Base de données absente ({missing}) : lancer « siae init-db ».", field="base")
+        raise DomainError(f"Base de données absente ({missing}) : lancer « siae migrer ».", field="base")
     engine = make_engine(url)
     try:
         check_current(engine)

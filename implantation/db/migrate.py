@@ -1,13 +1,18 @@
 """Programmatic Alembic: upgrade a database, check it is current, and (for developers) write revisions.
 
+Upgrading is one explicit step (``siae migrer``), never a side effect of starting a runner, and it holds a
+lock while it runs, so that two machines upgrading together cannot race (:func:`migration_lock`).
+
 Migrations render every column type as plain SQLAlchemy types, so a revision never imports
 application code that may later change (StrEnumType and SQLModel's AutoString become ``sa.String``).
 """
 
 import argparse
+import fcntl
 import shutil
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -16,8 +21,8 @@ from alembic.autogenerate import compare_metadata
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import String
-from sqlalchemy.engine import Engine
+from sqlalchemy import String, text
+from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.types import TypeDecorator
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
@@ -48,9 +53,37 @@ def alembic_config(url: str | None = None) -> Config:
     return cfg
 
 
+# PostgreSQL advisory lock key of the schema upgrades (any constant the application uses for nothing else).
+ADVISORY_LOCK_KEY = 0x51AE_0001
+
+
+@contextmanager
+def migration_lock(connection: Connection) -> Iterator[None]:
+    """Only one upgrade at a time per database, whichever machine runs it.
+
+    PostgreSQL: a transaction-level advisory lock, released with the upgrade's commit or rollback; the
+    upgrade that waited then reads the revision the first one committed and has nothing left to do.
+    SQLite (one machine): an exclusive ``flock`` on a file beside the database, for the same reason.
+    """
+    if connection.dialect.name == "postgresql":
+        connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": ADVISORY_LOCK_KEY})
+        yield
+        return
+    database = connection.engine.url.database
+    if connection.dialect.name != "sqlite" or not database or database == ":memory:":
+        yield
+        return
+    with open(f"{database}.migration.lock", "a+b") as lock_file:
+        fcntl.flock(lock_file, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock_file, fcntl.LOCK_UN)
+
+
 def upgrade(engine: Engine, revision: str = "head") -> None:
     cfg = alembic_config()
-    with engine.begin() as connection:
+    with engine.begin() as connection, migration_lock(connection):
         cfg.attributes["connection"] = connection
         command.upgrade(cfg, revision)
 

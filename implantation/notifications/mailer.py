@@ -40,7 +40,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, col, select, update
 
-from implantation import faults
+from implantation import fault_points
 from implantation.dates import fr_date, fr_datetime
 from implantation.db.models import (
     ImplantationProject,
@@ -413,7 +413,7 @@ def send_composed_once(
             len(refused),
         )
     _settle(session, record_id, ", ".join(a for a in addresses if a not in refused))
-    faults.point("courriel")  # delivered and recorded, the caller not yet told
+    fault_points.point("courriel")  # delivered and recorded, the caller not yet told
     logger.info("Courriel %s envoyé (clé %s, %d destinataire(s)).", kind.value, dedup_key, len(addresses))
     record = session.get(NotificationRecord, record_id, populate_existing=True)
     assert record is not None

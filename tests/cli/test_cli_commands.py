@@ -333,8 +333,8 @@ def test_commands_refuse_an_uninitialised_database(
     try:
         result = run("projet", "lister")
         # The console wraps long lines (here, the database path) at the terminal's width.
-        assert result.exit_code == 1 and "siae init-db" in " ".join(result.output.split())
-        result = run("init-db")
+        assert result.exit_code == 1 and "siae migrer" in " ".join(result.output.split())
+        result = run("migrer")
         assert result.exit_code == 0 and "Base de données à jour" in result.output
         assert run("projet", "lister").output.strip() == "Aucun projet."
     finally:

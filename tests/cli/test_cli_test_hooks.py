@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
-from implantation import faults
+from implantation import fault_points as faults
 from implantation.settings import Mode, Settings, get_settings
 
 SIAE = Path(sys.executable).with_name("siae")

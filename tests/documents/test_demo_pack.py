@@ -14,13 +14,13 @@ import pytest
 from docx import Document
 from sqlmodel import Session, select
 
+from flows.harness.samples import seed
 from implantation.config.schema import ProcessConfig
 from implantation.db.models import ImplantationProject, Operateur, Person
 from implantation.documents.builders import DocumentDataError, build_cep_context, build_dui_context
 from implantation.documents.parties import printed_signer
 from implantation.documents.service import generate_pack, project_dir, record_signature
 from implantation.enums import DocumentKind, DocumentStatus, Role
-from implantation.samples import seed
 from implantation.services import workflow
 from implantation.services.errors import DomainError
 from implantation.settings import Settings

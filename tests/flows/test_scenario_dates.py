@@ -6,10 +6,10 @@ import pytest
 import time_machine
 from sqlmodel import Session
 
+from flows.harness.samples import seed
 from flows.harness.scenario import SCENARIO_TODAY, Driver
 from implantation.calendar import launch_date_problems
 from implantation.config.schema import ProcessConfig
-from implantation.samples import seed
 from implantation.settings import Settings
 
 

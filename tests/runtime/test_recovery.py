@@ -3,7 +3,7 @@ restarted, each at a chosen moment of a stage; every time the stage completes, a
 document and e-mail exists once. The runner and server kills run on SQLite, then with the application
 and the Prefect server on PostgreSQL.
 
-The moment is chosen by a fault point (:mod:`implantation.faults`), never by a sleep: the run's process
+The moment is chosen by a fault point (:mod:`implantation.fault_points`), never by a sleep: the run's process
 kills its whole process group (runner, forkserver, runs) when it reaches it, or waits there while the
 test kills or restarts a server.
 """
@@ -44,6 +44,7 @@ from flows.runtime.recovery import (
     local_process,
     orphans,
     prune_leases,
+    server_now,
 )
 from implantation.config.loader import demo_config, load_process_config
 from implantation.config.schema import ProcessConfig
@@ -57,7 +58,7 @@ from implantation.db.models import (
 )
 from implantation.db.session import session_scope
 from implantation.enums import Decision, StageStatus
-from implantation.faults import VARIABLE
+from implantation.fault_points import VARIABLE
 from implantation.keys import stage_attempt_key
 from implantation.services import workflow
 from implantation.services.decisions import DecisionRequest
@@ -65,7 +66,7 @@ from implantation.services.decisions import DecisionRequest
 
 def test_a_fault_point_kills_its_process_group_once(tmp_path: Path) -> None:
     marker = tmp_path / "faute"
-    code = "from implantation import faults; faults.point('decision'); print('passé')"
+    code = "from implantation import fault_points; fault_points.point('decision'); print('passé')"
     env = {**os.environ, VARIABLE: f"decision:{marker}"}
 
     def run() -> subprocess.CompletedProcess[str]:
@@ -88,7 +89,8 @@ def test_a_fault_point_left_waiting_ends_its_process(tmp_path: Path) -> None:
     """A test that failed before releasing a waiting run does not leave that process behind for good."""
     marker = tmp_path / "faute"
     code = (
-        "from implantation import faults; faults.WAIT_LIMIT = 0.5; faults.point('decision'); print('passé')"
+        "from flows.harness import faults; from implantation import fault_points; faults.WAIT_LIMIT = 0.5; "
+        "fault_points.point('decision'); print('passé')"
     )
     done = subprocess.run(
         [sys.executable, "-c", code],
@@ -519,8 +521,9 @@ def test_postgresql_restarted_mid_stage(tmp_path: Path) -> None:
 
 @prefect
 def test_a_run_of_another_machine_is_orphaned_when_its_heartbeats_stop(world: World) -> None:
-    """No lease on this machine: only Prefect's heartbeats tell whether its process lives. The clock is
-    moved with ``now`` (40 s after the run started, 30 s of silence allowed), not waited for."""
+    """No lease on this machine: only Prefect's heartbeats tell whether its process lives, judged on the
+    server's clock. The beating machine's clock is two hours late: its beat still counts, by the time the
+    server received it. The judging clock is moved with ``now`` (server time), not waited for."""
     w = world
     deployment = w.box.api.deployment_id("etape/etape")
     created = w.box.api.post(
@@ -534,8 +537,8 @@ def test_a_run_of_another_machine_is_orphaned_when_its_heartbeats_stop(world: Wo
     run_id = UUID(created["id"])
     stale = timedelta(seconds=30)
 
-    async def orphaned(client: PrefectClient, started: datetime) -> bool:
-        found = await orphans(client, [UUID(deployment)], stale, now=started + timedelta(seconds=40))
+    async def orphaned(client: PrefectClient, now: datetime) -> bool:
+        found = await orphans(client, [UUID(deployment)], stale, now=now)
         return run_id in {r.id for r in found}
 
     async def scenario() -> None:
@@ -543,18 +546,23 @@ def test_a_run_of_another_machine_is_orphaned_when_its_heartbeats_stop(world: Wo
             run = await client.read_flow_run(run_id)
             assert run.state is not None and run.state.is_running() and run.state.timestamp is not None
             started = run.state.timestamp
-            assert await orphaned(client, started)  # silent since it started
+            assert await orphaned(client, started + timedelta(seconds=40))  # silent since it started
+            deadline = time.monotonic() + 120
+            while await server_now(client) < started + timedelta(seconds=12):  # a beat received late enough
+                assert time.monotonic() < deadline, "horloge du serveur immobile"
+                await asyncio.sleep(0.5)
             beat = {
-                "occurred": (started + timedelta(seconds=20)).isoformat(),
+                "occurred": (started - timedelta(hours=2)).isoformat(),  # that machine's clock is late
                 "event": HEARTBEAT,
                 "resource": {"prefect.resource.id": f"prefect.flow-run.{run_id}"},
                 "id": str(uuid.uuid4()),
             }
             w.box.api.post("/events", [beat])  # type: ignore[arg-type]
-            deadline = time.monotonic() + 60
-            while await orphaned(client, started):  # the server stores events a moment later
+            while await orphaned(client, started + timedelta(seconds=40)):  # stored a moment later
                 assert time.monotonic() < deadline, "battement de cœur jamais pris en compte"
                 await asyncio.sleep(0.5)
+            # Silent again for longer than allowed, on the server's clock.
+            assert await orphaned(client, await server_now(client) + stale + timedelta(seconds=5))
             await client.set_flow_run_state(run_id, Cancelled(), force=True)  # nothing left to recover
 
     asyncio.run(scenario())

@@ -6,8 +6,9 @@ group with SIGKILL (the runner, its forkserver and every run it executes, as a d
 replay after the restart goes through. With ``:attendre`` after the marker, the process waits there
 instead until ``<marker file>.suite`` exists: the test kills or restarts a server meanwhile. A test that
 fails before releasing it does not leave the process behind for good: past :data:`WAIT_LIMIT` it kills itself.
-Unset (always, outside the tests) a point does nothing; set in production (``SIAE_MODE``), it is refused
-when the settings are read, before any point is reached.
+The points themselves are :func:`implantation.fault_points.point`, which calls this module only when the
+variable is set (this module is test code, not shipped); set in production (``SIAE_MODE``), the variable
+is refused when the settings are read, before any point is reached.
 """
 
 import os
@@ -15,7 +16,10 @@ import signal
 import time
 from pathlib import Path
 
-VARIABLE = "SIAE_TEST_FAULT"
+from implantation.settings import TEST_HOOKS
+
+VARIABLE = TEST_HOOKS["test_fault"]
+
 POINTS = ("reponse", "decision", "documents", "courriel")
 WAIT_LIMIT = 600.0  # seconds; far beyond any test's own timeouts
 
@@ -24,9 +28,6 @@ def point(name: str) -> None:
     spec = os.environ.get(VARIABLE)
     if not spec:
         return
-    from implantation.settings import get_settings
-
-    get_settings()  # refuses the variable outside the demonstration and test modes
     wanted, _, rest = spec.partition(":")
     marker, _, action = rest.partition(":")
     if wanted != name or not marker:
