@@ -10,8 +10,6 @@ from pathlib import Path
 from implantation.settings import PROJECT_ROOT
 
 GUIDES = ("chef-de-projet-disp.md", "agent-dreets-ddets.md", "siae.md", "administrateur-atigip.md")
-# Pages that other branches write (production launcher, electronic signatures); linked ahead of them.
-WRITTEN_ELSEWHERE = {PROJECT_ROOT / "deploy" / "README.md", PROJECT_ROOT / "docs" / "signatures.md"}
 LINK = re.compile(r"\]\(([^)#\s]+)(?:#[^)]*)?\)")
 
 
@@ -47,6 +45,6 @@ def test_relative_links_point_at_files_that_exist() -> None:
             if target.startswith(("http://", "https://", "mailto:")):
                 continue
             path = (page.parent / target).resolve()
-            if not path.exists() and path not in WRITTEN_ELSEWHERE:
+            if not path.exists():
                 broken.append(f"{page.relative_to(PROJECT_ROOT)} → {target}")
     assert broken == []

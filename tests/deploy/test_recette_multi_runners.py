@@ -3,8 +3,8 @@
 - The Prefect server listens on ``0.0.0.0`` with basic auth, under the public name ``siae.exemple.test`` that
   Chromium resolves to the loopback (``--host-resolver-rules``), as a browser on another machine would reach it.
 - Two runners act as two machines: each its own working directory, ``PREFECT_HOME`` and data folder. They
-  share only what the runbook shares: the application database (PostgreSQL), the task results folder
-  (``PREFECT_LOCAL_STORAGE_PATH``) and the documents folder.
+  share only what the runbook shares: the application database (PostgreSQL, documents' bytes included) and
+  the task results folder (``PREFECT_LOCAL_STORAGE_PATH``).
 - The schema is upgraded once, by ``siae migrer``; the runners only check it.
 - Stage 5 is produced through runner A and its documents signed; runner A is stopped; a person logs in at the
   public address, follows the link of the approval e-mail she received, and decides in the UI; runner B
@@ -81,12 +81,11 @@ def browser() -> Iterator[Browser]:
         chromium.close()
 
 
-def _machine(base: Path, name: str, shared: Path) -> Path:
-    """A machine's own folders; its documents folder is the share the runbook names."""
+def _machine(base: Path, name: str) -> Path:
+    """A machine's own folders: nothing of them is shared (documents live in the application database)."""
     root = base / name
     for folder in ("travail", "prefect", "data"):
         (root / folder).mkdir(parents=True)
-    (root / "data" / "documents").symlink_to(shared / "documents", target_is_directory=True)
     return root
 
 
@@ -115,8 +114,8 @@ def _recipe(
 ) -> None:
     app_url = DATABASES.url(names[0])
     shared = tmp_path / "partage"
-    (shared / "documents").mkdir(parents=True)
-    machine_a, machine_b = _machine(tmp_path, "machine-a", shared), _machine(tmp_path, "machine-b", shared)
+    shared.mkdir()
+    machine_a, machine_b = _machine(tmp_path, "machine-a"), _machine(tmp_path, "machine-b")
     config_dir = demo_config(tmp_path / "config")
     cfg = load_process_config(config_dir)
     # What the runbook's environment file holds, the same on both machines (no variable of this shell).
