@@ -19,6 +19,7 @@ from typing import Any
 import pytest
 from sqlmodel import select
 
+from flows.harness.faults import VARIABLE
 from flows.harness.local import flow_processes
 from flows.harness.sandbox import Sandbox, sandbox
 from flows.harness.scenario import SCENARIO_TODAY, Driver, gate
@@ -26,7 +27,6 @@ from implantation.config.loader import demo_config, load_process_config
 from implantation.config.schema import ProcessConfig
 from implantation.db.models import ImplantationProject, TransitionLog
 from implantation.db.session import session_scope
-from implantation.faults import VARIABLE
 from implantation.services import workflow
 
 pytestmark = pytest.mark.prefect
