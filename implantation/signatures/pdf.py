@@ -10,11 +10,15 @@ Nothing is fetched from the network (``allow_fetching=False``); revocation is re
 ``config/autorites``.
 """
 
+import asyncio
 import io
 import logging
 import warnings
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any, TypeVar
 
 from asn1crypto import x509 as asn1_x509
 from cryptography import x509
@@ -33,6 +37,8 @@ with warnings.catch_warnings():
 
 from implantation.signatures.authority import DEMO_AUTHORITY_NAME
 from implantation.signatures.trust import TrustAnchors
+
+T = TypeVar("T")
 
 # pyHanko logs each refused signature with its traceback; the refusal reaches the user as a French
 # sentence instead. Records still propagate to whatever handlers the application configures.
@@ -100,6 +106,18 @@ def p12_identity(signer: signers.SimpleSigner) -> Identity:
     return certificate_identity(cert)
 
 
+def _outside_any_event_loop(call: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    """pyHanko's synchronous API wraps ``asyncio.run``, which refuses to start inside a running loop (a
+    command called from an async caller, or beside a synchronous Playwright session): such callers get the
+    call in a worker thread, which has no loop of its own."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return call(*args, **kwargs)
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(call, *args, **kwargs).result()
+
+
 def sign(
     pdf: bytes,
     signer: signers.SimpleSigner,
@@ -121,7 +139,9 @@ def sign(
         location="France",
     )
     spec = fields.SigFieldSpec(sig_field_name=field_name, on_page=-1, box=box)
-    out = signers.PdfSigner(meta, signer=signer, new_field_spec=spec).sign_pdf(writer)
+    out = _outside_any_event_loop(
+        signers.PdfSigner(meta, signer=signer, new_field_spec=spec).sign_pdf, writer
+    )
     return out.getvalue()
 
 
@@ -305,7 +325,7 @@ def _check_one(
     identity = certificate_identity(cert)
     who = f"la signature « {name} » ({identity.common_name or cert.subject.rfc4514_string()})"
     try:
-        status = validate_pdf_signature(sig, signer_validation_context=context)
+        status = _outside_any_event_loop(validate_pdf_signature, sig, signer_validation_context=context)
     except Exception as exc:  # malformed CMS, unsupported algorithm
         raise SignatureRefused(f"{who} ne peut pas être vérifiée ({exc})") from None
     if not (status.intact and status.valid):

@@ -56,6 +56,7 @@ from implantation.enums import Decision, ProjectStatus, StageStatus
 from implantation.keys import stage_attempt_key
 from implantation.services import workflow
 from implantation.services.decisions import DecisionRequest
+from implantation.signatures.authority import CERT_FILE, DEMO_FOLDER
 from tests.flows.test_resume_form_ui import CHROMIUM, CHROMIUM_ARGS, UI_TIMEOUT_MS, _answer_in_ui
 
 pytestmark = [pytest.mark.prefect, pytest.mark.ui, pytest.mark.postgres]
@@ -203,6 +204,11 @@ def _recipe(
     )
     run5, details5 = driver.wait_gate(projet_id, 5)
     assert driver.sign_drafts(projet_id) > 0
+    # The authorities are installed on every machine (deploy/README.md): machine B gets the public certificate
+    # of the demonstration authority that issued the signers' certificates, never its key.
+    authority = machine_a / "data" / DEMO_FOLDER / CERT_FILE
+    (machine_b / "data" / DEMO_FOLDER).mkdir()
+    (machine_b / "data" / DEMO_FOLDER / CERT_FILE).write_bytes(authority.read_bytes())
     with session_scope(engine) as session:
         documents = {
             d.id for d in session.exec(select(DocumentRecord).where(DocumentRecord.project_id == projet_id))
