@@ -91,9 +91,28 @@ def test_the_check_sees_a_cycle() -> None:
     assert _cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c"]]
 
 
+# The one crossing allowed: a fault point of the recovery tests loads its action from the harness only when
+# ``SIAE_TEST_FAULT`` is set, which the settings refuse outside the demonstration and test modes.
+TEST_HOOK = ("implantation.fault_points", "flows.harness.faults")
+
+
 def _graph() -> dict[str, set[str]]:
     modules = _modules()
-    return {name: _imports(name, path, modules)[0] for name, path in modules.items()}
+    graph = {name: _imports(name, path, modules)[0] for name, path in modules.items()}
+    graph[TEST_HOOK[0]] = graph[TEST_HOOK[0]] - {TEST_HOOK[1]}
+    return graph
+
+
+def test_the_only_way_from_the_product_to_the_harness_is_the_guarded_fault_point() -> None:
+    modules = _modules()
+    reaching = sorted(
+        (name, target)
+        for name, path in modules.items()
+        if not name.startswith("flows.harness")
+        for target in _imports(name, path, modules)[0]
+        if target.startswith("flows.harness")
+    )
+    assert reaching == [TEST_HOOK]
 
 
 def _external(path: Path) -> set[str]:

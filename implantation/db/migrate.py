@@ -58,32 +58,33 @@ ADVISORY_LOCK_KEY = 0x51AE_0001
 
 
 @contextmanager
-def migration_lock(connection: Connection) -> Iterator[None]:
-    """Only one upgrade at a time per database, whichever machine runs it.
+def migration_lock(engine: Engine) -> Iterator[Connection]:
+    """A connection in a transaction that only one upgrade at a time holds, whichever machine runs it.
 
     PostgreSQL: a transaction-level advisory lock, released with the upgrade's commit or rollback; the
     upgrade that waited then reads the revision the first one committed and has nothing left to do.
-    SQLite (one machine): an exclusive ``flock`` on a file beside the database, for the same reason.
+    SQLite (one machine): an exclusive ``flock`` on a file beside the database, taken before any connection
+    opens, since opening one already writes (the WAL journal mode) and would meet the running upgrade.
     """
-    if connection.dialect.name == "postgresql":
-        connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": ADVISORY_LOCK_KEY})
-        yield
-        return
-    database = connection.engine.url.database
-    if connection.dialect.name != "sqlite" or not database or database == ":memory:":
-        yield
+    database = engine.url.database
+    if engine.dialect.name != "sqlite" or not database or database == ":memory:":
+        with engine.begin() as connection:
+            if connection.dialect.name == "postgresql":
+                connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": ADVISORY_LOCK_KEY})
+            yield connection
         return
     with open(f"{database}.migration.lock", "a+b") as lock_file:
         fcntl.flock(lock_file, fcntl.LOCK_EX)
         try:
-            yield
+            with engine.begin() as connection:
+                yield connection
         finally:
             fcntl.flock(lock_file, fcntl.LOCK_UN)
 
 
 def upgrade(engine: Engine, revision: str = "head") -> None:
     cfg = alembic_config()
-    with engine.begin() as connection, migration_lock(connection):
+    with migration_lock(engine) as connection:
         cfg.attributes["connection"] = connection
         command.upgrade(cfg, revision)
 
