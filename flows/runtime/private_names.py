@@ -161,19 +161,6 @@ NAMES: tuple[PrivateName, ...] = (
         "self,flow_run_id",
         "suspension_observer.py",
     ),
-    # flows/runtime/runner.py: start without « Submitting ».
-    PrivateName(
-        "prefect.runner._flow_run_executor:FlowRunExecutor.__init__",
-        "source",
-        "d5c3782c71a5c670",
-        "runner.py (propose_submitting)",
-    ),
-    PrivateName(
-        "prefect.runner._scheduled_run_poller:FlowRunExecutor",
-        "present",
-        "",
-        "runner.py (nom remplacé dans l'interrogation)",
-    ),
     # flows/runtime/wakeup.py: the runner's own submission, called on an event.
     PrivateName(
         "prefect.runner._scheduled_run_poller:ScheduledRunPoller._submit_scheduled_flow_runs",

@@ -10,25 +10,20 @@ next stage) starts when the server announces it (:mod:`flows.runtime.wakeup`); t
 (``SIAE_RUNNER_POLL_SECONDS``) starts the scheduled sweep and any run whose announcement was missed. A run
 whose process died (runner killed, machine stopped) is scheduled again by :mod:`flows.runtime.recovery`.
 
-The patches of Prefect's runner (``forkserver`` and the run-side ones, ``wakeup``, ``no_submitting``) are
+The patches of Prefect's runner (``forkserver`` and the run-side ones, ``wakeup``) are
 applied as :mod:`flows.runtime.tuning` says; with ``SIAE_PREFECT_TUNING=0`` this is Prefect's runner as
-released. Guard: ``tests/runtime/test_private_names.py`` and
-``tests/runtime/test_wakeup.py::test_start_from_pending_turns_the_submitting_proposal_off`` fail if
-``FlowRunExecutor`` loses its ``propose_submitting`` switch.
+released. Guard: ``tests/runtime/test_private_names.py``.
 """
 
 import asyncio
 import contextlib
-import functools
 import logging
 import os
 import threading
 from datetime import timedelta
 from typing import Any
 
-import prefect.runner._scheduled_run_poller as scheduled_run_poller
 from prefect.runner import Runner
-from prefect.runner._flow_run_executor import FlowRunExecutor
 from prefect.schedules import Cron
 from pydantic import ValidationError
 
@@ -104,19 +99,6 @@ def flows(schedules: bool = True) -> list[tuple[Any, dict[str, Any]]]:
     ]
 
 
-def start_from_pending() -> None:
-    """Runs go Scheduled → Pending → Running, without Prefect's « Submitting » state in between.
-
-    The runner proposes Pending when it takes a run, then Submitting before it starts the process: one
-    more request to the server, 0.15 to 0.2 s on this machine while the previous stage's run sends its
-    e-mail and progress, paid at both starts between a click and the next stage. Prefect's own bundle
-    execution path (``Runner.execute_bundle``) starts runs without it.
-    """
-    scheduled_run_poller.FlowRunExecutor = functools.partial(  # type: ignore[misc,assignment]
-        FlowRunExecutor, propose_submitting=False
-    )
-
-
 async def _offer_lists() -> None:
     """The run form lists today's establishments and leads (see :mod:`flows.runtime.choices`)."""
     from prefect.client.orchestration import get_client
@@ -158,8 +140,6 @@ async def _serve(schedules: bool, poll_seconds: float, patches: frozenset[str]) 
     if refusal:
         result_storage.logger.error(refusal)
         raise SystemExit(2)
-    if tuning.NO_SUBMITTING in patches:
-        start_from_pending()
     runner = SiaeRunner(name="siae", query_seconds=poll_seconds, pause_on_shutdown=True)
     woken = []
     stages = []

@@ -22,7 +22,6 @@ VERSION_CHECK = "version_check"
 SHARED_TLS = "shared_tls"
 OBSERVER = "observer"
 WAKEUP = "wakeup"
-NO_SUBMITTING = "no_submitting"
 SQLITE_LOCK_WAIT = "sqlite_lock_wait"
 SQLITE_IMMEDIATE = "sqlite_immediate"
 
@@ -33,7 +32,6 @@ PATCHES = (
     SHARED_TLS,
     OBSERVER,
     WAKEUP,
-    NO_SUBMITTING,
     SQLITE_LOCK_WAIT,
     SQLITE_IMMEDIATE,
 )

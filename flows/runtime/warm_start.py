@@ -56,6 +56,9 @@ from implantation.config import loader
 
 T = TypeVar("T")
 
+# The patches the runner applies (:func:`install`); all of them where this module is used without it.
+_patches: frozenset[str] = frozenset(tuning.PATCHES)
+
 # Imported once by the forkserver, so that every forked run finds them loaded (a module that is not
 # installed is skipped). Measured per run before each was added: ``flows.runtime.runner`` is the runner's main
 # module, which every child runs again as ``__mp_main__``, and preloading it preloads what it imports
@@ -92,7 +95,7 @@ def _settings_variables(env: Mapping[str, str | None]) -> dict[str, str]:
 
 # Turning Prefect's settings into variables and serializing the context took 0.1 to 0.15 s of every
 # start in the runner, under load, for the same result each time. Each is kept with the objects it was
-# computed from, and computed again when one of them is no longer the current one.
+# computed from, and computed again when one of them is no longer the current one (part of ``settings_reuse``).
 _derived: dict[str, tuple[tuple[object, ...], Any]] = {}
 
 
@@ -106,6 +109,8 @@ def _once_per(name: str, sources: tuple[object, ...], compute: Callable[[], T]) 
 def _environment() -> dict[str, str | None]:
     """What a run is started with, as Prefect does: the current settings as variables, then the environment."""
     settings = get_current_settings()
+    if tuning.SETTINGS_REUSE not in _patches:
+        return {**settings.to_environment_variables(exclude_unset=True), **os.environ}
     variables = _once_per(
         "variables", (settings,), lambda: settings.to_environment_variables(exclude_unset=True)
     )
@@ -116,7 +121,7 @@ def _environment() -> dict[str, str | None]:
 def _context() -> dict[str, Any]:
     """``serialize_context()``; where no run is in progress (the runner), once per settings, tags and
     deployment variables, the other things it serializes."""
-    if EngineContext.get() or TaskRunContext.get():
+    if EngineContext.get() or TaskRunContext.get() or tuning.SETTINGS_REUSE not in _patches:
         return serialize_context()
     sources = (
         get_settings_context(),
@@ -193,10 +198,6 @@ def _run_flow_with_env(
             outcome = run_flow(*args, **kwargs)
             if asyncio.iscoroutine(outcome):
                 asyncio.run(outcome)
-
-
-# The patches the runner applies (:func:`install`); all of them where this module is used without it.
-_patches: frozenset[str] = frozenset(tuning.PATCHES)
 
 
 def run_flow_in_subprocess(

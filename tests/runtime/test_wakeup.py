@@ -1,6 +1,5 @@
 """The runner starts runs when the server announces them, not at its next poll."""
 
-import functools
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from uuid import uuid4
@@ -9,7 +8,6 @@ import pytest
 from prefect.events.schemas.events import Event
 
 from flows.harness.scenario import gate
-from flows.runtime import runner
 from flows.runtime.wakeup import WAKE_EVENTS, announced_run, wake_filter
 from tests.flow_stack import FlowStack
 
@@ -69,13 +67,5 @@ def test_new_and_resumed_runs_start_without_a_poll(runner_that_never_polls: Flow
     assert answer.status == "ACCEPT" and answer.outcome.startswith("enregistré")  # the resumed run ran
     stage2 = fs.api.stage_run(projet_id, 2)
     assert fs.api.wait_state(stage2, {"PAUSED"}, timeout=120) == "PAUSED"  # created by the resumed run
-    # Taken as Pending, then running: no « Submitting » request in between (flows.runtime.runner.start_from_pending).
     names = [state["name"] for state in fs.api.get(f"/flow_run_states/?flow_run_id={stage2}")]
-    assert names[:3] == ["Scheduled", "Pending", "Running"] and "Submitting" not in names
-
-
-def test_start_from_pending_turns_the_submitting_proposal_off(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(runner.scheduled_run_poller, "FlowRunExecutor", runner.FlowRunExecutor)
-    runner.start_from_pending()
-    made = runner.scheduled_run_poller.FlowRunExecutor
-    assert isinstance(made, functools.partial) and made.keywords == {"propose_submitting": False}
+    assert names[:2] == ["Scheduled", "Pending"] and "Running" in names

@@ -17,7 +17,7 @@ from prefect.settings import (
 )
 
 from flows.harness.local import cmdline
-from flows.runtime import suspension_observer, warm_start
+from flows.runtime import suspension_observer, tuning, warm_start
 from tests.flow_stack import FlowStack
 
 
@@ -127,3 +127,21 @@ def test_a_forked_run_completes_on_the_server_with_the_runs_settings(
 
     runs = fs.api.post("/flow_runs/filter", {"flows": {"name": {"any_": ["essai-demarrage-a-chaud"]}}})
     assert sorted(r["state"]["type"] for r in runs) == ["COMPLETED", "COMPLETED"]
+
+
+@pytest.mark.prefect
+def test_without_the_forkserver_the_copy_spawns_and_applies_only_the_patches_on(
+    flow_stack: FlowStack, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``SIAE_PREFECT_TUNING_OFF=forkserver,observer``: a fresh interpreter per run, as Prefect's, with the
+    other run-side patches still applied in it, and the observer left as Prefect's."""
+    for name, value in flow_stack.stack.env.items():
+        if name.startswith("PREFECT_"):
+            monkeypatch.setenv(name, value)
+    monkeypatch.setattr(
+        warm_start, "_patches", frozenset(tuning.PATCHES) - {tuning.FORKSERVER, tuning.OBSERVER}
+    )
+    seen = _run(flow_stack, tmp_path / "spawn.json")
+    assert int(seen["ppid"]) == os.getpid()  # started by this process, not by a forkserver
+    assert seen["shared_tls"] is True
+    assert seen["observer_beside"] is False
