@@ -22,14 +22,19 @@ from implantation.notifications.recipients import addresses, persons_for_role
 from implantation.settings import Settings
 
 
-def alert_recipients(session: Session, cfg: ProcessConfig, verification: Verification) -> list[str]:
-    """ATIGIP's people, then the DISP people of the project the broken link belongs to (when it names one)."""
+def alarm_recipients(session: Session, cfg: ProcessConfig, project: ImplantationProject | None) -> list[str]:
+    """ATIGIP's people, then the DISP people of ``project`` (when an alarm names one): who hears of an
+    alteration, of the journal or of a signature."""
     found = list(atigip_addresses(session))
-    project_id = verification.broken_project_id
-    project = session.get(ImplantationProject, project_id) if project_id is not None else None
     if project is not None:
         found += addresses(persons_for_role(session, cfg, project, Role.DISP))
     return list(dict.fromkeys(found))
+
+
+def alert_recipients(session: Session, cfg: ProcessConfig, verification: Verification) -> list[str]:
+    project_id = verification.broken_project_id
+    project = session.get(ImplantationProject, project_id) if project_id is not None else None
+    return alarm_recipients(session, cfg, project)
 
 
 def _text(verification: Verification, today: date, reference: str | None) -> tuple[str, str]:

@@ -12,10 +12,8 @@ from sqlmodel import Session
 from implantation.config.schema import ProcessConfig
 from implantation.dates import fr_date
 from implantation.db.models import ImplantationProject
-from implantation.enums import Role
+from implantation.notifications.journal_mail import alarm_recipients
 from implantation.notifications.mailer import MailKind, send_composed_once
-from implantation.notifications.overview_mail import atigip_addresses
-from implantation.notifications.recipients import addresses, persons_for_role
 from implantation.settings import Settings
 
 
@@ -50,11 +48,7 @@ def send_signature_alert(
     today: date,
 ) -> int:
     """How many people were told (0: nobody to tell, or told already today about these problems)."""
-    recipients = list(
-        dict.fromkeys(
-            [*atigip_addresses(session), *addresses(persons_for_role(session, cfg, project, Role.DISP))]
-        )
-    )
+    recipients = alarm_recipients(session, cfg, project)
     if not recipients or not problems:
         return 0
     digest = hashlib.sha256("\n".join(problems).encode()).hexdigest()[:16]
