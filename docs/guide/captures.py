@@ -16,6 +16,7 @@ from pathlib import Path
 from playwright.sync_api import Browser, Locator, Page, sync_playwright
 from sqlmodel import col, select
 
+from flows.harness.browser import CHROMIUM_ARGS
 from flows.harness.sandbox import sandbox
 from flows.harness.scenario import SCENARIO_TODAY, Driver, full_implantation, gate
 from implantation.config.loader import demo_config, get_process_config
@@ -28,16 +29,6 @@ from implantation.settings import Settings
 HERE = Path(__file__).resolve().parent
 OUT = HERE / "captures"
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-# The same switches as the UI tests: no call to Google's hosts from a closed network.
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 TIMEOUT_MS = 120_000
 IMPLANTATION = "demarrer-implantation/demarrer-implantation"
 OVERVIEW = "tableau-national/tableau-national"

@@ -14,6 +14,7 @@ import pytest
 from playwright.sync_api import Browser, BrowserContext, sync_playwright
 from sqlmodel import select
 
+from flows.harness.browser import CHROMIUM_ARGS
 from implantation.db.models import Person, StageRecord, TransitionLog
 from implantation.db.session import session_scope
 from implantation.enums import StageStatus
@@ -24,18 +25,8 @@ pytestmark = [pytest.mark.prefect, pytest.mark.ui]
 CHROMIUM = (
     os.environ.get("SIAE_TEST_CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
 )
-# Without these, Chromium keeps trying to reach Google's hosts, which this closed network refuses.
 # A loaded machine (two cores, several Prefect servers) can take well over Playwright's 30 s to answer.
 UI_TIMEOUT_MS = 120_000
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 
 
 @pytest.fixture(scope="module")
