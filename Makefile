@@ -41,9 +41,11 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
-## Tous les tests (SQLite et PostgreSQL sur 127.0.0.1:5432 ; sans serveur, ignorés sauf si CI=true).
+## Tous les tests (SQLite et PostgreSQL sur 127.0.0.1:5432 ; sans serveur, ignorés sauf si CI=true), répartis
+## sur TEST_WORKERS processus, un module entier par processus (TEST_WORKERS=0 : un seul processus).
+TEST_WORKERS ?= 2
 test: lint
-	$(BIN)/pytest
+	$(BIN)/pytest -n $(TEST_WORKERS) --dist loadscope
 
 ## Nouvelle révision Alembic autogénérée depuis les modèles : make migration m="ajoute la colonne x"
 migration: $(STAMP)

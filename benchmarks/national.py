@@ -22,6 +22,8 @@ import sys
 import threading
 import time
 from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -134,6 +136,10 @@ class People:
         self.lock = threading.Lock()
         self.terminal = threading.Lock()  # the ``siae`` commands share process-wide state (CliRunner)
         self.done = threading.Event()
+        self.halted = threading.Event()  # ``--duree-max`` reached: nobody takes a new gate
+        # Projects whose stage-5 gate waits for the parties' signatures, and those signed (see ``_sign_all``).
+        self.parked: list[int] = []
+        self.signed: set[int] = set()
         self.sourcing: dict[str, Any] = {}
         self.keys: dict[tuple[int, int], str] = {}
         self.mailbox = Mailbox(box)
@@ -161,9 +167,10 @@ class People:
                 return
         run_id = api.stage_run(projet_id, etape, timeout=900, poll=POLL)
         details = api.wait_paused(run_id, None, timeout=900, poll=POLL)
-        if etape == 5:
-            with self.terminal:
-                self.driver.sign_drafts(projet_id)
+        if etape == 5 and projet_id not in self.signed:
+            with self.lock:
+                self.parked.append(projet_id)  # back once the parties have signed, off the clock
+            return
         payload = self.payload(etape)
         payload["code"] = self.mailbox.code(projet_id, etape, str(payload["approbateur"]))
         at = time.time()
@@ -182,6 +189,11 @@ class People:
         else:
             self.finish()
 
+    def all_parked(self) -> bool:
+        """Every project still going waits at its stage-5 gate for the parties' signatures."""
+        with self.lock:
+            return bool(self.parked) and len(self.parked) + self.finished == self.count
+
     def finish(self) -> None:
         with self.lock:
             self.finished += 1
@@ -191,12 +203,12 @@ class People:
     def worker(self) -> None:
         api = PrefectApi(self.box.stack.api_url, timeout=120, headers=auth_headers(self.box.stack.env))
         try:
-            while not self.done.is_set():
+            while not self.done.is_set() and not self.halted.is_set():
                 try:
                     item = self.todo.get(timeout=1.0)
                 except queue.Empty:
                     continue
-                if item is None:
+                if item is None or self.halted.is_set():
                     return
                 try:
                     self.act(api, *item)
@@ -205,6 +217,59 @@ class People:
                     self.finish()
         finally:
             api.close()
+
+
+class _OffClock:
+    """Time and CPU spent while the clock is stopped, taken off the figures."""
+
+    def __init__(self) -> None:
+        self.seconds = 0.0
+        self.cpu = [0.0, 0.0, 0.0, 0.0]  # server, runner, PostgreSQL, this process
+
+    @contextmanager
+    def clock_stopped(self, server: int, runner: int, database: int | None) -> Iterator[None]:
+        def sample() -> list[float]:
+            own = resource.getrusage(resource.RUSAGE_SELF)
+            return [
+                cpu_seconds(server),
+                cpu_seconds(runner),
+                cpu_seconds(database) if database else 0.0,
+                own.ru_utime + own.ru_stime,
+            ]
+
+        before, t = sample(), time.monotonic()
+        try:
+            yield
+        finally:
+            self.seconds += time.monotonic() - t
+            self.cpu = [c + b - a for c, a, b in zip(self.cpu, before, sample(), strict=True)]
+
+
+def _sign_all(people: "People", progress: Progress) -> None:
+    """The parties sign every project's stage-5 drafts, then the people come back to those gates.
+
+    Signing is the parties' work, on their own machines and over days (a PDF/A export and a certificate
+    signature per document and signer; the exports are made first, many documents per LibreOffice pass,
+    as ``siae documents signer`` would make each one): done at the click, on the two cores of the measure and one at
+    a time (the ``siae`` commands share process-wide state), it made the run three hours long and
+    measured LibreOffice, not the orchestration. So it happens here with the clock stopped, once every
+    project waits at that gate, like the pilots' weeks of work recorded before the clock starts.
+    """
+    with people.lock:
+        waiting = sorted(people.parked)
+    exporting = progress.add_task("PDF/A des projets à signer (hors chronomètre)", total=len(waiting))
+    for first in range(0, len(waiting), 20):  # one LibreOffice pass for 20 projects (60 documents)
+        batch = waiting[first : first + 20]
+        people.driver.export_drafts(batch)
+        progress.advance(exporting, len(batch))
+    signing = progress.add_task("Signatures des parties (hors chronomètre)", total=len(waiting))
+    for projet_id in waiting:
+        with people.terminal:
+            people.driver.sign_drafts(projet_id)
+        people.signed.add(projet_id)
+        progress.advance(signing)
+    for projet_id in waiting:
+        people.todo.put((projet_id, 5))
 
 
 def _prepare(driver: Driver, count: int, launch_on: Any, advance: Any) -> None:
@@ -258,7 +323,13 @@ def _pct(values: list[float], p: float) -> float:
 
 
 def _measure(
-    box: Sandbox, backend: str, count: int, width: int, starts: int, database: int | None = None
+    box: Sandbox,
+    backend: str,
+    count: int,
+    width: int,
+    starts: int,
+    database: int | None = None,
+    limit: float | None = None,
 ) -> int:
     cfg = load_process_config(Path(box.stack.env["SIAE_CONFIG_DIR"]))
     driver = Driver(box.api, box.engine, cfg, box.ids, sink=box.sink, app_env=box.stack.env)
@@ -285,6 +356,7 @@ def _measure(
         peaks.start()
         cpu0 = (cpu_seconds(server), cpu_seconds(runner), resource.getrusage(resource.RUSAGE_SELF))
         db0 = cpu_seconds(database) if database else 0.0
+        off = _OffClock()
         t0 = time.monotonic()
         for projet_id in range(1, count + 1):
             people.todo.put((projet_id, 1))
@@ -294,6 +366,12 @@ def _measure(
             worker.start()
         while not people.done.wait(1.0):
             progress.update(decided, completed=len(people.clicks))
+            if not people.signed and people.all_parked():
+                with off.clock_stopped(server, runner, database):
+                    _sign_all(people, progress)
+            if limit is not None and time.monotonic() - t0 - off.seconds >= limit:
+                people.halted.set()  # the people's clicks under way are sent; nobody starts another
+                break
         # The last stages end (launch e-mails, progress) before the clock stops.
         until(
             lambda: all(
@@ -304,7 +382,14 @@ def _measure(
             timeout=900,
             poll=1.0,
         )
-        wall = time.monotonic() - t0
+        if people.halted.is_set():
+            for worker in workers:
+                worker.join(timeout=900)
+            with people.lock:
+                sent = [c for c in people.clicks if c.status == "ACCEPT"]
+            # What the people clicked before the limit is written before it is counted, lost or not.
+            until(lambda: len(_decision_rows(box)[0]) >= len(sent), timeout=900, poll=2.0)
+        wall = time.monotonic() - t0 - off.seconds
         load_after = load_average()
         cpu1 = (cpu_seconds(server), cpu_seconds(runner), resource.getrusage(resource.RUSAGE_SELF))
         db1 = cpu_seconds(database) if database else 0.0
@@ -319,17 +404,28 @@ def _measure(
     lost = sum(1 for c in accepted if c.key not in logged)
     duplicates = sum(len(keys) - 1 for keys in rows.values() if len(keys) > 1)
     transitions = sum(len(keys) for keys in rows.values())
-    own = (cpu1[2].ru_utime + cpu1[2].ru_stime) - (cpu0[2].ru_utime + cpu0[2].ru_stime)
+    own = (cpu1[2].ru_utime + cpu1[2].ru_stime) - (cpu0[2].ru_utime + cpu0[2].ru_stime) - off.cpu[3]
     statuses = Counter(c.status for c in people.clicks)
     print(f"Base du serveur Prefect et de l'application : {backend}")
     print(f"Charge de la machine (1/5/15 min) : {load_before} au départ, {load_after} à la fin")
     print(f"Démarrage des {count} implantations (non chronométré) : {start_seconds / 60:.1f} min")
     print(f"Personnes simultanées : {width} ; réponses du serveur : {dict(statuses)}")
+    print(
+        f"Signatures des parties à l'étape 5 (non chronométrées, comme le travail des pilotes) : "
+        f"{len(people.signed)} projets en {off.seconds / 60:.1f} min"
+    )
+    if people.halted.is_set():
+        print(
+            f"Mesure arrêtée à la limite de {(limit or 0) / 60:.0f} min (--duree-max) : {transitions} transitions "
+            f"sur {count * STAGES}, {len([c for c in accepted if c.etape == STAGES])} projets sur {count} "
+            "menés au bout ; les chiffres ci-dessous portent sur ce qui a été fait, décisions en cours comprises."
+        )
     print(f"Durée : {wall / 60:.1f} min ; {transitions / (wall / 60):.0f} transitions par minute")
     print(
-        f"CPU : serveur Prefect {cpu1[0] - cpu0[0]:.0f} s, runner et exécutions {cpu1[1] - cpu0[1]:.0f} s, "
+        f"CPU : serveur Prefect {cpu1[0] - cpu0[0] - off.cpu[0]:.0f} s, "
+        f"runner et exécutions {cpu1[1] - cpu0[1] - off.cpu[1]:.0f} s, "
         f"personnes simulées {own:.0f} s"
-        + (f", PostgreSQL (toutes bases) {db1 - db0:.0f} s" if database else "")
+        + (f", PostgreSQL (toutes bases) {db1 - db0 - off.cpu[2]:.0f} s" if database else "")
         + f" (2 cœurs : {2 * wall:.0f} s disponibles)"
     )
     print(f"RSS maximale : serveur Prefect {peaks.peak[0] / MB:.0f} Mo, runner {peaks.peak[1] / MB:.0f} Mo")
@@ -345,7 +441,8 @@ def _measure(
         f"décisions perdues : {lost} ; doublons : {duplicates}"
     )
     print(line.replace(f"{wall / 60:.1f}", f"{wall / 60:.1f}".replace(".", ",")))
-    return 0 if not lost and not duplicates and not people.failures else 1
+    complete = not people.halted.is_set()
+    return 0 if complete and not lost and not duplicates and not people.failures else 1
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -361,14 +458,24 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--demarrages", type=int, default=None, help="Démarrages simultanés (1 sur SQLite, 4 sur PostgreSQL)"
     )
+    parser.add_argument(
+        "--duree-max",
+        type=float,
+        default=None,
+        help="Minutes de mesure au plus : passé ce délai, aucune nouvelle décision n'est prise et les "
+        "chiffres portent sur ce qui a été fait (pour Prefect d'origine, SIAE_PREFECT_TUNING=0)",
+    )
     args = parser.parse_args(argv)
     if args.projets < 1 or args.personnes < 1:
         parser.error("--projets et --personnes doivent valoir au moins 1")
+    if args.duree_max is not None and args.duree_max <= 0:
+        parser.error("--duree-max doit être positive")
     starts = args.demarrages or (4 if args.postgresql else 1)
     try:
         with bench_sandbox(args.postgresql, today=SCENARIO_TODAY, demo_amounts=True) as (box, backend):
             database = postgres_pid(args.postgresql) if args.postgresql else None
-            return _measure(box, backend, args.projets, args.personnes, starts, database)
+            limit = args.duree_max * 60 if args.duree_max is not None else None
+            return _measure(box, backend, args.projets, args.personnes, starts, database, limit)
     except (Unreachable, LocalServiceError) as exc:
         warn(str(exc))
         return 1

@@ -37,12 +37,12 @@ from implantation.db.models import Establishment, ImplantationProject, Person, S
 from implantation.db.session import session_scope
 from implantation.documents.builders import SHORT_LABEL
 from implantation.documents.parties import printed_signer, signers_for_document
-from implantation.documents.service import document_states
+from implantation.documents.service import document_states, ensure_pdfs
 from implantation.dossier import STAGE_MODELS
 from implantation.enums import DocumentKind, Role
 from implantation.services import choices
 from implantation.services.gate_facts import form_values
-from implantation.settings import get_settings
+from implantation.settings import Settings, get_settings
 from implantation.signatures.authority import demo_authority
 
 IMPLANTATION = "demarrer-implantation/demarrer-implantation"
@@ -227,6 +227,19 @@ class Driver:
         created = _tally([r.kind for r in latest if r.id not in before])
         exported = " ; chacun exporté en PDF/A-2b" if self.pdf else ""
         return f"réutilisés car inchangés : {reused} ; nouveaux : {created}{exported}"
+
+    def export_drafts(self, projet_ids: list[int]) -> int:
+        """The PDF/A of the unsigned DUI, convention and contract of many projects, in one LibreOffice pass
+        (``ensure_pdfs``, what ``siae documents signer`` does for one version before signing it): the
+        national benchmark's parties then sign without starting LibreOffice once per document."""
+        ids: list[int] = []
+        with session_scope(self.engine) as session:
+            for projet_id in projet_ids:
+                for state in document_states(session, projet_id, self.cfg):
+                    if state.latest and state.record.operateur_id is None and state.missing:
+                        ids.append(state.record.id)  # type: ignore[arg-type]
+        ensure_pdfs(self.engine, Settings(soffice_path=self.app_env.get("SIAE_SOFFICE_PATH")), ids)
+        return len(ids)
 
     def sign_drafts(self, projet_id: int) -> int:
         """Every party signs the latest DUI, convention and contract with a certificate file (``siae documents
