@@ -10,6 +10,13 @@ import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+# A pytest-xdist worker starts with COLUMNS=80 and LINES=24 in its environment: with both set when the
+# ``siae`` commands' console is made, rich fixes its width at 80 for the whole session, and the width the
+# tests give a command (COLUMNS) is ignored. A worker gets the environment of a plain ``pytest`` run.
+if os.environ.get("PYTEST_XDIST_WORKER"):
+    for _name in ("COLUMNS", "LINES"):
+        os.environ.pop(_name, None)
+
 import pytest
 from postgres_server import DATABASES, require_postgres
 from sqlalchemy import text

@@ -6,6 +6,7 @@ tests create their own projects, so they share it. Every process gets a temporar
 """
 
 from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -60,14 +61,10 @@ def _drain_prefect_workers() -> None:
 STOCK = "sqlite-prefect-d-origine"
 
 
-@pytest.fixture(scope="session")
-def flow_stack(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[FlowStack]:
-    param = getattr(request, "param", "sqlite")
+@contextmanager
+def _started(param: str, base: Path) -> Iterator[FlowStack]:
     stock = param == STOCK
     backend = "sqlite" if stock else param
-    base = tmp_path_factory.mktemp(f"prefect-{param}")
     config_dir = demo_config(base / "config")  # the scenario dates its documents two months ahead
     pg_names: list[str] = []
     prefect_url = None
@@ -104,3 +101,34 @@ def flow_stack(
     finally:
         if pg_names:
             DATABASES.drop(*pg_names)
+
+
+class StackPool:
+    """Each stack started once, at its first use, and kept until the session ends.
+
+    ``flow_stack`` is a parametrized session fixture: pytest tears its instance down whenever the next test
+    wants the other parameter. It groups the tests by parameter to avoid that in one process, but a
+    pytest-xdist worker receives whole modules, which alternate SQLite and PostgreSQL: each switch cost a
+    stack (20 to 25 s) before the pool kept them.
+    """
+
+    def __init__(self, exits: ExitStack, tmp_path_factory: pytest.TempPathFactory) -> None:
+        self.exits, self.tmp_path_factory = exits, tmp_path_factory
+        self.stacks: dict[str, FlowStack] = {}
+
+    def get(self, param: str) -> FlowStack:
+        if param not in self.stacks:
+            base = self.tmp_path_factory.mktemp(f"prefect-{param}")
+            self.stacks[param] = self.exits.enter_context(_started(param, base))
+        return self.stacks[param]
+
+
+@pytest.fixture(scope="session")
+def stack_pool(tmp_path_factory: pytest.TempPathFactory) -> Iterator[StackPool]:
+    with ExitStack() as exits:
+        yield StackPool(exits, tmp_path_factory)
+
+
+@pytest.fixture(scope="session")
+def flow_stack(request: pytest.FixtureRequest, stack_pool: StackPool) -> FlowStack:
+    return stack_pool.get(getattr(request, "param", "sqlite"))
