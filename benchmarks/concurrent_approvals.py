@@ -56,7 +56,8 @@ def _resume_all(box: Sandbox, runs: list[str], codes: list[str], email: str) -> 
                 answer = api.resume(runs[i], gate(email, code=codes[i]))
                 outcome = str(answer.get("status"))
             except PrefectApiError as exc:
-                outcome = "HTTP 503" if "HTTP 503" in str(exc) else f"erreur API ({str(exc)[:80]})"
+                status = re.search(r"HTTP \d{3}", str(exc))  # the code, not a message cut in the middle
+                outcome = status.group(0) if status else f"erreur API ({str(exc)[:80]})"
             except httpx.TransportError as exc:
                 outcome = f"connexion : {type(exc).__name__}"
             results[i] = (outcome, time.monotonic() - released[0])

@@ -5,8 +5,10 @@
 Preparation (not timed): the implantations are started and wait at their first gate, and the work people
 do over weeks is recorded with the ``siae`` commands: each stage's COPILs and deliverables, the facts of
 stages 1, 3 and 4, the opérateurs. Then the clock starts: ``--personnes`` simulated people take the
-projects whose gate waits, in turn; at stage 5 the parties sign the documents produced before the gate;
-each decision is sent with the code read from the decider's e-mail (SMTP sink), through the Resume API.
+projects whose gate waits, in turn; at stage 5 the parties sign the documents produced before the gate,
+with the clock stopped (``_sign_all``); each decision is sent with the code read from the decider's
+e-mail (SMTP sink), through the Resume API. ``--duree-max`` stops the people after that many minutes
+(stock Prefect would take hours): the figures are then those of what was done.
 
 Printed: wall time, transitions per minute, CPU and peak RSS of the Prefect server and of the runner (with
 its flow processes), CPU of a local PostgreSQL server (all databases), p50/p95 from the click to the next
@@ -248,12 +250,13 @@ class _OffClock:
 def _sign_all(people: "People", progress: Progress) -> None:
     """The parties sign every project's stage-5 drafts, then the people come back to those gates.
 
-    Signing is the parties' work, on their own machines and over days (a PDF/A export and a certificate
-    signature per document and signer; the exports are made first, many documents per LibreOffice pass,
-    as ``siae documents signer`` would make each one): done at the click, on the two cores of the measure and one at
-    a time (the ``siae`` commands share process-wide state), it made the run three hours long and
-    measured LibreOffice, not the orchestration. So it happens here with the clock stopped, once every
-    project waits at that gate, like the pilots' weeks of work recorded before the clock starts.
+    Signing is the parties' work, on their own machines and over days: a PDF/A export and a certificate
+    signature per document and signer (the exports are made first here, 20 projects per LibreOffice
+    pass, as ``siae documents signer`` makes each one). Done at the click, on the two cores of the
+    measure and one at a time (the ``siae`` commands share process-wide state), stage 5 advanced by
+    about one project a minute, some three hours for 190 projects: the run measured LibreOffice, not
+    the orchestration. So it happens with the clock stopped, once every project waits at that gate,
+    like the pilots' weeks of work recorded before the clock starts.
     """
     with people.lock:
         waiting = sorted(people.parked)
