@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy.engine import Engine
-from sqlmodel import select
+from sqlmodel import Session, select
 
 from flows.harness.api import PrefectApi
 from flows.harness.person import (
@@ -37,7 +37,7 @@ from implantation.db.models import Establishment, ImplantationProject, Person, S
 from implantation.db.session import session_scope
 from implantation.documents.builders import SHORT_LABEL
 from implantation.documents.parties import printed_signer, signers_for_document
-from implantation.documents.service import document_states, ensure_pdfs
+from implantation.documents.service import DocumentState, document_states, ensure_pdfs
 from implantation.dossier import STAGE_MODELS
 from implantation.enums import DocumentKind, Role
 from implantation.services import choices
@@ -228,6 +228,14 @@ class Driver:
         exported = " ; chacun exporté en PDF/A-2b" if self.pdf else ""
         return f"réutilisés car inchangés : {reused} ; nouveaux : {created}{exported}"
 
+    def _project_drafts(self, session: Session, projet_id: int) -> list[DocumentState]:
+        """The latest version of each project-level document (DUI, convention, contract), not the CEPs."""
+        return [
+            state
+            for state in document_states(session, projet_id, self.cfg)
+            if state.latest and state.record.operateur_id is None
+        ]
+
     def export_drafts(self, projet_ids: list[int]) -> int:
         """The PDF/A of the unsigned DUI, convention and contract of many projects, in one LibreOffice pass
         (``ensure_pdfs``, what ``siae documents signer`` does for one version before signing it): the
@@ -235,9 +243,8 @@ class Driver:
         ids: list[int] = []
         with session_scope(self.engine) as session:
             for projet_id in projet_ids:
-                for state in document_states(session, projet_id, self.cfg):
-                    if state.latest and state.record.operateur_id is None and state.missing:
-                        ids.append(state.record.id)  # type: ignore[arg-type]
+                drafts = self._project_drafts(session, projet_id)
+                ids += [state.record.id for state in drafts if state.missing and state.record.id is not None]
         ensure_pdfs(self.engine, Settings(soffice_path=self.app_env.get("SIAE_SOFFICE_PATH")), ids)
         return len(ids)
 
@@ -249,9 +256,7 @@ class Driver:
         authority = demo_authority(self.data_dir)
         todo: list[tuple[int, str, Path]] = []
         with session_scope(self.engine) as session:
-            for state in document_states(session, projet_id, self.cfg):
-                if not state.latest or state.record.operateur_id is not None:
-                    continue
+            for state in self._project_drafts(session, projet_id):
                 signers = signers_for_document(session, self.cfg, projet_id, None)
                 for slot in state.missing:
                     who = signers[slot].printed
