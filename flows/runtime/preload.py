@@ -28,6 +28,7 @@ from pydantic import ValidationError
 from sqlalchemy.orm import configure_mappers
 
 import implantation.db.models  # noqa: F401  (declares the mappers configured below)
+from flows.runtime import heap, tuning
 from flows.runtime.client import current_context
 from implantation.config.loader import ConfigError, get_process_config
 from implantation.dates import LOCALE
@@ -40,3 +41,6 @@ current_context()
 compile_templates()
 with contextlib.suppress(ConfigError, ValidationError, OSError):  # each run reports it, as before
     get_process_config(Settings().config_dir)
+
+if tuning.GC_HEAP in tuning.active():  # last: what is loaded now is what the runs inherit
+    heap.freeze_forkserver()

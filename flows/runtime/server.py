@@ -25,7 +25,7 @@ and again: after the client's twenty tries, 3 to 7 of 20 simultaneous resumes we
 Beginning ``IMMEDIATE``, they wait their turn: 20 of 20, 50 of 50 (``benchmarks/concurrent_approvals.py``).
 
 Each adjustment is a patch that :mod:`flows.runtime.tuning` can switch off (``sqlite_lock_wait``,
-``sqlite_immediate``); with ``SIAE_PREFECT_TUNING=0`` this is ``prefect server start`` as released.
+``sqlite_immediate``), and so are the garbage collector's settings (``gc_heap``, on every backend); with ``SIAE_PREFECT_TUNING=0`` this is ``prefect server start`` as released.
 
 Guard: ``tests/runtime/test_server.py`` and ``tests/runtime/test_private_names.py`` fail if Prefect's
 SQLite set-up (``setup_sqlite``) or its ASGI application change shape.
@@ -41,7 +41,7 @@ from prefect.cli import app
 from prefect.server.api import server
 from prefect.server.database.configurations import AioSqliteConfiguration
 
-from flows.runtime import tuning
+from flows.runtime import heap, tuning
 
 LOCK_WAIT_MS = 5000
 IMMEDIATE_PATHS = re.compile(r"^/api/(deployments/[^/]+/create_flow_run|flow_runs/[^/]+/resume)$")
@@ -96,11 +96,14 @@ def create_app(*args: Any, **kwargs: Any) -> Any:
 
 
 def install(patches: Collection[str] = tuning.PATCHES) -> None:
+    """The SQLite adjustments switched on; last, the garbage collector's settings (:mod:`flows.runtime.heap`)."""
     if tuning.SQLITE_LOCK_WAIT in patches:
         AioSqliteConfiguration.setup_sqlite = setup_sqlite  # type: ignore[method-assign]
     if tuning.SQLITE_IMMEDIATE in patches:
         AioSqliteConfiguration.begin_transaction = begin_transaction  # type: ignore[method-assign]
         server.create_app = create_app
+    if tuning.GC_HEAP in patches:
+        heap.settle_server()
 
 
 if __name__ == "__main__":

@@ -5,7 +5,9 @@ Why a switch: when a run misbehaves, an operator or a maintainer must be able to
 one of ours by running stock Prefect on the same data, and each patch must show, measured, what it saves
 (``benchmarks/approval_latency.py --comparer`` turns them off one at a time). Only the patches are
 switched: the documented Prefect settings (:mod:`flows.runtime.prefect_defaults`) and the product's own
-use of Prefect's public API stay.
+use of Prefect's public API stay. One switch is not a patch of Prefect: ``gc_heap``, the garbage
+collector's settings of the server and the forkserver (:mod:`flows.runtime.heap`); it goes with the
+others so that stock Prefect runs as released, in an interpreter as released.
 
 The names, and what each patch does, are listed in ``flows/runtime/README.md``.
 """
@@ -24,6 +26,7 @@ OBSERVER = "observer"
 WAKEUP = "wakeup"
 SQLITE_LOCK_WAIT = "sqlite_lock_wait"
 SQLITE_IMMEDIATE = "sqlite_immediate"
+GC_HEAP = "gc_heap"
 
 PATCHES = (
     FORKSERVER,
@@ -34,6 +37,7 @@ PATCHES = (
     WAKEUP,
     SQLITE_LOCK_WAIT,
     SQLITE_IMMEDIATE,
+    GC_HEAP,
 )
 # Applied inside each run's process, so only when the runner starts runs with the project's starter
 # (:mod:`flows.runtime.warm_start`): with all of them and the forkserver off, Prefect's own starter runs.

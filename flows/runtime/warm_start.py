@@ -64,7 +64,8 @@ _patches: frozenset[str] = frozenset(tuning.PATCHES)
 # module, which every child runs again as ``__mp_main__``, and preloading it preloads what it imports
 # (Alembic through the CLI helpers: 0.35 s); ``holidays`` loads its countries on first use (0.2 s in
 # every decision); Prefect's task engine, its graph rendering and its concurrency helpers, anyio's
-# backend, the e-mail policies and both database drivers are imported lazily (0.13 s together).
+# backend, the e-mail policies and both database drivers are imported lazily (0.13 s together); the
+# signature checks import pyHanko in every stage-5 decision and gate (0.29 s, ``python -X importtime``).
 # :mod:`flows.runtime.preload` also does the first-use work of SQLAlchemy's mappers and Babel's French data.
 PRELOAD = (
     "prefect.flow_engine",
@@ -80,6 +81,7 @@ PRELOAD = (
     "sqlalchemy.dialects.postgresql",
     "psycopg",
     "encodings.idna",  # the SMTP client's host name
+    "implantation.signatures.register",
     "flows.runtime.preload",
 )
 

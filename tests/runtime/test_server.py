@@ -2,6 +2,7 @@
 write lock before they read."""
 
 import asyncio
+import gc
 import json
 import threading
 from concurrent.futures import ThreadPoolExecutor
@@ -15,8 +16,8 @@ from sqlalchemy import text
 from sqlalchemy.exc import OperationalError
 
 from flows.harness.local import auth_headers
+from flows.runtime import heap, tuning
 from flows.runtime import server as prefect_server
-from flows.runtime import tuning
 from tests.flow_stack import FlowStack
 
 AioSqliteConfiguration = prefect_server.AioSqliteConfiguration
@@ -200,3 +201,17 @@ def test_each_adjustment_is_switched_on_its_own(monkeypatch: pytest.MonkeyPatch)
         prefect_server.begin_transaction,
         prefect_server.create_app,
     )
+
+
+def test_the_garbage_collector_settles_only_with_its_switch() -> None:
+    """``gc_heap``: the server's start-up heap frozen and a larger first generation; nothing without it."""
+    before, frozen = gc.get_threshold(), gc.get_freeze_count()
+    try:
+        prefect_server.install({tuning.SQLITE_LOCK_WAIT, tuning.SQLITE_IMMEDIATE})
+        assert gc.get_threshold() == before and gc.get_freeze_count() == frozen
+        prefect_server.install({tuning.GC_HEAP})
+        assert gc.get_threshold() == (heap.FIRST_GENERATION, *before[1:])
+        assert gc.get_freeze_count() > frozen
+    finally:
+        gc.unfreeze()
+        gc.set_threshold(*before)

@@ -2,6 +2,8 @@
 
 import json
 import os
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -91,6 +93,30 @@ def test_inside_a_run_the_context_is_the_runs(flow_stack: FlowStack) -> None:
     with temporary_settings({PREFECT_API_URL: flow_stack.stack.api_url}):
         seen = context_inside()
     assert seen["flow_run_context"]["flow_run"]["name"] and seen is not warm_start._context()
+
+
+@pytest.mark.parametrize(("off", "frozen"), [("", True), (tuning.GC_HEAP, False)])
+def test_the_forkserver_preloads_the_signature_checks_and_freezes_its_heap_with_gc_heap(
+    off: str, frozen: bool
+) -> None:
+    """What the runner's forkserver does at its start (multiprocessing imports each preloaded module in
+    order), in a fresh interpreter: pyHanko is loaded for the stage-5 checks, and the heap that every run
+    inherits is frozen for the garbage collector unless ``gc_heap`` is off."""
+    code = (
+        "import gc, sys\n"
+        "for name in sys.argv[1:]: __import__(name)\n"
+        "print(gc.get_freeze_count() > 0, 'pyhanko' in sys.modules)"
+    )
+    env = os.environ | {"SIAE_PREFECT_TUNING": "1", "SIAE_PREFECT_TUNING_OFF": off}
+    seen = subprocess.run(
+        [sys.executable, "-c", code, *warm_start.PRELOAD],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert seen.returncode == 0, seen.stderr
+    assert seen.stdout.split() == [str(frozen), "True"]
 
 
 def _run(fs: FlowStack, out: Path) -> dict[str, str]:
