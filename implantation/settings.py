@@ -78,7 +78,7 @@ class Settings(BaseSettings):
     prefect_tuning_off: str = Field(
         default="",
         description="Corrections à désactiver une à une, séparées par des virgules (noms dans "
-        "flows/runtime/README.md, par exemple « wakeup,observer ») ; un nom inconnu est refusé.",
+        "flows/runtime/README.md, par exemple « wakeup,shared_tls ») ; un nom inconnu est refusé.",
     )
     secret_key: SecretStr | None = Field(
         default=None,

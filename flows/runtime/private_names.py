@@ -121,46 +121,6 @@ NAMES: tuple[PrivateName, ...] = (
     PrivateName("prefect.task_engine:", "present", "", "warm_start.py (PRELOAD)"),
     PrivateName("prefect.utilities.visualization:", "present", "", "warm_start.py (PRELOAD)"),
     PrivateName("prefect.concurrency.sync:", "present", "", "warm_start.py (PRELOAD)"),
-    # flows/runtime/suspension_observer.py: the observer, copied without the wait.
-    PrivateName(
-        "prefect._flow_run_suspension:observe_flow_run_suspension",
-        "source",
-        "c342ca7443cedf86",
-        "suspension_observer.py (copie)",
-    ),
-    PrivateName(
-        "prefect.flow_engine:observe_flow_run_suspension",
-        "present",
-        "",
-        "suspension_observer.py (nom remplacé dans le moteur)",
-    ),
-    PrivateName(
-        "prefect.flow_engine:BaseFlowRunEngine.setup_flow_run_suspension_request",
-        "source",
-        "91afa9cbdc073fb8",
-        "suspension_observer.py (l'appel du nom remplacé)",
-    ),
-    PrivateName(
-        "prefect._flow_run_suspension:FlowRunSuspensionRequest", "present", "", "suspension_observer.py"
-    ),
-    PrivateName(
-        "prefect._flow_run_suspension:mark_flow_run_suspension_requested",
-        "signature",
-        "flow_run_id,state",
-        "suspension_observer.py",
-    ),
-    PrivateName(
-        "prefect._internal.observers:FlowRunSuspendingObserver.__init__",
-        "signature",
-        "self,on_suspended,polling_interval,event_filter,on_failure",
-        "suspension_observer.py",
-    ),
-    PrivateName(
-        "prefect._internal.observers:FlowRunSuspendingObserver.watch_flow_run_id",
-        "signature",
-        "self,flow_run_id",
-        "suspension_observer.py",
-    ),
     # flows/runtime/wakeup.py: the runner's own submission, called on an event.
     PrivateName(
         "prefect.runner._scheduled_run_poller:ScheduledRunPoller._submit_scheduled_flow_runs",

@@ -1,6 +1,6 @@
 """Flow runs forked from a warm process rather than started in a fresh interpreter (patch ``forkserver``),
 and the run-side patches applied in each run's process (``settings_reuse``, ``version_check``,
-``shared_tls``, ``observer``; see :mod:`flows.runtime.tuning`).
+``shared_tls``; see :mod:`flows.runtime.tuning`).
 
 Prefect's runner starts every flow run with multiprocessing's "spawn": a new interpreter that imports
 Prefect and this project again. That costs 2 to 4 s on a 2-core machine, and it is paid on every resume,
@@ -51,7 +51,7 @@ from prefect.utilities.callables import cloudpickle_wrapped_call
 from prefect.utilities.processutils import sanitize_subprocess_env
 
 from flows.runtime import client as prefect_client
-from flows.runtime import recovery, suspension_observer, tuning
+from flows.runtime import recovery, tuning
 from implantation.config import loader
 
 T = TypeVar("T")
@@ -169,8 +169,7 @@ def _run_flow_with_env(
     serialized settings. Each build reads the environment for about a hundred nested models (0.5 s on
     this machine). The forkserver built them from the same variables when it started, so a run whose
     settings variables are exactly those reuses them and skips both builds; any difference builds anew.
-    The run's Prefect clients share one TLS context (see :mod:`flows.runtime.client`), and its suspension
-    observer does not hold its start (see :mod:`flows.runtime.suspension_observer`).
+    The run's Prefect clients share one TLS context (see :mod:`flows.runtime.client`).
 
     Prefect checks once per process that the server's version suits the client, and a forked run is a new
     process: its events client and its suspension observer each checked again at the run's start, each
@@ -184,8 +183,6 @@ def _run_flow_with_env(
     mark_checked(checked)
     if tuning.SHARED_TLS in patches:
         prefect_client.install_shared_tls()
-    if tuning.OBSERVER in patches:
-        suspension_observer.install()
     loader.forget_cached_if_changed()  # the forkserver read config/ at its start (see ``preload``)
     if tuning.SETTINGS_REUSE in patches and reuses_forkserver_settings(os.environ):
         settings = get_current_settings()

@@ -21,8 +21,8 @@ def test_all_patches_by_default_none_with_the_switch_off(monkeypatch: pytest.Mon
 
 
 def test_single_patches_are_switched_off_by_name(monkeypatch: pytest.MonkeyPatch) -> None:
-    on = tuning.active(_settings(monkeypatch, SIAE_PREFECT_TUNING_OFF=" wakeup, observer ,"))
-    assert on == frozenset(tuning.PATCHES) - {"wakeup", "observer"}
+    on = tuning.active(_settings(monkeypatch, SIAE_PREFECT_TUNING_OFF=" wakeup, shared_tls ,"))
+    assert on == frozenset(tuning.PATCHES) - {"wakeup", "shared_tls"}
 
 
 def test_an_unknown_name_is_refused_in_french(monkeypatch: pytest.MonkeyPatch) -> None:

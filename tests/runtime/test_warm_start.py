@@ -19,7 +19,7 @@ from prefect.settings import (
 )
 
 from flows.harness.local import cmdline
-from flows.runtime import suspension_observer, tuning, warm_start
+from flows.runtime import tuning, warm_start
 from tests.flow_stack import FlowStack
 
 
@@ -34,7 +34,6 @@ def report(path: str) -> None:
                 "api_url": str(settings.api.url),
                 "logging_level": str(settings.logging.level),
                 "shared_tls": getattr(SyncPrefectClient.__init__, "_siae_shared_tls", False),
-                "observer_beside": suspension_observer.installed(),
                 "checked": sorted(map(list, warm_start.checked_servers())),
             }
         )
@@ -142,7 +141,6 @@ def test_a_forked_run_completes_on_the_server_with_the_runs_settings(
     assert "multiprocessing.forkserver" in cmdline(int(first["ppid"]))
     assert first["api_url"] == fs.stack.api_url
     assert first["shared_tls"] is True  # its Prefect clients share one TLS context
-    assert first["observer_beside"] is True  # its suspension observer does not hold its start
     assert list(checked) in first["checked"]
 
     # A settings variable that differs from the forkserver's reaches the run: its settings are rebuilt.
@@ -159,15 +157,17 @@ def test_a_forked_run_completes_on_the_server_with_the_runs_settings(
 def test_without_the_forkserver_the_copy_spawns_and_applies_only_the_patches_on(
     flow_stack: FlowStack, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """``SIAE_PREFECT_TUNING_OFF=forkserver,observer``: a fresh interpreter per run, as Prefect's, with the
-    other run-side patches still applied in it, and the observer left as Prefect's."""
+    """``SIAE_PREFECT_TUNING_OFF=forkserver,shared_tls``: a fresh interpreter per run, as Prefect's, with the
+    other run-side patches still applied in it (the version already checked), and Prefect's own TLS set-up."""
     for name, value in flow_stack.stack.env.items():
         if name.startswith("PREFECT_"):
             monkeypatch.setenv(name, value)
     monkeypatch.setattr(
-        warm_start, "_patches", frozenset(tuning.PATCHES) - {tuning.FORKSERVER, tuning.OBSERVER}
+        warm_start, "_patches", frozenset(tuning.PATCHES) - {tuning.FORKSERVER, tuning.SHARED_TLS}
     )
+    checked = ("http://serveur-deja-verifie/api", "3.0")
+    warm_start.mark_checked([checked])
     seen = _run(flow_stack, tmp_path / "spawn.json")
     assert int(seen["ppid"]) == os.getpid()  # started by this process, not by a forkserver
-    assert seen["shared_tls"] is True
-    assert seen["observer_beside"] is False
+    assert list(checked) in seen["checked"]
+    assert seen["shared_tls"] is False
