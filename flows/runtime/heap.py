@@ -4,7 +4,7 @@ runner's forkserver whose heap every run inherits (patch ``gc_heap`` of :mod:`fl
 Python's collector goes through the whole heap at each full collection; after start-up most of that
 heap is code, classes and schemas that will never be garbage. Measured with ``gc.callbacks`` during
 ``benchmarks/national.py`` on PostgreSQL: the server spent 7.1 s of its 45 s of CPU collecting (20
-projects), 64 s of 422 s over 190; in the forked runs, the collector's passes over the inherited heap
+projects), and 64 s over 190 projects (preparation included; 422 s of CPU in the measured part); in the forked runs, the collector's passes over the inherited heap
 showed inside their first queries (py-spy), and touching those objects made the kernel copy their pages
 for each run.
 
@@ -17,7 +17,7 @@ Two standard-library settings answer it, both taken once, when start-up is done:
   requests' worth of young ones otherwise.
 
 Measured on the national benchmark (PostgreSQL, 20 projects): the server collected for 7.1 s, 4.6 s
-once frozen, 1.6 s with the threshold too (CPU 45 s → 41 s, RSS 216 → 227 Mo); the runner and its runs
+once frozen, 1.6 s with the threshold too (CPU 45 s → 41 s, RSS 216 → 227 MB); the runner and its runs
 went from 93-101 s of CPU to 68 s with the forkserver's heap frozen.
 """
 

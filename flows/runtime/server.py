@@ -25,7 +25,8 @@ and again: after the client's twenty tries, 3 to 7 of 20 simultaneous resumes we
 Beginning ``IMMEDIATE``, they wait their turn: 20 of 20, 50 of 50 (``benchmarks/concurrent_approvals.py``).
 
 Each adjustment is a patch that :mod:`flows.runtime.tuning` can switch off (``sqlite_lock_wait``,
-``sqlite_immediate``), and so are the garbage collector's settings (``gc_heap``, on every backend); with ``SIAE_PREFECT_TUNING=0`` this is ``prefect server start`` as released.
+``sqlite_immediate``), and so are the garbage collector's settings (``gc_heap``, on every backend, see
+:mod:`flows.runtime.heap`); with ``SIAE_PREFECT_TUNING=0`` this is ``prefect server start`` as released.
 
 Guard: ``tests/runtime/test_server.py`` and ``tests/runtime/test_private_names.py`` fail if Prefect's
 SQLite set-up (``setup_sqlite``) or its ASGI application change shape.
