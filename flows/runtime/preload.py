@@ -39,8 +39,12 @@ configure_mappers()
 format_date(date(2026, 1, 1), "d MMMM y", locale=LOCALE)
 current_context()
 compile_templates()
+settings: Settings | None = None
 with contextlib.suppress(ConfigError, ValidationError, OSError):  # each run reports it, as before
-    get_process_config(Settings().config_dir)
+    settings = Settings()
+    get_process_config(settings.config_dir)
 
-if tuning.GC_HEAP in tuning.active():  # last: what is loaded now is what the runs inherit
+# Last: what is loaded now is what the runs inherit. The runner refused unknown patch names before it
+# started this process; settings that do not validate leave the heap as it is (each run reports them).
+if settings is not None and tuning.GC_HEAP in tuning.active(settings):
     heap.freeze_forkserver()
