@@ -98,7 +98,7 @@ def reminder_date(due_on: date, calendar_cfg: "CalendarFile", departement: str) 
 
 
 @lru_cache(maxsize=1)
-def _school() -> tuple[Any, date]:
+def school_holidays() -> tuple[Any, date]:
     """The school-holiday data and its last day.
 
     The package holds whole years but stops after the last summer holidays it knows (e.g. 31/08/2028):
@@ -113,7 +113,7 @@ def _school() -> tuple[Any, date]:
 def _school_holiday_name(day: date, zone: str) -> str | None:
     from vacances_scolaires_france import UnsupportedYearException
 
-    school, data_end = _school()
+    school, data_end = school_holidays()
     if day > data_end:
         raise ValueError(
             f"Les dates de vacances scolaires ne sont connues que jusqu'au {data_end:%d/%m/%Y} : "

@@ -17,32 +17,72 @@ and validating ``config/`` (1.8 %). Each is now done here once. The configuratio
 forkserver's settings, without caching them; a run whose settings name another folder reads that one, and
 each run first forgets a configuration whose files changed since (see ``warm_start``), as each run saw the
 files of its start before.
+
+Prefect's API models are declared with pydantic's ``defer_build``: each builds its validator at its first
+use, so every run built again those of the flow run, the deployment, the state update, the event filter
+(py-spy on the national benchmark, 40 projects: 7 % of the runs' samples, 4 samples of 40 Hz per run
+under load). :func:`build_prefect_models` builds them here once with pydantic's ``model_rebuild``, the
+documented way to complete a deferred model (Prefect calls it itself for ``StateDetails``): about 260
+models in 0.06 s, which every run inherits.
+
+Found the same way (py-spy ``--gil`` on the runs, national benchmark, 40 projects, after the above): each
+run built its gate's form class (``flows.gates.form_for``: 2 % of the runs' CPU) and loaded the
+school-holiday data for the launch-date check (``implantation.calendar.school_holidays``: 3 %). Both are
+built here, for the configuration read above; a run whose configuration changed builds its own forms.
 """
 
 import contextlib
+from collections.abc import Iterator
 from datetime import date
 
 import icalendar  # noqa: F401  (the stage-opening e-mail's calendar)
 from babel.dates import format_date
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 from sqlalchemy.orm import configure_mappers
 
 import implantation.db.models  # noqa: F401  (declares the mappers configured below)
+from flows.gates import form_for
 from flows.runtime import heap, tuning
 from flows.runtime.client import current_context
+from implantation.calendar import school_holidays
 from implantation.config.loader import ConfigError, get_process_config
 from implantation.dates import LOCALE
 from implantation.notifications.mailer import compile_templates
 from implantation.settings import Settings
 
+
+def _models(base: type[BaseModel]) -> Iterator[type[BaseModel]]:
+    for model in base.__subclasses__():
+        yield model
+        yield from _models(model)
+
+
+def build_prefect_models() -> int:
+    """Build the validators of Prefect's models loaded so far; returns how many were still to build.
+
+    ``raise_errors=False``: a model whose forward references cannot be resolved yet stays deferred, as
+    Prefect left it, and is built where it is first used.
+    """
+    pending = {
+        m for m in _models(BaseModel) if m.__module__.startswith("prefect.") and not m.__pydantic_complete__
+    }
+    for model in pending:
+        model.model_rebuild(raise_errors=False)
+    return len(pending)
+
+
 configure_mappers()
+build_prefect_models()
 format_date(date(2026, 1, 1), "d MMMM y", locale=LOCALE)
 current_context()
 compile_templates()
 settings: Settings | None = None
 with contextlib.suppress(ConfigError, ValidationError, OSError):  # each run reports it, as before
     settings = Settings()
-    get_process_config(settings.config_dir)
+    config = get_process_config(settings.config_dir)
+    for stage in config.stages.etape:  # the gates' forms, built from that configuration
+        form_for(stage.numero, config)
+school_holidays()
 
 # Last: what is loaded now is what the runs inherit. The runner refused unknown patch names before it
 # started this process; settings that do not validate leave the heap as it is (each run reports them).

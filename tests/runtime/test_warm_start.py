@@ -99,12 +99,18 @@ def test_the_forkserver_preloads_the_signature_checks_and_freezes_its_heap_with_
     off: str, frozen: bool
 ) -> None:
     """What the runner's forkserver does at its start (multiprocessing imports each preloaded module in
-    order), in a fresh interpreter: pyHanko is loaded for the stage-5 checks, and the heap that every run
-    inherits is frozen for the garbage collector unless ``gc_heap`` is off."""
+    order), in a fresh interpreter: pyHanko is loaded for the stage-5 checks, Prefect's models have their
+    validators built, the six gates' forms and the school holidays are ready, and the heap that every run inherits is frozen for the garbage collector unless
+    ``gc_heap`` is off."""
     code = (
         "import gc, sys\n"
         "for name in sys.argv[1:]: __import__(name)\n"
-        "print(gc.get_freeze_count() > 0, 'pyhanko' in sys.modules)"
+        "from flows.gates import _FORMS\n"
+        "from flows.runtime.preload import build_prefect_models\n"
+        "from implantation.calendar import school_holidays\n"
+        "from prefect.client.schemas.objects import FlowRun\n"
+        "print(gc.get_freeze_count() > 0, 'pyhanko' in sys.modules, FlowRun.__pydantic_complete__,"
+        " build_prefect_models(), len(_FORMS), school_holidays.cache_info().currsize)"
     )
     env = os.environ | {"SIAE_PREFECT_TUNING": "1", "SIAE_PREFECT_TUNING_OFF": off}
     seen = subprocess.run(
@@ -115,7 +121,7 @@ def test_the_forkserver_preloads_the_signature_checks_and_freezes_its_heap_with_
         timeout=300,
     )
     assert seen.returncode == 0, seen.stderr
-    assert seen.stdout.split() == [str(frozen), "True"]
+    assert seen.stdout.split() == [str(frozen), "True", "True", "0", "6", "1"]
 
 
 def _run(fs: FlowStack, out: Path) -> dict[str, str]:
