@@ -100,8 +100,8 @@ def test_the_forkserver_preloads_the_signature_checks_and_freezes_its_heap_with_
 ) -> None:
     """What the runner's forkserver does at its start (multiprocessing imports each preloaded module in
     order), in a fresh interpreter: pyHanko is loaded for the stage-5 checks, Prefect's models have their
-    validators built, the six gates' forms and the school holidays are ready, and the heap that every run inherits is frozen for the garbage collector unless
-    ``gc_heap`` is off."""
+    validators built, the six gates' forms and the school holidays are ready, and the heap that every run
+    inherits is frozen for the garbage collector unless ``gc_heap`` is off."""
     code = (
         "import gc, sys\n"
         "for name in sys.argv[1:]: __import__(name)\n"
