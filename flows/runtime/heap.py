@@ -4,9 +4,9 @@ runner's forkserver whose heap every run inherits (patch ``gc_heap`` of :mod:`fl
 Python's collector goes through the whole heap at each full collection; after start-up most of that
 heap is code, classes and schemas that will never be garbage. Measured with ``gc.callbacks`` during
 ``benchmarks/national.py`` on PostgreSQL: the server spent 7.1 s of its 45 s of CPU collecting (20
-projects), and 64 s over 190 projects (preparation included; 422 s of CPU in the measured part); in the forked runs, the collector's passes over the inherited heap
-showed inside their first queries (py-spy), and touching those objects made the kernel copy their pages
-for each run.
+projects), and 64 s over 190 projects (preparation included; 422 s of CPU in the measured part); in the
+forked runs, the collector's passes over the inherited heap showed inside their first queries (py-spy),
+and touching those objects made the kernel copy their pages for each run.
 
 Two standard-library settings answer it, both taken once, when start-up is done:
 
