@@ -117,6 +117,25 @@ NAMES: tuple[PrivateName, ...] = (
         "3e692631b96137aa",
         "warm_start.py",
     ),
+    # flows/runtime/suspension.py: the suspension observer left unstarted in each run.
+    PrivateName(
+        "prefect.flow_engine:observe_flow_run_suspension",
+        "signature",
+        "flow_run_id,suspension_request,polling_interval",
+        "suspension.py (nom remplacé dans le moteur des runs)",
+    ),
+    PrivateName(
+        "prefect.flow_engine:BaseFlowRunEngine.setup_flow_run_suspension_request",
+        "source",
+        "91afa9cbdc073fb8",
+        "suspension.py (le moteur lit ce nom à chaque run ; rien d'autre n'y dépend de l'observateur)",
+    ),
+    PrivateName(
+        "prefect._flow_run_suspension:observe_flow_run_suspension",
+        "source",
+        "c342ca7443cedf86",
+        "suspension.py (ce que l'observateur fait : client, lecture du run, abonnement aux événements)",
+    ),
     # flows/runtime/warm_start.py: modules the forkserver imports once.
     PrivateName("prefect.task_engine:", "present", "", "warm_start.py (PRELOAD)"),
     PrivateName("prefect.utilities.visualization:", "present", "", "warm_start.py (PRELOAD)"),

@@ -22,6 +22,7 @@ FORKSERVER = "forkserver"
 SETTINGS_REUSE = "settings_reuse"
 VERSION_CHECK = "version_check"
 SHARED_TLS = "shared_tls"
+NO_OBSERVER = "no_observer"
 WAKEUP = "wakeup"
 SQLITE_LOCK_WAIT = "sqlite_lock_wait"
 SQLITE_IMMEDIATE = "sqlite_immediate"
@@ -32,6 +33,7 @@ PATCHES = (
     SETTINGS_REUSE,
     VERSION_CHECK,
     SHARED_TLS,
+    NO_OBSERVER,
     WAKEUP,
     SQLITE_LOCK_WAIT,
     SQLITE_IMMEDIATE,
@@ -39,7 +41,7 @@ PATCHES = (
 )
 # Applied inside each run's process, so only when the runner starts runs with the project's starter
 # (:mod:`flows.runtime.warm_start`): with all of them and the forkserver off, Prefect's own starter runs.
-RUN_PATCHES = frozenset({SETTINGS_REUSE, VERSION_CHECK, SHARED_TLS})
+RUN_PATCHES = frozenset({SETTINGS_REUSE, VERSION_CHECK, SHARED_TLS, NO_OBSERVER})
 
 
 class TuningError(ValueError):

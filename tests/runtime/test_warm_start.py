@@ -19,7 +19,7 @@ from prefect.settings import (
 )
 
 from flows.harness.local import cmdline
-from flows.runtime import tuning, warm_start
+from flows.runtime import suspension, tuning, warm_start
 from tests.flow_stack import FlowStack
 
 
@@ -34,6 +34,7 @@ def report(path: str) -> None:
                 "api_url": str(settings.api.url),
                 "logging_level": str(settings.logging.level),
                 "shared_tls": getattr(SyncPrefectClient.__init__, "_siae_shared_tls", False),
+                "observer_off": suspension.installed(),
                 "checked": sorted(map(list, warm_start.checked_servers())),
             }
         )
@@ -124,6 +125,46 @@ def test_the_forkserver_preloads_the_signature_checks_and_freezes_its_heap_with_
     assert seen.stdout.split() == [str(frozen), "True", "True", "0", "6", "1"]
 
 
+def test_a_forked_run_finds_the_database_engine_ready_without_a_connection_of_the_forkserver(
+    migrated_url: str,
+) -> None:
+    """The forkserver creates the engine of its database and compiles each table's ``session.get``; it
+    keeps no connection, so a run forked from it opens its own and finds the project's read compiled
+    (SQLAlchemy's echo says « cached since », not « generated in »)."""
+    code = (
+        "import os, sys\n"
+        "for name in sys.argv[1:]: __import__(name)\n"
+        "from sqlmodel import Session\n"
+        "from implantation.db.models import ImplantationProject\n"
+        "from implantation.db.session import get_engine\n"
+        "from implantation.settings import get_settings\n"
+        "engine = get_engine(get_settings().effective_database_url)\n"
+        "print('forkserver', engine.pool.checkedin(), engine.pool.checkedout(), flush=True)\n"
+        "child = os.fork()\n"
+        "if child == 0:\n"
+        "    engine.echo = True\n"
+        "    with Session(engine) as session:\n"
+        "        print('run', get_engine(get_settings().effective_database_url) is engine,"
+        " session.get(ImplantationProject, 1), flush=True)\n"
+        "    os._exit(0)\n"
+        "print('exit', os.waitpid(child, 0)[1])\n"
+    )
+    env = os.environ | {"SIAE_PREFECT_TUNING": "1", "SIAE_DATABASE_URL": migrated_url}
+    seen = subprocess.run(
+        [sys.executable, "-c", code, *warm_start.PRELOAD],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert seen.returncode == 0, seen.stderr
+    lines = seen.stdout.splitlines()
+    assert "forkserver 0 0" in lines and "run True None" in lines and "exit 0" in lines
+    read = next(i for i, line in enumerate(lines) if "FROM implantation_project" in line)
+    how = next(line for line in lines[read:] if "sqlalchemy.engine.Engine [" in line)
+    assert "[cached since" in how, seen.stdout
+
+
 def _run(fs: FlowStack, out: Path) -> dict[str, str]:
     process = warm_start.run_flow_in_subprocess(report, parameters={"path": str(out)})
     process.join(timeout=180)
@@ -147,6 +188,7 @@ def test_a_forked_run_completes_on_the_server_with_the_runs_settings(
     assert "multiprocessing.forkserver" in cmdline(int(first["ppid"]))
     assert first["api_url"] == fs.stack.api_url
     assert first["shared_tls"] is True  # its Prefect clients share one TLS context
+    assert first["observer_off"] is True  # no suspension observer (patch ``no_observer``)
     assert list(checked) in first["checked"]
 
     # A settings variable that differs from the forkserver's reaches the run: its settings are rebuilt.
@@ -163,13 +205,16 @@ def test_a_forked_run_completes_on_the_server_with_the_runs_settings(
 def test_without_the_forkserver_the_copy_spawns_and_applies_only_the_patches_on(
     flow_stack: FlowStack, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """``SIAE_PREFECT_TUNING_OFF=forkserver,shared_tls``: a fresh interpreter per run, as Prefect's, with the
-    other run-side patches still applied in it (the version already checked), and Prefect's own TLS set-up."""
+    """``SIAE_PREFECT_TUNING_OFF=forkserver,shared_tls,no_observer``: a fresh interpreter per run, as
+    Prefect's, with the other run-side patches still applied in it (the version already checked), and
+    Prefect's own TLS set-up and suspension observer."""
     for name, value in flow_stack.stack.env.items():
         if name.startswith("PREFECT_"):
             monkeypatch.setenv(name, value)
     monkeypatch.setattr(
-        warm_start, "_patches", frozenset(tuning.PATCHES) - {tuning.FORKSERVER, tuning.SHARED_TLS}
+        warm_start,
+        "_patches",
+        frozenset(tuning.PATCHES) - {tuning.FORKSERVER, tuning.SHARED_TLS, tuning.NO_OBSERVER},
     )
     checked = ("http://serveur-deja-verifie/api", "3.0")
     warm_start.mark_checked([checked])
@@ -177,3 +222,4 @@ def test_without_the_forkserver_the_copy_spawns_and_applies_only_the_patches_on(
     assert int(seen["ppid"]) == os.getpid()  # started by this process, not by a forkserver
     assert list(checked) in seen["checked"]
     assert seen["shared_tls"] is False
+    assert seen["observer_off"] is False  # Prefect's suspension observer, as released
