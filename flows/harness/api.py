@@ -123,20 +123,25 @@ class PrefectApi:
             time.sleep(min(poll, 0.2))
         raise PrefectApiError(f"Le run {flow_run_id} attend toujours la même saisie ({previous_key}).")
 
-    def gate_description(self, flow_run_id: str, details: dict[str, Any], timeout: float = 60) -> str:
-        """The markdown above the gate's form. Prefect's ``suspend_flow_run`` stores the form (schema and
-        description) only after the run reads PAUSED, so a 404 right after the pause is waited out."""
+    def gate_input(self, flow_run_id: str, details: dict[str, Any], part: str, timeout: float = 60) -> Any:
+        """A part of the gate's form (``schema``, ``description``), None when the gate has none. Prefect's
+        ``suspend_flow_run`` stores the form only after the run reads PAUSED, so a 404 right after the
+        pause is waited out."""
         keyset = details.get("run_input_keyset") or {}
-        key = keyset.get("description")
+        key = keyset.get(part)
         if not key:
-            return ""
+            return None
         deadline = time.monotonic() + timeout
         while True:
             response = self._send("GET", f"/flow_runs/{flow_run_id}/input/{key}", None, read_only=True)
             if response.status_code != 404 or time.monotonic() > deadline:
-                value = self._json(response)
-                return str(value) if value is not None else ""
+                return self._json(response)
             time.sleep(0.2)
+
+    def gate_description(self, flow_run_id: str, details: dict[str, Any], timeout: float = 60) -> str:
+        """The markdown above the gate's form."""
+        value = self.gate_input(flow_run_id, details, "description", timeout)
+        return str(value) if value is not None else ""
 
     def resume(self, flow_run_id: str, run_input: dict[str, Any], timeout: float = 90) -> dict[str, Any]:
         """Resume with the form's answer; ``status`` is ACCEPT, or REJECT when the schema refuses it.

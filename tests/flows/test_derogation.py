@@ -22,8 +22,7 @@ MOTIVE = "Projet d'initiative locale déjà cadré en comité régional ; COPIL 
 
 
 def _form_schema(fs: FlowStack, run: str, details: dict[str, Any]) -> dict[str, Any]:
-    key = details["run_input_keyset"]["schema"]
-    schema = fs.api.get(f"/flow_runs/{run}/input/{key}")
+    schema = fs.api.gate_input(run, details, "schema")
     return schema if isinstance(schema, dict) else {}
 
 

@@ -1,6 +1,5 @@
 """A gate's question: suspended the first time, answered from the stored answer on a replay."""
 
-import json
 import time
 from collections import Counter
 from typing import Any
@@ -114,19 +113,6 @@ def _task_runs_settled(
         time.sleep(0.3)
 
 
-def _stored(fs: FlowStack, run: str, details: dict[str, Any], part: str, timeout: float = 60) -> Any:
-    """The gate form's ``schema`` or ``description``: a run may read PAUSED a moment before Prefect stores them."""
-    key = details["run_input_keyset"][part]
-    deadline = time.monotonic() + timeout
-    while True:
-        found = fs.api.post(f"/flow_runs/{run}/input/filter", {"prefix": key, "limit": 1})
-        if found:
-            value = found[0]["value"]
-            return json.loads(value) if isinstance(value, str) else value
-        assert time.monotonic() < deadline, f"{part} du formulaire {key} absent après {timeout:.0f} s"
-        time.sleep(0.3)
-
-
 @pytest.mark.parametrize(
     "flow_stack", ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)], indirect=True
 )
@@ -139,15 +125,15 @@ def test_a_refused_fact_is_re_asked_with_its_reason_and_what_was_typed(flow_stac
     driver.stage_work(projet_id, 1)
     lead = driver.email("cheffe.projet.disp")
     run, first = driver.wait_gate(projet_id, 1)
-    schema = _stored(fs, run, first, "schema")
+    schema = fs.api.gate_input(run, first, "schema")
     assert schema["properties"]["locaux"]["title"] == "Locaux mis à disposition (atelier, bureaux)"
     refused = driver.answer(projet_id, 1, gate(lead, locaux="Atelier\nde 300 m²"), "locaux sur deux lignes")
     assert refused.outcome.startswith(
         "refusé : champ « Locaux mis à disposition (atelier, bureaux) » : caractère de contrôle ou saut de ligne"
     )
     second = fs.api.wait_paused(run, str(first["pause_key"]))
-    assert "champ « Locaux mis à disposition" in str(_stored(fs, run, second, "description"))
-    again = _stored(fs, run, second, "schema")
+    assert "champ « Locaux mis à disposition" in str(fs.api.gate_input(run, second, "description"))
+    again = fs.api.gate_input(run, second, "schema")
     assert again["properties"]["locaux"]["default"] == "Atelier\nde 300 m²"
     accepted = driver.answer(projet_id, 1, gate(lead, locaux="Atelier de 300 m²"), "locaux corrigés")
     assert accepted.outcome == "enregistré (approuver)"

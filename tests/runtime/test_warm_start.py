@@ -95,6 +95,21 @@ def test_inside_a_run_the_context_is_the_runs(flow_stack: FlowStack) -> None:
     assert seen["flow_run_context"]["flow_run"]["name"] and seen is not warm_start._context()
 
 
+def _after_forkserver_start(code: str, **env: str) -> str:
+    """Runs ``code`` in a fresh interpreter once it has imported what the runner's forkserver imports at
+    its start, in the same order (as multiprocessing does), with the patches on; returns what it printed."""
+    start = "import sys\nfor name in sys.argv[1:]: __import__(name)\n"
+    seen = subprocess.run(
+        [sys.executable, "-c", start + code, *warm_start.PRELOAD],
+        env=os.environ | {"SIAE_PREFECT_TUNING": "1", "SIAE_PREFECT_TUNING_OFF": ""} | env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert seen.returncode == 0, seen.stderr
+    return seen.stdout
+
+
 @pytest.mark.parametrize(("off", "frozen"), [("", True), (tuning.GC_HEAP, False)])
 def test_the_forkserver_preloads_the_signature_checks_and_freezes_its_heap_with_gc_heap(
     off: str, frozen: bool
@@ -105,7 +120,6 @@ def test_the_forkserver_preloads_the_signature_checks_and_freezes_its_heap_with_
     inherits is frozen for the garbage collector unless ``gc_heap`` is off."""
     code = (
         "import gc, sys\n"
-        "for name in sys.argv[1:]: __import__(name)\n"
         "from flows.gates import _FORMS\n"
         "from flows.runtime.preload import build_prefect_models\n"
         "from implantation.calendar import school_holidays\n"
@@ -113,16 +127,8 @@ def test_the_forkserver_preloads_the_signature_checks_and_freezes_its_heap_with_
         "print(gc.get_freeze_count() > 0, 'pyhanko' in sys.modules, FlowRun.__pydantic_complete__,"
         " build_prefect_models(), len(_FORMS), school_holidays.cache_info().currsize)"
     )
-    env = os.environ | {"SIAE_PREFECT_TUNING": "1", "SIAE_PREFECT_TUNING_OFF": off}
-    seen = subprocess.run(
-        [sys.executable, "-c", code, *warm_start.PRELOAD],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert seen.returncode == 0, seen.stderr
-    assert seen.stdout.split() == [str(frozen), "True", "True", "0", "6", "1"]
+    seen = _after_forkserver_start(code, SIAE_PREFECT_TUNING_OFF=off)
+    assert seen.split() == [str(frozen), "True", "True", "0", "6", "1"]
 
 
 def test_a_forked_run_finds_the_database_engine_ready_without_a_connection_of_the_forkserver(
@@ -132,8 +138,7 @@ def test_a_forked_run_finds_the_database_engine_ready_without_a_connection_of_th
     keeps no connection, so a run forked from it opens its own and finds the project's read compiled
     (SQLAlchemy's echo says « cached since », not « generated in »)."""
     code = (
-        "import os, sys\n"
-        "for name in sys.argv[1:]: __import__(name)\n"
+        "import os\n"
         "from sqlmodel import Session\n"
         "from implantation.db.models import ImplantationProject\n"
         "from implantation.db.session import get_engine\n"
@@ -149,20 +154,12 @@ def test_a_forked_run_finds_the_database_engine_ready_without_a_connection_of_th
         "    os._exit(0)\n"
         "print('exit', os.waitpid(child, 0)[1])\n"
     )
-    env = os.environ | {"SIAE_PREFECT_TUNING": "1", "SIAE_DATABASE_URL": migrated_url}
-    seen = subprocess.run(
-        [sys.executable, "-c", code, *warm_start.PRELOAD],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert seen.returncode == 0, seen.stderr
-    lines = seen.stdout.splitlines()
+    seen = _after_forkserver_start(code, SIAE_DATABASE_URL=migrated_url)
+    lines = seen.splitlines()
     assert "forkserver 0 0" in lines and "run True None" in lines and "exit 0" in lines
     read = next(i for i, line in enumerate(lines) if "FROM implantation_project" in line)
     how = next(line for line in lines[read:] if "sqlalchemy.engine.Engine [" in line)
-    assert "[cached since" in how, seen.stdout
+    assert "[cached since" in how, seen
 
 
 def _run(fs: FlowStack, out: Path) -> dict[str, str]:
