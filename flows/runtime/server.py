@@ -1,5 +1,6 @@
 """Prefect's server, adjusted for SQLite: ``python -m flows.runtime.server server start …`` takes the
-arguments of ``prefect server start``. PostgreSQL is not concerned by either adjustment.
+arguments of ``prefect server start``. PostgreSQL is not concerned by either adjustment; its dates are
+encoded without pendulum (``pg_dates``, :mod:`flows.runtime.pg_dates`).
 
 **A shorter lock wait.** The SQLite server used to freeze for a whole minute now and then. Traced with
 py-spy: Python's garbage collector, running in the server's event loop, frees a SQLite cursor whose
@@ -42,7 +43,7 @@ from prefect.cli import app
 from prefect.server.api import server
 from prefect.server.database.configurations import AioSqliteConfiguration
 
-from flows.runtime import heap, tuning
+from flows.runtime import heap, pg_dates, tuning
 
 LOCK_WAIT_MS = 5000
 IMMEDIATE_PATHS = re.compile(r"^/api/(deployments/[^/]+/create_flow_run|flow_runs/[^/]+/resume)$")
@@ -97,12 +98,15 @@ def create_app(*args: Any, **kwargs: Any) -> Any:
 
 
 def install(patches: Collection[str] = tuning.PATCHES) -> None:
-    """The SQLite adjustments switched on; last, the garbage collector's settings (:mod:`flows.runtime.heap`)."""
+    """The SQLite adjustments switched on, PostgreSQL's dates (:mod:`flows.runtime.pg_dates`); last, the
+    garbage collector's settings (:mod:`flows.runtime.heap`)."""
     if tuning.SQLITE_LOCK_WAIT in patches:
         AioSqliteConfiguration.setup_sqlite = setup_sqlite  # type: ignore[method-assign]
     if tuning.SQLITE_IMMEDIATE in patches:
         AioSqliteConfiguration.begin_transaction = begin_transaction  # type: ignore[method-assign]
         server.create_app = create_app
+    if tuning.PG_DATES in patches:
+        pg_dates.install()
     if tuning.GC_HEAP in patches:
         heap.settle_server()
 

@@ -24,6 +24,7 @@ VERSION_CHECK = "version_check"
 SHARED_TLS = "shared_tls"
 NO_OBSERVER = "no_observer"
 WAKEUP = "wakeup"
+PG_DATES = "pg_dates"
 SQLITE_LOCK_WAIT = "sqlite_lock_wait"
 SQLITE_IMMEDIATE = "sqlite_immediate"
 GC_HEAP = "gc_heap"
@@ -35,6 +36,7 @@ PATCHES = (
     SHARED_TLS,
     NO_OBSERVER,
     WAKEUP,
+    PG_DATES,
     SQLITE_LOCK_WAIT,
     SQLITE_IMMEDIATE,
     GC_HEAP,
