@@ -36,8 +36,8 @@ NEGATIVE_INFINITY = -0x8000000000000000
 
 def encode(value: date) -> tuple[int]:
     """asyncpg's ``timestamptz`` encoding, with the subtraction of ``datetime`` itself."""
-    if not isinstance(value, datetime):  # a date: its midnight, local time, as asyncpg does
-        value = datetime(value.year, value.month, value.day).astimezone()
+    if not isinstance(value, datetime):  # a date: its midnight at the current local offset, as asyncpg does
+        value = datetime(value.year, value.month, value.day, tzinfo=datetime.now(UTC).astimezone().tzinfo)
     if value == datetime.max:
         return (INFINITY,)
     if value == datetime.min:

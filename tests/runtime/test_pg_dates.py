@@ -1,12 +1,12 @@
 """``pg_dates``: the server's ``timestamptz`` codec gives PostgreSQL and the server what asyncpg's own does."""
 
 import asyncio
+import importlib.util
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta, timezone
 from typing import Any
 
 import asyncpg
-import pendulum
 import pytest
 from postgres_server import PG_ADMIN
 from sqlalchemy import event, text
@@ -19,6 +19,19 @@ from flows.runtime import server as prefect_server
 pytestmark = [pytest.mark.postgres, pytest.mark.usefixtures("postgres_available")]
 
 ADMIN = dict(part.split("=", 1) for part in PG_ADMIN.split())
+
+
+def _pendulum_dates() -> list[Any]:
+    """Prefect's dates on Python 3.11 and 3.12, the reason for the patch (Prefect drops pendulum on 3.13)."""
+    if importlib.util.find_spec("pendulum") is None:
+        return []
+    pendulum = importlib.import_module("pendulum")
+    return [
+        pendulum.datetime(2026, 10, 25, 2, 30, 0, 42, tz="Europe/Paris"),
+        pendulum.datetime(2026, 12, 7, 1, 2, 3, 456789, tz="UTC"),
+    ]
+
+
 SENT: list[Any] = [
     datetime(2026, 12, 7, 9, 30, 15, 123456, tzinfo=UTC),
     datetime(2026, 3, 29, 2, 30, tzinfo=timezone(timedelta(hours=5, minutes=30))),
@@ -27,8 +40,7 @@ SENT: list[Any] = [
     date(2026, 1, 1),
     datetime.max,
     datetime.min,
-    pendulum.datetime(2026, 10, 25, 2, 30, 0, 42, tz="Europe/Paris"),  # Prefect's dates on Python 3.11
-    pendulum.now("UTC"),
+    *_pendulum_dates(),
 ]
 RECEIVED = ["2026-12-07 09:30:15.123456+00", "1999-12-31 23:59:59.999999+00", "infinity", "-infinity"]
 
@@ -59,8 +71,8 @@ def test_the_codec_sends_and_reads_every_date_as_asyncpg_does() -> None:
     stored, read = asyncio.run(_round_trips(with_codec=False))
     assert asyncio.run(_round_trips(with_codec=True)) == (stored, read)
     assert [(type(value), value.tzinfo) for value in read] == [(datetime, UTC)] * 2 + [(datetime, None)] * 2
-    # The 2:30 of Paris the night summer time ends comes twice; pendulum takes the second (UTC+1).
-    assert stored[-2] == "2026-10-25 01:30:00.000042+00"
+    if len(SENT) > 7:  # The 2:30 of Paris the night summer time ends comes twice; pendulum takes the second.
+        assert stored[7] == "2026-10-25 01:30:00.000042+00"
 
 
 @pytest.fixture
@@ -76,7 +88,7 @@ async def _through_sqlalchemy(calls: list[Any]) -> datetime:
     engine = create_async_engine(url)
     try:
         async with engine.connect() as connection:
-            value = pendulum.datetime(2026, 12, 7, 10, tz="Europe/Paris")
+            value = datetime(2026, 12, 7, 10, tzinfo=timezone(timedelta(hours=1)))
             result = await connection.scalar(text("SELECT CAST(:d AS timestamptz)"), {"d": value})
     finally:
         await engine.dispose()
