@@ -14,7 +14,9 @@ pool of the server's process registers, on each new asyncpg connection, asyncpg'
 The encoder computes the same number with the standard library's subtraction, called on the base class,
 so a pendulum date costs what a standard one does; the decoder returns what asyncpg returns (an aware
 UTC ``datetime``, ``datetime.max`` / ``datetime.min`` for ± infinity). SQLite connections are not
-concerned; on Python 3.13 Prefect no longer uses pendulum and the patch changes nothing but the codec's
+concerned. Reading costs a little more than asyncpg's C decoder: 40 000 dates fetched in 48.8 ms
+instead of 38.0 ms (0.3 µs a date, 7 December 2026), against some 45 µs saved on each pendulum date
+written. On Python 3.13 Prefect no longer uses pendulum and the patch changes nothing but the codec's
 place (Python rather than asyncpg's C).
 
 Switched off with ``SIAE_PREFECT_TUNING=0`` or ``SIAE_PREFECT_TUNING_OFF=pg_dates``.
@@ -24,6 +26,7 @@ Guard: ``tests/runtime/test_pg_dates.py`` compares every value with asyncpg's ow
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
+import asyncpg
 from sqlalchemy import event
 from sqlalchemy.pool import Pool
 
@@ -61,8 +64,7 @@ async def _register(connection: Any) -> None:
 
 
 def _on_connect(dbapi_connection: Any, _record: Any) -> None:
-    driver = getattr(dbapi_connection, "driver_connection", None)
-    if type(driver).__module__.startswith("asyncpg."):
+    if isinstance(getattr(dbapi_connection, "driver_connection", None), asyncpg.Connection):
         dbapi_connection.run_async(_register)
 
 

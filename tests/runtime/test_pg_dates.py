@@ -9,6 +9,7 @@ from typing import Any
 import asyncpg
 import pytest
 from postgres_server import PG_ADMIN
+from psycopg.conninfo import conninfo_to_dict
 from sqlalchemy import event, text
 from sqlalchemy.ext.asyncio import create_async_engine
 from sqlalchemy.pool import Pool
@@ -18,7 +19,7 @@ from flows.runtime import server as prefect_server
 
 pytestmark = [pytest.mark.postgres, pytest.mark.usefixtures("postgres_available")]
 
-ADMIN = dict(part.split("=", 1) for part in PG_ADMIN.split())
+ADMIN = {name: str(value) for name, value in conninfo_to_dict(PG_ADMIN).items()}
 
 
 def _pendulum_dates() -> list[Any]:
