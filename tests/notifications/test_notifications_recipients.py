@@ -1,12 +1,15 @@
 """Stage recipients come from etapes.toml roles matched to people of the project's territory."""
 
 from mailsink import World
+from sqlalchemy import event
 from sqlmodel import Session
 
 from implantation.config.schema import ProcessConfig
+from implantation.enums import Role
 from implantation.notifications.recipients import (
     decider_persons,
     escalation_recipients,
+    persons_for_role,
     pilot_persons,
     siae_addresses,
     stage_recipients,
@@ -72,3 +75,39 @@ def test_drafts_go_to_the_selected_siae_and_its_staff_only(
     session.add(project)
     session.flush()
     assert [a.split("@")[0] for a in siae_addresses(session, project)] == ["siae"]
+
+
+def test_recipients_come_in_the_roles_order_then_by_id_from_one_query(
+    session: Session, cfg: ProcessConfig, world: World
+) -> None:
+    project = world.project(session)
+    project.siae_id = world.siae_id
+    session.add(project)
+    session.flush()
+    statements: list[str] = []
+    connection = session.connection()
+
+    def count(*args: object) -> None:
+        statements.append(str(args[2]))
+
+    event.listen(connection, "before_cursor_execute", count)
+    try:
+        # Stage 3: pilots EP, SPIP, SIAE; then ULE, PSY PEP, DISP, DREETS, DDETS; then the lead.
+        people = stage_recipients(session, cfg, project, 3)
+    finally:
+        event.remove(connection, "before_cursor_execute", count)
+    assert [p.email.split("@")[0] for p in people] == [
+        "ep", "spip", "siae", "ule", "psy", "dir_disp", "lead", "dreets", "ddets",
+    ]  # fmt: skip
+    assert len([s for s in statements if "FROM person" in s]) == 1
+
+
+def test_one_role_reaches_only_its_territory_or_its_siae(
+    session: Session, cfg: ProcessConfig, world: World
+) -> None:
+    project = world.project(session)
+    assert _names(persons_for_role(session, cfg, project, Role.DISP)) == {"dir_disp", "lead"}
+    assert _names(persons_for_role(session, cfg, project, Role.ULE)) == {"ule"}
+    assert persons_for_role(session, cfg, project, Role.SIAE) == []
+    project.siae_id = world.other_siae_id
+    assert _names(persons_for_role(session, cfg, project, Role.SIAE)) == {"other_siae"}
