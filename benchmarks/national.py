@@ -41,6 +41,7 @@ from benchmarks.bench_stack import (
     cpu_seconds,
     entered,
     load_average,
+    machine_speed,
     postgres_pid,
     start_waiting,
     until,
@@ -354,7 +355,7 @@ def _measure(
             "activite": "Tri de textiles",
         }
         server, runner = box.stack.service("serveur-prefect").pid, box.stack.service("runner").pid
-        load_before = load_average()
+        load_before, speed_before = load_average(), machine_speed()
         peaks = Peaks(server, runner)
         peaks.start()
         cpu0 = (cpu_seconds(server), cpu_seconds(runner), resource.getrusage(resource.RUSAGE_SELF))
@@ -393,7 +394,7 @@ def _measure(
             # What the people clicked before the limit is written before it is counted, lost or not.
             until(lambda: len(_decision_rows(box)[0]) >= len(sent), timeout=900, poll=2.0)
         wall = time.monotonic() - t0 - off.seconds
-        load_after = load_average()
+        load_after, speed_after = load_average(), machine_speed()
         cpu1 = (cpu_seconds(server), cpu_seconds(runner), resource.getrusage(resource.RUSAGE_SELF))
         db1 = cpu_seconds(database) if database else 0.0
         peaks.stopping.set()
@@ -411,6 +412,10 @@ def _measure(
     statuses = Counter(c.status for c in people.clicks)
     print(f"Base du serveur Prefect et de l'application : {backend}")
     print(f"Charge de la machine (1/5/15 min) : {load_before} au départ, {load_after} à la fin")
+    print(
+        "Vitesse de la machine (boucle Python de 10⁷ additions, temps CPU, la meilleure de 3) : "
+        f"{speed_before:.2f} s au départ, {speed_after:.2f} s à la fin".replace(".", ",")
+    )
     print(f"Démarrage des {count} implantations (non chronométré) : {start_seconds / 60:.1f} min")
     print(f"Personnes simultanées : {width} ; réponses du serveur : {dict(statuses)}")
     print(
