@@ -1,5 +1,6 @@
 """Stage recipients come from etapes.toml roles matched to people of the project's territory."""
 
+import pytest
 from mailsink import World
 from sqlalchemy import event
 from sqlmodel import Session
@@ -14,6 +15,12 @@ from implantation.notifications.recipients import (
     siae_addresses,
     stage_recipients,
 )
+
+
+@pytest.fixture
+def db_url(fresh_url: str) -> str:
+    """SQLite and PostgreSQL: the recipients' one query (role and territory lists) must match on both."""
+    return fresh_url
 
 
 def _names(people: list) -> set[str]:
