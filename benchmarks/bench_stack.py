@@ -163,8 +163,9 @@ def load_average() -> str:
 def machine_speed(repeats: int = 3) -> float:
     """CPU seconds of a fixed pure-Python loop (10^7 additions), the best of ``repeats``.
 
-    The shared VM does not run at one speed: the same code took 10.7 and 21.5 min for 190 projects on
-    two mornings. This fixed work, printed beside a measure, tells which machine it ran on.
+    The shared VM does not run at one speed: 190 projects took 21.5 min at midnight and 10.7 min three
+    hours later, with one patch of a few per cent between the two. This fixed work, printed beside a
+    measure, tells which machine it ran on.
     """
     best = float("inf")
     for _ in range(repeats):
