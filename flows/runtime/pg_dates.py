@@ -41,10 +41,11 @@ def encode(value: date) -> tuple[int]:
     """asyncpg's ``timestamptz`` encoding, with the subtraction of ``datetime`` itself."""
     if not isinstance(value, datetime):  # a date: its midnight at the current local offset, as asyncpg does
         value = datetime(value.year, value.month, value.day, tzinfo=datetime.now(UTC).astimezone().tzinfo)
-    if value == datetime.max:
-        return (INFINITY,)
-    if value == datetime.min:
-        return (NEGATIVE_INFINITY,)
+    if value.tzinfo is None:  # ± infinity are naive; comparing an aware date with them costs ~1 µs
+        if value == datetime.max:
+            return (INFINITY,)
+        if value == datetime.min:
+            return (NEGATIVE_INFINITY,)
     return (datetime.__sub__(datetime.astimezone(value, UTC), EPOCH) // MICROSECOND,)
 
 
