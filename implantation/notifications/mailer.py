@@ -37,8 +37,9 @@ from typing import Any
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, TemplateError, UndefinedError
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
-from sqlmodel import Session, col, select, update
+from sqlmodel import Session, col, delete, select, update
 
 from implantation import fault_points
 from implantation.dates import fr_date, fr_datetime
@@ -276,23 +277,25 @@ def _conflict(kind: MailKind, dedup_key: str) -> NotificationConflict:
 
 def _claim(
     session: Session, kind: MailKind, record: NotificationRecord, stale: NotificationRecord | None
-) -> int:
-    """Commit the claim on the key in a transaction of its own; returns the record's id."""
-    engine = session.get_bind()
-    with Session(engine) as claim:
+) -> NotificationRecord:
+    """Commit the claim on the key in a transaction of its own; returns the claimed row, detached.
+
+    ``expire_on_commit=False``: the row's values are known, reading them back would cost a query.
+    """
+    with Session(session.get_bind(), expire_on_commit=False) as claim:
         try:
             if stale is None:
                 claim.add(record)
                 claim.commit()
-                assert record.id is not None
-                return record.id
+                return record
             # Take over a crashed sender's claim, unless another retry just did.
+            record.id = stale.id
             taken = claim.execute(
                 update(NotificationRecord)
                 .where(
                     col(NotificationRecord.id) == stale.id, col(NotificationRecord.sent_at) == stale.sent_at
                 )
-                .values(sent_at=utcnow(), recipients=record.recipients, subject=record.subject)
+                .values(sent_at=record.sent_at, recipients=record.recipients, subject=record.subject)
                 .execution_options(synchronize_session=False)
             )
             claim.commit()
@@ -301,20 +304,20 @@ def _claim(
             raise _conflict(kind, record.dedup_key) from None
     if taken.rowcount != 1:  # type: ignore[attr-defined]
         raise _conflict(kind, record.dedup_key)
-    assert stale.id is not None
-    return stale.id
+    make_transient_to_detached(record)
+    return record
 
 
 def _settle(session: Session, record_id: int, recipients: str | None) -> None:
     """Confirm the claim (``recipients``: who got it) or, with ``None``, remove it."""
+    where = col(NotificationRecord.id) == record_id
+    statement = (
+        delete(NotificationRecord).where(where)
+        if recipients is None
+        else update(NotificationRecord).where(where).values(pending=False, recipients=recipients)
+    )
     with Session(session.get_bind()) as own:
-        row = own.get(NotificationRecord, record_id)
-        assert row is not None
-        if recipients is None:
-            own.delete(row)
-        else:
-            row.pending, row.recipients = False, recipients
-            own.add(row)
+        own.execute(statement.execution_options(synchronize_session=False))
         own.commit()
 
 
@@ -396,11 +399,12 @@ def send_composed_once(
         subject=subject[:300],
         pending=True,
     )
-    record_id = _claim(session, kind, claimed, existing)
+    claimed = _claim(session, kind, claimed, existing)
+    assert claimed.id is not None
     try:
         refused = deliver(settings, message, addresses)
     except MailError:
-        _settle(session, record_id, None)
+        _settle(session, claimed.id, None)
         raise
     except BaseException:
         # Interrupted mid-exchange: the mail may have gone; the claim goes stale and a retry resends.
@@ -412,13 +416,15 @@ def send_composed_once(
             dedup_key,
             len(refused),
         )
-    _settle(session, record_id, ", ".join(a for a in addresses if a not in refused))
+    delivered_to = ", ".join(a for a in addresses if a not in refused)
+    _settle(session, claimed.id, delivered_to)
     fault_points.point("courriel")  # delivered and recorded, the caller not yet told
     logger.info("Courriel %s envoyé (clé %s, %d destinataire(s)).", kind.value, dedup_key, len(addresses))
-    record = session.get(NotificationRecord, record_id, populate_existing=True)
-    assert record is not None
-    set_committed_value(record, "sent_at", _aware(record.sent_at))  # as PostgreSQL gives it, not dirty
-    return record
+    # The row as now committed, placed in the caller's session without reading it back.
+    set_committed_value(claimed, "pending", False)
+    set_committed_value(claimed, "recipients", delivered_to)
+    set_committed_value(claimed, "sent_at", _aware(claimed.sent_at))
+    return session.merge(claimed, load=False)
 
 
 def _aware(moment: Any) -> Any:
