@@ -92,31 +92,6 @@ NAMES: tuple[PrivateName, ...] = (
         "warm_start.py",
     ),
     PrivateName("prefect.engine:handle_engine_signals", "signature", "flow_run_id", "warm_start.py"),
-    # flows/runtime/warm_start.py: the version check the runner made, handed to the run.
-    PrivateName(
-        "prefect._internal.version_checking:check_server_version",
-        "source",
-        "00dafae2aef341e6",
-        "warm_start.py (vérification déjà faite par le runner)",
-    ),
-    PrivateName(
-        "prefect._internal.version_checking:_cache_api_version_check",
-        "source",
-        "ff5b2ee25b8f9a17",
-        "warm_start.py (vérification déjà faite par le runner)",
-    ),
-    PrivateName(
-        "prefect._internal.version_checking:_API_VERSION_CHECK_CACHE",
-        "source",
-        "a5d4deb30ceac09e",
-        "warm_start.py",
-    ),
-    PrivateName(
-        "prefect._internal.version_checking:_API_VERSION_CHECK_CACHE_LOCK",
-        "source",
-        "3e692631b96137aa",
-        "warm_start.py",
-    ),
     # flows/runtime/suspension.py: the suspension observer left unstarted in each run.
     PrivateName(
         "prefect.flow_engine:observe_flow_run_suspension",

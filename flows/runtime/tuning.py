@@ -20,7 +20,6 @@ from implantation.settings import Settings
 # runner's and the server's side.
 FORKSERVER = "forkserver"
 SETTINGS_REUSE = "settings_reuse"
-VERSION_CHECK = "version_check"
 SHARED_TLS = "shared_tls"
 NO_OBSERVER = "no_observer"
 WAKEUP = "wakeup"
@@ -32,7 +31,6 @@ GC_HEAP = "gc_heap"
 PATCHES = (
     FORKSERVER,
     SETTINGS_REUSE,
-    VERSION_CHECK,
     SHARED_TLS,
     NO_OBSERVER,
     WAKEUP,
@@ -43,7 +41,7 @@ PATCHES = (
 )
 # Applied inside each run's process, so only when the runner starts runs with the project's starter
 # (:mod:`flows.runtime.warm_start`): with all of them and the forkserver off, Prefect's own starter runs.
-RUN_PATCHES = frozenset({SETTINGS_REUSE, VERSION_CHECK, SHARED_TLS, NO_OBSERVER})
+RUN_PATCHES = frozenset({SETTINGS_REUSE, SHARED_TLS, NO_OBSERVER})
 
 
 class TuningError(ValueError):

@@ -1,6 +1,6 @@
 """Flow runs forked from a warm process rather than started in a fresh interpreter (patch ``forkserver``),
-and the run-side patches applied in each run's process (``settings_reuse``, ``version_check``,
-``shared_tls``; see :mod:`flows.runtime.tuning`).
+and the run-side patches applied in each run's process (``settings_reuse``, ``shared_tls``,
+``no_observer``; see :mod:`flows.runtime.tuning`).
 
 Prefect's runner starts every flow run with multiprocessing's "spawn": a new interpreter that imports
 Prefect and this project again. That costs 2 to 4 s on a 2-core machine, and it is paid on every resume,
@@ -27,7 +27,6 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import Any, TypeVar, cast
 
 import prefect.runner._starter_direct as direct_starter
-from prefect._internal import version_checking
 from prefect.context import (
     EngineContext,
     SettingsContext,
@@ -149,23 +148,10 @@ def reuses_forkserver_settings(environ: Mapping[str, str | None]) -> bool:
     return _settings_variables(environ) == _FORKSERVER_SETTINGS
 
 
-def checked_servers() -> frozenset[tuple[str, str]]:
-    """The (API, Prefect version) pairs whose compatibility this process has already checked."""
-    with version_checking._API_VERSION_CHECK_CACHE_LOCK:
-        return frozenset(version_checking._API_VERSION_CHECK_CACHE)
-
-
-def mark_checked(pairs: Iterable[tuple[str, str]]) -> None:
-    """Record these (API, Prefect version) pairs as checked, as Prefect's own check does once it passed."""
-    for pair in pairs:
-        version_checking._cache_api_version_check(pair)
-
-
 def _run_flow_with_env(
     *args: Any,
     env: dict[str, str] | None = None,
     remove_env: set[str] | None = None,
-    checked: frozenset[tuple[str, str]] = frozenset(),
     patches: frozenset[str] = frozenset(),
     **kwargs: Any,
 ) -> None:
@@ -176,17 +162,10 @@ def _run_flow_with_env(
     this machine). The forkserver built them from the same variables when it started, so a run whose
     settings variables are exactly those reuses them and skips both builds; any difference builds anew.
     The run's Prefect clients share one TLS context (see :mod:`flows.runtime.client`).
-
-    Prefect checks once per process that the server's version suits the client, and a forked run is a new
-    process: its events client and its suspension observer each checked again at the run's start, each
-    with a TLS context of its own and a request to the server (traced with py-spy: 0.15 s of CPU per run,
-    under load, next to the run's start). The runner has checked the same server with the same Prefect
-    (``checked``): the run starts with those checks done, and checks any other server itself.
     """
     for key in remove_env or ():
         os.environ.pop(key, None)
     os.environ.update(env or {})
-    mark_checked(checked)
     if tuning.SHARED_TLS in patches:
         prefect_client.install_shared_tls()
     if tuning.NO_OBSERVER in patches:
@@ -228,7 +207,6 @@ def run_flow_in_subprocess(
         _run_flow_with_env,
         env=_runtime_subprocess_env(sanitized),
         remove_env={key for key, value in merged_env.items() if value is None},
-        checked=checked_servers() if tuning.VERSION_CHECK in _patches else frozenset(),
         patches=_patches,
         flow=flow,
         flow_run=flow_run,

@@ -97,7 +97,7 @@ def test_every_private_name_used_by_the_runtime_is_listed() -> None:
 def test_the_inventory_sees_the_names_it_must_see() -> None:
     used = {name for _, name in _used_private_names()}
     assert {"._submitting_flow_run_ids", "._client"} <= used
-    assert any(name.endswith(":version_checking") for name in used)
+    assert any(name.endswith(":_run_serialized_call_with_control_bootstrap") for name in used)
 
 
 def test_no_private_prefect_name_outside_the_runtime() -> None:

@@ -35,7 +35,6 @@ def report(path: str) -> None:
                 "logging_level": str(settings.logging.level),
                 "shared_tls": getattr(SyncPrefectClient.__init__, "_siae_shared_tls", False),
                 "observer_off": suspension.installed(),
-                "checked": sorted(map(list, warm_start.checked_servers())),
             }
         )
     )
@@ -178,15 +177,11 @@ def test_a_forked_run_completes_on_the_server_with_the_runs_settings(
         if name.startswith("PREFECT_"):
             monkeypatch.setenv(name, value)
 
-    # A server whose version this process (the runner) has checked: the run does not check it again.
-    checked = ("http://serveur-deja-verifie/api", "3.0")
-    warm_start.mark_checked([checked])
     first = _run(fs, tmp_path / "premier.json")
     assert "multiprocessing.forkserver" in cmdline(int(first["ppid"]))
     assert first["api_url"] == fs.stack.api_url
     assert first["shared_tls"] is True  # its Prefect clients share one TLS context
     assert first["observer_off"] is True  # no suspension observer (patch ``no_observer``)
-    assert list(checked) in first["checked"]
 
     # A settings variable that differs from the forkserver's reaches the run: its settings are rebuilt.
     monkeypatch.setenv("PREFECT_LOGGING_LEVEL", "DEBUG")
@@ -203,7 +198,7 @@ def test_without_the_forkserver_the_copy_spawns_and_applies_only_the_patches_on(
     flow_stack: FlowStack, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """``SIAE_PREFECT_TUNING_OFF=forkserver,shared_tls,no_observer``: a fresh interpreter per run, as
-    Prefect's, with the other run-side patches still applied in it (the version already checked), and
+    Prefect's, with the other run-side patch (``settings_reuse``) still applied in it, and
     Prefect's own TLS set-up and suspension observer."""
     for name, value in flow_stack.stack.env.items():
         if name.startswith("PREFECT_"):
@@ -213,10 +208,7 @@ def test_without_the_forkserver_the_copy_spawns_and_applies_only_the_patches_on(
         "_patches",
         frozenset(tuning.PATCHES) - {tuning.FORKSERVER, tuning.SHARED_TLS, tuning.NO_OBSERVER},
     )
-    checked = ("http://serveur-deja-verifie/api", "3.0")
-    warm_start.mark_checked([checked])
     seen = _run(flow_stack, tmp_path / "spawn.json")
     assert int(seen["ppid"]) == os.getpid()  # started by this process, not by a forkserver
-    assert list(checked) in seen["checked"]
     assert seen["shared_tls"] is False
     assert seen["observer_off"] is False  # Prefect's suspension observer, as released
