@@ -9,7 +9,7 @@ import socket
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from email.message import EmailMessage
 from email.policy import default as default_policy
 from pathlib import Path
@@ -22,9 +22,10 @@ from sqlmodel import Session, SQLModel
 
 from implantation.config.loader import load_process_config
 from implantation.config.schema import ProcessConfig
-from implantation.db.models import Establishment, ImplantationProject, Person, Siae
+from implantation.db.models import Establishment, ImplantationProject, NotificationRecord, Person, Siae
 from implantation.db.session import make_engine
 from implantation.enums import EstablishmentType, Role, SiaeKind
+from implantation.notifications.mailer import MailKind
 from implantation.services.workflow import SYSTEM, create_project
 from implantation.settings import PROJECT_ROOT, Settings
 
@@ -242,3 +243,22 @@ def make_world(
 @pytest.fixture
 def world(session: Session, cfg: ProcessConfig) -> World:
     return make_world(session, cfg)
+
+
+def leave_stale_claim(
+    session: Session, project_id: int, claimed_at: datetime, recipients: str = "lead@exemple.test"
+) -> None:
+    """The claim a sender killed mid-exchange leaves behind on ``ouverture:1:1`` (committed, still pending)."""
+    session.add(
+        NotificationRecord(
+            project_id=project_id,
+            stage=1,
+            kind=MailKind.STAGE_OPENED.value,
+            dedup_key="ouverture:1:1",
+            recipients=recipients,
+            subject="x",
+            pending=True,
+            sent_at=claimed_at,
+        )
+    )
+    session.commit()

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 import time_machine
 from aiosmtpd.controller import Controller
-from mailsink import MailSink, free_port, make_settings, make_world
+from mailsink import MailSink, free_port, leave_stale_claim, make_settings, make_world
 from postgres_server import DATABASES, require_postgres
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import Engine
@@ -139,19 +139,7 @@ def test_a_crashed_senders_claim_is_taken_over_once_stale(
     """A claim left pending by a process killed mid-exchange: fresh, it blocks a resend; stale, it is resent."""
     project_id = make_world(session, cfg).project_id
     claimed_at = datetime(2026, 3, 2, 8, 30, tzinfo=UTC)
-    session.add(
-        NotificationRecord(
-            project_id=project_id,
-            stage=1,
-            kind=MailKind.STAGE_OPENED.value,
-            dedup_key="ouverture:1:1",
-            recipients="lead@exemple.test",
-            subject="x",
-            pending=True,
-            sent_at=claimed_at,
-        )
-    )
-    session.commit()
+    leave_stale_claim(session, project_id, claimed_at)
     fresh = time_machine.travel(claimed_at + timedelta(seconds=10), tick=False)
     with fresh, pytest.raises(NotificationConflict):
         _send(session, settings, cfg, project_id)

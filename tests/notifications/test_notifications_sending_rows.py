@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 import time_machine
-from mailsink import MailSink, World
+from mailsink import MailSink, World, leave_stale_claim
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
@@ -76,19 +76,7 @@ def test_a_stale_claim_taken_over_comes_back_as_stored(
     engine: Engine, session: Session, settings: Settings, world: World, mail_sink: MailSink
 ) -> None:
     claimed_at = datetime(2026, 3, 2, 8, 30, tzinfo=UTC)
-    session.add(
-        NotificationRecord(
-            project_id=world.project_id,
-            stage=1,
-            kind=MailKind.STAGE_OPENED.value,
-            dedup_key="ouverture:1:1",
-            recipients="ancien@exemple.test",
-            subject="x",
-            pending=True,
-            sent_at=claimed_at,
-        )
-    )
-    session.commit()
+    leave_stale_claim(session, world.project_id, claimed_at, recipients="ancien@exemple.test")
     with time_machine.travel(claimed_at + timedelta(minutes=5), tick=False):
         record = _send(session, settings, world)
     assert len(mail_sink.mails) == 1
