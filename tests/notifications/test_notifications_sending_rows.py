@@ -43,7 +43,12 @@ def _send(session: Session, settings: Settings, world: World) -> NotificationRec
 def _stored(engine: Engine) -> list[tuple[object, ...]]:
     with Session(engine) as other:
         rows = other.exec(select(NotificationRecord)).all()
-        return [(r.id, r.dedup_key, r.recipients, r.pending, r.sent_at.replace(tzinfo=UTC)) for r in rows]
+        return [(r.id, r.dedup_key, r.recipients, r.pending, _utc(r.sent_at)) for r in rows]
+
+
+def _utc(moment: datetime) -> datetime:
+    """SQLite gives naive UTC; PostgreSQL gives an aware time in the session's zone, which may not be UTC."""
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def _returned(record: NotificationRecord | None) -> list[tuple[object, ...]]:
