@@ -81,7 +81,14 @@ def _started(param: str, base: Path) -> Iterator[FlowStack]:
             url,
             base / "data",
             prefect_database_url=prefect_url,
-            extra={"SIAE_CONFIG_DIR": str(config_dir), "SIAE_PREFECT_TUNING": "0" if stock else "1"},
+            extra={
+                "SIAE_CONFIG_DIR": str(config_dir),
+                "SIAE_PREFECT_TUNING": "0" if stock else "1",
+                # The operator's way to see each finished task in the runs' logs (the product leaves those
+                # lines out): the tests count the tasks really executed from them, the one record of a
+                # run that is complete once its process has exited (test_implantation_flows._executed).
+                "PREFECT_LOGGING_LOGGERS_PREFECT_TASK_RUNS_LEVEL": "INFO",
+            },
             today=SCENARIO_TODAY,
         ) as box:
             box.stack.start(schedules=False)

@@ -42,6 +42,12 @@ connections (SQLAlchemy's ``dispose``, the documented way before forking), so th
 A run whose settings name another database creates its own engine, as before. A database that cannot
 be read at this moment (not yet created, not migrated, down) is left alone: the runs do the work. The
 warm-up takes 0.04 s, once per runner start (21 tables, PostgreSQL on the loopback).
+
+Found the same way on 40 projects (7 December): each stage-5 run cleaned up and compiled again the XML of
+the five document templates (docxtpl's ``patch_xml`` 1.9 % and Jinja's compilation 2.1 % of the runs'
+CPU; 0.12 s per run on an idle machine). :func:`~implantation.documents.render.warm_templates` prepares
+them here, from the configured templates folder; a template changed since, or one that cannot be read,
+is prepared by the run that renders it, as before.
 """
 
 import contextlib
@@ -63,6 +69,7 @@ from implantation.calendar import school_holidays
 from implantation.config.loader import ConfigError, get_process_config
 from implantation.dates import LOCALE
 from implantation.db.session import get_engine, sqlite_file
+from implantation.documents.render import warm_templates
 from implantation.notifications.mailer import compile_templates
 from implantation.settings import Settings
 
@@ -148,6 +155,7 @@ with contextlib.suppress(ConfigError, ValidationError, OSError):  # each run rep
 school_holidays()
 if settings is not None:
     warm_database(settings.effective_database_url)
+    warm_templates(settings.templates_dir)
 
 # Last: what is loaded now is what the runs inherit. The runner refused unknown patch names before it
 # started this process; settings that do not validate leave the heap as it is (each run reports them).

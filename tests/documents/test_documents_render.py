@@ -11,7 +11,7 @@ from sqlmodel import Session, col, select
 
 from implantation.config.schema import ProcessConfig
 from implantation.db.models import DocumentRecord, ImplantationProject, Operateur, Person, Siae
-from implantation.documents import contexts
+from implantation.documents import contexts, render
 from implantation.documents.builders import (
     DocumentDataError,
     build_cep_context,
@@ -23,6 +23,7 @@ from implantation.documents.render import (
     model_paths,
     template_path,
     template_paths,
+    warm_templates,
 )
 from implantation.documents.service import generate_pack, generate_pack_with_pdf, project_dir
 from implantation.enums import DocumentKind, OperateurStatus, SiaeKind
@@ -394,3 +395,35 @@ def test_convention_cites_the_article_of_its_siae_kind_only(
     ei = build_convention_context(session, project_id, cfg).visas
     assert "Vu le code du travail, notamment son article R5132-2 ;" in ei
     assert not any("R5132-28" in v for v in ei)
+
+
+def _prepared_misses() -> tuple[int, int]:
+    return render._patched.cache_info().misses, render._ENV._compiled.cache_info().misses
+
+
+def test_prepared_templates_leave_nothing_to_prepare_when_a_pack_renders(
+    session: Session, project_id: int, cfg: ProcessConfig, settings: Settings, new_operateur
+) -> None:
+    """What the runner's forkserver prepares is exactly what a rendering asks for: after it, a whole pack
+    (the five kinds) cleans up and compiles no part of a template again."""
+    new_operateur(session, project_id)
+    render._patched.cache_clear()
+    render._ENV._compiled.cache_clear()
+    assert warm_templates(TEMPLATES) == len(TEMPLATE_FILES)
+    before = _prepared_misses()
+    records = generate_pack(session, project_id, cfg, settings)
+    assert {r.kind for r in records} == set(DocumentKind)
+    assert _prepared_misses() == before
+
+
+def test_a_template_that_cannot_be_prepared_is_left_to_its_rendering(tmp_path: Path) -> None:
+    """A damaged template does not stop the others (nor the forkserver): the rendering that needs it
+    reports it, as before."""
+    for name in TEMPLATE_FILES.values():
+        (tmp_path / name).write_bytes((TEMPLATES / name).read_bytes())
+    (tmp_path / TEMPLATE_FILES[DocumentKind.DUI]).write_bytes(b"pas un document Word")
+    broken = Document(str(TEMPLATES / TEMPLATE_FILES[DocumentKind.CEP]))
+    broken.add_paragraph("{{ operateur.missions ")
+    broken.save(str(tmp_path / TEMPLATE_FILES[DocumentKind.CEP]))
+    assert warm_templates(tmp_path) == len(TEMPLATE_FILES) - 2
+    assert warm_templates(tmp_path / "absent") == 0

@@ -1,12 +1,15 @@
 """The product's Prefect settings: real Prefect settings, and the operator's own values win."""
 
+import logging
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 from prefect.settings import Settings
 
 from flows.harness.local import free_port, prefect_env
-from flows.runtime.prefect_defaults import DEFAULTS, defaults_for
+from flows.runtime.prefect_defaults import DEFAULTS, LOGGING_OVERRIDES, defaults_for
 
 
 def test_only_what_the_operator_did_not_set_is_filled() -> None:
@@ -22,8 +25,24 @@ def test_every_default_is_a_setting_of_the_prefect_release_in_use(monkeypatch: p
     for name, default in DEFAULTS.items():
         monkeypatch.setenv(name, default.value)
     applied = Settings().to_environment_variables(exclude_unset=True)
-    missing = sorted(name for name in DEFAULTS if name not in applied)
+    missing = sorted(name for name in DEFAULTS.keys() - LOGGING_OVERRIDES if name not in applied)
     assert missing == [], f"réglages inconnus de cette version de Prefect : {missing}"
+
+
+def test_the_logging_overrides_reach_prefects_logging_configuration(tmp_path: Path) -> None:
+    """Prefect applies them when it sets its logging up: a misspelt override would be ignored without a word.
+    The task runs' finished lines (INFO) are left out; the flows' INFO lines and the tasks' warnings stay."""
+    code = (
+        "import logging\n"
+        "from prefect.logging.configuration import setup_logging\n"
+        "setup_logging()\n"
+        "print(logging.getLogger('prefect.task_runs').getEffectiveLevel(),"
+        " logging.getLogger('prefect.flow_runs').getEffectiveLevel())"
+    )
+    env = prefect_env(tmp_path / "prefect", free_port())
+    seen = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
+    assert {"PREFECT_LOGGING_LOGGERS_PREFECT_TASK_RUNS_LEVEL"} == LOGGING_OVERRIDES
+    assert seen.stdout.split() == [str(logging.WARNING), str(logging.INFO)]
 
 
 def test_each_default_says_why() -> None:
