@@ -14,7 +14,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from implantation.db.models import NotificationRecord
-from implantation.db.session import has_uncommitted_writes
+from implantation.db.session import has_uncommitted_writes, session_scope
 from implantation.notifications.mailer import MailKind, send_composed_once
 from implantation.settings import Settings
 
@@ -88,3 +88,31 @@ def test_a_stale_claim_taken_over_comes_back_as_stored(
     assert _returned(record) == _stored(engine)
     assert _returned(record)[0][2:] == (", ".join(RECIPIENTS), False, claimed_at + timedelta(minutes=5))
     assert not has_uncommitted_writes(session)
+
+
+def test_a_caller_that_committed_sends_on_one_connection(
+    engine: Engine, settings: Settings, world: World, mail_sink: MailSink
+) -> None:
+    """A stage task commits before it sends: its mail then reads, claims and settles on one connection of
+    the pool, not two (on PostgreSQL each new connection is a server process of its own)."""
+    held = {"now": 0, "most": 0}
+
+    def checkout(*_args: object) -> None:
+        held["now"] += 1
+        held["most"] = max(held["most"], held["now"])
+
+    def checkin(*_args: object) -> None:
+        held["now"] -= 1
+
+    with session_scope(engine) as session:  # a task's unit of work
+        project = world.project(session)  # held, as a task holds its project
+        session.commit()  # as tasks.notify does before each mail
+        event.listen(engine, "checkout", checkout)
+        event.listen(engine, "checkin", checkin)
+        try:
+            record = _send(session, settings, world)
+        finally:
+            event.remove(engine, "checkout", checkout)
+            event.remove(engine, "checkin", checkin)
+    assert record is not None and len(mail_sink.mails) == 1 and project.id == world.project_id
+    assert held == {"now": 0, "most": 1}
