@@ -18,7 +18,7 @@ import zipfile
 from datetime import UTC, datetime
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, cast
+from typing import Any, ClassVar, cast
 
 import jinja2
 from docx.opc.exceptions import PackageNotFoundError
@@ -66,20 +66,25 @@ def jinja_env() -> jinja2.Environment:
     return _ENV
 
 
-@lru_cache(maxsize=64)
-def _patched(src_xml: str) -> str:
-    return DocxTemplate.patch_xml(cast(DocxTemplate, None), src_xml)
-
-
 class _Template(DocxTemplate):
     """docxtpl's template, whose XML clean-up before compiling is done once per distinct XML.
 
     ``patch_xml`` runs some twenty regular expressions over each part (1.9 % of the runs' CPU in the
-    national benchmark, as much as compiling it); its result depends on the XML alone.
+    national benchmark, as much as compiling it); its result depends on the XML alone. The cleaned XML
+    is kept per source, at most :data:`_KEPT` of them (five templates, a few parts each).
     """
 
+    patched: ClassVar[dict[str, str]] = {}
+
     def patch_xml(self, src_xml: str) -> str:
-        return _patched(src_xml)
+        if (cleaned := self.patched.get(src_xml)) is None:
+            if len(self.patched) >= _KEPT:
+                self.patched.clear()
+            cleaned = self.patched[src_xml] = super().patch_xml(src_xml)
+        return cleaned
+
+
+_KEPT = 64
 
 
 # What a template that is not a readable .docx, or not valid Jinja, raises while it is prepared.

@@ -397,23 +397,20 @@ def test_convention_cites_the_article_of_its_siae_kind_only(
     assert not any("R5132-28" in v for v in ei)
 
 
-def _prepared_misses() -> tuple[int, int]:
-    return render._patched.cache_info().misses, render._ENV._compiled.cache_info().misses
-
-
 def test_prepared_templates_leave_nothing_to_prepare_when_a_pack_renders(
     session: Session, project_id: int, cfg: ProcessConfig, settings: Settings, new_operateur
 ) -> None:
     """What the runner's forkserver prepares is exactly what a rendering asks for: after it, a whole pack
     (the five kinds) cleans up and compiles no part of a template again."""
     new_operateur(session, project_id)
-    render._patched.cache_clear()
+    render._Template.patched.clear()
     render._ENV._compiled.cache_clear()
     assert warm_templates(TEMPLATES) == len(TEMPLATE_FILES)
-    before = _prepared_misses()
+    cleaned, compiled = dict(render._Template.patched), render._ENV._compiled.cache_info().misses
     records = generate_pack(session, project_id, cfg, settings)
     assert {r.kind for r in records} == set(DocumentKind)
-    assert _prepared_misses() == before
+    assert render._Template.patched == cleaned
+    assert render._ENV._compiled.cache_info().misses == compiled
 
 
 def test_a_template_that_cannot_be_prepared_is_left_to_its_rendering(tmp_path: Path) -> None:

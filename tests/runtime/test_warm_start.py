@@ -115,18 +115,18 @@ def test_the_forkserver_preloads_the_signature_checks_and_freezes_its_heap_with_
 ) -> None:
     """What the runner's forkserver does at its start (multiprocessing imports each preloaded module in
     order), in a fresh interpreter: pyHanko is loaded for the stage-5 checks, Prefect's models have their
-    validators built, the six gates' forms, the school holidays and the document templates are ready, and the heap that every run
-    inherits is frozen for the garbage collector unless ``gc_heap`` is off."""
+    validators built, the six gates' forms, the school holidays and the document templates are ready, and
+    the heap that every run inherits is frozen for the garbage collector unless ``gc_heap`` is off."""
     code = (
         "import gc, sys\n"
         "from flows.gates import _FORMS\n"
         "from flows.runtime.preload import build_prefect_models\n"
         "from implantation.calendar import school_holidays\n"
-        "from implantation.documents.render import TEMPLATE_FILES, _patched\n"
+        "from implantation.documents.render import TEMPLATE_FILES, _Template\n"
         "from prefect.client.schemas.objects import FlowRun\n"
         "print(gc.get_freeze_count() > 0, 'pyhanko' in sys.modules, FlowRun.__pydantic_complete__,"
         " build_prefect_models(), len(_FORMS), school_holidays.cache_info().currsize,"
-        " _patched.cache_info().currsize >= len(TEMPLATE_FILES))"
+        " len(_Template.patched) >= len(TEMPLATE_FILES))"
     )
     seen = _after_forkserver_start(code, SIAE_PREFECT_TUNING_OFF=off)
     assert seen.split() == [str(frozen), "True", "True", "0", "6", "1", "True"]
