@@ -24,6 +24,7 @@ import jinja2
 from docx.opc.exceptions import PackageNotFoundError
 from docxtpl import DocxTemplate
 from jinja2 import nodes
+from lxml import etree
 from pydantic import BaseModel
 
 from implantation.enums import DocumentKind
@@ -88,7 +89,15 @@ _KEPT = 64
 
 
 # What a template that is not a readable .docx, or not valid Jinja, raises while it is prepared.
-_UNREADABLE = (OSError, ValueError, KeyError, zipfile.BadZipFile, PackageNotFoundError, jinja2.TemplateError)
+_UNREADABLE = (
+    OSError,
+    ValueError,
+    KeyError,
+    zipfile.BadZipFile,
+    PackageNotFoundError,
+    etree.LxmlError,
+    jinja2.TemplateError,
+)
 
 
 class _Unrendered:

@@ -414,13 +414,18 @@ def test_prepared_templates_leave_nothing_to_prepare_when_a_pack_renders(
 
 
 def test_a_template_that_cannot_be_prepared_is_left_to_its_rendering(tmp_path: Path) -> None:
-    """A damaged template does not stop the others (nor the forkserver): the rendering that needs it
-    reports it, as before."""
+    """A damaged template (not a .docx, invalid Jinja, invalid XML) does not stop the others, nor the
+    forkserver that prepares them: the rendering that needs it reports it, as before."""
     for name in TEMPLATE_FILES.values():
         (tmp_path / name).write_bytes((TEMPLATES / name).read_bytes())
     (tmp_path / TEMPLATE_FILES[DocumentKind.DUI]).write_bytes(b"pas un document Word")
     broken = Document(str(TEMPLATES / TEMPLATE_FILES[DocumentKind.CEP]))
     broken.add_paragraph("{{ operateur.missions ")
     broken.save(str(tmp_path / TEMPLATE_FILES[DocumentKind.CEP]))
-    assert warm_templates(tmp_path) == len(TEMPLATE_FILES) - 2
+    source = TEMPLATES / TEMPLATE_FILES[DocumentKind.CEP_ANNEX]
+    with zipfile.ZipFile(source) as good, zipfile.ZipFile(tmp_path / source.name, "w") as bad:
+        for item in good.infolist():
+            content = good.read(item)
+            bad.writestr(item, b"<w:document" if item.filename == "word/document.xml" else content)
+    assert warm_templates(tmp_path) == len(TEMPLATE_FILES) - 3
     assert warm_templates(tmp_path / "absent") == 0
