@@ -67,12 +67,15 @@ def jinja_env() -> jinja2.Environment:
     return _ENV
 
 
+_KEPT = 64  # cleaned XML sources kept: five templates, a few parts each
+
+
 class _Template(DocxTemplate):
     """docxtpl's template, whose XML clean-up before compiling is done once per distinct XML.
 
     ``patch_xml`` runs some twenty regular expressions over each part (1.9 % of the runs' CPU in the
     national benchmark, as much as compiling it); its result depends on the XML alone. The cleaned XML
-    is kept per source, at most :data:`_KEPT` of them (five templates, a few parts each).
+    is kept per source, at most :data:`_KEPT` of them.
     """
 
     patched: ClassVar[dict[str, str]] = {}
@@ -83,9 +86,6 @@ class _Template(DocxTemplate):
                 self.patched.clear()
             cleaned = self.patched[src_xml] = super().patch_xml(src_xml)
         return cleaned
-
-
-_KEPT = 64
 
 
 # What a template that is not a readable .docx, or not valid Jinja, raises while it is prepared.

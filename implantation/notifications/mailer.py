@@ -265,11 +265,8 @@ def deliver(settings: Settings, message: EmailMessage, recipients: Sequence[str]
 
 
 def already_sent(session: Session, dedup_key: str) -> NotificationRecord | None:
-    return session.exec(select(NotificationRecord).where(NotificationRecord.dedup_key == dedup_key)).first()
-
-
-def _recorded(session: Session, dedup_key: str) -> NotificationRecord | None:
-    """:func:`already_sent`, read in a session of its own that gives its connection back at once.
+    """The notification recorded under ``dedup_key``, read in a session of its own that gives its
+    connection back at once (the row comes back detached, its values loaded).
 
     Read in the caller's session, it began a transaction there that held a connection while the claim
     took a second one: each run that sends mail opened two connections to the database, and on
@@ -278,7 +275,7 @@ def _recorded(session: Session, dedup_key: str) -> NotificationRecord | None:
     holds none, and the claim reuses this one from the pool.
     """
     with Session(session.get_bind(), expire_on_commit=False) as own:
-        return already_sent(own, dedup_key)
+        return own.exec(select(NotificationRecord).where(NotificationRecord.dedup_key == dedup_key)).first()
 
 
 def _conflict(kind: MailKind, dedup_key: str) -> NotificationConflict:
@@ -385,7 +382,7 @@ def send_composed_once(
             f"send_once({dedup_key}) called with uncommitted writes: the caller commits what the e-mail "
             "reports before it goes (the claim is written by a session of its own)."
         )
-    existing = _recorded(session, dedup_key)
+    existing = already_sent(session, dedup_key)
     if existing is not None and not existing.pending:
         logger.info("Courriel %s déjà envoyé (clé %s) : rien à faire.", kind.value, dedup_key)
         return None
