@@ -61,7 +61,7 @@ def operator_environment(
 def runtime_defaults(environ: Mapping[str, str]) -> dict[str, str]:
     """Prefect settings the product relies on (:mod:`flows.runtime.prefect_defaults`, each with its reason),
     only those the operator left unset."""
-    defaults = {**prefect_defaults.defaults_for({}), **runner_defaults({}), "PYTHONUNBUFFERED": "1"}
+    defaults = {**prefect_defaults.defaults_for(environ), **runner_defaults({}), "PYTHONUNBUFFERED": "1"}
     return {key: value for key, value in defaults.items() if key not in environ}
 
 

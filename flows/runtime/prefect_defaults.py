@@ -14,6 +14,8 @@ from typing import NamedTuple
 class Default(NamedTuple):
     value: str
     reason: str
+    # Variables that, set to a true value by the operator, leave this default out: it would contradict them.
+    unless: tuple[str, ...] = ()
 
 
 DEFAULTS: dict[str, Default] = {
@@ -81,6 +83,23 @@ DEFAULTS: dict[str, Default] = {
         "Prefect's default is 5: with 190 projects deciding, runs queued at the runner while part of "
         "the CPU stayed idle, a run spending most of its time waiting for the database, the API or SMTP.",
     ),
+    "PREFECT_CLIENT_CSRF_SUPPORT_ENABLED": Default(
+        "false",
+        "Prefect's server leaves CSRF protection off by default, and its clients then ask for a token anyway: "
+        "each new client (about 2.6 per run) sent GET /csrf-token before its first write and received « CSRF "
+        "protection is disabled », one request of 5 ms of the server's CPU and a round trip on the way to "
+        "the next stage. The UI sends the API password as a header it keeps itself, which a third-party site "
+        "cannot make a browser send. An operator who turns the server's protection on "
+        "(PREFECT_SERVER_API_CSRF_PROTECTION_ENABLED=true) gets Prefect's default back, and sets it to true "
+        "on the runners of other machines too.",
+        unless=("PREFECT_SERVER_API_CSRF_PROTECTION_ENABLED", "PREFECT_SERVER_CSRF_PROTECTION_ENABLED"),
+    ),
+    "PREFECT_CLIENT_SERVER_VERSION_CHECK_ENABLED": Default(
+        "false",
+        "Each run's client asked the server for its API version (GET /admin/version, once per run), though a "
+        "run is forked from its runner's installation. The runner checks once, as it starts "
+        "(flows.runtime.runner), which is the check Prefect's setting describes for worker subprocesses.",
+    ),
     "PREFECT_FLOWS_HEARTBEAT_FREQUENCY": Default(
         "30",
         "Each run's process tells the server it lives; a run whose beats stop is scheduled again by a "
@@ -94,5 +113,13 @@ LOGGING_OVERRIDES = frozenset(name for name in DEFAULTS if name.startswith("PREF
 
 
 def defaults_for(environ: Mapping[str, str]) -> dict[str, str]:
-    """The product's Prefect settings that ``environ`` does not set already."""
-    return {name: default.value for name, default in DEFAULTS.items() if name not in environ}
+    """The product's Prefect settings that ``environ`` does not set already, nor contradicts (``unless``)."""
+    return {
+        name: default.value
+        for name, default in DEFAULTS.items()
+        if name not in environ and not any(_true(environ.get(other)) for other in default.unless)
+    }
+
+
+def _true(value: str | None) -> bool:
+    return value is not None and value.strip().lower() in {"1", "true", "t", "yes", "y", "on"}

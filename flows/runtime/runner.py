@@ -21,7 +21,8 @@ import logging
 import os
 import threading
 from datetime import timedelta
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from prefect.runner import Runner
 from prefect.schedules import Cron
@@ -35,6 +36,9 @@ from flows.stage_flow import etape
 from flows.sweeper import echeances
 from implantation.cli.common import FrenchArgumentParser
 from implantation.settings import get_settings
+
+if TYPE_CHECKING:
+    from prefect.client.orchestration import PrefectClient
 
 SWEEP_CRON = "0 7 * * 1-5"
 SWEEP_TIMEZONE = "Europe/Paris"
@@ -51,9 +55,14 @@ SHUTDOWN_SECONDS = 7.0
 logger = logging.getLogger("siae.runner")
 
 
-def flows(schedules: bool = True) -> list[tuple[Any, dict[str, Any]]]:
-    """Each flow with its deployment options (name, description, tags, schedules)."""
-    return [
+def flows(schedules: bool = True, storage: Path | None = None) -> list[tuple[Any, dict[str, Any]]]:
+    """Each flow with its deployment options (name, description, tags, schedules).
+
+    ``storage``: the folder where the flow's runs keep their results, named on each flow. Left unnamed,
+    each run asked the server for a default storage (``GET /admin/storage``, 11 ms of the server's CPU on
+    the way to the next stage) and, finding none, took ``PREFECT_LOCAL_STORAGE_PATH``: the same folder.
+    """
+    served: list[tuple[Any, dict[str, Any]]] = [
         (
             demarrer_implantation,
             {
@@ -97,6 +106,9 @@ def flows(schedules: bool = True) -> list[tuple[Any, dict[str, Any]]]:
             },
         ),
     ]
+    if storage is None:
+        return served
+    return [(flow.with_options(result_storage=storage), options) for flow, options in served]
 
 
 async def _offer_lists() -> None:
@@ -107,6 +119,15 @@ async def _offer_lists() -> None:
 
     async with get_client() as client:
         await choices.refresh(client, get_engine(get_settings().effective_database_url))
+
+
+async def _version_refusal(client: "PrefectClient") -> str | None:
+    """The check of the server's API version that the runs leave out (``prefect_defaults``), once here."""
+    try:
+        await client.raise_for_api_version_mismatch()
+    except RuntimeError as exc:
+        return f"Refus de démarrer : version du serveur Prefect non vérifiée ou incompatible avec ce runner ({exc})."
+    return None
 
 
 class SiaeRunner(Runner):
@@ -136,14 +157,14 @@ async def _serve(schedules: bool, poll_seconds: float, patches: frozenset[str]) 
     from prefect.client.orchestration import get_client
 
     async with get_client() as client:
-        refusal = await result_storage.check(client)
+        refusal = await _version_refusal(client) or await result_storage.check(client)
     if refusal:
         result_storage.logger.error(refusal)
         raise SystemExit(2)
     runner = SiaeRunner(name="siae", query_seconds=poll_seconds, pause_on_shutdown=True)
     woken = []
     stages = []
-    for flow, options in flows(schedules):
+    for flow, options in flows(schedules, result_storage.storage_path()):  # the folder checked above
         deployment_id = await runner.aadd_flow(flow, **options)
         if options["name"] in WOKEN:
             woken.append(deployment_id)

@@ -9,6 +9,7 @@ import pytest
 from prefect.settings import Settings
 
 from flows.harness.local import free_port, prefect_env
+from flows.runtime.launcher import runtime_defaults
 from flows.runtime.prefect_defaults import DEFAULTS, LOGGING_OVERRIDES, defaults_for
 
 
@@ -58,3 +59,21 @@ def test_the_local_stack_gets_the_defaults_and_the_operators_values(
     assert env["PREFECT_RUNNER_PROCESS_LIMIT"] == "4"
     assert env["PREFECT_FLOWS_HEARTBEAT_FREQUENCY"] == DEFAULTS["PREFECT_FLOWS_HEARTBEAT_FREQUENCY"].value
     assert set(DEFAULTS) <= set(env)
+
+
+@pytest.mark.parametrize(
+    ("server", "client_default"),
+    [
+        ({}, "false"),
+        ({"PREFECT_SERVER_API_CSRF_PROTECTION_ENABLED": "false"}, "false"),
+        ({"PREFECT_SERVER_API_CSRF_PROTECTION_ENABLED": "true"}, None),
+        ({"PREFECT_SERVER_CSRF_PROTECTION_ENABLED": "1"}, None),  # Prefect's older name
+    ],
+)
+def test_the_clients_ask_no_csrf_token_unless_the_server_is_protected(
+    server: dict[str, str], client_default: str | None
+) -> None:
+    """A client without CSRF support is refused every write by a protected server: where the operator
+    protects it, Prefect's own default (support on) stays, in the launcher's environment too."""
+    assert defaults_for(server).get("PREFECT_CLIENT_CSRF_SUPPORT_ENABLED") == client_default
+    assert runtime_defaults(server).get("PREFECT_CLIENT_CSRF_SUPPORT_ENABLED") == client_default

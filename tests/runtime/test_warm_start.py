@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from prefect import flow, tags
 from prefect.client.orchestration import SyncPrefectClient
-from prefect.context import serialize_context
+from prefect.context import FlowRunContext, serialize_context
 from prefect.settings import (
     PREFECT_API_URL,
     PREFECT_CLIENT_MAX_RETRIES,
@@ -35,9 +35,17 @@ def report(path: str) -> None:
                 "logging_level": str(settings.logging.level),
                 "shared_tls": getattr(SyncPrefectClient.__init__, "_siae_shared_tls", False),
                 "observer_off": suspension.installed(),
+                "csrf_support": settings.client.csrf_support_enabled,
+                "version_check": settings.client.server_version_check_enabled,
+                "result_storage": getattr(_result_storage(), "basepath", None),
             }
         )
     )
+
+
+def _result_storage() -> Any:
+    context = FlowRunContext.get()
+    return context.result_store.result_storage if context and context.result_store else None
 
 
 def test_settings_variables_leave_run_data_out() -> None:
@@ -163,8 +171,9 @@ def test_a_forked_run_finds_the_database_engine_ready_without_a_connection_of_th
     assert "[cached since" in how, seen
 
 
-def _run(fs: FlowStack, out: Path) -> dict[str, str]:
-    process = warm_start.run_flow_in_subprocess(report, parameters={"path": str(out)})
+def _run(fs: FlowStack, out: Path, storage: Path | None = None) -> dict[str, str]:
+    flow_ = report.with_options(result_storage=storage) if storage else report
+    process = warm_start.run_flow_in_subprocess(flow_, parameters={"path": str(out)})
     process.join(timeout=180)
     assert process.exitcode == 0
     return dict(json.loads(out.read_text()))
@@ -179,8 +188,12 @@ def test_a_forked_run_completes_on_the_server_with_the_runs_settings(
         if name.startswith("PREFECT_"):
             monkeypatch.setenv(name, value)
 
-    first = _run(fs, tmp_path / "premier.json")
+    first = _run(fs, tmp_path / "premier.json", storage=tmp_path / "resultats")
     assert "multiprocessing.forkserver" in cmdline(int(first["ppid"]))
+    # The product's settings reach the run (no CSRF token asked of a server without the protection, no
+    # version check per run), and the folder the runner names is the run's result storage.
+    assert first["csrf_support"] is False and first["version_check"] is False
+    assert first["result_storage"] == str(tmp_path / "resultats")
     assert first["api_url"] == fs.stack.api_url
     assert first["shared_tls"] is True  # its Prefect clients share one TLS context
     assert first["observer_off"] is True  # no suspension observer (patch ``no_observer``)
