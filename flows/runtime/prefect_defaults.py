@@ -10,6 +10,8 @@ by whoever starts the processes (``flows.harness.local.prefect_env``, the produc
 from collections.abc import Mapping
 from typing import NamedTuple
 
+from pydantic import TypeAdapter, ValidationError
+
 
 class Default(NamedTuple):
     value: str
@@ -121,5 +123,14 @@ def defaults_for(environ: Mapping[str, str]) -> dict[str, str]:
     }
 
 
+_BOOL = TypeAdapter(bool)
+
+
 def _true(value: str | None) -> bool:
-    return value is not None and value.strip().lower() in {"1", "true", "t", "yes", "y", "on"}
+    """Whether Prefect reads ``value`` as true: its settings parse booleans with pydantic, as here."""
+    if value is None:
+        return False
+    try:
+        return _BOOL.validate_python(value)
+    except ValidationError:
+        return False

@@ -24,6 +24,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from prefect.exceptions import PrefectHTTPStatusError
 from prefect.runner import Runner
 from prefect.schedules import Cron
 from pydantic import ValidationError
@@ -122,11 +123,26 @@ async def _offer_lists() -> None:
 
 
 async def _version_refusal(client: "PrefectClient") -> str | None:
-    """The check of the server's API version that the runs leave out (``prefect_defaults``), once here."""
+    """The check of the server's API version that the runs leave out (``prefect_defaults``), once here.
+
+    Prefect says why in English (and lets a refused password through as an HTTP error): each case is
+    told in French, without a trace.
+    """
+    where = client.api_url.copy_with(userinfo=b"")  # never a password in a log line
     try:
         await client.raise_for_api_version_mismatch()
+    except PrefectHTTPStatusError as exc:
+        return (
+            f"Refus de démarrer : le serveur Prefect {where} refuse ce runner (HTTP {exc.response.status_code}) ; "
+            "vérifier PREFECT_API_AUTH_STRING."
+        )
     except RuntimeError as exc:
-        return f"Refus de démarrer : version du serveur Prefect non vérifiée ou incompatible avec ce runner ({exc})."
+        if exc.__cause__ is not None:  # Prefect's « Failed to reach API »
+            return f"Refus de démarrer : le serveur Prefect {where} ne répond pas ({type(exc.__cause__).__name__})."
+        return (
+            f"Refus de démarrer : ce runner (Prefect {client.client_version()}) et le serveur Prefect {where} "
+            "n'ont pas la même version majeure."
+        )
     return None
 
 

@@ -1,17 +1,27 @@
 """A closed Prefect API: ``make serve`` refuses to expose it without basic auth, and with it the runner works."""
 
+import asyncio
 from datetime import date
 from pathlib import Path
 
 import httpx
 import pytest
+from prefect.client.orchestration import get_client
+from prefect.settings import PREFECT_API_AUTH_STRING, PREFECT_API_URL, temporary_settings
 
 from flows.harness.local import auth_headers
 from flows.harness.sandbox import sandbox
 from flows.runtime import serve
+from flows.runtime.runner import _version_refusal
 from implantation.settings import PROJECT_ROOT
 
 AUTH = "siae:mot-de-passe-de-test"
+
+
+async def _refusal(api_url: str, auth: str) -> str | None:
+    with temporary_settings({PREFECT_API_URL: api_url, PREFECT_API_AUTH_STRING: auth}):
+        async with get_client() as client:
+            return await _version_refusal(client)
 
 
 @pytest.mark.parametrize(
@@ -76,6 +86,10 @@ def test_with_the_auth_string_the_api_is_closed_and_the_runner_still_works(tmp_p
         assert httpx.get(f"{api_url}/deployments/name/echeances/echeances").status_code == 401
         wrong = auth_headers({"PREFECT_API_AUTH_STRING": "siae:autre"})
         assert httpx.post(f"{api_url}/flow_runs/filter", json={}, headers=wrong).status_code == 401
+        # A runner given the wrong password refuses to start, in French, without a trace or the password.
+        refusal = asyncio.run(_refusal(api_url, "siae:autre"))
+        assert refusal is not None and refusal.startswith(f"Refus de démarrer : le serveur Prefect {api_url}")
+        assert "HTTP 401" in refusal and "autre" not in refusal
         # The runner and its flow runs authenticate: the daily sweep runs and publishes the journal's head.
         run = box.api.run_deployment("echeances/echeances", {"aujourdhui": date(2027, 1, 4).isoformat()})
         assert box.api.wait_state(run, {"COMPLETED"}, timeout=180) == "COMPLETED"

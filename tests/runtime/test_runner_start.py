@@ -31,4 +31,7 @@ def test_the_runner_checks_the_servers_version_once_for_its_runs(flow_stack: Flo
     and refuses to start, in French, when no server of a known version answers."""
     assert asyncio.run(_refusal(flow_stack.stack.api_url)) is None
     refusal = asyncio.run(_refusal(f"http://127.0.0.1:{free_port()}/api"))
-    assert refusal is not None and refusal.startswith("Refus de démarrer : version du serveur Prefect")
+    assert refusal is not None and refusal.startswith(
+        "Refus de démarrer : le serveur Prefect http://127.0.0.1:"
+    )
+    assert "ne répond pas" in refusal
