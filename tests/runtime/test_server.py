@@ -107,6 +107,58 @@ def test_marked_requests_take_the_write_lock_before_reading(
     assert immediate == "écrit [2, 1]"
 
 
+async def _room(url: str, people: int) -> tuple[list[int], list[str]]:
+    """``people`` marked write transactions begun at once, each one holding SQLite's write lock for three
+    times its lock wait: the order in which they wrote, and SQLite's refusals."""
+    config = AioSqliteConfiguration(connection_url=url)
+    engine = await config.engine()
+    written: list[int] = []
+    refused: list[str] = []
+    try:
+        async with engine.begin() as connection:
+            await connection.exec_driver_sql("CREATE TABLE t (n INTEGER)")
+        arrived = [asyncio.Event() for _ in range(people)]
+
+        async def person(n: int) -> None:
+            if n:
+                await arrived[n - 1].wait()  # arrival order: n after n - 1
+            session = await config.session(engine)
+            token = prefect_server._immediate.set(True)
+            try:
+                async with session:
+                    arrived[n].set()
+                    async with config.begin_transaction(session):
+                        await session.execute(text(f"INSERT INTO t VALUES ({n})"))
+                        await asyncio.sleep(3 * prefect_server.LOCK_WAIT_MS / 1000)
+                        # A transaction inside the request's does not queue behind itself.
+                        async with config.begin_transaction(await config.session(engine)):
+                            pass
+                written.append(n)
+            except OperationalError as exc:
+                refused.append(str(exc.orig))
+            finally:
+                prefect_server._immediate.reset(token)
+
+        await asyncio.wait_for(asyncio.gather(*(person(n) for n in range(people))), timeout=120)
+        return written, refused
+    finally:
+        await engine.dispose()
+
+
+def test_a_room_of_resumes_queues_in_the_server_instead_of_polling_sqlites_lock(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each resume holds the lock longer than the lock wait: none is refused, each writes in its turn."""
+    monkeypatch.setattr(AioSqliteConfiguration, "setup_sqlite", AioSqliteConfiguration.setup_sqlite)
+    monkeypatch.setattr(AioSqliteConfiguration, "begin_transaction", AioSqliteConfiguration.begin_transaction)
+    monkeypatch.setattr(server, "create_app", server.create_app)
+    monkeypatch.setattr(prefect_server, "LOCK_WAIT_MS", 50)
+    prefect_server.install()
+    written, refused = asyncio.run(_room(f"sqlite+aiosqlite:///{tmp_path / 'salle.db'}", 6))
+    assert refused == []
+    assert written == list(range(6))
+
+
 async def _marked(path: str, method: str = "POST") -> bool:
     async def endpoint(scope: Any, receive: Any, send: Any) -> None:
         body = str(prefect_server._immediate.get()).encode()
