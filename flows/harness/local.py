@@ -10,6 +10,7 @@ import os
 from collections.abc import Mapping
 from pathlib import Path
 
+from flows.harness import prefect_db
 from flows.runtime.launcher import (
     DEPLOYMENT_NAMES,
     LaunchError,
@@ -54,6 +55,8 @@ def prefect_env(
 ) -> dict[str, str]:
     """Environment of every Prefect process of one isolated installation (server, runner, runs, clients)."""
     prefect_home.mkdir(parents=True, exist_ok=True)
+    if database_url is None:
+        prefect_db.seed(prefect_home / "prefect.db")
     env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_")}
     url = f"http://{host}:{port}"
     env.update(
