@@ -49,6 +49,10 @@ def seed(db: Path) -> None:
     """``db`` created as a copy of :func:`template`, unless it exists (a server restarted on its data)."""
     if db.exists():
         return
+    try:
+        source = template()
+    except subprocess.CalledProcessError:
+        return  # the server migrates the empty database itself at its start, as Prefect always does
     partial = db.with_name(db.name + ".copie")
-    shutil.copyfile(template(), partial)
+    shutil.copyfile(source, partial)
     os.replace(partial, db)
