@@ -32,6 +32,15 @@ def stock_server(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(server, "create_app", prefect_server.PREFECT_CREATE_APP)
 
 
+@pytest.fixture
+def adjusted(stock_server: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every adjustment installed, on Prefect's own code that ``stock_server`` restores after the test."""
+    monkeypatch.setattr(AioSqliteConfiguration, "setup_sqlite", AioSqliteConfiguration.setup_sqlite)
+    monkeypatch.setattr(AioSqliteConfiguration, "begin_transaction", AioSqliteConfiguration.begin_transaction)
+    monkeypatch.setattr(server, "create_app", server.create_app)
+    prefect_server.install()
+
+
 async def _pragmas(url: str) -> tuple[int, str]:
     engine = await AioSqliteConfiguration(connection_url=url).engine()
     try:
@@ -94,13 +103,7 @@ async def _snapshot_conflict(url: str, immediate: bool) -> str:
         await engine.dispose()
 
 
-def test_marked_requests_take_the_write_lock_before_reading(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setattr(AioSqliteConfiguration, "setup_sqlite", AioSqliteConfiguration.setup_sqlite)
-    monkeypatch.setattr(AioSqliteConfiguration, "begin_transaction", AioSqliteConfiguration.begin_transaction)
-    monkeypatch.setattr(server, "create_app", server.create_app)
-    prefect_server.install()
+def test_marked_requests_take_the_write_lock_before_reading(tmp_path: Path, adjusted: None) -> None:
     deferred = asyncio.run(_snapshot_conflict(f"sqlite+aiosqlite:///{tmp_path / 'differee.db'}", False))
     immediate = asyncio.run(_snapshot_conflict(f"sqlite+aiosqlite:///{tmp_path / 'immediate.db'}", True))
     assert deferred == "database is locked"  # what the client got as a 503, several times in a row
@@ -146,14 +149,10 @@ async def _room(url: str, people: int) -> tuple[list[int], list[str]]:
 
 
 def test_a_room_of_resumes_queues_in_the_server_instead_of_polling_sqlites_lock(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, adjusted: None
 ) -> None:
     """Each resume holds the lock longer than the lock wait: none is refused, each writes in its turn."""
-    monkeypatch.setattr(AioSqliteConfiguration, "setup_sqlite", AioSqliteConfiguration.setup_sqlite)
-    monkeypatch.setattr(AioSqliteConfiguration, "begin_transaction", AioSqliteConfiguration.begin_transaction)
-    monkeypatch.setattr(server, "create_app", server.create_app)
     monkeypatch.setattr(prefect_server, "LOCK_WAIT_MS", 50)
-    prefect_server.install()
     written, refused = asyncio.run(_room(f"sqlite+aiosqlite:///{tmp_path / 'salle.db'}", 6))
     assert refused == []
     assert written == list(range(6))
