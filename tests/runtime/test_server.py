@@ -112,10 +112,9 @@ def test_marked_requests_take_the_write_lock_before_reading(tmp_path: Path, adju
 
 async def _room(url: str, people: int) -> tuple[list[int], list[str]]:
     """``people`` marked write transactions begun at once, each one holding SQLite's write lock for three
-    times its lock wait: the order in which they wrote, and SQLite's refusals."""
+    times its lock wait: the order of their rows in the table, and SQLite's refusals."""
     config = AioSqliteConfiguration(connection_url=url)
     engine = await config.engine()
-    written: list[int] = []
     refused: list[str] = []
     try:
         async with engine.begin() as connection:
@@ -134,15 +133,16 @@ async def _room(url: str, people: int) -> tuple[list[int], list[str]]:
                         await session.execute(text(f"INSERT INTO t VALUES ({n})"))
                         await asyncio.sleep(3 * prefect_server.LOCK_WAIT_MS / 1000)
                         # A transaction inside the request's does not queue behind itself.
-                        async with config.begin_transaction(await config.session(engine)):
+                        async with await config.session(engine) as inner, config.begin_transaction(inner):
                             pass
-                written.append(n)
             except OperationalError as exc:
                 refused.append(str(exc.orig))
             finally:
                 prefect_server._immediate.reset(token)
 
         await asyncio.wait_for(asyncio.gather(*(person(n) for n in range(people))), timeout=120)
+        async with engine.connect() as connection:
+            written = list((await connection.exec_driver_sql("SELECT n FROM t ORDER BY rowid")).scalars())
         return written, refused
     finally:
         await engine.dispose()
